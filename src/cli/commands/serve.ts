@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import { resolveOtlpConfig } from '../../telemetry/config.js';
+import { formatDurationMs } from '../../util/duration.js';
+import type { CliContext } from '../context.js';
+import { addServerOptions, parsePort, type ServerFlags } from '../options.js';
+import { untilAborted } from '../runtime.js';
+
+interface ServeFlags extends ServerFlags {
+  port: number;
+  host: string;
+}
+
+export function serveCommand(ctx: CliContext): Command {
+  const cmd = new Command('serve')
+    .summary('run the instrumented GET /api server')
+    .description(
+      `Runs the instrumented API of the original proof of concept and exports its metrics over OTLP/HTTP
+protobuf. GET /api answers after a random delay; ?sc=NNN picks the status code (200-599); the
+Client-ID header names the tenant (label client_id); X-Run-ID (sent by otelpoc load) becomes
+otelpoc_run_id. GET /healthz is for readiness. Runs until SIGINT/SIGTERM, then drains in-flight
+requests and flushes the metrics so that no recorded request is lost.`,
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'port to listen on; 0 picks a free one')
+        .default(8088)
+        .argParser(parsePort),
+    )
+    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'));
+  addServerOptions(cmd).addHelpText(
+    'after',
+    `
+Examples:
+  $ otelpoc serve
+  $ otelpoc serve --port 0 --delay 0 --export-interval 1s
+  $ OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otelpoc serve --delay 10-20ms
+  $ curl -H 'Client-ID: tenant-1' 'http://127.0.0.1:8088/api?sc=404'`,
+  );
+  return cmd.action(async (flags: ServeFlags) => {
+    const { runtime } = ctx;
+    const otlp = resolveOtlpConfig(
+      { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
+      runtime.env,
+    );
+    const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
+    const app = await startInstrumentedServer({
+      host: flags.host,
+      port: flags.port,
+      delay: flags.delay,
+      seed: flags.seed,
+      limits: { maxTenants: flags.maxTenants },
+      export: { otlp },
+      env: runtime.env,
+      warn: ctx.warn,
+    });
+    const c = ctx.outColor;
+    runtime.stdout.write(
+      `otelpoc serve: listening on ${c.bold(`${app.url}/api`)} · metrics → ${otlp.metricsUrl} every ${formatDurationMs(otlp.exportIntervalMs)} · Ctrl-C to stop\n`,
+    );
+
+    await untilAborted(runtime.signal);
+    const inFlight = app.server.inFlight;
+    ctx.info(
+      `otelpoc serve: stopping${inFlight ? `, waiting for ${inFlight} in-flight request(s)` : ''}, flushing metrics…`,
+    );
+    await app.stop();
+    const { stats } = app.pipeline;
+    if (stats.consecutiveFailures > 0) {
+      ctx.warn(
+        `the last export to ${otlp.metricsUrl} failed (${stats.lastError}): metrics recorded since the last successful export did not reach it`,
+      );
+    }
+    ctx.info(`otelpoc serve: stopped (${stats.exports} export(s), ${stats.failures} failed)`);
+  });
+}

@@ -1,0 +1,82 @@
+import { Command, CommanderError } from 'commander';
+import { errorMessage, OtelpocError } from '../util/errors.js';
+import { VERSION } from '../version.js';
+import { serveCommand } from './commands/serve.js';
+import { type CliContext, createContext } from './context.js';
+import { processRuntime, type Runtime } from './runtime.js';
+
+const DESCRIPTION = `Prove an OpenTelemetry metrics pipeline works, end to end, for many tenants.
+
+  serve   the instrumented GET /api server (OTLP/HTTP protobuf metrics)
+  load    exact-rate multi-tenant traffic, and a manifest of what was sent
+  verify  check per tenant, in Mimir's Prometheus API, that exactly that arrived
+  run     serve + load + verify in one command
+
+Exit codes: 0 ok, 1 a check or the run failed, 2 bad usage, bad input or unreachable backend,
+130 interrupted.`;
+
+/**
+ * The CLI's single entry point, and the only place that turns errors into messages and exit codes.
+ * Returns the exit code instead of exiting, so that pending output and metric flushes complete.
+ */
+export async function main(argv: string[], runtime: Runtime = processRuntime()): Promise<number> {
+  const ctx = createContext(runtime, {
+    debug: argv.includes('--debug'),
+    noColor: argv.includes('--no-color'),
+  });
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    return reportError(err, ctx);
+  }
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('otelpoc')
+    .description(DESCRIPTION)
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--debug', 'print stack traces with errors')
+    .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.runtime.stdout.write(s),
+      writeErr: (s) => ctx.runtime.stderr.write(s),
+      outputError: (s, write) => write(ctx.errColor.red(s)),
+    })
+    .exitOverride();
+  program.addCommand(serveCommand(ctx));
+  // Subcommands inherit the output settings and exit override.
+  for (const cmd of program.commands) {
+    cmd
+      .configureOutput(program.configureOutput())
+      .exitOverride()
+      .showHelpAfterError('(run with --help for usage)');
+  }
+  return program;
+}
+
+function reportError(err: unknown, ctx: CliContext): number {
+  if (err instanceof CommanderError) {
+    // Help and --version "errors" are normal exits; commander already printed everything else.
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    ) {
+      return 0;
+    }
+    return 2;
+  }
+  const { stderr } = ctx.runtime;
+  if (err instanceof OtelpocError) {
+    stderr.write(`${ctx.errColor.red('otelpoc:')} ${err.message}\n`);
+    if (ctx.debug && err.stack) stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  stderr.write(`${ctx.errColor.red('otelpoc: internal error:')} ${errorMessage(err)}\n`);
+  if (ctx.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+  else stderr.write('(run with --debug for the stack trace)\n');
+  return 1;
+}

@@ -1,0 +1,58 @@
+import type { Writable } from 'node:stream';
+import type { Env } from '../telemetry/config.js';
+
+export interface OutputStream extends Pick<Writable, 'write'> {
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * Everything a command may touch in the outside world. `bin/otelpoc` passes the real process; tests
+ * can pass their own streams and environment.
+ */
+export interface Runtime {
+  env: Env;
+  cwd: string;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Aborted on the first SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+let processSignal: AbortSignal | undefined;
+
+/**
+ * SIGINT/SIGTERM → one AbortSignal, installed once. Commands stop gracefully when it fires; a second
+ * signal exits at once with 130, for the user who really wants out.
+ */
+function shutdownSignal(): AbortSignal {
+  if (processSignal) return processSignal;
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`otelpoc: second ${name}, exiting now\n`);
+      process.exit(130);
+    }
+    controller.abort(name);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  processSignal = controller.signal;
+  return processSignal;
+}
+
+export function processRuntime(): Runtime {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: shutdownSignal(),
+  };
+}
+
+/** Resolves when the signal fires (at once if it already has). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

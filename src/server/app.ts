@@ -1,0 +1,173 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { API_ROUTE, HEADERS } from '../telemetry/names.js';
+import type { DelayRange } from '../util/duration.js';
+import { UsageError } from '../util/errors.js';
+import type { Random } from '../util/random.js';
+import type { RequestMetrics } from './request-metrics.js';
+import { parseApiRequest } from './request-parsing.js';
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  delay: DelayRange;
+  random: Random;
+  metrics: RequestMetrics;
+}
+
+export interface ApiServer {
+  /** e.g. http://127.0.0.1:8088 (no path). */
+  url: string;
+  port: number;
+  /** Requests whose responses are not done yet. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting, lets in-flight requests finish (at most `timeoutMs`, then their connections are
+   * cut), and resolves when the server is closed. Safe to call twice.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The instrumented API of the original proof of concept: GET /api answers after a random delay with
+ * the status code asked for in ?sc=, and records one measurement per request. GET /healthz is for
+ * readiness probes and is not measured.
+ */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  let inFlight = 0;
+  let closing = false;
+  const idle = new Set<() => void>();
+  const pendingTimers = new Set<NodeJS.Timeout>();
+
+  const server: Server = createServer((req, res) => {
+    const path = pathOf(req.url);
+    if (path === '/healthz')
+      return sendJson(res, closing ? 503 : 200, { status: closing ? 'closing' : 'ok' });
+    if (path !== API_ROUTE)
+      return sendJson(res, 404, { error: `no route for ${path}; try GET ${API_ROUTE}` });
+
+    const started = performance.now();
+    inFlight++;
+    const parsed = parseApiRequest(
+      searchOf(req.url),
+      req.headers[HEADERS.clientId],
+      req.headers[HEADERS.runId],
+    );
+    const method = req.method ?? 'GET';
+    const end = opts.metrics.begin(method, 'http', parsed.clientId);
+    if (closing) res.setHeader('Connection', 'close');
+    // Recorded once, when the response is done or the client went away, whichever comes first.
+    res.once('close', () => {
+      end();
+      opts.metrics.record((performance.now() - started) / 1000, {
+        method,
+        scheme: 'http',
+        route: API_ROUTE,
+        statusCode: res.statusCode,
+        clientId: parsed.clientId,
+        runId: parsed.runId,
+      });
+      inFlight--;
+      if (inFlight === 0) for (const wake of idle) wake();
+    });
+
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendJson(res, 405, {
+        error: `method ${method} is not allowed on ${API_ROUTE}; allowed: GET, HEAD`,
+      });
+    }
+    if (!parsed.ok) return sendJson(res, 400, { status: 400, error: parsed.error });
+
+    const delayMs = opts.delay.minMs + opts.random() * (opts.delay.maxMs - opts.delay.minMs);
+    const respond = () => {
+      pendingTimers.delete(timer);
+      sendJson(res, parsed.statusCode, {
+        status: parsed.statusCode,
+        client_id: parsed.clientId ?? null,
+        run_id: parsed.runId ?? null,
+        delay_ms: Math.round(delayMs * 10) / 10,
+      });
+    };
+    const timer = setTimeout(respond, delayMs);
+    pendingTimers.add(timer);
+    req.once('close', () => {
+      // Client gone before we answered: stop waiting. `res` closes too and records the request.
+      if (!res.writableEnded && pendingTimers.delete(timer)) clearTimeout(timer);
+    });
+  });
+  server.keepAliveTimeout = 65_000; // longer than common client idle timeouts, to avoid reset races
+
+  server.listen(opts.port, opts.host);
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new UsageError(
+        `--port: ${opts.host}:${opts.port} is already in use; pick another port, or --port 0 for a free one`,
+      );
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new UsageError(`--host: "${opts.host}" is not an address of this machine`);
+    }
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closed: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    get inFlight() {
+      return inFlight;
+    },
+    close(timeoutMs: number) {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          let timeout: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => idle.add(resolve)),
+            new Promise<void>((resolve) => {
+              timeout = setTimeout(resolve, timeoutMs);
+            }),
+          ]);
+          clearTimeout(timeout);
+        }
+        // Whatever is left (keep-alive sockets, requests past the timeout) is cut; cut requests are
+        // still recorded by their 'close' handler.
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+function searchOf(url: string | undefined): string {
+  const raw = url ?? '';
+  const q = raw.indexOf('?');
+  return q === -1 ? '' : raw.slice(q + 1);
+}
+
+function sendJson(res: ServerResponse<IncomingMessage>, status: number, body: object): void {
+  if (status === 204 || status === 304) {
+    res.writeHead(status); // these may not carry a body
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

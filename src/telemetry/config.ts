@@ -1,0 +1,120 @@
+import { parseDurationMs } from '../util/duration.js';
+import { UsageError } from '../util/errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where and how the server exports its metrics: OTLP/HTTP protobuf, cumulative temporality. */
+export interface OtlpConfig {
+  /** Full URL of the metrics endpoint, e.g. http://localhost:4318/v1/metrics. */
+  metricsUrl: string;
+  headers: Record<string, string>;
+  exportIntervalMs: number;
+  exportTimeoutMs: number;
+}
+
+export interface OtlpFlags {
+  /** --otlp-endpoint: a base URL (/v1/metrics is appended) or a full URL ending in /v1/metrics. */
+  otlpEndpoint?: string | undefined;
+  /** --export-interval, already parsed. */
+  exportIntervalMs?: number | undefined;
+}
+
+export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+export const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
+const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
+const METRICS_PATH = '/v1/metrics';
+
+/**
+ * Resolves the exporter settings: flags win over signal-specific env vars, which win over generic
+ * ones, which win over the OTel spec defaults. Unlike the SDK (which warns and ignores), a bad value
+ * here is an error that names the variable: this tool exists to prove metrics arrive, so silently
+ * exporting somewhere else would defeat it.
+ */
+export function resolveOtlpConfig(flags: OtlpFlags, env: Env): OtlpConfig {
+  const protocolVar = env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL
+    ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = env[protocolVar]?.trim();
+  if (protocol && protocol !== 'http/protobuf') {
+    throw new UsageError(`${protocolVar}: only "http/protobuf" is supported, got "${protocol}"`);
+  }
+
+  let metricsUrl: string;
+  let urlSource: string;
+  if (flags.otlpEndpoint) {
+    urlSource = '--otlp-endpoint';
+    metricsUrl = withMetricsPath(flags.otlpEndpoint);
+  } else if (env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
+    urlSource = 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT';
+    metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT; // used as is, per the spec
+  } else {
+    urlSource = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+    metricsUrl = withMetricsPath(env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_OTLP_ENDPOINT);
+  }
+  checkHttpUrl(metricsUrl, urlSource);
+
+  const headersVar = env.OTEL_EXPORTER_OTLP_METRICS_HEADERS
+    ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'
+    : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = parseKeyValueList(env[headersVar] ?? '', headersVar);
+
+  const exportIntervalMs =
+    flags.exportIntervalMs ?? envMillis(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_EXPORT_INTERVAL_MS;
+  // The SDK refuses a timeout longer than the interval; clamp the default, reject an explicit conflict.
+  const explicitTimeout = envMillis(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
+  if (explicitTimeout !== undefined && explicitTimeout > exportIntervalMs) {
+    throw new UsageError(
+      `OTEL_METRIC_EXPORT_TIMEOUT: ${explicitTimeout} ms is longer than the export interval (${exportIntervalMs} ms)`,
+    );
+  }
+  const exportTimeoutMs = explicitTimeout ?? Math.min(DEFAULT_EXPORT_TIMEOUT_MS, exportIntervalMs);
+  return { metricsUrl, headers, exportIntervalMs, exportTimeoutMs };
+}
+
+export function parseExportInterval(text: string): number {
+  return parseDurationMs(text, '--export-interval');
+}
+
+function withMetricsPath(base: string): string {
+  if (base.replace(/\/+$/, '').endsWith(METRICS_PATH)) return base;
+  return base.replace(/\/+$/, '') + METRICS_PATH;
+}
+
+function checkHttpUrl(url: string, what: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${what}: expected an http:// or https:// URL, got "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`${what}: expected an http:// or https:// URL, got "${url}"`);
+  }
+}
+
+function envMillis(env: Env, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) {
+    throw new UsageError(`${name}: expected a whole number of milliseconds greater than 0, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** Parses the W3C-baggage-like `key1=value1,key2=value2` lists of OTEL_*_HEADERS and OTEL_RESOURCE_ATTRIBUTES. */
+export function parseKeyValueList(text: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    if (!part.trim()) continue;
+    const eq = part.indexOf('=');
+    const key = eq > 0 ? part.slice(0, eq).trim() : '';
+    if (!key)
+      throw new UsageError(`${what}: expected key=value pairs separated by commas, got "${part.trim()}"`);
+    try {
+      out[decodeURIComponent(key)] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new UsageError(`${what}: "${part.trim()}" is not valid percent-encoding`);
+    }
+  }
+  return out;
+}
