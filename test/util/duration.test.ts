@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { formatDurationMs, parseDelayRange, parseDurationMs } from '../../src/util/duration.js';
+import { UsageError } from '../../src/util/errors.js';
+
+describe('parseDelayRange', () => {
+  it.each([
+    ['0', 0, 0],
+    ['50ms', 50, 50],
+    ['1s', 1000, 1000],
+    ['10-20ms', 10, 20],
+    ['0-500ms', 0, 500],
+    ['1-2s', 1000, 2000],
+    ['250', 250, 250],
+    ['0.5s', 500, 500],
+  ])('%s → %d..%d ms', (text, minMs, maxMs) => {
+    expect(parseDelayRange(text)).toEqual({ minMs, maxMs });
+  });
+
+  it.each(['', 'fast', '-5ms', '20-10ms', '1m', '10ms-1s', '1-2-3ms'])(
+    'rejects "%s" naming the flag',
+    (text) => {
+      expect(() => parseDelayRange(text)).toThrow(UsageError);
+      expect(() => parseDelayRange(text)).toThrow(/^--delay: /);
+    },
+  );
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1500', 1500],
+  ])('%s → %d', (text, ms) => expect(parseDurationMs(text, '--duration')).toBe(ms));
+
+  it('rejects zero unless allowed, and garbage', () => {
+    expect(() => parseDurationMs('0s', '--duration')).toThrow(
+      '--duration: expected a duration like 500ms, 30s or 2m (greater than 0), got "0s"',
+    );
+    expect(parseDurationMs('0s', '--grace', { allowZero: true })).toBe(0);
+    expect(() => parseDurationMs('soon', '--timeout')).toThrow(/^--timeout: /);
+  });
+
+  it('formats for humans', () => {
+    expect(formatDurationMs(250)).toBe('250ms');
+    expect(formatDurationMs(10_000)).toBe('10s');
+    expect(formatDurationMs(90_000)).toBe('1m30s');
+  });
+});
