@@ -131,10 +131,11 @@ async function startOnFreePort(
   bin: string,
   args: (port: number) => string[],
   healthPath: string,
+  fixedPort?: number,
 ): Promise<{ proc: ManagedProcess; port: number }> {
   let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (fixedPort ? 1 : 3); attempt++) {
+    const port = fixedPort ?? (await freePort());
     const proc = new ManagedProcess(name, bin, args(port));
     try {
       await waitHealthy(proc, `http://127.0.0.1:${port}${healthPath}`);
@@ -183,7 +184,8 @@ async function instantQuery(
   return body.data!.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
 }
 
-export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
+/** Starts VictoriaMetrics on a free port, or on `opts.port` (for a backend that "comes back" where it was expected). */
+export async function startVictoriaMetrics(opts: { port?: number } = {}): Promise<VictoriaMetrics> {
   const bin = backendBinDir();
   if (!bin) throw new Error('VictoriaMetrics binaries are not installed');
   const dir = await mkdtemp(join(tmpdir(), 'otelpoc-vm-'));
@@ -198,6 +200,7 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
       '-loggerLevel=WARN',
     ],
     '/health',
+    opts.port,
   );
   const url = `http://127.0.0.1:${port}`;
   const forceFlush = async () => {
