@@ -81,8 +81,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!parsed.ok) return sendJson(res, 400, { status: 400, error: parsed.error });
 
     const delayMs = opts.delay.minMs + opts.random() * (opts.delay.maxMs - opts.delay.minMs);
+    let timer: NodeJS.Timeout | undefined;
     const respond = () => {
-      pendingTimers.delete(timer);
+      if (timer) pendingTimers.delete(timer);
       sendJson(res, parsed.statusCode, {
         status: parsed.statusCode,
         client_id: parsed.clientId ?? null,
@@ -90,11 +91,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         delay_ms: Math.round(delayMs * 10) / 10,
       });
     };
-    const timer = setTimeout(respond, delayMs);
+    // No timer for a zero delay: even setTimeout(0) waits a millisecond, which would cap throughput.
+    if (delayMs <= 0) return respond();
+    timer = setTimeout(respond, delayMs);
     pendingTimers.add(timer);
     req.once('close', () => {
       // Client gone before we answered: stop waiting. `res` closes too and records the request.
-      if (!res.writableEnded && pendingTimers.delete(timer)) clearTimeout(timer);
+      if (timer && !res.writableEnded && pendingTimers.delete(timer)) clearTimeout(timer);
     });
   });
   server.keepAliveTimeout = 65_000; // longer than common client idle timeouts, to avoid reset races

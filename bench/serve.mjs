@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on, as a ratio to a
+// bare node:http server answering the same request, measured in the same run with the same load
+// generator (autocannon, in this process) and the same connections. Rounds alternate between the
+// two servers so that drift in machine load hits both alike.
+//
+//   npm run build && node bench/serve.mjs [--duration 10] [--rounds 3] [--connections 50]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const duration = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const body = JSON.stringify({ status: 200, client_id: req.headers['client-id'] ?? null, run_id: null, delay_ms: 0 });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port + '/api'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+function start(name, args) {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  return new Promise((resolveStart, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+\/api)/.exec(out);
+      if (m) resolveStart({ name, url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited (${code}): ${out}`)));
+  });
+}
+
+function startVictoriaMetrics() {
+  const bin = join(root, '.cache/test-backends/usr/bin/victoria-metrics');
+  if (!existsSync(bin)) return undefined;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(
+    bin,
+    [
+      `-storageDataPath=${mkdtempSync(join(tmpdir(), 'bench-vm-'))}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-opentelemetry.usePrometheusNaming',
+      '-loggerLevel=ERROR',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { child, otlp: `http://127.0.0.1:${port}/opentelemetry` };
+}
+
+function load(url) {
+  return new Promise((resolveLoad, reject) => {
+    autocannon(
+      { url, connections, duration, headers: { 'Client-ID': 'tenant-1', 'X-Run-ID': 'bench' } },
+      (err, result) => (err ? reject(err) : resolveLoad(result)),
+    );
+  });
+}
+
+const vm = startVictoriaMetrics();
+const otlp = vm?.otlp ?? 'http://127.0.0.1:9/v1/metrics';
+await new Promise((r) => setTimeout(r, 1000));
+const bare = await start('node:http (bare)', ['-e', BARE_SERVER]);
+const otelpoc = await start('otelpoc serve --delay 0', [
+  join(root, 'bin/otelpoc'),
+  'serve',
+  '--port',
+  '0',
+  '--delay',
+  '0',
+  '--export-interval',
+  '1s',
+  '--otlp-endpoint',
+  otlp,
+]);
+
+const results = { [bare.name]: [], [otelpoc.name]: [] };
+for (let i = 0; i < rounds; i++) {
+  for (const s of [bare, otelpoc]) {
+    const r = await load(s.url);
+    if (r.non2xx || r.errors) throw new Error(`${s.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    results[s.name].push(r.requests.average);
+    process.stderr.write(
+      `round ${i + 1}/${rounds} ${s.name}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms\n`,
+    );
+  }
+}
+for (const s of [bare, otelpoc]) s.child.kill('SIGTERM');
+vm?.child.kill('SIGTERM');
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const bareRps = median(results[bare.name]);
+const otelRps = median(results[otelpoc.name]);
+console.log(
+  `\nserve throughput, autocannon ${connections} connections, ${duration}s × ${rounds} rounds (median), metrics exported to ${vm ? 'VictoriaMetrics' : 'a closed port'}:`,
+);
+console.log(`| server | req/s | ratio |\n|---|---|---|`);
+console.log(`| ${bare.name} | ${Math.round(bareRps)} | 1.00 |`);
+console.log(`| ${otelpoc.name} | ${Math.round(otelRps)} | ${(otelRps / bareRps).toFixed(2)} |`);
