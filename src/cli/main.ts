@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage, OtelpocError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { serveCommand } from './commands/serve.js';
+import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   program.addCommand(serveCommand(ctx));
+  program.addCommand(verifyCommand(ctx));
   // Subcommands inherit the output settings and exit override.
   for (const cmd of program.commands) {
     cmd

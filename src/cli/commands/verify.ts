@@ -1,0 +1,220 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { RunManifest } from '../../manifest/schema.js';
+import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
+import { parseDurationMs } from '../../util/duration.js';
+import { UsageError } from '../../util/errors.js';
+import type { PollEvent } from '../../verify/poll.js';
+import type { SeriesSource, VerifyReport } from '../../verify/types.js';
+import type { CliContext } from '../context.js';
+
+export const DEFAULT_PROM_URL = 'http://localhost:9009/prometheus';
+
+/** Flags shared by `verify` and `run` (run names the deadline --verify-timeout: --timeout is load's). */
+export interface VerifyFlags {
+  url?: string;
+  tenantHeader: string | false;
+  defaultTenant: string;
+  basicAuth?: string;
+  bearerToken?: string;
+  header: string[];
+  verifyTimeout: number;
+  queryTimeout: number;
+  explain?: boolean;
+  junit?: string;
+}
+
+export function addVerifyOptions(
+  cmd: Command,
+  opts: { timeoutFlag: '--timeout' | '--verify-timeout' },
+): Command {
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  return cmd
+    .addOption(
+      new Option(
+        '--url <url>',
+        `Prometheus API prefix of the backend [env: OTELPOC_VERIFY_URL, default ${DEFAULT_PROM_URL}]`,
+      ),
+    )
+    .addOption(
+      new Option('--tenant-header <name>', 'header that names the tenant on each query').default(
+        TENANT_HEADER,
+      ),
+    )
+    .addOption(new Option('--no-tenant-header', 'send no tenant header: a single-tenant backend'))
+    .addOption(
+      new Option('--default-tenant <id>', 'tenant of the requests sent without Client-ID').default(
+        DEFAULT_TENANT,
+      ),
+    )
+    .addOption(new Option('--basic-auth <user:pass>', 'HTTP basic auth [env: OTELPOC_VERIFY_BASIC_AUTH]'))
+    .addOption(new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]'))
+    .addOption(
+      new Option('--header <"K: V">', 'extra request header, repeatable').default([]).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        `${opts.timeoutFlag} <duration>`,
+        'keep polling until all checks pass or this much time passed',
+      )
+        .default(90_000, '90s')
+        .argParser((v) => parseDurationMs(v, opts.timeoutFlag)),
+    )
+    .addOption(
+      new Option('--query-timeout <duration>', 'timeout of one query')
+        .default(10_000, '10s')
+        .argParser((v) => parseDurationMs(v, '--query-timeout')),
+    )
+    .addOption(new Option('--explain', 'print the queries verify makes (to paste into Grafana)'))
+    .addOption(
+      new Option('--junit <file>', 'also write a JUnit XML report (one testcase per tenant × check)'),
+    );
+}
+
+/** Flags → a Prometheus source (auth from flags or env). Validates everything first. */
+export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext): Promise<SeriesSource> {
+  const env = ctx.runtime.env;
+  const url = flags.url ?? env.OTELPOC_VERIFY_URL ?? DEFAULT_PROM_URL;
+  const urlFlag = flags.url ? '--url' : 'OTELPOC_VERIFY_URL';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(`${urlFlag}: expected an http:// or https:// URL, got "${url}"`);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of flags.header) {
+    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError(`--header: expected "Name: value", got "${h}"`);
+    headers[m[1]!] = m[2]!;
+  }
+  const basic = flags.basicAuth ?? env.OTELPOC_VERIFY_BASIC_AUTH;
+  const bearer = flags.bearerToken ?? env.OTELPOC_VERIFY_BEARER_TOKEN;
+  if (basic && bearer) {
+    throw new UsageError(
+      '--basic-auth and --bearer-token: give one of them, not both (check OTELPOC_VERIFY_* too)',
+    );
+  }
+  if (basic !== undefined) {
+    if (!basic.includes(':')) throw new UsageError('--basic-auth: expected user:password');
+    headers.Authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
+  }
+  if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
+  const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
+  const { PromClient } = await import('../../verify/prom-client.js');
+  const { PrometheusSource } = await import('../../verify/prometheus-source.js');
+  const client = new PromClient({ baseUrl: url, tenantHeader, headers, timeoutMs: flags.queryTimeout });
+  return new PrometheusSource(client, { tenantHeader });
+}
+
+/** Polls and renders: progress on stderr, the report on stdout (or JSON), JUnit to a file; sets the exit code. */
+export async function verifyAndReport(
+  ctx: CliContext,
+  manifests: { manifest: RunManifest; source: string }[],
+  source: SeriesSource,
+  flags: VerifyFlags & { json?: boolean; quiet?: boolean },
+): Promise<VerifyReport> {
+  const { expectationsFrom } = await import('../../verify/expectations.js');
+  const { runVerify } = await import('../../verify/verify.js');
+  const { realClock } = await import('../../verify/clock.js');
+  const render = await import('../render/verify-report.js');
+  const expectation = expectationsFrom(manifests, flags.defaultTenant);
+  const progress = progressReporter(ctx, !flags.quiet && !flags.json, render.renderProgress);
+  let report: VerifyReport;
+  try {
+    report = await runVerify({
+      expectation,
+      source,
+      clock: realClock,
+      timeoutMs: flags.verifyTimeout,
+      signal: ctx.runtime.signal,
+      onEvent: progress.onEvent,
+      explain: flags.explain ?? false,
+      tenantHeader: source.isolated && flags.tenantHeader !== false ? flags.tenantHeader : null,
+    });
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+  if (flags.junit) await writeFile(flags.junit, render.renderJunit(report));
+  ctx.runtime.stdout.write(
+    flags.json ? `${JSON.stringify(report, null, 2)}\n` : render.renderReport(report, ctx.outColor),
+  );
+  if (!report.ok) ctx.exitCode = 1;
+  return report;
+}
+
+function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
+  const { stderr } = ctx.runtime;
+  if (!enabled) return { onEvent: undefined, stop: () => {} };
+  if (stderr.isTTY) {
+    let spinner: { text: string; stop(): void } | undefined;
+    const ready = import('ora').then(({ default: ora }) => {
+      spinner = ora({ text: 'verify: first poll…', stream: stderr as NodeJS.WritableStream }).start();
+    });
+    return {
+      onEvent: (e: PollEvent) => {
+        if (spinner) spinner.text = line(e);
+      },
+      stop: () => {
+        void ready.then(() => spinner?.stop());
+        spinner?.stop();
+      },
+    };
+  }
+  // Not a TTY: a plain line when the picture changes, at most every few seconds otherwise.
+  let last = '';
+  let lastAt = Number.NEGATIVE_INFINITY;
+  return {
+    onEvent: (e: PollEvent) => {
+      const key = e.type === 'poll' ? e.greenTenants.join(',') : 'error';
+      if (key !== last || e.elapsedMs - lastAt >= 5_000) {
+        ctx.info(line(e));
+        last = key;
+        lastAt = e.elapsedMs;
+      }
+    },
+    stop: () => {},
+  };
+}
+
+export function verifyCommand(ctx: CliContext): Command {
+  const cmd = new Command('verify')
+    .summary('check per tenant that exactly what load sent arrived')
+    .description(
+      [
+        "Reads the run manifest written by `otelpoc load` and asks the backend's Prometheus API, tenant by tenant (X-Scope-OrgID), whether the run's series arrived with exactly the counts sent.",
+        'Seven checks per tenant: series present, exact counts per status, histogram integrity, latency agreement, tenant isolation, metric names, series budget. Polls until all pass or the timeout ends.',
+        'Exit 0 all checks pass, 1 a check failed or timed out, 2 bad input or unreachable backend.',
+      ].join('\n\n'),
+    )
+    .addOption(
+      new Option('--manifest <file>', 'run manifest; repeat for the shards of one run')
+        .default([] as string[], '.otelpoc/last-run.json')
+        .argParser((v: string, prev: string[]) => [...prev, v]),
+    )
+    .addOption(new Option('--json', 'print the report as one JSON document'))
+    .addOption(new Option('-q, --quiet', 'no progress on stderr'));
+  addVerifyOptions(cmd, { timeoutFlag: '--timeout' }).addHelpText(
+    'after',
+    `
+Examples:
+  $ otelpoc verify                                  # the last run, against Mimir on localhost
+  $ otelpoc verify --url http://mimir:9009/prometheus --timeout 2m --junit verify.xml
+  $ otelpoc verify --url http://127.0.0.1:8428 --no-tenant-header   # single-tenant VictoriaMetrics
+  $ otelpoc verify --manifest shard-0.json --manifest shard-1.json --json
+  $ OTELPOC_VERIFY_BEARER_TOKEN=… otelpoc verify --url https://mimir.example/prometheus --explain`,
+  );
+  return cmd.action(
+    async (flags: VerifyFlags & { manifest: string[]; timeout: number; json?: boolean; quiet?: boolean }) => {
+      const { readManifest, LAST_RUN_FILE } = await import('../../manifest/io.js');
+      const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
+      const manifests = await Promise.all(
+        paths.map(async (p) => ({ manifest: await readManifest(p), source: p })),
+      );
+      const source = await prometheusSourceFrom(flags, ctx);
+      await verifyAndReport(ctx, manifests, source, { ...flags, verifyTimeout: flags.timeout });
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/** Pure renderers of a VerifyReport: the terminal table, the JUnit XML, and progress lines. */
+import type { ChalkInstance } from 'chalk';
+import type { PollEvent } from '../../verify/poll.js';
+import { CHECK_TITLES, type CheckResult, type VerifyReport } from '../../verify/types.js';
+
+export function renderReport(report: VerifyReport, c: ChalkInstance): string {
+  const lines: string[] = [];
+  lines.push(`${c.bold('otelpoc verify')} · run ${report.runId} · ${report.source}`);
+  lines.push('');
+  const rows = report.results.map((r) => [r.tenant, CHECK_TITLES[r.check], mark(r, c), r.expected, r.found]);
+  const header = ['tenant', 'check', '', 'expected', 'found'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => visibleLength(row[i]!))));
+  const fmt = (row: string[]) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+      .join('  ')
+      .trimEnd();
+  lines.push(c.dim(fmt(header)));
+  let previous = '';
+  for (const row of rows) {
+    const tenant = row[0]!;
+    lines.push(fmt([tenant === previous ? '' : tenant, ...row.slice(1)]));
+    previous = tenant;
+  }
+  const failed = report.results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    lines.push('');
+    lines.push(c.bold('Problems:'));
+    for (const r of failed) {
+      for (const p of r.problems) lines.push(`  ${c.red('✗')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${p}`);
+    }
+  }
+  if (report.queries) {
+    lines.push('');
+    lines.push(c.bold('Queries (--explain):'));
+    for (const q of report.queries) lines.push(`  ${q}`);
+  }
+  lines.push('');
+  lines.push(verdictLine(report, c));
+  return `${lines.join('\n')}\n`;
+}
+
+export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
+  const checks = report.results.length;
+  const failed = report.results.filter((r) => !r.ok);
+  const tenants = report.tenants.length;
+  const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
+  if (report.ok) {
+    return `${c.green.bold('PASS')} run ${report.runId}: all ${checks} checks passed for ${tenants} tenant(s) (${time})`;
+  }
+  const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
+  const hint =
+    noData === tenants && tenants > 0
+      ? ` — the backend has no series of run ${report.runId} at all: wrong run, wrong backend, or the data never left the server`
+      : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${hint}`;
+}
+
+function mark(r: CheckResult, c: ChalkInstance): string {
+  if (r.skipped) return c.dim('–');
+  return r.ok ? c.green('✓') : c.red('✗');
+}
+
+function visibleLength(s: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+  return s.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+/** One line of progress per poll: which tenants are green so far. */
+export function renderProgress(event: PollEvent): string {
+  const s = (event.elapsedMs / 1000).toFixed(1);
+  if (event.type === 'transient-error')
+    return `verify: ${s}s poll ${event.attempt}: ${event.message} (retrying)`;
+  const failing = event.results.filter((r) => !r.ok);
+  const firstProblem = failing[0]?.problems[0];
+  return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
+    event.greenTenants.length ? ` (${event.greenTenants.join(', ')})` : ''
+  }${firstProblem ? ` · waiting: ${failing[0]!.tenant}: ${firstProblem}` : ''}`;
+}
+
+/** JUnit XML: one testsuite per run, one testcase per tenant × check. */
+export function renderJunit(report: VerifyReport): string {
+  const failures = report.results.filter((r) => !r.ok).length;
+  const skipped = report.results.filter((r) => r.skipped).length;
+  const time = (report.elapsedMs / 1000).toFixed(3);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(
+    `<testsuites name="otelpoc verify" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
+  );
+  out.push(
+    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${time}">`,
+  );
+  out.push(
+    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/></properties>`,
+  );
+  for (const r of report.results) {
+    const open = `    <testcase classname="${xml(`otelpoc.verify.${r.tenant}`)}" name="${xml(`${r.tenant}: ${CHECK_TITLES[r.check]}`)}" time="0">`;
+    if (r.skipped) {
+      out.push(`${open}<skipped message="${xml(r.found)}"/></testcase>`);
+    } else if (r.ok) {
+      out.push(`${open}</testcase>`);
+    } else {
+      out.push(open);
+      out.push(
+        `      <failure message="${xml(r.problems[0] ?? 'failed')}" type="${r.check}">${xml(
+          [`expected: ${r.expected}`, `found: ${r.found}`, ...r.problems].join('\n'),
+        )}</failure>`,
+      );
+      out.push('    </testcase>');
+    }
+  }
+  out.push('  </testsuite>');
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+function xml(s: string): string {
+  return (
+    s
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these characters
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  );
+}

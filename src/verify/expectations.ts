@@ -1,0 +1,132 @@
+import type { RunManifest } from '../manifest/schema.js';
+import { UsageError } from '../util/errors.js';
+
+/** How many requests of one status the backend must show: exact when min === max. */
+export interface StatusExpectation {
+  status: number;
+  min: number;
+  max: number;
+}
+
+/** What one tenant must show for the run, summed over the manifest's shards. */
+export interface TenantExpectation {
+  /** The tenant id to query: the Client-ID, or the default tenant for requests sent without one. */
+  tenant: string;
+  /** client_id label values expected in this tenant; "" stands for "no client_id label". */
+  clientIds: string[];
+  sent: number;
+  /** Responses received: the server recorded each of them, with the status received. */
+  received: number;
+  /** Sent but never answered (timeout, reset): the server may or may not have recorded them. */
+  unanswered: number;
+  /** Connection refused: never reached the server. */
+  refused: number;
+  /** Statuses the backend must (min > 0) or may (min === 0) show, with their counts. */
+  byStatus: StatusExpectation[];
+  /** Client-side service time of the answered requests: sum and max, ms. */
+  latencySumMs: number;
+  latencyMaxMs: number;
+}
+
+export interface RunExpectation {
+  runId: string;
+  shards: number;
+  /** Per-request client timeout, ms (the longest a request the client gave up on can have taken). */
+  timeoutMs: number;
+  tenants: TenantExpectation[];
+}
+
+/** The label value standing for "sent without Client-ID". */
+export const NO_CLIENT_ID = '';
+
+/**
+ * Sums the manifests (shards of one run) into what each tenant must show. Requests sent without a
+ * Client-ID are expected in `defaultTenant`. Throws a UsageError when the manifests are not shards
+ * of one run.
+ */
+export function expectationsFrom(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+  defaultTenant: string,
+): RunExpectation {
+  const first = manifests[0];
+  if (!first) throw new UsageError('--manifest: no manifest given');
+  const runId = first.manifest.runId;
+  const shardsSeen = new Map<number, string>();
+  for (const { manifest, source } of manifests) {
+    if (manifest.runId !== runId) {
+      throw new UsageError(
+        `--manifest: ${source} is run "${manifest.runId}" but ${first.source} is run "${runId}"; several --manifest must be shards of one run`,
+      );
+    }
+    if (manifest.shard && manifests.length > 1) {
+      const other = shardsSeen.get(manifest.shard.index);
+      if (other !== undefined) {
+        throw new UsageError(
+          `--manifest: ${source} and ${other} are both shard ${manifest.shard.index} of run "${runId}"`,
+        );
+      }
+      shardsSeen.set(manifest.shard.index, source);
+    }
+  }
+  if (manifests.length > 1 && shardsSeen.size !== manifests.length) {
+    // Two manifests without shard info are most likely the same file twice: counting it twice would be wrong.
+    const sources = new Set(manifests.map((m) => m.source));
+    if (sources.size !== manifests.length) {
+      throw new UsageError('--manifest: the same file was given more than once');
+    }
+  }
+
+  const tenants = new Map<string, TenantExpectation>();
+  const received = new Map<string, Map<number, number>>();
+  for (const { manifest } of manifests) {
+    for (const t of manifest.tenants) {
+      const tenantId = t.clientId ?? defaultTenant;
+      const clientLabel = t.clientId ?? NO_CLIENT_ID;
+      let exp = tenants.get(tenantId);
+      if (!exp) {
+        exp = {
+          tenant: tenantId,
+          clientIds: [],
+          sent: 0,
+          received: 0,
+          unanswered: 0,
+          refused: 0,
+          byStatus: [],
+          latencySumMs: 0,
+          latencyMaxMs: 0,
+        };
+        tenants.set(tenantId, exp);
+        received.set(tenantId, new Map());
+      }
+      if (!exp.clientIds.includes(clientLabel)) exp.clientIds.push(clientLabel);
+      for (const s of t.byStatus) {
+        exp.sent += s.sent;
+        exp.unanswered += s.unanswered;
+        exp.refused += s.refused;
+        exp.latencySumMs += s.latencySumMs;
+        exp.latencyMaxMs = Math.max(exp.latencyMaxMs, s.latencyMaxMs);
+      }
+      const byStatus = received.get(tenantId)!;
+      for (const [status, n] of Object.entries(t.receivedByStatus)) {
+        byStatus.set(Number(status), (byStatus.get(Number(status)) ?? 0) + n);
+        exp.received += n;
+      }
+    }
+  }
+  for (const exp of tenants.values()) {
+    const byStatus = received.get(exp.tenant)!;
+    // A request the client gave up on may have been recorded, with any status (the server records
+    // what it answered, or 200 when the client left first): each status may hold up to that many more.
+    exp.byStatus = [...byStatus.entries()]
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => ({ status, min: n, max: n + exp.unanswered }));
+    exp.clientIds.sort();
+  }
+  return {
+    runId,
+    shards: manifests.length,
+    timeoutMs: Math.max(...manifests.map((m) => m.manifest.config.timeoutMs)),
+    tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * A small Prometheus HTTP API client (instant queries) for Mimir, VictoriaMetrics, vmauth or
+ * Prometheus itself, over undici. Every failure is classified: TransientBackendError (connection
+ * refused, timeouts, 5xx, 429: the poller retries) or BackendError (401/403, wrong URL, not a
+ * Prometheus API: fails at once, with a hint).
+ */
+import { Agent, type Dispatcher, request } from 'undici';
+import { BackendError, errorMessage } from '../util/errors.js';
+import type { Sample } from './types.js';
+
+/** A backend failure worth retrying: the backend may come up, recover or stop throttling. */
+export class TransientBackendError extends BackendError {}
+
+/** The backend refused to answer for this one tenant (vmauth's "missing route"): the tenant does not exist there. */
+export class TenantRejectedError extends BackendError {}
+
+export interface PromClientOptions {
+  /** API prefix: `${baseUrl}/api/v1/query`. Mimir: http://localhost:9009/prometheus. */
+  baseUrl: string;
+  /** Header that names the tenant (X-Scope-OrgID), or null for a single-tenant backend. */
+  tenantHeader: string | null;
+  /** Sent with every request: Authorization and --header values. */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Tests and `run` may pass their own; otherwise a keep-alive Agent owned (and closed) by the client. */
+  dispatcher?: Dispatcher;
+}
+
+interface PromResponse {
+  status?: string;
+  error?: string;
+  errorType?: string;
+  data?: { resultType?: string; result?: { metric?: Record<string, string>; value?: [number, string] }[] };
+}
+
+export class PromClient {
+  readonly #opts: PromClientOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+
+  constructor(opts: PromClientOptions) {
+    this.#opts = { ...opts, baseUrl: opts.baseUrl.replace(/\/+$/, '') };
+    this.#ownsDispatcher = !opts.dispatcher;
+    this.#dispatcher = opts.dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 10_000 });
+  }
+
+  get baseUrl(): string {
+    return this.#opts.baseUrl;
+  }
+
+  /** Instant query; `tenant` goes into the tenant header (ignored without one). */
+  async query(promql: string, tenant: string | undefined, signal?: AbortSignal): Promise<Sample[]> {
+    const url = `${this.#opts.baseUrl}/api/v1/query`;
+    const headers: Record<string, string> = {
+      ...this.#opts.headers,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    if (this.#opts.tenantHeader && tenant !== undefined) headers[this.#opts.tenantHeader] = tenant;
+    const who = tenant !== undefined && this.#opts.tenantHeader ? ` for tenant "${tenant}"` : '';
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ query: promql }).toString(),
+        dispatcher: this.#dispatcher,
+        headersTimeout: this.#opts.timeoutMs,
+        bodyTimeout: this.#opts.timeoutMs,
+        signal: signal ?? null,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new TransientBackendError(
+        `cannot reach the Prometheus API at ${url}: ${describeNetworkError(err, this.#opts.timeoutMs)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const text = await res.body.text().catch((err) => {
+      throw new TransientBackendError(`reading the answer of ${url} failed: ${errorMessage(err)}`);
+    });
+    const status = res.statusCode;
+    const detail = errorDetail(text);
+    if (status === 429 || status >= 500) {
+      throw new TransientBackendError(`${url} answered ${status}${who}${detail ? `: ${detail}` : ''}`);
+    }
+    if (status === 401 || status === 403) {
+      throw new BackendError(
+        `${url} answered ${status}${detail ? ` ${detail}` : ''}${who}: ${this.#authHint(status, detail)}`,
+      );
+    }
+    if (status === 404) {
+      throw new BackendError(
+        `${url} answered 404: no Prometheus API there; check --url (Mimir's is http://HOST:9009/prometheus, VictoriaMetrics' http://HOST:8428)`,
+      );
+    }
+    if (
+      status === 400 &&
+      this.#opts.tenantHeader &&
+      /missing route|unknown tenant|no org id|tenant/i.test(detail)
+    ) {
+      throw new TenantRejectedError(`${status} ${detail}`);
+    }
+    let body: PromResponse;
+    try {
+      body = JSON.parse(text) as PromResponse;
+    } catch {
+      throw new BackendError(
+        `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check --url`,
+      );
+    }
+    if (status !== 200 || body.status !== 'success') {
+      throw new BackendError(
+        `${url} answered ${status}${who}: ${body.errorType ?? 'error'}: ${body.error ?? truncate(text)}`,
+      );
+    }
+    if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
+      throw new BackendError(
+        `${url}: expected an instant vector for ${promql}, got ${body.data?.resultType ?? 'nothing'}`,
+      );
+    }
+    return body.data.result.map((r) => {
+      const { __name__: name = '', ...labels } = r.metric ?? {};
+      return { name, labels, value: Number(r.value?.[1]) };
+    });
+  }
+
+  #authHint(status: number, detail: string): string {
+    if (!this.#opts.tenantHeader) {
+      return `is --no-tenant-header set? Mimir needs the ${'X-Scope-OrgID'} header to know the tenant`;
+    }
+    if (/org ?id/i.test(detail)) {
+      return `the ${this.#opts.tenantHeader} header did not arrive: is --tenant-header the name your gateway expects?`;
+    }
+    const auth = Object.keys(this.#opts.headers).some((h) => h.toLowerCase() === 'authorization');
+    return auth
+      ? `the credentials were refused; check --basic-auth / --bearer-token (or OTELPOC_VERIFY_BASIC_AUTH / OTELPOC_VERIFY_BEARER_TOKEN)${status === 403 ? ' and that they may read this tenant' : ''}`
+      : 'the backend wants credentials: pass --basic-auth user:pass or --bearer-token (or OTELPOC_VERIFY_BASIC_AUTH / OTELPOC_VERIFY_BEARER_TOKEN)';
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is it running? check --url)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found (check --url)';
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
+  return `${code ? `${code}: ` : ''}${errorMessage(err)}`;
+}
+
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as PromResponse;
+    if (body.error) return body.error;
+  } catch {
+    // not JSON: use the text
+  }
+  return truncate(text.trim());
+}
+
+function truncate(text: string, max = 200): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}

@@ -1,0 +1,62 @@
+import pLimit from 'p-limit';
+import { PROM } from '../telemetry/names.js';
+import { type PromClient, TenantRejectedError } from './prom-client.js';
+import type { Observation, SeriesSource, TenantView } from './types.js';
+
+/** Every series of one run, whatever its name: renamed series show up too, for the names check. */
+export function runSelector(runId: string): string {
+  return `{${PROM.labels.runId}="${runId}"}`;
+}
+
+/**
+ * Samples from a Prometheus-compatible API. With a tenant header, one query per tenant, each seeing
+ * only what the backend shows that tenant (isolation is then testable); without, one query for all.
+ */
+export class PrometheusSource implements SeriesSource {
+  readonly isolated: boolean;
+  readonly description: string;
+  readonly #client: PromClient;
+  readonly #limit = pLimit(4);
+  readonly #tenantHeader: string | null;
+
+  constructor(client: PromClient, opts: { tenantHeader: string | null }) {
+    this.#client = client;
+    this.isolated = opts.tenantHeader !== null;
+    this.#tenantHeader = opts.tenantHeader;
+    this.description = `Prometheus API at ${client.baseUrl}${opts.tenantHeader ? ` (tenant in ${opts.tenantHeader})` : ' (single tenant)'}`;
+  }
+
+  async observe(tenants: readonly string[], runId: string, signal?: AbortSignal): Promise<Observation> {
+    const q = runSelector(runId);
+    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, signal) };
+    const views = await Promise.all(
+      tenants.map((tenant) =>
+        this.#limit(async (): Promise<TenantView> => {
+          try {
+            return { tenant, samples: await this.#client.query(q, tenant, signal) };
+          } catch (err) {
+            if (err instanceof TenantRejectedError) return { tenant, samples: [], error: err.message };
+            throw err;
+          }
+        }),
+      ),
+    );
+    return { isolated: true, views };
+  }
+
+  explain(tenants: readonly string[], runId: string): string[] {
+    const q = runSelector(runId);
+    const url = `${this.#client.baseUrl}/api/v1/query`;
+    const lines = this.isolated
+      ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
+      : [`POST ${url}  query=${q}`];
+    return [
+      ...lines,
+      `# in Grafana (the tenant's data source): sum by (client_id, http_response_status_code) (${PROM.requestTotal}${q})`,
+    ];
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}

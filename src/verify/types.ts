@@ -1,0 +1,97 @@
+/**
+ * The data verify works on. Checks are pure functions of these; where the samples come from (a
+ * Prometheus API, or the in-process capture of `otelpoc run`) is hidden behind `SeriesSource`.
+ */
+
+/** One series' latest value, Prometheus-style: metric name + labels (without __name__). */
+export interface Sample {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
+/** What one tenant's view of the run looks like at one poll. */
+export interface TenantView {
+  /** The tenant id queried (X-Scope-OrgID), or the default tenant for requests without Client-ID. */
+  tenant: string;
+  /** Every series of this run visible to the tenant, whatever its name (renamed ones included). */
+  samples: Sample[];
+  /** Set when the backend would not answer for this tenant (e.g. an unknown tenant): a failure, not retried at once. */
+  error?: string;
+}
+
+/** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
+export type Observation = { isolated: true; views: TenantView[] } | { isolated: false; all: Sample[] };
+
+/**
+ * Where samples come from: a Prometheus API (Mimir, VictoriaMetrics, vmauth) or the in-process
+ * capture of `otelpoc run`. The checks do not know which.
+ */
+export interface SeriesSource {
+  /** For the report: "Prometheus API at http://…", "in-process capture (no pipeline)". */
+  readonly description: string;
+  /**
+   * True when each tenant's view comes from the backend's own tenant isolation (one X-Scope-OrgID per
+   * tenant). False when all tenants share one store and views are split by the client_id label (a
+   * single-tenant backend or the capture): isolation cannot be tested then, and the report says so.
+   */
+  readonly isolated: boolean;
+  /** Every series of `runId`. Throws BackendError (fatal) or TransientBackendError (retried). */
+  observe(tenants: readonly string[], runId: string, signal?: AbortSignal): Promise<Observation>;
+  /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
+  explain(tenants: readonly string[], runId: string): string[];
+  close(): Promise<void>;
+}
+
+export const CHECK_IDS = [
+  'presence',
+  'counts',
+  'histogram',
+  'latency',
+  'isolation',
+  'names',
+  'series',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export const CHECK_TITLES: Record<CheckId, string> = {
+  presence: 'series present',
+  counts: 'exact counts per status',
+  histogram: 'histogram integrity',
+  latency: 'latency agreement',
+  isolation: 'tenant isolation',
+  names: 'metric names',
+  series: 'series budget',
+};
+
+export interface CheckResult {
+  tenant: string;
+  check: CheckId;
+  ok: boolean;
+  /** True when the check could not apply (e.g. isolation on a single-tenant backend); counts as passed. */
+  skipped?: boolean;
+  /** Short human text of what was expected and what was found, e.g. "200:85 404:10" / "200:85 404:9". */
+  expected: string;
+  found: string;
+  /** One line per problem, each naming it: "count of status 404 is 9, expected 10". */
+  problems: string[];
+}
+
+export interface VerifyReport {
+  runId: string;
+  ok: boolean;
+  /** True when the deadline ended the polling with checks still failing. */
+  timedOut: boolean;
+  source: string;
+  isolated: boolean;
+  /** Header carrying the tenant, or null (--no-tenant-header / capture). */
+  tenantHeader: string | null;
+  tenants: string[];
+  polls: number;
+  elapsedMs: number;
+  results: CheckResult[];
+  /** The queries made, when --explain was asked for. */
+  queries?: string[];
+  /** A transient backend error seen on the last poll, if any. */
+  lastError?: string;
+}

@@ -1,0 +1,59 @@
+/**
+ * `otelpoc verify` as a library call: expectation + source → polled checks → VerifyReport (plain
+ * data; rendered by cli/render/verify-report.ts).
+ */
+import { runChecks } from './checks.js';
+import type { Clock } from './clock.js';
+import type { RunExpectation } from './expectations.js';
+import { SeriesHistory } from './history.js';
+import { type Backoff, type PollEvent, pollChecks } from './poll.js';
+import type { SeriesSource, VerifyReport } from './types.js';
+
+export interface VerifyOptions {
+  expectation: RunExpectation;
+  source: SeriesSource;
+  clock: Clock;
+  timeoutMs: number;
+  backoff?: Backoff;
+  signal?: AbortSignal;
+  onEvent?: (event: PollEvent) => void;
+  /** Put the queries made into the report. */
+  explain?: boolean;
+  /** The header naming the tenant, for the report (null: none). */
+  tenantHeader: string | null;
+}
+
+export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
+  const { expectation, source } = opts;
+  const tenants = expectation.tenants.map((t) => t.tenant);
+  const history = new SeriesHistory();
+  const outcome = await pollChecks(
+    async () => {
+      const observation = await source.observe(tenants, expectation.runId, opts.signal);
+      const all = history.record(observation);
+      const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
+      return runChecks({ expectation, observation, decreases });
+    },
+    {
+      clock: opts.clock,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    },
+  );
+  return {
+    runId: expectation.runId,
+    ok: outcome.ok,
+    timedOut: outcome.timedOut,
+    source: source.description,
+    isolated: source.isolated,
+    tenantHeader: opts.tenantHeader,
+    tenants,
+    polls: outcome.polls,
+    elapsedMs: Math.round(outcome.elapsedMs),
+    results: outcome.results,
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId) } : {}),
+    ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
+  };
+}
