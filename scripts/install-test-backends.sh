@@ -15,6 +15,15 @@ bin=$dest/usr/bin
 packages=(victoria-metrics docker-compose)
 wanted=("$bin/victoria-metrics" "$bin/vmagent" "$bin/vmauth" "$bin/docker-compose")
 
+# Outside CI a machine that cannot fetch them still runs the unit tests: the backend suites then skip
+# loudly. In CI (CI=true) that is a failure, so a green CI always means the end-to-end tests ran.
+give_up() {
+  echo "test backends: $*" >&2
+  if [ -n "${CI:-}" ]; then exit 1; fi
+  echo "test backends: the end-to-end suites will be SKIPPED (set OTELPOC_VICTORIA_METRICS_BIN to a folder with victoria-metrics, vmagent, vmauth)" >&2
+  exit 0
+}
+
 have_all() {
   for f in "${wanted[@]}"; do [ -x "$f" ] || return 1; done
 }
@@ -24,10 +33,12 @@ if have_all; then
   exit 0
 fi
 
+if [ -n "${OTELPOC_VICTORIA_METRICS_BIN:-}" ]; then
+  echo "test backends: using OTELPOC_VICTORIA_METRICS_BIN=$OTELPOC_VICTORIA_METRICS_BIN"
+  exit 0
+fi
 if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
-  echo "test backends: apt-get and dpkg are needed to fetch Debian's victoria-metrics and docker-compose packages" >&2
-  echo "  (or point OTELPOC_VICTORIA_METRICS_BIN at a folder holding victoria-metrics, vmagent and vmauth)" >&2
-  exit 1
+  give_up "apt-get and dpkg are needed to fetch Debian's victoria-metrics and docker-compose packages"
 fi
 
 # The machine's own Debian source, re-pointed at trixie (Debian stable), in a private apt state.
@@ -45,8 +56,7 @@ elif [ -f /etc/apt/sources.list ] && grep -qE '^deb .*debian' /etc/apt/sources.l
   grep -m1 -E '^deb .*debian' /etc/apt/sources.list |
     awk '{ $3 = "trixie"; print }' >"$priv/parts/debian.list"
 else
-  echo "test backends: no Debian apt source found in /etc/apt to fetch from" >&2
-  exit 1
+  give_up "no Debian apt source found in /etc/apt to fetch from"
 fi
 
 apt_opts=(
@@ -57,15 +67,12 @@ apt_opts=(
   -o APT::Sandbox::User=root
 )
 echo "test backends: fetching ${packages[*]} (Debian trixie) into ${dest#"$root"/} ..."
-apt-get "${apt_opts[@]}" update -qq
-(cd "$priv" && apt-get "${apt_opts[@]}" download "${packages[@]}" >/dev/null)
+apt-get "${apt_opts[@]}" update -qq || give_up "apt-get update (Debian trixie lists) failed"
+(cd "$priv" && apt-get "${apt_opts[@]}" download "${packages[@]}" >/dev/null) || give_up "apt-get download ${packages[*]} failed"
 for deb in "$priv"/*.deb; do dpkg -x "$deb" "$dest"; done
 rm -f "$priv"/*.deb
 rm -rf "$priv/lists" "$priv/cache"
 
-if ! have_all; then
-  echo "test backends: install incomplete; expected ${wanted[*]}" >&2
-  exit 1
-fi
+have_all || give_up "install incomplete; expected ${wanted[*]}"
 "$bin/victoria-metrics" -version 2>/dev/null | head -1 || true
 echo "test backends: installed in ${dest#"$root"/}"
