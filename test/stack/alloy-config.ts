@@ -163,7 +163,8 @@ export function child(parent: AlloyBlock, name: string): AlloyBlock {
 
 /** A reference's target component, e.g. `otelcol.processor.batch.default.input` → ["otelcol.processor.batch", "default"]. */
 export function refTarget(ref: AlloyValue): { component: string; label: string; export: string } {
-  if (typeof ref !== 'object' || Array.isArray(ref)) throw new Error(`not a reference: ${JSON.stringify(ref)}`);
+  if (typeof ref !== 'object' || Array.isArray(ref))
+    throw new Error(`not a reference: ${JSON.stringify(ref)}`);
   const parts = ref.ref.split('.');
   if (parts.length < 3) throw new Error(`not a component reference: ${ref.ref}`);
   return {

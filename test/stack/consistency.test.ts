@@ -4,8 +4,8 @@
  * needed: every file is parsed (YAML with the yaml package, the Alloy file with a strict text reader).
  */
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
 import { createContext } from '../../src/cli/context.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';
@@ -60,7 +60,9 @@ describe('Alloy ↔ compose ↔ otelpoc', () => {
   });
 
   it('publishes its HTTP server (12345) for doctor, and 9464 as an alias of it', () => {
-    const listen = (services.alloy!.command as string[]).find((a) => a.startsWith('--server.http.listen-addr='));
+    const listen = (services.alloy!.command as string[]).find((a) =>
+      a.startsWith('--server.http.listen-addr='),
+    );
     expect(listen).toBe('--server.http.listen-addr=0.0.0.0:12345');
     const ports = publishedPorts('alloy');
     expect(ports.get(portOf(STACK_URLS.alloy))).toBe(12345);
@@ -85,7 +87,7 @@ describe('Alloy ↔ compose ↔ otelpoc', () => {
     });
   });
 
-  it("translates names as verify expects and emits no series without client_id", () => {
+  it('translates names as verify expects and emits no series without client_id', () => {
     // Suffixes on: _seconds and _total, the names in src/telemetry/names.ts.
     expect(exporter.attrs.add_metric_suffixes ?? true).toBe(true);
     // target_info and otel_scope_info carry no client_id: cortex-tenant would misroute or reject them.
@@ -110,10 +112,7 @@ describe('cortex-tenant ↔ Mimir ↔ otelpoc', () => {
   it('listens on all interfaces at 8085, published as such', () => {
     expect(ct.listen).toBe('0.0.0.0:8085');
     expect(publishedPorts('cortex-tenant').get(portOf(STACK_URLS.cortexTenant))).toBe(hostPort(ct.listen));
-    expect(services['cortex-tenant']!.command).toEqual([
-      '-config',
-      '/etc/cortex-tenant/cortex-tenant.yaml',
-    ]);
+    expect(services['cortex-tenant']!.command).toEqual(['-config', '/etc/cortex-tenant/cortex-tenant.yaml']);
   });
 
   it('routes by client_id into X-Scope-OrgID, keeps the label, and defaults to the tenant verify uses', () => {
@@ -237,7 +236,9 @@ describe('Grafana ↔ Mimir ↔ otelpoc', () => {
     expect(single.map((d) => d.secureJsonData.httpHeaderValue1).sort()).toEqual([...DEMO_TENANTS].sort());
     const federated = dsList.filter((d) => d.secureJsonData.httpHeaderValue1!.includes('|'));
     expect(federated).toHaveLength(1);
-    expect(federated[0]!.secureJsonData.httpHeaderValue1!.split('|').sort()).toEqual([...DEMO_TENANTS].sort());
+    expect(federated[0]!.secureJsonData.httpHeaderValue1!.split('|').sort()).toEqual(
+      [...DEMO_TENANTS].sort(),
+    );
     expect(federated[0]!.isDefault).toBe(true);
     // The demo tenants are what `otelpoc load --tenants 3` sends, plus the default tenant.
     expect(DEMO_TENANTS).toContain(DEFAULT_TENANT);

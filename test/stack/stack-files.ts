@@ -79,7 +79,16 @@ export function dashboardExpressions(d: Dashboard): { where: string; expr: strin
 export function metricNames(expr: string): string[] {
   const withoutStrings = expr.replace(/"[^"]*"/g, '""').replace(/\b(by|without) \([^)]*\)/g, '');
   const names = new Set<string>();
-  const keywords = new Set(['sum', 'by', 'rate', 'increase', 'histogram_quantile', 'without', 'on', 'ignoring']);
+  const keywords = new Set([
+    'sum',
+    'by',
+    'rate',
+    'increase',
+    'histogram_quantile',
+    'without',
+    'on',
+    'ignoring',
+  ]);
   for (const m of withoutStrings.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{|\[|\))/g)) {
     if (!keywords.has(m[1]!)) names.add(m[1]!);
   }
@@ -92,8 +101,29 @@ export function labelNames(expr: string): string[] {
   for (const m of expr.matchAll(/by \(([^)]*)\)/g)) {
     for (const l of m[1]!.split(',')) labels.add(l.trim());
   }
-  for (const m of expr.replace(/"[^"]*"/g, '""').matchAll(/[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) {
+  for (const m of expr
+    .replace(/"[^"]*"/g, '""')
+    .matchAll(/[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) {
     labels.add(m[1]!);
   }
   return [...labels];
+}
+
+/**
+ * Replaces Grafana's variables with concrete values, as Grafana would before sending the query:
+ * $__rate_interval / $__interval / $__range, and the dashboard's template variables.
+ */
+export function concreteExpr(
+  expr: string,
+  values: { rateInterval: string; interval: string; range: string; vars: Record<string, string> },
+): string {
+  let out = expr
+    .replaceAll('$__rate_interval', values.rateInterval)
+    .replaceAll('$__interval', values.interval)
+    .replaceAll('$__range', values.range);
+  for (const [name, value] of Object.entries(values.vars)) {
+    out = out.replaceAll(`\${${name}}`, value).replace(new RegExp(`\\$${name}\\b`, 'g'), value);
+  }
+  if (out.includes('$')) throw new Error(`unreplaced variable in ${out}`);
+  return out;
 }
