@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, OtelpocError } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { loadCommand } from './commands/load.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   program.addCommand(serveCommand(ctx));
+  program.addCommand(loadCommand(ctx));
   program.addCommand(verifyCommand(ctx));
   // Subcommands inherit the output settings and exit override.
   for (const cmd of program.commands) {

@@ -1,0 +1,145 @@
+import { Command } from 'commander';
+import type { LoadPlan } from '../../load/plan.js';
+import type { RunManifest } from '../../manifest/schema.js';
+import { resolveOtlpConfig } from '../../telemetry/config.js';
+import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
+import type { CliContext } from '../context.js';
+import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
+import { addServerOptions, type ServerFlags } from '../options.js';
+
+export { writeRunManifest } from '../../load/manifest-out.js';
+
+interface LoadCommandFlags extends LoadFlags, ServerFlags {
+  serve?: boolean;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function loadCommand(ctx: CliContext): Command {
+  const cmd = new Command('load')
+    .summary('send exact-rate multi-tenant traffic and write a run manifest')
+    .description(
+      `Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due
+while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible
+(--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an
+exact, deterministic weighted round robin; every request carries X-Run-ID. Writes the run manifest
+(what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.
+Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags,
+130 when interrupted (the partial manifest is still written).`,
+    )
+    .option('--serve', 'start the instrumented server in this process on a free port and load it')
+    .option(
+      '-o, --out <file>',
+      'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
+    )
+    .option('--json', 'print the manifest as JSON on stdout instead of the summary')
+    .option('-q, --quiet', 'no progress and no summary');
+  addLoadOptions(cmd);
+  addServerOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Server options (--delay, --seed, --otlp-endpoint, --export-interval, --max-tenants) apply to the
+in-process server of --serve.
+
+Examples:
+  $ otelpoc load --serve --rps 50 --tenants 3 --duration 10s
+  $ otelpoc load --rps 200 --duration 30s --status-mix 200:85,404:10,500:5 --anonymous 10%
+  $ otelpoc load --requests 1000 --client-ids acme,globex --tenant-weights 3,1
+  $ otelpoc load --scenario ramp --max-drop-rate 0.1%
+  $ otelpoc load --scenario ./my-scenario.yaml --json > run.json
+  $ otelpoc load --rps max --connections 50 --duration 20s`,
+  );
+  return cmd.action(async (flags: LoadCommandFlags) => {
+    const { runtime } = ctx;
+    const quiet = flags.quiet === true;
+    const json = flags.json === true;
+    if (flags.serve && flags.target !== undefined) {
+      throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
+    }
+    const plan = await loadPlanFromFlags(flags, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
+    if (flags.serve) {
+      const otlp = resolveOtlpConfig(
+        { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
+        runtime.env,
+      );
+      const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
+      const app = await startInstrumentedServer({
+        host: '127.0.0.1',
+        port: 0,
+        delay: flags.delay,
+        seed: flags.seed,
+        limits: { maxTenants: flags.maxTenants },
+        export: { otlp },
+        env: runtime.env,
+        warn: ctx.warn,
+      });
+      plan.targetUrl = `${app.url}/api`;
+      plan.extra = {
+        ...plan.extra,
+        serve: { delay: flags.delay, metricsUrl: otlp.metricsUrl, exportIntervalMs: otlp.exportIntervalMs },
+      };
+      afterRun = async (m) => {
+        await app.stop();
+        const { stats } = app.pipeline;
+        m.server = {
+          url: app.url,
+          metricsTarget: app.metricsTarget,
+          exports: stats.exports,
+          failedExports: stats.failures,
+          finalFlushOk: stats.consecutiveFailures === 0,
+        };
+        if (stats.consecutiveFailures > 0) {
+          ctx.warn(
+            `the final metrics export to ${otlp.metricsUrl} failed (${stats.lastError}): the backend lacks this run's last counts`,
+          );
+        }
+      };
+    }
+
+    const manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
+    const { writeRunManifest } = await import('../../load/manifest-out.js');
+    const paths = await writeRunManifest(manifest, flags.out);
+    if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
+
+    if (manifest.interrupted)
+      throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
+    const { checkThresholds } = await import('../../load/thresholds.js');
+    const exceeded = checkThresholds(manifest, plan.thresholds);
+    if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
+  });
+}
+
+/**
+ * Runs a plan with progress on stderr and the summary on stdout (unless json/quiet), stopping on
+ * ctx.runtime.signal. `afterRun` (e.g. stopping an in-process server and filling manifest.server)
+ * runs before the summary. Returns the manifest; does not write it (see writeRunManifest).
+ */
+export async function executeLoad(
+  ctx: CliContext,
+  plan: LoadPlan,
+  opts: { quiet: boolean; json: boolean; afterRun?: ((m: RunManifest) => Promise<void>) | undefined },
+): Promise<RunManifest> {
+  const { runLoad } = await import('../../load/runner.js');
+  const { describePlan } = await import('../../load/plan.js');
+  const { createProgressRenderer } = await import('../render/progress.js');
+  const talk = !opts.quiet && !opts.json;
+  if (talk) ctx.info(`load: run ${plan.runId} → ${plan.targetUrl}: ${describePlan(plan)}`);
+  const progress = await createProgressRenderer(ctx, opts);
+  let manifest: RunManifest;
+  try {
+    manifest = await runLoad(plan, { signal: ctx.runtime.signal, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
+  if (manifest.interrupted && talk) ctx.info('load: interrupted; waited for in-flight requests');
+  await opts.afterRun?.(manifest);
+  if (talk) {
+    const { renderLoadSummary } = await import('../render/load-summary.js');
+    ctx.runtime.stdout.write(renderLoadSummary(manifest, ctx.outColor));
+  }
+  return manifest;
+}

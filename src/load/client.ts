@@ -1,0 +1,129 @@
+import { type Dispatcher, Pool } from 'undici';
+import { HEADERS } from '../telemetry/names.js';
+
+/** Why a request got no response. Timeouts and resets are never retried. */
+export type ErrorCategory = 'refused' | 'reset' | 'timeout' | 'other';
+
+/** A response's status code, or why there was none. */
+export type Outcome =
+  | { status: number; error?: undefined }
+  | { status?: undefined; error: ErrorCategory; message: string };
+
+/** The request being sent: which tenant (null: no Client-ID) and which status to ask for with ?sc=. */
+export interface LoadRequest {
+  clientId: string | null;
+  status: number;
+}
+
+/** What the runner needs from HTTP; tests may pass their own. */
+export interface LoadClient {
+  /** Sends one request; `done` is called exactly once. Never throws. */
+  send(req: LoadRequest, done: (outcome: Outcome) => void): void;
+  /** Closes idle keep-alive connections, waiting for in-flight requests at most `timeoutMs`, then cuts them. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export interface HttpClientOptions {
+  targetUrl: string;
+  runId: string;
+  /** Keep-alive connections to open at most. */
+  connections: number;
+  /** Per request: connect, response headers and body each bounded by this. */
+  timeoutMs: number;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED']);
+
+export function classifyError(err: unknown): ErrorCategory {
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  const code = e?.code ?? e?.cause?.code ?? '';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (TIMEOUT_CODES.has(code) || code === 'ETIMEDOUT') return 'timeout';
+  if (RESET_CODES.has(code) || (e?.cause?.code && RESET_CODES.has(e.cause.code))) return 'reset';
+  return 'other';
+}
+
+/**
+ * undici keep-alive Pool with one raw dispatch handler per request (no response stream objects): the
+ * body is read and discarded, the status is what counts. Precomputes paths and headers.
+ */
+export function createHttpClient(opts: HttpClientOptions): LoadClient {
+  const url = new URL(opts.targetUrl);
+  const pool = new Pool(url.origin, {
+    connections: opts.connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    connect: { timeout: opts.timeoutMs },
+  });
+  const sep = url.search ? '&' : '?';
+  const paths = new Map<number, string>();
+  const pathFor = (status: number) => {
+    let p = paths.get(status);
+    if (!p) {
+      p = `${url.pathname}${url.search}${sep}sc=${status}`;
+      paths.set(status, p);
+    }
+    return p;
+  };
+  const headers = new Map<string | null, Record<string, string>>();
+  const headersFor = (clientId: string | null) => {
+    let h = headers.get(clientId);
+    if (!h) {
+      h =
+        clientId === null
+          ? { [HEADERS.runId]: opts.runId }
+          : { [HEADERS.clientId]: clientId, [HEADERS.runId]: opts.runId };
+      headers.set(clientId, h);
+    }
+    return h;
+  };
+
+  return {
+    send(req, done) {
+      let status = 0;
+      let finished = false;
+      const finish = (o: Outcome) => {
+        if (finished) return;
+        finished = true;
+        done(o);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode) {
+          status = statusCode;
+        },
+        onResponseData() {},
+        onResponseEnd() {
+          finish({ status });
+        },
+        onResponseError(_controller, err) {
+          finish({ error: classifyError(err), message: err.message });
+        },
+      };
+      try {
+        pool.dispatch(
+          { path: pathFor(req.status), method: 'GET', headers: headersFor(req.clientId) },
+          handler,
+        );
+      } catch (err) {
+        finish({ error: classifyError(err), message: (err as Error).message });
+      }
+    },
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const closed = pool.close().then(
+        () => true,
+        () => true,
+      );
+      const timedOut = new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), timeoutMs);
+      });
+      const ok = await Promise.race([closed, timedOut]);
+      clearTimeout(timer);
+      if (!ok) await pool.destroy().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import hdr from 'hdr-histogram-js';
+import type { LatencySummary } from '../manifest/schema.js';
+
+/** HDR histogram of latencies, recorded in microseconds (3 significant digits), reported in ms. */
+export class LatencyRecorder {
+  private readonly h = hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1 });
+
+  recordMs(ms: number): void {
+    this.h.recordValue(Math.max(0, Math.round(ms * 1000)));
+  }
+
+  get count(): number {
+    return this.h.totalCount;
+  }
+
+  percentileMs(p: number): number {
+    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p) / 1000;
+  }
+
+  summary(): LatencySummary {
+    const h = this.h;
+    if (h.totalCount === 0)
+      return { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 };
+    const ms = (us: number) => Math.round(us) / 1000;
+    return {
+      count: h.totalCount,
+      minMs: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
+      meanMs: ms(h.mean),
+      p50Ms: ms(h.getValueAtPercentile(50)),
+      p90Ms: ms(h.getValueAtPercentile(90)),
+      p99Ms: ms(h.getValueAtPercentile(99)),
+      p999Ms: ms(h.getValueAtPercentile(99.9)),
+      maxMs: ms(h.maxValue),
+    };
+  }
+}
