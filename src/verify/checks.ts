@@ -334,24 +334,29 @@ function isolation(exp: TenantExpectation, foreign: Sample[], ctx: TenantContext
 /** What a found name is, if it is one of ours under another name: the reason, for the message. */
 export function diagnoseName(expected: string, found: string): string | undefined {
   if (found === expected) return undefined;
-  const norm = (n: string) => n.replace(/[.]/g, '_');
+  const dotted = found.includes('.');
+  const f = found.replace(/[.]/g, '_');
   const e = expected;
-  const f = norm(found);
   const base = e.replace(/_(bucket|sum|count)$/, '');
   const part = e.slice(base.length); // "", "_bucket", "_sum", "_count"
-  if (found.includes('.') && f === e)
-    return 'names kept in OTel form (dots): the pipeline did not translate them';
+  const why: string[] = [];
+  if (dotted)
+    why.push('names kept in OTel form (dots): the pipeline did not translate them to Prometheus names');
+  if (f === e) return why.join('; ') || undefined;
   if (e.endsWith('_total') && f === e.slice(0, -'_total'.length)) {
-    return 'the _total suffix is missing: suffixes were turned off (e.g. add_metric_suffixes = false in Alloy) or the counter was exported with delta temporality and became a gauge';
+    why.push(
+      'the _total suffix is missing: suffixes were turned off (e.g. add_metric_suffixes = false in Alloy) or the counter was exported with delta temporality and became a gauge',
+    );
+  } else if (base.endsWith('_seconds') && f === base.slice(0, -'_seconds'.length) + part) {
+    why.push(
+      'the _seconds unit suffix is missing: suffixes were turned off (e.g. add_metric_suffixes = false in Alloy)',
+    );
+  } else if (f === `${e}_total` || f === `${base}_total${part}`) {
+    why.push('a _total suffix was added');
+  } else {
+    return undefined;
   }
-  if (base.endsWith('_seconds') && f === base.slice(0, -'_seconds'.length) + part) {
-    return 'the _seconds unit suffix is missing: suffixes were turned off (e.g. add_metric_suffixes = false in Alloy)';
-  }
-  if (f === `${e}_total` || f === `${base}_total${part}`) return 'a _total suffix was added';
-  if (found.includes('.') && norm(found).replace(/_seconds/, '') === e.replace(/_seconds/, '')) {
-    return 'names kept in OTel form (dots): the pipeline did not translate them';
-  }
-  return undefined;
+  return why.join('; ');
 }
 
 function names(exp: TenantExpectation, all: Sample[], decreases: readonly string[]): Outcome {

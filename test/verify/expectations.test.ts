@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { RunManifest } from '../../src/manifest/schema.js';
+import { UsageError } from '../../src/util/errors.js';
+import { expectationsFrom } from '../../src/verify/expectations.js';
+
+function manifest(runId: string, shard?: { index: number; of: number }, timeoutMs = 5000): RunManifest {
+  const cell = (status: number, sent: number, unanswered = 0) => ({
+    status,
+    dropped: 0,
+    sent,
+    answered: sent - unanswered,
+    mismatched: 0,
+    unanswered,
+    refused: 0,
+    latencySumMs: (sent - unanswered) * 10,
+    latencyMaxMs: 12,
+  });
+  return {
+    schemaVersion: 1,
+    tool: { name: 'otelpoc', version: 't' },
+    runId,
+    ...(shard ? { shard } : {}),
+    target: 'http://127.0.0.1:1/api',
+    startedAt: '2026-11-25T10:00:00.000Z',
+    endedAt: '2026-11-25T10:00:01.000Z',
+    interrupted: false,
+    config: {
+      model: 'open',
+      ratePerSec: 10,
+      durationMs: 1000,
+      requests: null,
+      connections: null,
+      maxInflight: 10,
+      timeoutMs,
+      scenario: null,
+      seed: null,
+      tenants: [],
+      statusMix: [],
+    },
+    tenants: [
+      {
+        clientId: 'tenant-1',
+        byStatus: [cell(200, 5), cell(404, 2, 1)],
+        receivedByStatus: { '200': 5, '404': 1 },
+      },
+      { clientId: null, byStatus: [cell(200, 3)], receivedByStatus: { '200': 3 } },
+    ],
+    totals: { scheduled: 10, dropped: 0, sent: 10, answered: 9, mismatched: 0, unanswered: 1, refused: 0 },
+    errors: { refused: 0, reset: 0, timeout: 1, statusMismatch: 0, other: 0 },
+    rate: { targetPerSec: 10, achievedPerSec: 10 },
+    latency: {
+      service: { count: 9, minMs: 1, meanMs: 10, p50Ms: 10, p90Ms: 11, p99Ms: 12, p999Ms: 12, maxMs: 12 },
+      scheduleCorrected: {
+        count: 9,
+        minMs: 1,
+        meanMs: 10,
+        p50Ms: 10,
+        p90Ms: 11,
+        p99Ms: 12,
+        p999Ms: 12,
+        maxMs: 12,
+      },
+    },
+  };
+}
+
+describe('expectationsFrom', () => {
+  it('maps requests without Client-ID to the default tenant, and unanswered ones to a range', () => {
+    const e = expectationsFrom([{ manifest: manifest('r'), source: 'a.json' }], 'anonymous');
+    expect(e.tenants.map((t) => [t.tenant, t.clientIds, t.byStatus])).toEqual([
+      ['anonymous', [''], [{ status: 200, min: 3, max: 3 }]],
+      [
+        'tenant-1',
+        ['tenant-1'],
+        [
+          { status: 200, min: 5, max: 6 },
+          { status: 404, min: 1, max: 2 },
+        ],
+      ],
+    ]);
+    expect(e.tenants[1]).toMatchObject({
+      sent: 7,
+      received: 6,
+      unanswered: 1,
+      latencySumMs: 60,
+      latencyMaxMs: 12,
+    });
+  });
+
+  it('sums the shards of one run', () => {
+    const e = expectationsFrom(
+      [
+        { manifest: manifest('r', { index: 0, of: 2 }), source: 'a.json' },
+        { manifest: manifest('r', { index: 1, of: 2 }, 7000), source: 'b.json' },
+      ],
+      'default',
+    );
+    expect(e.shards).toBe(2);
+    expect(e.timeoutMs).toBe(7000);
+    expect(e.tenants.find((t) => t.tenant === 'default')!.byStatus).toEqual([
+      { status: 200, min: 6, max: 6 },
+    ]);
+    expect(e.tenants.find((t) => t.tenant === 'tenant-1')!.byStatus[0]).toEqual({
+      status: 200,
+      min: 10,
+      max: 12,
+    });
+  });
+
+  it('refuses manifests of different runs, the same shard twice, or the same file twice', () => {
+    const a = { manifest: manifest('r1'), source: 'a.json' };
+    expect(() => expectationsFrom([a, { manifest: manifest('r2'), source: 'b.json' }], 'x')).toThrow(
+      /--manifest: b.json is run "r2" but a.json is run "r1"/,
+    );
+    expect(() =>
+      expectationsFrom(
+        [
+          { manifest: manifest('r', { index: 0, of: 2 }), source: 'a.json' },
+          { manifest: manifest('r', { index: 0, of: 2 }), source: 'b.json' },
+        ],
+        'x',
+      ),
+    ).toThrow(UsageError);
+    expect(() => expectationsFrom([a, a], 'x')).toThrow(/same file was given more than once/);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * `otelpoc verify` against a real single-tenant VictoriaMetrics (--no-tenant-header): traffic through
+ * `otelpoc serve`, exported over OTLP, verified green with exact counts; and red when it must be.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunManifest } from '../../src/manifest/schema.js';
+import type { VerifyReport } from '../../src/verify/types.js';
+import { backendsAvailable, startVictoriaMetrics, type VictoriaMetrics } from '../helpers/backends.js';
+import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
+import { keepFlushing, sendTraffic } from './traffic.js';
+
+const enabled = backendsAvailable('verify end-to-end, single tenant (VictoriaMetrics)');
+
+describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', () => {
+  let vm: VictoriaMetrics;
+  let serve: CliProcess;
+  let api: string;
+  let dir: string;
+  let stopFlushing: () => void;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-'));
+    vm = await startVictoriaMetrics();
+    stopFlushing = keepFlushing(vm.forceFlush);
+    serve = spawnCli([
+      'serve',
+      '--port',
+      '0',
+      '--delay',
+      '1-5ms',
+      '--export-interval',
+      '500ms',
+      '--otlp-endpoint',
+      vm.otlpEndpoint,
+    ]);
+    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+    api = `${base}/api`;
+  });
+  afterAll(async () => {
+    stopFlushing?.();
+    serve?.kill('SIGKILL');
+    await vm?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const writeManifest = async (m: RunManifest) => {
+    const file = join(dir, `${m.runId}-${Math.random().toString(16).slice(2)}.json`);
+    await writeFile(file, JSON.stringify(m));
+    return file;
+  };
+  const verify = (file: string, extra: string[] = []) =>
+    runCli(['verify', '--manifest', file, '--url', vm.promUrl, '--no-tenant-header', '--json', ...extra], {
+      timeoutMs: 60_000,
+    });
+
+  it('is green with exact counts per tenant and status, and writes a JUnit report that parses', async () => {
+    const manifest = await sendTraffic(api, 'st-green', [
+      { clientId: 'tenant-1', status: 200, n: 7 },
+      { clientId: 'tenant-1', status: 404, n: 3 },
+      { clientId: 'tenant-2', status: 500, n: 2 },
+      { clientId: null, status: 200, n: 1 },
+    ]);
+    const junit = join(dir, 'green.xml');
+    const r = await verify(await writeManifest(manifest), ['--timeout', '30s', '--junit', junit]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    expect(report.ok).toBe(true);
+    expect(report.tenants).toEqual(['anonymous', 'tenant-1', 'tenant-2']);
+    const counts = report.results.filter((x) => x.check === 'counts');
+    expect(counts.map((x) => [x.tenant, x.found])).toEqual([
+      ['anonymous', '200:1'],
+      ['tenant-1', '200:7 404:3'],
+      ['tenant-2', '500:2'],
+    ]);
+    // Isolation cannot be tested without tenant headers, and says so.
+    expect(report.results.filter((x) => x.check === 'isolation').every((x) => x.skipped)).toBe(true);
+
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      await readFile(junit, 'utf8'),
+    );
+    const suite = xml.testsuites.testsuite;
+    expect(Number(suite.tests)).toBe(21);
+    expect(Number(suite.failures)).toBe(0);
+    expect(suite.testcase).toHaveLength(21);
+    expect(suite.testcase[0].name).toBe('anonymous: series present');
+  });
+
+  it('fails naming the status when one count is off by one (a request sent outside the manifest)', async () => {
+    const manifest = await sendTraffic(api, 'st-off-by-one', [
+      { clientId: 'tenant-1', status: 200, n: 5 },
+      { clientId: 'tenant-1', status: 404, n: 2 },
+    ]);
+    // One more request of the same run that the manifest does not know about.
+    await sendTraffic(api, 'st-off-by-one', [{ clientId: 'tenant-1', status: 404, n: 1 }]);
+    const junit = join(dir, 'off-by-one.xml');
+    const r = await verify(await writeManifest(manifest), ['--timeout', '8s', '--junit', junit]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    const counts = report.results.find((x) => x.check === 'counts' && x.tenant === 'tenant-1')!;
+    expect(counts.ok).toBe(false);
+    expect(counts.problems.join('\n')).toMatch(/status 404: 3 request\(s\) recorded, expected 2/);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      await readFile(junit, 'utf8'),
+    );
+    const failures = xml.testsuites.testsuite.testcase.filter((t: { failure?: unknown }) => t.failure);
+    expect(failures.map((t: { name: string }) => t.name)).toContain('tenant-1: exact counts per status');
+  });
+
+  it('fails naming the run when the backend never saw its run id', async () => {
+    const manifest = await sendTraffic(api, 'st-seen', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
+    const file = await writeManifest({ ...manifest, runId: 'never-sent-run' });
+    const r = await runCli(
+      ['verify', '--manifest', file, '--url', vm.promUrl, '--no-tenant-header', '--timeout', '3s'],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/no series of run "never-sent-run" in tenant "tenant-1"/);
+    expect(r.stdout).toMatch(/FAIL run never-sent-run: .*no series of run never-sent-run at all/);
+  });
+});
