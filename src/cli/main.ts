@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, OtelpocError } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
@@ -13,6 +15,7 @@ const DESCRIPTION = `Prove an OpenTelemetry metrics pipeline works, end to end, 
   load    exact-rate multi-tenant traffic, and a manifest of what was sent
   verify  check per tenant, in Mimir's Prometheus API, that exactly that arrived
   run     serve + load + verify in one command
+  doctor  check the docker-compose stack hop by hop, with one probe request through it
 
 Exit codes: 0 ok, 1 a check or the run failed, 2 bad usage, bad input or unreachable backend,
 130 interrupted.`;
@@ -51,6 +54,8 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(serveCommand(ctx));
   program.addCommand(loadCommand(ctx));
   program.addCommand(verifyCommand(ctx));
+  program.addCommand(runCommand(ctx));
+  program.addCommand(doctorCommand(ctx));
   // Subcommands inherit the output settings and exit override.
   for (const cmd of program.commands) {
     cmd

@@ -1,0 +1,171 @@
+/**
+ * Pure decisions of `otelpoc doctor`: which checks run, in which order, what each looks at, what it
+ * depends on, and what to tell the user when it fails (the original README's troubleshooting section,
+ * made executable). No I/O here.
+ */
+
+import { UsageError } from '../util/errors.js';
+import {
+  CHECK_IDS,
+  type CheckId,
+  type CheckResult,
+  type DoctorConfig,
+  type DoctorReport,
+  SKIP_NAMES,
+  type SkipName,
+} from './types.js';
+
+export interface PlannedCheck {
+  id: CheckId;
+  title: string;
+  target: string;
+  /** Checks that must not have failed for this one to be worth running. */
+  needs: CheckId[];
+  /** Shown under a failure, in order. */
+  hints: string[];
+  /** Set when --skip turned it off. */
+  skippedBy?: SkipName;
+}
+
+const SKIP_COVERS: Record<SkipName, CheckId[]> = {
+  otlp: ['otlp'],
+  alloy: ['alloy'],
+  'cortex-tenant': ['cortex-tenant'],
+  mimir: ['mimir', 'mimir-tenants'],
+  grafana: ['grafana'],
+  probe: ['probe'],
+};
+
+/** Origin of a URL with a path prefix: http://h:9009/prometheus → http://h:9009. */
+export function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/** Joins a base URL and a path without doubling or dropping slashes. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** Tenants whose queries are checked: the configured ones plus the probe's, without duplicates. */
+export function tenantsToQuery(config: Pick<DoctorConfig, 'tenants' | 'probeClientId' | 'skip'>): string[] {
+  const list = [...config.tenants];
+  if (!config.skip.includes('probe')) list.push(config.probeClientId);
+  return [...new Set(list)];
+}
+
+export function planChecks(config: DoctorConfig): PlannedCheck[] {
+  const skippedBy = (id: CheckId): SkipName | undefined =>
+    config.skip.find((name) => SKIP_COVERS[name].includes(id));
+  const tenants = tenantsToQuery(config);
+  const checks: PlannedCheck[] = [
+    {
+      id: 'otlp',
+      title: 'OTLP endpoint',
+      target: config.otlpMetricsUrl,
+      needs: [],
+      hints: [
+        'docker compose ps alloy          # is Alloy up? (it receives OTLP on 4317/4318)',
+        'docker compose logs alloy',
+        'otelpoc exports to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318; /v1/metrics is appended)',
+      ],
+    },
+    {
+      id: 'alloy',
+      title: 'Alloy ready',
+      target: joinUrl(config.alloyUrl, '/-/ready'),
+      needs: [],
+      hints: [
+        'docker compose logs alloy        # a config error is printed at start',
+        `${config.alloyUrl} is Alloy's UI: each component's health and its last error`,
+      ],
+    },
+    {
+      id: 'cortex-tenant',
+      title: 'cortex-tenant alive',
+      target: joinUrl(config.cortexTenantUrl, '/alive'),
+      needs: [],
+      hints: [
+        'docker compose logs cortex-tenant   # an unknown key in its config stops it at start',
+        'stack/cortex-tenant/cortex-tenant.yaml: listen must be 0.0.0.0:8085',
+      ],
+    },
+    {
+      id: 'mimir',
+      title: 'Mimir ready',
+      target: joinUrl(originOf(config.mimirUrl), '/ready'),
+      needs: [],
+      hints: [
+        'docker compose logs mimir',
+        'Mimir answers /ready with 503 until its ingester has joined the ring: give it a few seconds after start',
+      ],
+    },
+    {
+      id: 'mimir-tenants',
+      title: 'Mimir answers per tenant',
+      target: `${joinUrl(config.mimirUrl, '/api/v1/query')} as ${tenants.join(', ')}`,
+      needs: ['mimir'],
+      hints: [
+        `queries carry ${config.tenantHeader}: <tenant>; Mimir answers 401 "no org id" without it`,
+        "--mimir-url is Mimir's Prometheus API prefix, e.g. http://localhost:9009/prometheus",
+        'docker compose logs mimir',
+      ],
+    },
+    {
+      id: 'grafana',
+      title: 'Grafana healthy',
+      target: joinUrl(config.grafanaUrl, '/api/health'),
+      needs: [],
+      hints: ['docker compose logs grafana', 'docker compose ps grafana'],
+    },
+    {
+      id: 'probe',
+      title: 'Probe request end to end',
+      target: `GET /api (Client-ID: ${config.probeClientId}) → ${config.otlpMetricsUrl} → ${config.mimirUrl}`,
+      needs: ['otlp'],
+      hints: [
+        'docker compose logs alloy          # remote_write errors: a 400 from cortex-tenant is never retried',
+        'docker compose logs cortex-tenant  # "label(s) client_id not found", or what Mimir answered',
+        'docker compose logs mimir          # rejected samples: limits, out-of-order, invalid tenant',
+      ],
+    },
+  ];
+  return checks.map((c) => {
+    const by = skippedBy(c.id);
+    return by ? { ...c, skippedBy: by } : c;
+  });
+}
+
+/** Why a planned check should not run, given the results so far; undefined when it should run. */
+export function blockedBy(check: PlannedCheck, results: readonly CheckResult[]): string | undefined {
+  if (check.skippedBy) return `skipped (--skip ${check.skippedBy})`;
+  const failed = check.needs.filter((id) => results.find((r) => r.id === id)?.status === 'fail');
+  if (failed.length > 0) return `not run: ${failed.join(', ')} failed`;
+  return undefined;
+}
+
+export function summarize(checks: CheckResult[]): DoctorReport {
+  const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
+  const summary = { passed: count('pass'), failed: count('fail'), skipped: count('skip') };
+  return { ok: summary.failed === 0, summary, checks };
+}
+
+/** Parses --skip values (repeatable, comma-separated). */
+export function parseSkip(value: string, previous: SkipName[] = []): SkipName[] {
+  const out = [...previous];
+  for (const raw of value.split(',')) {
+    const name = raw.trim();
+    if (!name) continue;
+    if (!(SKIP_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--skip: expected one or more of ${SKIP_NAMES.join(', ')} (comma-separated), got "${name}"`,
+      );
+    }
+    if (!out.includes(name as SkipName)) out.push(name as SkipName);
+  }
+  return out;
+}
+
+/** Checks in pipeline order (the order of CHECK_IDS). */
+export function inPipelineOrder(results: CheckResult[]): CheckResult[] {
+  return [...results].sort((a, b) => CHECK_IDS.indexOf(a.id) - CHECK_IDS.indexOf(b.id));
+}

@@ -1,0 +1,301 @@
+/**
+ * Runs doctor's plan: each check in pipeline order, then one probe request through an in-process
+ * `serve`, followed as far as it gets (served → exported → stored in Mimir for its tenant).
+ * I/O comes in through `DoctorDeps`, so tests can drive it against real backends or stubs.
+ */
+import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
+import type { Env } from '../telemetry/config.js';
+import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
+import { formatDurationMs } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
+import { newRunId } from '../util/ids.js';
+import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
+import { blockedBy, joinUrl, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
+import type { CheckResult, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
+
+export interface DoctorDeps {
+  http: HttpProbe;
+  startServer: (opts: InstrumentedServerOptions) => Promise<InstrumentedServer>;
+  env: Env;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => number;
+  signal?: AbortSignal | undefined;
+  /** Each result as soon as it is known (for line-by-line output). */
+  onResult?: (result: CheckResult) => void;
+  /** Progress notes while something takes a while (the probe's wait). */
+  onProgress?: (message: string) => void;
+}
+
+type Outcome = Pick<CheckResult, 'status' | 'detail'> & {
+  hints?: string[];
+  probe?: CheckResult['probe'];
+};
+
+export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
+  const results: CheckResult[] = [];
+  for (const check of planChecks(config)) {
+    const blocked = blockedBy(check, results);
+    const started = deps.now();
+    let outcome: Outcome;
+    if (blocked) {
+      outcome = { status: 'skip', detail: blocked };
+    } else {
+      try {
+        outcome = await RUNNERS[check.id](config, deps, check);
+      } catch (err) {
+        outcome = { status: 'fail', detail: `unexpected error: ${errorMessage(err)}` };
+      }
+    }
+    const result: CheckResult = {
+      id: check.id,
+      title: check.title,
+      status: outcome.status,
+      target: check.target,
+      detail: outcome.detail,
+      durationMs: Math.round(deps.now() - started),
+      hints: outcome.status === 'fail' ? [...(outcome.hints ?? []), ...check.hints] : [],
+      ...(outcome.probe ? { probe: outcome.probe } : {}),
+    };
+    results.push(result);
+    deps.onResult?.(result);
+    if (deps.signal?.aborted) break;
+  }
+  return summarize(results);
+}
+
+type Runner = (config: DoctorConfig, deps: DoctorDeps, check: PlannedCheck) => Promise<Outcome>;
+
+const ms = (o: HttpOutcome) => formatDurationMs(o.durationMs);
+
+/** A GET that must answer 200. */
+function expect200(what: string, extra?: (o: HttpOutcome) => Outcome | undefined): Runner {
+  return async (config, deps, check) => {
+    const o = await deps.http({ url: check.target, timeoutMs: config.timeoutMs, signal: deps.signal });
+    const special = extra?.(o);
+    if (special) return special;
+    if (o.status === 200) return { status: 'pass', detail: `${what} (${ms(o)})` };
+    return { status: 'fail', detail: describeResponse(o) };
+  };
+}
+
+const RUNNERS: Record<CheckResult['id'], Runner> = {
+  async otlp(config, deps) {
+    // An empty ExportMetricsServiceRequest is valid protobuf: a receiver accepts it and stores nothing.
+    const o = await deps.http({
+      url: config.otlpMetricsUrl,
+      method: 'POST',
+      headers: { ...config.otlpHeaders, 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array(0),
+      timeoutMs: config.timeoutMs,
+      signal: deps.signal,
+    });
+    if (o.status !== undefined && o.status >= 200 && o.status < 300) {
+      return { status: 'pass', detail: `accepted an empty metrics export (HTTP ${o.status}, ${ms(o)})` };
+    }
+    const hints =
+      o.status === 404
+        ? [
+            'HTTP 404: nothing serves OTLP metrics at this path; the endpoint is a base URL, /v1/metrics is appended',
+          ]
+        : o.status === 415 || o.status === 400
+          ? ['the receiver did not take OTLP/HTTP protobuf: is this an OTLP receiver (Alloy 4318)?']
+          : [];
+    return { status: 'fail', detail: describeResponse(o), hints };
+  },
+
+  alloy: expect200('ready: configuration loaded'),
+
+  'cortex-tenant': expect200('alive'),
+
+  async mimir(config, deps, check) {
+    // Mimir's /ready needs no tenant; a tenant-routing proxy in front of it may, so send one.
+    const o = await deps.http({
+      url: check.target,
+      headers: { [config.tenantHeader]: tenantsToQuery(config)[0] ?? DEFAULT_TENANT },
+      timeoutMs: config.timeoutMs,
+      signal: deps.signal,
+    });
+    if (o.status === 200) return { status: 'pass', detail: `ready (${ms(o)})` };
+    const hints = o.status === 503 ? ['HTTP 503: Mimir is starting; run doctor again in a few seconds'] : [];
+    return { status: 'fail', detail: describeResponse(o), hints };
+  },
+
+  async 'mimir-tenants'(config, deps) {
+    const answered: string[] = [];
+    for (const tenant of tenantsToQuery(config)) {
+      const q = await promQuery(config, deps, tenant, 'vector(1)');
+      if (!q.ok) {
+        const hints =
+          q.outcome.status === 401
+            ? [
+                `HTTP 401: the backend wants a tenant: is the tenant header ${config.tenantHeader} right (--tenant-header)?`,
+              ]
+            : q.outcome.status === 404
+              ? ['HTTP 404: no Prometheus API under --mimir-url (Mimir: http://HOST:9009/prometheus)']
+              : [];
+        return { status: 'fail', detail: `as tenant "${tenant}": ${q.problem}`, hints };
+      }
+      answered.push(tenant);
+    }
+    return { status: 'pass', detail: `queries answered for ${answered.join(', ')}` };
+  },
+
+  grafana: expect200('healthy', (o) => {
+    if (o.status !== 200) return undefined;
+    try {
+      const db = (JSON.parse(o.body) as { database?: string }).database;
+      if (db !== 'ok') return { status: 'fail', detail: `healthy, but its database is "${db}"` };
+    } catch {
+      return { status: 'fail', detail: 'HTTP 200 but not Grafana: /api/health did not answer JSON' };
+    }
+    return undefined;
+  }),
+
+  probe: runProbe,
+};
+
+type QueryResult =
+  | { ok: true; values: { metric: Record<string, string>; value: number }[] }
+  | { ok: false; problem: string; outcome: HttpOutcome };
+
+async function promQuery(
+  config: DoctorConfig,
+  deps: DoctorDeps,
+  tenant: string,
+  promql: string,
+): Promise<QueryResult> {
+  const url = `${joinUrl(config.mimirUrl, '/api/v1/query')}?query=${encodeURIComponent(promql)}`;
+  const o = await deps.http({
+    url,
+    headers: { [config.tenantHeader]: tenant, accept: 'application/json' },
+    timeoutMs: config.timeoutMs,
+    signal: deps.signal,
+  });
+  if (o.status !== 200) return { ok: false, problem: describeResponse(o), outcome: o };
+  try {
+    const body = JSON.parse(o.body) as {
+      status?: string;
+      data?: { result?: { metric?: Record<string, string>; value?: [number, string] }[] };
+    };
+    if (body.status !== 'success' || !Array.isArray(body.data?.result)) throw new Error('not a success');
+    return {
+      ok: true,
+      values: body.data.result.map((r) => ({ metric: r.metric ?? {}, value: Number(r.value?.[1]) })),
+    };
+  } catch {
+    return { ok: false, problem: 'HTTP 200 but not a Prometheus API answer', outcome: o };
+  }
+}
+
+async function runProbe(config: DoctorConfig, deps: DoctorDeps): Promise<Outcome> {
+  const runId = `doctor-${newRunId()}`;
+  const clientId = config.probeClientId;
+  const probe = (stage: ProbeStage, visibleAfterMs?: number) => ({
+    runId,
+    clientId,
+    stage,
+    ...(visibleAfterMs !== undefined ? { visibleAfterMs } : {}),
+  });
+  const warnings: string[] = [];
+  const app = await deps.startServer({
+    host: '127.0.0.1',
+    port: 0,
+    delay: { minMs: 0, maxMs: 0 },
+    limits: { maxTenants: 10 },
+    export: {
+      otlp: {
+        metricsUrl: config.otlpMetricsUrl,
+        headers: config.otlpHeaders,
+        exportIntervalMs: config.probeExportIntervalMs,
+        exportTimeoutMs: Math.min(config.timeoutMs, config.probeExportIntervalMs),
+      },
+    },
+    env: deps.env,
+    warn: (m) => warnings.push(m),
+  });
+  let status: number | undefined;
+  try {
+    const o = await deps.http({
+      url: `${app.url}/api`,
+      headers: { 'Client-ID': clientId, 'X-Run-ID': runId },
+      timeoutMs: config.timeoutMs,
+      signal: deps.signal,
+    });
+    status = o.status;
+  } finally {
+    await app.stop({ drainTimeoutMs: config.timeoutMs }); // flushes: the export happens here at the latest
+  }
+  if (status !== 200) {
+    return {
+      status: 'fail',
+      detail: `the in-process server did not answer the probe request (status ${status ?? 'none'})`,
+      probe: probe('not-started'),
+    };
+  }
+  const stats = app.pipeline.stats;
+  if (stats.consecutiveFailures > 0 || stats.exports === 0) {
+    return {
+      status: 'fail',
+      detail: `served, but the metrics export failed: ${stats.lastError ?? 'nothing was exported'}`,
+      probe: probe('served'),
+    };
+  }
+  if (config.skip.includes('mimir')) {
+    return {
+      status: 'pass',
+      detail: `served and exported (${stats.exports} export(s)); not looked up in Mimir (--skip mimir)`,
+      probe: probe('exported'),
+    };
+  }
+
+  // Stored? Poll Mimir as the probe's tenant until the series shows up or the deadline passes.
+  const selector = `${PROM.requestTotal}{${PROM.labels.runId}="${runId}"}`;
+  const started = deps.now();
+  const deadline = started + config.probeTimeoutMs;
+  deps.onProgress?.(
+    `probe: exported run ${runId}; waiting up to ${formatDurationMs(config.probeTimeoutMs)} for it in Mimir as tenant "${clientId}"…`,
+  );
+  let lastProblem: string | undefined;
+  for (;;) {
+    const q = await promQuery(config, deps, clientId, `sum(${selector})`);
+    if (q.ok && q.values.some((v) => v.value >= 1)) {
+      const after = Math.round(deps.now() - started);
+      return {
+        status: 'pass',
+        detail: `served, exported, and visible in Mimir for tenant "${clientId}" after ${formatDurationMs(after)}`,
+        probe: probe('stored', after),
+      };
+    }
+    lastProblem = q.ok ? undefined : q.problem;
+    if (deps.now() >= deadline || deps.signal?.aborted) break;
+    await deps.sleep(Math.min(1000, Math.max(0, deadline - deps.now())), deps.signal);
+  }
+  return {
+    status: 'fail',
+    detail: `served and exported, but not visible in Mimir for tenant "${clientId}" within ${formatDurationMs(config.probeTimeoutMs)}${lastProblem ? ` (last query: ${lastProblem})` : ''}`,
+    hints: await diagnoseMissing(config, deps, runId),
+    probe: probe('exported'),
+  };
+}
+
+/** Where did the probe's series go instead? Looks in the default tenant and for renamed metrics. */
+async function diagnoseMissing(config: DoctorConfig, deps: DoctorDeps, runId: string): Promise<string[]> {
+  const hints: string[] = [];
+  const anyName = `group by (__name__) ({${PROM.labels.runId}="${runId}"})`;
+  const own = await promQuery(config, deps, config.probeClientId, anyName);
+  if (own.ok && own.values.length > 0) {
+    const names = own.values.map((v) => v.metric.__name__).join(', ');
+    hints.push(
+      `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
+    );
+  }
+  if (config.probeClientId !== DEFAULT_TENANT) {
+    const fallback = await promQuery(config, deps, DEFAULT_TENANT, anyName);
+    if (fallback.ok && fallback.values.length > 0) {
+      hints.push(
+        `the probe arrived under tenant "${DEFAULT_TENANT}": cortex-tenant did not find the client_id label (tenant.label in stack/cortex-tenant/cortex-tenant.yaml)`,
+      );
+    }
+  }
+  return hints;
+}

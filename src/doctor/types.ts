@@ -1,0 +1,66 @@
+/** What `otelpoc doctor` checks, and what it found. Plain, JSON-serialisable data. */
+
+/** The checks, in pipeline order. */
+export const CHECK_IDS = [
+  'otlp',
+  'alloy',
+  'cortex-tenant',
+  'mimir',
+  'mimir-tenants',
+  'grafana',
+  'probe',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+/** Names accepted by --skip: one per service; `mimir` covers both Mimir checks. */
+export const SKIP_NAMES = ['otlp', 'alloy', 'cortex-tenant', 'mimir', 'grafana', 'probe'] as const;
+export type SkipName = (typeof SKIP_NAMES)[number];
+
+export interface DoctorConfig {
+  /** Full OTLP/HTTP metrics URL, e.g. http://localhost:4318/v1/metrics. */
+  otlpMetricsUrl: string;
+  /** Extra headers for the OTLP export (OTEL_EXPORTER_OTLP_HEADERS). */
+  otlpHeaders: Record<string, string>;
+  alloyUrl: string;
+  cortexTenantUrl: string;
+  /** Mimir's Prometheus API prefix, as `otelpoc verify --url`: http://localhost:9009/prometheus. */
+  mimirUrl: string;
+  grafanaUrl: string;
+  tenantHeader: string;
+  /** Tenants whose queries must be answered (the probe's tenant is checked too). */
+  tenants: string[];
+  probeClientId: string;
+  skip: SkipName[];
+  /** Per HTTP request. */
+  timeoutMs: number;
+  /** How long the probe's series may take to become visible in Mimir. */
+  probeTimeoutMs: number;
+  /** Export interval of the probe's in-process server. */
+  probeExportIntervalMs: number;
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+/** How far the probe request got through the pipeline. */
+export type ProbeStage = 'not-started' | 'served' | 'exported' | 'stored';
+
+export interface CheckResult {
+  id: CheckId;
+  title: string;
+  status: CheckStatus;
+  /** The URL (or URLs) looked at. */
+  target: string;
+  /** One line: what was found. */
+  detail: string;
+  durationMs: number;
+  /** What to look at next; empty when the check passed. */
+  hints: string[];
+  /** Only for the probe. */
+  probe?: { runId: string; clientId: string; stage: ProbeStage; visibleAfterMs?: number };
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  summary: { passed: number; failed: number; skipped: number };
+  checks: CheckResult[];
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_TENANTS, PROBE_CLIENT_ID } from '../../src/doctor/defaults.js';
+import {
+  blockedBy,
+  joinUrl,
+  parseSkip,
+  planChecks,
+  summarize,
+  tenantsToQuery,
+} from '../../src/doctor/plan.js';
+import { CHECK_IDS, type CheckResult } from '../../src/doctor/types.js';
+import { UsageError } from '../../src/util/errors.js';
+import { doctorConfig } from './fixtures.js';
+
+const result = (id: CheckResult['id'], status: CheckResult['status']): CheckResult => ({
+  id,
+  title: id,
+  status,
+  target: '',
+  detail: '',
+  durationMs: 0,
+  hints: [],
+});
+
+describe('planChecks', () => {
+  it('lists every check once, in pipeline order, with the stack URLs', () => {
+    const plan = planChecks(doctorConfig());
+    expect(plan.map((c) => c.id)).toEqual([...CHECK_IDS]);
+    expect(Object.fromEntries(plan.map((c) => [c.id, c.target]))).toMatchObject({
+      otlp: 'http://localhost:4318/v1/metrics',
+      alloy: 'http://localhost:12345/-/ready',
+      'cortex-tenant': 'http://localhost:8085/alive',
+      mimir: 'http://localhost:9009/ready',
+      grafana: 'http://localhost:3000/api/health',
+    });
+    expect(plan.find((c) => c.id === 'mimir-tenants')!.target).toBe(
+      'http://localhost:9009/prometheus/api/v1/query as anonymous, otelpoc-doctor',
+    );
+  });
+
+  it('gives every check a docker compose command to look at next, naming its own service', () => {
+    for (const c of planChecks(doctorConfig())) {
+      expect(c.hints.length, c.id).toBeGreaterThan(0);
+      expect(
+        c.hints.some((h) => h.startsWith('docker compose')),
+        c.id,
+      ).toBe(true);
+    }
+    const hintsOf = (id: string) =>
+      planChecks(doctorConfig())
+        .find((c) => c.id === id)!
+        .hints.join('\n');
+    expect(hintsOf('alloy')).toContain('docker compose logs alloy');
+    expect(hintsOf('cortex-tenant')).toContain('docker compose logs cortex-tenant');
+    expect(hintsOf('mimir')).toContain('docker compose logs mimir');
+    expect(hintsOf('grafana')).toContain('docker compose logs grafana');
+  });
+
+  it('marks skipped checks; --skip mimir covers both Mimir checks', () => {
+    const plan = planChecks(doctorConfig({ skip: ['mimir', 'grafana'] }));
+    expect(plan.filter((c) => c.skippedBy).map((c) => c.id)).toEqual(['mimir', 'mimir-tenants', 'grafana']);
+    expect(blockedBy(plan.find((c) => c.id === 'grafana')!, [])).toBe('skipped (--skip grafana)');
+  });
+
+  it('does not run a check whose prerequisite failed, but runs it when that one was skipped', () => {
+    const plan = planChecks(doctorConfig());
+    const tenants = plan.find((c) => c.id === 'mimir-tenants')!;
+    const probe = plan.find((c) => c.id === 'probe')!;
+    expect(blockedBy(tenants, [result('mimir', 'fail')])).toBe('not run: mimir failed');
+    expect(blockedBy(tenants, [result('mimir', 'pass')])).toBeUndefined();
+    expect(blockedBy(probe, [result('otlp', 'fail'), result('alloy', 'fail')])).toBe('not run: otlp failed');
+    expect(blockedBy(probe, [result('otlp', 'skip')])).toBeUndefined();
+  });
+
+  it('joins URLs without doubling slashes', () => {
+    expect(joinUrl('http://h:9009/prometheus/', '/api/v1/query')).toBe(
+      'http://h:9009/prometheus/api/v1/query',
+    );
+    expect(joinUrl('http://h:12345', '-/ready')).toBe('http://h:12345/-/ready');
+  });
+});
+
+describe('tenantsToQuery', () => {
+  it("adds the probe's tenant unless the probe is skipped, without duplicates", () => {
+    expect(tenantsToQuery(doctorConfig({ tenants: [...DEMO_TENANTS] }))).toEqual([
+      ...DEMO_TENANTS,
+      PROBE_CLIENT_ID,
+    ]);
+    expect(tenantsToQuery(doctorConfig({ skip: ['probe'] }))).toEqual(['anonymous']);
+    expect(tenantsToQuery(doctorConfig({ tenants: ['a', 'b', 'a'], probeClientId: 'b' }))).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+});
+
+describe('parseSkip', () => {
+  it('accepts comma-separated and repeated names', () => {
+    expect(parseSkip('grafana, alloy', ['probe'])).toEqual(['probe', 'grafana', 'alloy']);
+    expect(parseSkip('alloy,alloy')).toEqual(['alloy']);
+  });
+
+  it('rejects an unknown name with a one-line message naming the flag and the allowed names', () => {
+    expect(() => parseSkip('grafana,prometheus')).toThrow(UsageError);
+    expect(() => parseSkip('prometheus')).toThrow(
+      '--skip: expected one or more of otlp, alloy, cortex-tenant, mimir, grafana, probe (comma-separated), got "prometheus"',
+    );
+  });
+});
+
+describe('summarize', () => {
+  it('is ok only without failures; skips do not fail', () => {
+    expect(summarize([result('otlp', 'pass'), result('grafana', 'skip')])).toMatchObject({
+      ok: true,
+      summary: { passed: 1, failed: 0, skipped: 1 },
+    });
+    expect(summarize([result('otlp', 'pass'), result('alloy', 'fail')]).ok).toBe(false);
+  });
+});
