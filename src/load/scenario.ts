@@ -223,14 +223,11 @@ export function parseScenario(data: unknown, source: string): ScenarioSpec {
 
 /** Parses YAML text, reporting syntax errors with their line. */
 export function parseScenarioText(yamlText: string, source: string): ScenarioSpec {
-  const doc = parseDocument(yamlText, { prettyErrors: false });
+  const doc = parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new UsageError(
       doc.errors
-        .map(
-          (e) =>
-            `${source}: not valid YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line})` : ''}`,
-        )
+        .map((e) => `${source}: not valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`)
         .join('\n'),
     );
   }
