@@ -21,7 +21,9 @@ describe('arrivals', () => {
   it('constant rate: request i at exactly i × period', () => {
     const times = [...arrivals([{ durationMs: 1000, fromPerSec: 50, toPerSec: 50 }])].map((a) => a.atMs);
     expect(times).toHaveLength(50);
-    times.forEach((t, i) => expect(t).toBeCloseTo(i * 20, 9));
+    times.forEach((t, i) => {
+      expect(t).toBeCloseTo(i * 20, 9);
+    });
   });
 
   it('linear ramp 0 → 100 over 10 s: per-second counts follow the integral (5, 15, …, 95)', () => {
@@ -64,7 +66,9 @@ describe('runLoad (open model, fake clock)', () => {
     const client = fakeClient(clock, { latencyMs: 7 });
     const m = await clock.runUntil(runLoad(testPlan(), { clock, client }));
     expect(client.sent).toHaveLength(100);
-    client.sent.forEach((s, i) => expect(s.atMs).toBeCloseTo(i * 10, 6));
+    client.sent.forEach((s, i) => {
+      expect(s.atMs).toBeCloseTo(i * 10, 6);
+    });
     expect(m.totals).toEqual({
       scheduled: 100,
       dropped: 0,
