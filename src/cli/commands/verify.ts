@@ -108,7 +108,10 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
   return new PrometheusSource(client, { tenantHeader });
 }
 
-/** Polls and renders: progress on stderr, the report on stdout (or JSON), JUnit to a file; sets the exit code. */
+/**
+ * Polls and renders: progress on stderr, the report table on stdout (not with --json: the caller
+ * prints its one JSON document), JUnit to a file; sets the exit code to 1 when a check failed.
+ */
 export async function verifyAndReport(
   ctx: CliContext,
   manifests: { manifest: RunManifest; source: string }[],
@@ -138,9 +141,7 @@ export async function verifyAndReport(
     await source.close();
   }
   if (flags.junit) await writeFile(flags.junit, render.renderJunit(report));
-  ctx.runtime.stdout.write(
-    flags.json ? `${JSON.stringify(report, null, 2)}\n` : render.renderReport(report, ctx.outColor),
-  );
+  if (!flags.json) ctx.runtime.stdout.write(render.renderReport(report, ctx.outColor));
   if (!report.ok) ctx.exitCode = 1;
   return report;
 }
@@ -214,7 +215,11 @@ Examples:
         paths.map(async (p) => ({ manifest: await readManifest(p), source: p })),
       );
       const source = await prometheusSourceFrom(flags, ctx);
-      await verifyAndReport(ctx, manifests, source, { ...flags, verifyTimeout: flags.timeout });
+      const report = await verifyAndReport(ctx, manifests, source, {
+        ...flags,
+        verifyTimeout: flags.timeout,
+      });
+      if (flags.json) ctx.runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     },
   );
 }

@@ -1,0 +1,167 @@
+import { Command } from 'commander';
+import type { RunManifest } from '../../manifest/schema.js';
+import { resolveOtlpConfig } from '../../telemetry/config.js';
+import { CheckFailedError, InterruptedError } from '../../util/errors.js';
+import type { CliContext } from '../context.js';
+import { addLoadOptions, type LoadFlags } from '../load-options.js';
+import { addServerOptions, type ServerFlags } from '../options.js';
+import { addVerifyOptions, type VerifyFlags } from './verify.js';
+
+interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
+  embedded?: boolean;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** A short, green-by-default run: a few seconds across 3 tenants with a status mix (load's defaults). */
+const RUN_DEFAULTS = { ratePerSec: 20, durationMs: 3_000, exportIntervalMs: 1_000, delay: '1-20ms' };
+
+export function runCommand(ctx: CliContext): Command {
+  const cmd = new Command('run')
+    .summary('serve + load + verify in one command, one verdict')
+    .description(
+      [
+        'Starts the instrumented server in this process, loads it (flags and --scenario as in `otelpoc load`), flushes its metrics, then verifies them (as `otelpoc verify`) and prints one verdict.',
+        `Where metrics go: with --url, to the OTLP endpoint (--otlp-endpoint / OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318) and verified at --url. Without --url, the same when something listens at the OTLP endpoint (verified at ${'http://localhost:9009/prometheus'}); otherwise, or with --embedded, the metrics are captured in process and checked with the same checks: no pipeline is involved then, and the verdict says so.`,
+        `Defaults when no --scenario is given: --rps ${RUN_DEFAULTS.ratePerSec} --duration ${RUN_DEFAULTS.durationMs / 1000}s --tenants 3, status mix 200:85,404:10,500:5, --export-interval ${RUN_DEFAULTS.exportIntervalMs / 1000}s.`,
+        'Exit 0 all checks pass, 1 a check failed (or a load threshold was exceeded), 2 bad flags or unreachable backend, 130 interrupted.',
+      ].join('\n\n'),
+    )
+    .option(
+      '--embedded',
+      'capture the metrics in process and verify them there, even if a pipeline is listening',
+    )
+    .option(
+      '-o, --out <file>',
+      'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
+    )
+    .option('--json', 'print one JSON document: the manifest and the verify report')
+    .option('-q, --quiet', 'no progress; only the verdict');
+  addLoadOptions(cmd);
+  addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
+  addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  $ otelpoc run                                    # no infrastructure needed: embedded capture
+  $ otelpoc run --url http://localhost:9009/prometheus --rps 50 --duration 10s
+  $ otelpoc run --scenario smoke --junit verify.xml
+  $ otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m`,
+  );
+  return cmd.action(async (flags: RunFlags) => {
+    const { runtime } = ctx;
+    const quiet = flags.quiet === true;
+    const json = flags.json === true;
+    const talk = !quiet && !json;
+    if (flags.scenario === undefined) {
+      flags.rps ??= RUN_DEFAULTS.ratePerSec;
+      if (flags.requests === undefined) flags.duration ??= RUN_DEFAULTS.durationMs;
+    }
+    const otlp = resolveOtlpConfig(
+      {
+        otlpEndpoint: flags.otlpEndpoint,
+        exportIntervalMs:
+          flags.exportInterval ??
+          (runtime.env.OTEL_METRIC_EXPORT_INTERVAL ? undefined : RUN_DEFAULTS.exportIntervalMs),
+      },
+      runtime.env,
+    );
+    const { loadPlanFromFlags } = await import('../load-options.js');
+    // Validate all flags before anything starts.
+    const planCheck = await loadPlanFromFlags(flags, ctx, 'http://127.0.0.1:1/api');
+    const pipelineSource = flags.embedded ? undefined : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
+
+    const { CaptureExporter } = await import('../../telemetry/capture.js');
+    const capture = pipelineSource ? undefined : new CaptureExporter();
+    if (talk) {
+      ctx.info(
+        capture
+          ? `run: embedded mode: ${flags.embedded ? '--embedded given' : `nothing listens at ${otlp.metricsUrl} and no --url`}; metrics are captured in this process (no pipeline involved)`
+          : `run: metrics → ${otlp.metricsUrl}, verified at ${pipelineSource!.description}`,
+      );
+    }
+    const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
+    const app = await startInstrumentedServer({
+      host: '127.0.0.1',
+      port: 0,
+      delay: flags.delay,
+      seed: flags.seed,
+      limits: { maxTenants: flags.maxTenants },
+      export: capture
+        ? {
+            exporter: capture,
+            description: 'in-process capture',
+            exportIntervalMs: otlp.exportIntervalMs,
+            exportTimeoutMs: otlp.exportTimeoutMs,
+          }
+        : { otlp },
+      env: runtime.env,
+      warn: ctx.warn,
+    });
+    let manifest: RunManifest;
+    try {
+      const plan = { ...planCheck, targetUrl: `${app.url}/api` };
+      plan.extra = { ...plan.extra, run: { embedded: !!capture, metricsTarget: app.metricsTarget } };
+      const { executeLoad } = await import('./load.js');
+      manifest = await executeLoad(ctx, plan, {
+        quiet,
+        json,
+        afterRun: async (m) => {
+          await app.stop(); // drains and flushes: the backend (or the capture) now has every count
+          const { stats } = app.pipeline;
+          m.server = {
+            url: app.url,
+            metricsTarget: app.metricsTarget,
+            exports: stats.exports,
+            failedExports: stats.failures,
+            finalFlushOk: stats.consecutiveFailures === 0,
+          };
+          if (stats.consecutiveFailures > 0) {
+            ctx.warn(
+              `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): expect missing counts`,
+            );
+          }
+        },
+      });
+    } finally {
+      await app.stop();
+    }
+    const { writeRunManifest } = await import('../../load/manifest-out.js');
+    const paths = await writeRunManifest(manifest, flags.out);
+    if (talk) ctx.info(`manifest: ${paths.join(', ')}`);
+    if (manifest.interrupted)
+      throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
+
+    const { CaptureSource } = await import('../../verify/capture-source.js');
+    const { verifyAndReport } = await import('./verify.js');
+    const report = await verifyAndReport(
+      ctx,
+      [{ manifest, source: paths[0]! }],
+      pipelineSource ?? new CaptureSource(capture!),
+      // The capture holds the final counts once the server stopped: one look is enough.
+      { ...flags, verifyTimeout: capture ? 0 : flags.verifyTimeout, quiet, json },
+    );
+    const { checkThresholds } = await import('../../load/thresholds.js');
+    const exceeded = checkThresholds(manifest, planCheck.thresholds);
+    if (json) {
+      runtime.stdout.write(
+        `${JSON.stringify({ ok: report.ok && exceeded.length === 0, embedded: !!capture, manifestPaths: paths, thresholdsExceeded: exceeded, manifest, verify: report }, null, 2)}\n`,
+      );
+    } else if (capture) {
+      runtime.stdout.write(
+        `${ctx.outColor.yellow('note:')} embedded mode: no pipeline was involved. The metrics were captured in this process and checked with the same checks; this proves the instrumentation and the counting, not the delivery. Pass --url (and --otlp-endpoint) or start the stack to prove the pipeline.\n`,
+      );
+    }
+    if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
+  });
+}
+
+/** The pipeline to verify against: --url given, or something listening at the OTLP endpoint. */
+async function pipelineIfAny(flags: RunFlags, ctx: CliContext, metricsUrl: string) {
+  const { prometheusSourceFrom } = await import('./verify.js');
+  if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) return prometheusSourceFrom(flags, ctx);
+  const { isListening } = await import('../../verify/probe.js');
+  return (await isListening(metricsUrl)) ? prometheusSourceFrom(flags, ctx) : undefined;
+}

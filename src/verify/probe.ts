@@ -1,0 +1,21 @@
+import { connect } from 'node:net';
+
+/**
+ * Whether something accepts TCP connections at the URL's host and port (within `timeoutMs`). `run`
+ * uses it to choose between the pipeline and the embedded capture.
+ */
+export function isListening(url: string, timeoutMs = 500): Promise<boolean> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Error classification of the Prometheus client. A plain node:http server plays the protocol peer
+ * only for answers a real backend cannot be made to give here (Mimir's 401 "no org id", a 503, a 429,
+ * a gateway wanting credentials); what reaches a metrics backend is tested against VictoriaMetrics
+ * in the end-to-end suites.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BackendError } from '../../src/util/errors.js';
+import { PromClient, TenantRejectedError, TransientBackendError } from '../../src/verify/prom-client.js';
+import { freePort } from '../helpers/backends.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+async function peer(status: number, body: string, seen: IncomingHttpHeaders[] = []): Promise<string> {
+  server = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/prometheus`;
+}
+
+const client = (
+  baseUrl: string,
+  tenantHeader: string | null = 'X-Scope-OrgID',
+  headers: Record<string, string> = {},
+) => new PromClient({ baseUrl, tenantHeader, headers, timeoutMs: 2000 });
+
+describe('PromClient', () => {
+  it('401 "no org id" without a tenant header fails at once with the hint', async () => {
+    const url = await peer(401, 'no org id\n');
+    const err = await client(url, null)
+      .query('{a="b"}', undefined)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).not.toBeInstanceOf(TransientBackendError);
+    expect((err as Error).message).toBe(
+      `${url}/api/v1/query answered 401 no org id: is --no-tenant-header set? Mimir needs the X-Scope-OrgID header to know the tenant`,
+    );
+  });
+
+  it('401 with credentials names the flags and env vars to check', async () => {
+    const url = await peer(401, 'invalid credentials');
+    const err = await client(url, 'X-Scope-OrgID', { Authorization: 'Basic eDp5' })
+      .query('{a="b"}', 't1')
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /answered 401 invalid credentials for tenant "t1": the credentials were refused; check --basic-auth/,
+    );
+  });
+
+  it.each([503, 502, 429])('%i is transient (retried by the poller)', async (status) => {
+    const url = await peer(status, '{"status":"error","error":"busy"}');
+    const err = await client(url)
+      .query('{a="b"}', 't1')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientBackendError);
+    expect((err as Error).message).toMatch(new RegExp(`answered ${status} for tenant "t1": busy`));
+  });
+
+  it('connection refused is transient and says so', async () => {
+    const port = await freePort();
+    const err = await client(`http://127.0.0.1:${port}/prometheus`)
+      .query('{a="b"}', 't1')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientBackendError);
+    expect((err as Error).message).toMatch(/cannot reach the Prometheus API at .*: connection refused/);
+  });
+
+  it('404 is a wrong --url, not a retry', async () => {
+    const url = await peer(404, 'not found');
+    const err = await client(url)
+      .query('{a="b"}', 't1')
+      .catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(TransientBackendError);
+    expect((err as Error).message).toMatch(/answered 404: no Prometheus API there; check --url/);
+  });
+
+  it('400 "missing route" for a tenant (vmauth) is that tenant rejected', async () => {
+    const url = await peer(400, 'missing route for "/prometheus/api/v1/query"');
+    const err = await client(url)
+      .query('{a="b"}', 'ghost')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TenantRejectedError);
+  });
+
+  it('sends the tenant header, auth and extra headers; parses the vector', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const url = await peer(
+      200,
+      JSON.stringify({
+        status: 'success',
+        data: {
+          resultType: 'vector',
+          result: [{ metric: { __name__: 'm_total', client_id: 't1' }, value: [1, '7'] }],
+        },
+      }),
+      seen,
+    );
+    const samples = await client(url, 'X-Tenant', { Authorization: 'Bearer tok', 'X-Extra': 'v' }).query(
+      'm_total',
+      't1',
+    );
+    expect(samples).toEqual([{ name: 'm_total', labels: { client_id: 't1' }, value: 7 }]);
+    expect(seen[0]).toMatchObject({ 'x-tenant': 't1', authorization: 'Bearer tok', 'x-extra': 'v' });
+  });
+
+  it('an answer that is not Prometheus JSON is a clear error', async () => {
+    const url = await peer(200, '<html>Grafana</html>');
+    await expect(client(url).query('up', 't')).rejects.toThrow(
+      /not Prometheus API JSON: <html>Grafana<\/html>; check --url/,
+    );
+  });
+});
