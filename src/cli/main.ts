@@ -3,6 +3,7 @@ import { errorMessage, OtelpocError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
@@ -53,6 +54,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(serveCommand(ctx));
   program.addCommand(loadCommand(ctx));
   program.addCommand(verifyCommand(ctx));
+  program.addCommand(runCommand(ctx));
   program.addCommand(doctorCommand(ctx));
   // Subcommands inherit the output settings and exit override.
   for (const cmd of program.commands) {
