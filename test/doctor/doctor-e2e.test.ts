@@ -1,0 +1,166 @@
+/**
+ * `otelpoc doctor` against the multi-tenant harness (real programs): vmagent plays Alloy's OTLP
+ * receiver + cortex-tenant's routing, vmauth plays Mimir's per-tenant API. The OTLP, Mimir and probe
+ * checks pass and the probe's series is found under its own tenant; Alloy's UI, cortex-tenant and
+ * Grafana do not exist here, so they fail with their hints (or are skipped with --skip).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorReport } from '../../src/doctor/types.js';
+import {
+  backendsAvailable,
+  freePort,
+  type MultiTenantHarness,
+  startMultiTenantHarness,
+} from '../helpers/backends.js';
+import { runCli } from '../helpers/cli.js';
+
+const enabled = backendsAvailable('doctor end-to-end (multi-tenant harness)');
+
+describe.skipIf(!enabled)('otelpoc doctor → multi-tenant harness', () => {
+  let harness: MultiTenantHarness;
+  let flusher: NodeJS.Timeout | undefined;
+  let absent: { alloy: string; cortexTenant: string; grafana: string };
+
+  beforeAll(async () => {
+    harness = await startMultiTenantHarness(['otelpoc-doctor', 'tenant-1'], { defaultTenant: 'anonymous' });
+    // Test-only: VictoriaMetrics makes new series searchable ~10 s late; doctor itself just polls.
+    flusher = setInterval(() => void harness.forceFlush(), 300);
+    // Free ports where nothing listens: the services this machine cannot run.
+    const [a, c, g] = await Promise.all([freePort(), freePort(), freePort()]);
+    absent = {
+      alloy: `http://127.0.0.1:${a}`,
+      cortexTenant: `http://127.0.0.1:${c}`,
+      grafana: `http://127.0.0.1:${g}`,
+    };
+  });
+
+  afterAll(async () => {
+    if (flusher) clearInterval(flusher);
+    await harness?.stop();
+  });
+
+  const args = () => [
+    'doctor',
+    '--otlp-endpoint',
+    harness.otlpEndpoint,
+    '--mimir-url',
+    harness.promUrl,
+    '--alloy-url',
+    absent.alloy,
+    '--cortex-tenant-url',
+    absent.cortexTenant,
+    '--grafana-url',
+    absent.grafana,
+    '--tenants',
+    'anonymous,tenant-1',
+    '--timeout',
+    '2s',
+    '--probe-timeout',
+    '45s',
+  ];
+
+  it('passes OTLP, Mimir and the probe; fails the absent services with hints; exit 1', async () => {
+    const res = await runCli([...args(), '--json'], { timeoutMs: 60_000 });
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+    expect(status, res.stderr).toEqual({
+      otlp: 'pass',
+      alloy: 'fail',
+      'cortex-tenant': 'fail',
+      mimir: 'pass',
+      'mimir-tenants': 'pass',
+      grafana: 'fail',
+      probe: 'pass',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(''); // --json: nothing but the document
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    expect(byId['mimir-tenants']!.detail).toBe('queries answered for anonymous, tenant-1, otelpoc-doctor');
+    expect(byId.probe!.probe).toMatchObject({ clientId: 'otelpoc-doctor', stage: 'stored' });
+    expect(byId.alloy!.detail).toMatch(/connection refused/);
+    expect(byId.alloy!.hints.join('\n')).toContain('docker compose logs alloy');
+    expect(byId['cortex-tenant']!.hints.join('\n')).toContain('docker compose logs cortex-tenant');
+    expect(byId.grafana!.hints.join('\n')).toContain('docker compose logs grafana');
+
+    // The probe's series is in its own tenant's store, exactly once, and in no other tenant.
+    const runId = byId.probe!.probe!.runId;
+    const sel = `sum(http_server_request_total{otelpoc_run_id="${runId}"})`;
+    expect((await harness.query('otelpoc-doctor', sel))[0]?.value).toBe(1);
+    expect(await harness.query('tenant-1', sel)).toEqual([]);
+    expect(await harness.query('anonymous', sel)).toEqual([]);
+  });
+
+  it('with the absent services skipped: all green, exit 0, a readable checklist', async () => {
+    const res = await runCli([...args(), '--skip', 'alloy,cortex-tenant', '--skip', 'grafana'], {
+      timeoutMs: 60_000,
+    });
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    const lines = res.stdout.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^✓ OTLP endpoint +accepted an empty metrics export/));
+    expect(lines).toContainEqual(expect.stringMatching(/^- Alloy ready +skipped \(--skip alloy\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^- Grafana healthy +skipped \(--skip grafana\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^✓ Probe request end to end +served, exported, and visible in Mimir for tenant "otelpoc-doctor" after /,
+      ),
+    );
+    expect(res.stdout).toMatch(/pipeline OK: 4 passed, 0 failed, 3 skipped/);
+    expect(res.stderr).toMatch(/probe: exported run doctor-/); // progress goes to stderr
+  });
+
+  it('a tenant the backend does not know fails the per-tenant check, and the probe is still tried', async () => {
+    const res = await runCli(
+      [...args(), '--json', '--tenants', 'tenant-1,tenant-9', '--skip', 'alloy,cortex-tenant,grafana'],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    const tenants = report.checks.find((c) => c.id === 'mimir-tenants')!;
+    expect(tenants.status).toBe('fail');
+    expect(tenants.detail).toMatch(/^as tenant "tenant-9": HTTP 400/);
+    expect(report.checks.find((c) => c.id === 'probe')!.status).toBe('pass');
+    expect(res.code).toBe(1);
+  });
+});
+
+describe('otelpoc doctor: usage', () => {
+  it('rejects bad flags with one line and exit 2', async () => {
+    for (const [flags, message] of [
+      [
+        ['--skip', 'prometheus'],
+        /--skip: expected one or more of otlp, alloy, cortex-tenant, mimir, grafana, probe/,
+      ],
+      [['--timeout', '-1'], /--timeout: expected a duration/],
+      [
+        ['--mimir-url', 'localhost:9009'],
+        /--mimir-url: expected an http:\/\/ or https:\/\/ URL, got "localhost:9009"/,
+      ],
+      [['--tenants', 'a|b'], /--tenants: "a\|b" has characters other than/],
+    ] as const) {
+      const res = await runCli(['doctor', ...flags], { timeoutMs: 20_000 });
+      expect(res.code, flags.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(message);
+      expect(res.stdout).toBe('');
+    }
+  });
+
+  it('has help with examples', async () => {
+    const res = await runCli(['doctor', '--help'], { timeoutMs: 20_000 });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/Examples:\n +\$ docker compose up -d --wait && otelpoc doctor/);
+    for (const flag of [
+      '--otlp-endpoint',
+      '--alloy-url',
+      '--cortex-tenant-url',
+      '--mimir-url',
+      '--grafana-url',
+      '--skip',
+      '--timeout',
+      '--probe-timeout',
+      '--json',
+    ]) {
+      expect(res.stdout).toContain(flag);
+    }
+  });
+});
