@@ -1,0 +1,68 @@
+/** `otelpoc load` flag errors: one line on stderr naming the flag, exit 2. Spawns the built CLI. */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+describe('otelpoc load: bad flags', () => {
+  it.each([
+    [['--rps', '-1'], '--rps: expected a number > 0 or "max", got "-1"'],
+    [['--rps=-1'], '--rps: expected a number > 0 or "max", got "-1"'],
+    [['--rps', 'fast'], '--rps: expected a number > 0 or "max", got "fast"'],
+    [
+      ['--status-mix', '200:abc'],
+      '--status-mix: expected status:weight pairs like 200:85,404:10,500:5 (status 200-599, weight > 0), got "200:abc"',
+    ],
+    [['--tenants', '0'], '--tenants: expected an integer from 1 to 10000, got "0"'],
+    [['--tenants', '-3'], '--tenants: expected an integer from 1 to 10000, got "-3"'],
+    [
+      ['--duration', '-5s'],
+      '--duration: expected a duration like 500ms, 30s or 2m (greater than 0), got "-5s"',
+    ],
+    [
+      ['--scenario', 'nope'],
+      '--scenario: no scenario "nope"; shipped: error-burst, many-tenants, ramp, smoke, spike, steady, or give a path to a .yaml file',
+    ],
+    [
+      ['--target', 'http://example.com'],
+      '--target: expected a loopback host (127.0.0.0/8, [::1] or localhost): otelpoc only loads this machine, got "http://example.com"',
+    ],
+    [['--anonymous', '150%'], '--anonymous: expected a percentage from 0 up to 100, like 10%, got "150%"'],
+    [
+      ['--serve', '--target', 'http://127.0.0.1:1'],
+      '--target: not allowed with --serve, which loads its own in-process server',
+    ],
+  ])('load %j → exit 2, one line', async (args, message) => {
+    const r = await runCli(['load', ...args], { timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`otelpoc: ${message}\n`);
+  });
+
+  it('--help lists the flags with examples', async () => {
+    const r = await runCli(['load', '--help']);
+    expect(r.code).toBe(0);
+    for (const f of [
+      '--rps',
+      '--duration',
+      '--requests',
+      '--connections',
+      '--max-inflight',
+      '--tenants',
+      '--client-ids',
+      '--tenant-weights',
+      '--anonymous',
+      '--status-mix',
+      '--run-id',
+      '--timeout',
+      '--scenario',
+      '--serve',
+      '--out',
+      '--json',
+      '--quiet',
+      '--max-error-rate',
+      '--max-drop-rate',
+    ]) {
+      expect(r.stdout).toContain(f);
+    }
+    expect(r.stdout).toContain('Examples:');
+  });
+});
