@@ -1,12 +1,18 @@
 /**
  * Every PromQL expression of the provisioned dashboard runs without error against a real
- * Prometheus-compatible backend (VictoriaMetrics) loaded by real otelpoc traffic, and returns data.
+ * Prometheus-compatible backend (VictoriaMetrics) loaded by a real `otelpoc load --serve` run, and
+ * returns data.
  *
  * The single store holds every tenant's series, so it answers as the federated datasource
  * ("Mimir (all tenants)") does; a per-tenant datasource runs the same expressions over one tenant's
  * subset, which the by-tenant panels are checked to split correctly.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/manifest/io.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import { PROM } from '../../src/telemetry/names.js';
 import {
   backendsAvailable,
@@ -14,7 +20,7 @@ import {
   startVictoriaMetrics,
   type VictoriaMetrics,
 } from '../helpers/backends.js';
-import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { concreteExpr, dashboardExpressions, readStack } from './stack-files.js';
 
 const enabled = backendsAvailable('dashboard PromQL (VictoriaMetrics)');
@@ -22,6 +28,7 @@ const enabled = backendsAvailable('dashboard PromQL (VictoriaMetrics)');
 const TENANTS = ['tenant-1', 'tenant-2', 'tenant-3'];
 const STATUSES = [200, 404, 500];
 const RUN_ID = `dashboard-${Date.now().toString(36)}`;
+const REQUESTS = 120;
 
 interface Series {
   metric: Record<string, string>;
@@ -58,54 +65,61 @@ async function promQuery(vm: VictoriaMetrics, expr: string, instant: boolean): P
 
 describe.skipIf(!enabled)('dashboard PromQL against VictoriaMetrics', () => {
   let vm: VictoriaMetrics;
-  let serve: CliProcess | undefined;
   const { dashboard } = readStack();
+
+  let manifest: RunManifest;
+  let dir: string;
 
   beforeAll(async () => {
     vm = await startVictoriaMetrics();
-    serve = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--delay',
-      '5-30ms',
-      '--seed',
-      '3',
-      '--export-interval',
-      '1s',
-      '--otlp-endpoint',
-      vm.otlpEndpoint,
-    ]);
-    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
-    // Three waves over several export intervals, so rates and histogram quantiles have increases to
-    // work with; every tenant (and requests without a Client-ID) gets every status in every wave.
-    for (let wave = 0; wave < 3; wave++) {
-      const sends: Promise<unknown>[] = [];
-      for (const clientId of [...TENANTS, undefined]) {
-        for (const sc of STATUSES) {
-          for (let i = 0; i < 3; i++) {
-            const headers: Record<string, string> = { 'X-Run-ID': RUN_ID };
-            if (clientId) headers['Client-ID'] = clientId;
-            sends.push(fetch(`${base}/api?sc=${sc}`, { headers }).then((r) => r.arrayBuffer()));
-          }
-        }
-      }
-      await Promise.all(sends);
-      // Wait until this wave is exported and visible before the next (no fixed sleeps).
-      const expected = (wave + 1) * 3 * STATUSES.length * (TENANTS.length + 1);
-      await pollUntil(
-        async () => {
-          const [s] = await vm.query(`sum(${PROM.requestTotal}{otelpoc_run_id="${RUN_ID}"})`);
-          return s?.value === expected ? true : undefined;
-        },
-        { timeoutMs: 30_000, describe: () => `wave ${wave} never reached ${expected}\n${vm.logs()}` },
-      );
-    }
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-dashboard-'));
+    // A real load run: 3 tenants plus anonymous requests, every status of the mix, spread over several
+    // 1 s export intervals so rates and histogram quantiles have increases to work with.
+    const res = await runCli(
+      [
+        'load',
+        '--serve',
+        '--requests',
+        String(REQUESTS),
+        '--rps',
+        '40',
+        '--tenants',
+        String(TENANTS.length),
+        '--anonymous',
+        '25%',
+        '--status-mix',
+        STATUSES.map((s) => `${s}:1`).join(','),
+        '--delay',
+        '5-30ms',
+        '--seed',
+        '3',
+        '--export-interval',
+        '1s',
+        '--otlp-endpoint',
+        vm.otlpEndpoint,
+        '--run-id',
+        RUN_ID,
+        '--out',
+        join(dir, 'manifest.json'),
+        '--quiet',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    manifest = await readManifest(join(dir, 'manifest.json'));
+    expect(manifest.totals.answered).toBe(REQUESTS);
+    await pollUntil(
+      async () => {
+        const [s] = await vm.query(`sum(${PROM.requestTotal}{otelpoc_run_id="${RUN_ID}"})`);
+        return s?.value === REQUESTS ? true : undefined;
+      },
+      { timeoutMs: 30_000, describe: () => `the run's ${REQUESTS} requests never all arrived\n${vm.logs()}` },
+    );
   });
 
   afterAll(async () => {
-    serve?.kill('SIGKILL');
     await vm?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const exprs = dashboardExpressions(dashboard);
@@ -153,7 +167,11 @@ describe.skipIf(!enabled)('dashboard PromQL against VictoriaMetrics', () => {
     });
     const series = await promQuery(vm, concrete, true);
     const keys = series.map((s) => `${s.metric.client_id ?? '-'}|${s.metric.http_response_status_code}`);
-    const expected = [...TENANTS, '-'].flatMap((t) => STATUSES.map((sc) => `${t}|${sc}`));
+    // Exactly the tenant × status cells the manifest says were answered.
+    const expected = manifest.tenants.flatMap((t) =>
+      t.byStatus.filter((b) => b.answered > 0).map((b) => `${t.clientId ?? '-'}|${b.status}`),
+    );
+    expect(expected).toHaveLength((TENANTS.length + 1) * STATUSES.length);
     expect(keys.sort()).toEqual(expected.sort());
 
     const stat = dashboard.panels.find((p) => p.title === 'Requests in range, by tenant')!;
