@@ -4,6 +4,7 @@
  * needed: every file is parsed (YAML with the yaml package, the Alloy file with a strict text reader).
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROM_URL } from '../../src/cli/commands/verify.js';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
@@ -178,17 +179,12 @@ describe('Mimir ↔ compose ↔ otelpoc verify', () => {
     expect(services.mimir!.command).toEqual(['-config.file=/etc/mimir/mimir.yaml']);
   });
 
-  it("agrees with otelpoc verify's own defaults (when the verify command is registered)", () => {
-    const url = cliDefault('verify', '--url');
-    if (url === undefined) {
-      console.warn('  !!! verify is not registered in src/cli/main.ts yet: checked doctor defaults only');
-      return;
-    }
-    expect(url).toBe(STACK_URLS.mimir);
-    const header = cliDefault('verify', '--tenant-header');
-    if (header !== undefined) expect(header).toBe(TENANT_HEADER);
-    const defaultTenant = cliDefault('verify', '--default-tenant');
-    if (defaultTenant !== undefined) expect(defaultTenant).toBe(DEFAULT_TENANT);
+  it("agrees with otelpoc verify's own defaults: URL, tenant header, default tenant", () => {
+    expect(DEFAULT_PROM_URL).toBe(STACK_URLS.mimir);
+    expect(cliDefault('verify', '--tenant-header')).toBe(TENANT_HEADER);
+    expect(cliDefault('verify', '--default-tenant')).toBe(DEFAULT_TENANT);
+    expect(cliDefault('doctor', '--mimir-url')).toBe(DEFAULT_PROM_URL);
+    expect(cliDefault('doctor', '--tenant-header')).toBe(TENANT_HEADER);
   });
 
   it('stores its data in the named volume, under the paths of its config', () => {
