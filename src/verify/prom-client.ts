@@ -96,12 +96,10 @@ export class PromClient {
         `${url} answered 404: no Prometheus API there; check --url (Mimir's is http://HOST:9009/prometheus, VictoriaMetrics' http://HOST:8428)`,
       );
     }
-    if (
-      status === 400 &&
-      this.#opts.tenantHeader &&
-      /missing route|unknown tenant|no org id|tenant/i.test(detail)
-    ) {
-      throw new TenantRejectedError(`${status} ${detail}`);
+    if (status === 400 && /missing route|unknown tenant|no org id|tenant/i.test(detail)) {
+      if (this.#opts.tenantHeader) throw new TenantRejectedError(`${status} ${detail}`);
+      // A gateway that routes by tenant header (vmauth, a Mimir proxy) got none.
+      throw new BackendError(`${url} answered 400 ${detail}: ${this.#authHint(status, detail)}`);
     }
     let body: PromResponse;
     try {
@@ -167,7 +165,9 @@ function errorDetail(text: string): string {
   } catch {
     // not JSON: use the text
   }
-  return truncate(text.trim());
+  // vmauth prefixes its reasons with the client address and the request URI: keep the reason.
+  const route = /missing route for "[^"]*"/.exec(text);
+  return route ? route[0] : truncate(text.trim());
 }
 
 function truncate(text: string, max = 200): string {

@@ -26,8 +26,14 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   if (failed.length > 0) {
     lines.push('');
     lines.push(c.bold('Problems:'));
+    const said = new Set<string>();
     for (const r of failed) {
-      for (const p of r.problems) lines.push(`  ${c.red('✗')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${p}`);
+      for (const p of r.problems) {
+        // One cause (e.g. a tenant the backend does not know) fails several checks: say it once.
+        if (said.has(`${r.tenant}\u0000${p}`)) continue;
+        said.add(`${r.tenant}\u0000${p}`);
+        lines.push(`  ${c.red('✗')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${p}`);
+      }
     }
   }
   if (report.queries) {
