@@ -122,3 +122,60 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     expect(r.stdout).toMatch(/FAIL run never-sent-run: .*no series of run never-sent-run at all/);
   });
 });
+
+describe.skipIf(!enabled)('otelpoc verify → a backend that comes up late', () => {
+  let vm: VictoriaMetrics | undefined;
+  let serve: CliProcess | undefined;
+  let dir: string;
+  let stopFlushing = () => {};
+  afterAll(async () => {
+    stopFlushing();
+    serve?.kill('SIGKILL');
+    await vm?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('retries while it is unreachable, then ends green within the timeout', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-late-'));
+    const { freePort } = await import('../helpers/backends.js');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // The server exports to a backend that is not there yet; it keeps its cumulative counts.
+    serve = spawnCli([
+      'serve',
+      '--port',
+      '0',
+      '--delay',
+      '0',
+      '--export-interval',
+      '500ms',
+      '--otlp-endpoint',
+      `${url}/opentelemetry`,
+    ]);
+    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+    const manifest = await sendTraffic(`${base}/api`, 'late-backend', [
+      { clientId: 'tenant-1', status: 200, n: 4 },
+      { clientId: 'tenant-1', status: 503, n: 1 },
+    ]);
+    const file = join(dir, 'late.json');
+    await writeFile(file, JSON.stringify(manifest));
+    const verify = spawnCli([
+      'verify',
+      '--manifest',
+      file,
+      '--url',
+      `${url}/prometheus`,
+      '--no-tenant-header',
+      '--timeout',
+      '45s',
+    ]);
+    // verify is polling a backend that refuses connections...
+    await verify.waitFor(/connection refused \(is it running\? check --url\) \(retrying\)/, 20_000);
+    // ...which now comes up where it was expected.
+    vm = await startVictoriaMetrics({ port });
+    stopFlushing = keepFlushing(vm.forceFlush);
+    const r = await verify.exited;
+    expect(r.code, `${r.stderr}\n${r.stdout}\n${vm.logs()}`).toBe(0);
+    expect(r.stdout).toMatch(/PASS run late-backend: all 7 checks passed for 1 tenant\(s\)/);
+  });
+});
