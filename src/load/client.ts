@@ -68,14 +68,15 @@ export function createHttpClient(opts: HttpClientOptions): LoadClient {
     }
     return p;
   };
-  const headers = new Map<string | null, Record<string, string>>();
+  // Flat [name, value, …] arrays: undici's cheapest header form.
+  const headers = new Map<string | null, string[]>();
   const headersFor = (clientId: string | null) => {
     let h = headers.get(clientId);
     if (!h) {
       h =
         clientId === null
-          ? { [HEADERS.runId]: opts.runId }
-          : { [HEADERS.clientId]: clientId, [HEADERS.runId]: opts.runId };
+          ? [HEADERS.runId, opts.runId]
+          : [HEADERS.clientId, clientId, HEADERS.runId, opts.runId];
       headers.set(clientId, h);
     }
     return h;

@@ -114,7 +114,7 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
       errors: tally.failed,
       achievedPerSec: elapsedMs > 0 ? (tally.sent * 1000) / elapsedMs : 0,
       targetPerSec: currentTarget,
-      p99Ms: corrected.percentileMs(99),
+      p99Ms: (plan.model === 'closed' ? service : corrected).percentileMs(99),
     };
   };
   const ticker = (async () => {
@@ -202,7 +202,7 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
     },
     latency: {
       service: service.summary(),
-      scheduleCorrected: corrected.summary(),
+      scheduleCorrected: plan.model === 'closed' ? service.summary() : corrected.summary(),
       ...(plan.model === 'open' ? { sendLateness: lateness.summary() } : {}),
     },
   };
@@ -268,10 +268,8 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
             const end = clock.now();
             inflight--;
             tally.complete(tenant, status, outcome, end - sentAt);
-            if (outcome.error === undefined) {
-              service.recordMs(end - sentAt);
-              corrected.recordMs(end - sentAt);
-            }
+            // Closed model: no schedule, so schedule-corrected = service time (copied at the end).
+            if (outcome.error === undefined) service.recordMs(end - sentAt);
             if (inflight === 0) onIdle?.();
             go();
           });
