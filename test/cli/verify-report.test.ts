@@ -1,0 +1,95 @@
+import { Chalk } from 'chalk';
+import { XMLParser } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { renderJunit, renderProgress, renderReport } from '../../src/cli/render/verify-report.js';
+import type { VerifyReport } from '../../src/verify/types.js';
+
+const plain = new Chalk({ level: 0 });
+
+const report: VerifyReport = {
+  runId: 'r1',
+  ok: false,
+  timedOut: true,
+  source: 'Prometheus API at http://x/prometheus (tenant in X-Scope-OrgID)',
+  isolated: true,
+  tenantHeader: 'X-Scope-OrgID',
+  tenants: ['a<&>"', 'b'],
+  polls: 3,
+  elapsedMs: 5000,
+  results: [
+    {
+      tenant: 'a<&>"',
+      check: 'counts',
+      ok: false,
+      expected: '200:2',
+      found: '200:1',
+      problems: ['status 200: 1 request(s) recorded, expected 2 & <more>'],
+    },
+    {
+      tenant: 'a<&>"',
+      check: 'presence',
+      ok: false,
+      expected: '-',
+      found: 'x',
+      problems: ['status 200: 1 request(s) recorded, expected 2 & <more>'],
+    },
+    {
+      tenant: 'b',
+      check: 'isolation',
+      ok: true,
+      skipped: true,
+      expected: 'x',
+      found: 'not testable',
+      problems: [],
+    },
+    { tenant: 'b', check: 'names', ok: true, expected: 'x', found: 'as expected', problems: [] },
+  ],
+  queries: ['POST http://x/prometheus/api/v1/query  X-Scope-OrgID: b  query={otelpoc_run_id="r1"}'],
+};
+
+describe('verify report renderers', () => {
+  it('renders a table with expected vs found, problems once each, queries and the verdict', () => {
+    const text = renderReport(report, plain);
+    expect(text).toMatch(/a<&>"\s+exact counts per status\s+✗\s+200:2\s+200:1/);
+    expect(text).toMatch(/\nb\s+tenant isolation\s+–\s+x\s+not testable/);
+    expect(text.match(/status 200: 1 request\(s\) recorded/g)).toHaveLength(1);
+    expect(text).toMatch(
+      /Queries \(--explain\):\n {2}POST http:\/\/x\/prometheus\/api\/v1\/query {2}X-Scope-OrgID: b/,
+    );
+    expect(text.trimEnd().split('\n').at(-1)).toBe(
+      'FAIL run r1: 2 of 4 checks failed when the timeout ended (5.0 s, 3 poll(s))',
+    );
+  });
+
+  it('JUnit: one testcase per tenant × check, failures and skips, valid XML with escaping', () => {
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      renderJunit(report),
+    );
+    const suite = xml.testsuites.testsuite;
+    expect(suite).toMatchObject({ tests: '4', failures: '2', skipped: '1' });
+    expect(suite.testcase.map((t: { name: string }) => t.name)).toEqual([
+      'a<&>": exact counts per status',
+      'a<&>": series present',
+      'b: tenant isolation',
+      'b: metric names',
+    ]);
+    expect(suite.testcase[0].failure.message).toBe('status 200: 1 request(s) recorded, expected 2 & <more>');
+    expect(suite.testcase[0].failure['#text']).toMatch(/expected: 200:2\nfound: 200:1/);
+    expect(suite.testcase[2].skipped).toBeDefined();
+    expect(suite.testcase[3].failure).toBeUndefined();
+  });
+
+  it('progress names the green tenants and what is still awaited', () => {
+    const line = renderProgress({
+      type: 'poll',
+      attempt: 2,
+      elapsedMs: 1500,
+      results: report.results,
+      greenTenants: ['b'],
+      tenants: ['a<&>"', 'b'],
+    });
+    expect(line).toBe(
+      'verify: 1.5s poll 2: 1/2 tenant(s) green (b) · waiting: a<&>": status 200: 1 request(s) recorded, expected 2 & <more>',
+    );
+  });
+});
