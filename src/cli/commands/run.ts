@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
-import { CheckFailedError, InterruptedError } from '../../util/errors.js';
+import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
@@ -37,7 +37,7 @@ export function runCommand(ctx: CliContext): Command {
       'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
     )
     .option('--json', 'print one JSON document: the manifest and the verify report')
-    .option('-q, --quiet', 'no progress; only the verdict');
+    .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
   addLoadOptions(cmd);
   addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
@@ -55,6 +55,9 @@ Examples:
     const quiet = flags.quiet === true;
     const json = flags.json === true;
     const talk = !quiet && !json;
+    if (flags.target !== undefined) {
+      throw new UsageError('--target: not allowed with run, which loads its own in-process server');
+    }
     if (flags.scenario === undefined) {
       flags.rps ??= RUN_DEFAULTS.ratePerSec;
       if (flags.requests === undefined) flags.duration ??= RUN_DEFAULTS.durationMs;
