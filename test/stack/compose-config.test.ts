@@ -97,6 +97,12 @@ describe.skipIf(!enabled)('docker-compose config', () => {
     expect(s['cortex-tenant-ready']!.entrypoint!.join(' ')).toContain('http://cortex-tenant:8085/alive');
     expect(s.alloy!.healthcheck!.test.join(' ')).toContain('GET /-/ready');
     expect(s.grafana!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:3000/api/health');
+    withApp ??= await resolvedCompose(['app']);
+    const appCheck = withApp.services.app!.healthcheck!.test;
+    expect(appCheck.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(appCheck[3]).toContain("fetch('http://127.0.0.1:8088/healthz')");
+    // The script is valid JavaScript (it is not run here: nothing listens on 8088).
+    expect(() => new Function(appCheck[3]!)).not.toThrow();
   });
 
   it('publishes the ports of the original (4317, 4318, 9464, 8085, 9009, 3000) and Alloy UI 12345', async () => {
