@@ -2,6 +2,7 @@
  * `otelpoc verify` as a library call: expectation + source → polled checks → VerifyReport (plain
  * data; rendered by cli/render/verify-report.ts).
  */
+import { InterruptedError } from '../util/errors.js';
 import { runChecks } from './checks.js';
 import type { Clock } from './clock.js';
 import type { RunExpectation } from './expectations.js';
@@ -27,7 +28,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
   const history = new SeriesHistory();
-  const outcome = await pollChecks(
+  const poll = pollChecks(
     async () => {
       const observation = await source.observe(tenants, expectation.runId, opts.signal);
       const all = history.record(observation);
@@ -42,6 +43,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     },
   );
+  const outcome = await poll.catch((err: unknown) => {
+    if (opts.signal?.aborted) throw new InterruptedError('verify interrupted before all checks passed');
+    throw err;
+  });
   return {
     runId: expectation.runId,
     ok: outcome.ok,

@@ -138,6 +138,18 @@ describe('otelpoc verify (CLI)', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('SIGINT while polling an unreachable backend → exit 130', async () => {
+    const { freePort } = await import('../helpers/backends.js');
+    const { spawnCli } = await import('../helpers/cli.js');
+    const url = `http://127.0.0.1:${await freePort()}/prometheus`;
+    const p = spawnCli(['verify', '--manifest', file, '--url', url, '--timeout', '60s']);
+    await p.waitFor(/connection refused/, 15_000);
+    p.kill('SIGINT');
+    const r = await p.exited;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/otelpoc: verify interrupted before all checks passed/);
+  });
+
   it('a missing manifest → exit 2 naming the file', async () => {
     const r = await runCli(['verify', '--manifest', join(dir, 'nope.json')]);
     expect(r.code).toBe(2);

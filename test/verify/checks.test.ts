@@ -197,6 +197,18 @@ describe('runChecks', () => {
     );
   });
 
+  it('a tenant none of whose requests reached the server need not exist in the backend', () => {
+    const refusedOnly = { ...tenantExp('tenant-2', {}), sent: 4, refused: 4 };
+    const r = runChecks({
+      expectation: runExp([refusedOnly]),
+      observation: {
+        isolated: true,
+        views: [{ tenant: 'tenant-2', samples: [], error: '400 missing route' }],
+      },
+    });
+    expect(failing(r)).toEqual([]);
+  });
+
   it('a shared store: client_id values outside the manifest are reported', () => {
     const all = [
       ...good.anonymous,

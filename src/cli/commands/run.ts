@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
+import type { SeriesSource } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
@@ -74,14 +75,17 @@ Examples:
     const { loadPlanFromFlags } = await import('../load-options.js');
     // Validate all flags before anything starts.
     const planCheck = await loadPlanFromFlags(flags, ctx, 'http://127.0.0.1:1/api');
-    const pipelineSource = flags.embedded ? undefined : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
+    const choice = flags.embedded
+      ? { reason: '--embedded given' }
+      : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
+    const pipelineSource = choice.source;
 
     const { CaptureExporter } = await import('../../telemetry/capture.js');
     const capture = pipelineSource ? undefined : new CaptureExporter();
     if (talk) {
       ctx.info(
         capture
-          ? `run: embedded mode: ${flags.embedded ? '--embedded given' : `nothing listens at ${otlp.metricsUrl} and no --url`}; metrics are captured in this process (no pipeline involved)`
+          ? `run: embedded mode: ${choice.reason}; metrics are captured in this process (no pipeline involved)`
           : `run: metrics → ${otlp.metricsUrl}, verified at ${pipelineSource!.description}`,
       );
     }
@@ -161,10 +165,23 @@ Examples:
   });
 }
 
-/** The pipeline to verify against: --url given, or something listening at the OTLP endpoint. */
-async function pipelineIfAny(flags: RunFlags, ctx: CliContext, metricsUrl: string) {
-  const { prometheusSourceFrom } = await import('./verify.js');
-  if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) return prometheusSourceFrom(flags, ctx);
+/** The pipeline to verify against (--url given, or the stack listening), or why there is none. */
+async function pipelineIfAny(
+  flags: RunFlags,
+  ctx: CliContext,
+  metricsUrl: string,
+): Promise<{ source?: SeriesSource; reason: string }> {
+  const { prometheusSourceFrom, DEFAULT_PROM_URL } = await import('./verify.js');
+  if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) {
+    return { source: await prometheusSourceFrom(flags, ctx), reason: '--url given' };
+  }
   const { isListening } = await import('../../verify/probe.js');
-  return (await isListening(metricsUrl)) ? prometheusSourceFrom(flags, ctx) : undefined;
+  if (!(await isListening(metricsUrl))) return { reason: `nothing listens at ${metricsUrl} and no --url` };
+  // Something takes OTLP; use it only if the query side is there too (the stack).
+  if (await isListening(DEFAULT_PROM_URL)) {
+    return { source: await prometheusSourceFrom(flags, ctx), reason: 'the stack is listening' };
+  }
+  return {
+    reason: `something listens at ${metricsUrl} but nothing at ${DEFAULT_PROM_URL}, and no --url`,
+  };
 }
