@@ -127,6 +127,20 @@ Examples:
       ]);
       const c = ctx.outColor;
       if (!flags.json) runtime.stdout.write(render.renderHeader());
+      // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
+      const spinner =
+        !flags.json && runtime.stderr.isTTY && (runtime.stderr.columns ?? 0) > 0
+          ? (await import('ora')).default({
+              stream: runtime.stderr as NodeJS.WritableStream,
+              isEnabled: true,
+              discardStdin: false,
+            })
+          : undefined;
+      const onProgress = (m: string) => (spinner ? spinner.start(m) : ctx.info(ctx.errColor.dim(m)));
+      const onResult = (r: Parameters<typeof render.renderCheck>[0]) => {
+        spinner?.stop();
+        runtime.stdout.write(render.renderCheck(r, c));
+      };
       const report = await runDoctor(config, {
         http: httpProbe,
         startServer: startInstrumentedServer,
@@ -141,9 +155,10 @@ Examples:
             });
           }),
         signal: runtime.signal,
-        onResult: flags.json ? undefined : (r) => runtime.stdout.write(render.renderCheck(r, c)),
-        onProgress: flags.json ? undefined : (m) => ctx.info(ctx.errColor.dim(m)),
+        onResult: flags.json ? undefined : onResult,
+        onProgress: flags.json ? undefined : onProgress,
       });
+      spinner?.stop();
       if (flags.json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else runtime.stdout.write(render.renderSummary(report, c));
       if (runtime.signal.aborted) ctx.exitCode = 130;
