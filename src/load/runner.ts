@@ -53,6 +53,21 @@ export interface LoadDeps {
   progressIntervalMs?: number | undefined;
 }
 
+/** Connections opened before the run (closed model: all of them; open model: one per 100 req/s). */
+const WARM_UP_MAX_CONNECTIONS = 256;
+/** Warm-up requests (GET /healthz): half a second's worth at the peak rate, at most this many. */
+const WARM_UP_MAX_REQUESTS = 3000;
+
+function maxRate(plan: LoadPlan): number {
+  return plan.stages.reduce((m, s) => Math.max(m, s.fromPerSec, s.toPerSec), 0);
+}
+
+/**
+ * Behind schedule, the sender yields to I/O after this many back-to-back sends, so responses free
+ * their connections for reuse instead of every send of a burst opening a new one.
+ */
+const BURST_BEFORE_YIELD = 32;
+
 /** After scheduling stops, in-flight requests get this much longer than the request timeout. */
 const DRAIN_GRACE_MS = 1000;
 
@@ -77,6 +92,11 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
 
   let inflight = 0;
   let onIdle: (() => void) | undefined;
+  if (client.warmUp && !signal?.aborted) {
+    const peak = plan.model === 'closed' ? plan.connections! : Math.ceil(maxRate(plan) / 100);
+    const connections = Math.max(1, Math.min(plan.maxInflight, peak, WARM_UP_MAX_CONNECTIONS));
+    await client.warmUp(connections, Math.min(WARM_UP_MAX_REQUESTS, Math.ceil(maxRate(plan) / 2) || 1000));
+  }
   const startedWall = clock.wallNow();
   const t0 = clock.now();
   const aborted = () => signal?.aborted === true;
@@ -225,7 +245,7 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
         sinceYield = 0;
         do await clock.sleepUntil(due, signal);
         while (clock.now() < due && !aborted());
-      } else if (++sinceYield >= 256) {
+      } else if (++sinceYield >= BURST_BEFORE_YIELD) {
         // Behind schedule: send what is due, but let responses in now and then.
         sinceYield = 0;
         await clock.yield();
