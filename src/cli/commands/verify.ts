@@ -149,7 +149,8 @@ export async function verifyAndReport(
 function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
   const { stderr } = ctx.runtime;
   if (!enabled) return { onEvent: undefined, stop: () => {} };
-  if (stderr.isTTY) {
+  // ora needs a terminal width to redraw its line; without one (0 columns) use plain lines.
+  if (stderr.isTTY && (stderr.columns ?? 0) > 0) {
     let spinner: { text: string; stop(): void } | undefined;
     const ready = import('ora').then(({ default: ora }) => {
       spinner = ora({ text: 'verify: first poll…', stream: stderr as NodeJS.WritableStream }).start();
