@@ -292,6 +292,25 @@ describe('Grafana ↔ Mimir ↔ otelpoc', () => {
   });
 });
 
+describe('the dashboard JSON', () => {
+  it('has unique panel ids and non-overlapping panels within the 24-column grid', () => {
+    type Grid = { x: number; y: number; w: number; h: number };
+    const panels = stack.dashboard.panels as unknown as { id: number; title: string; gridPos: Grid }[];
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    for (const p of panels) {
+      expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+      expect(p.gridPos.w * p.gridPos.h, p.title).toBeGreaterThan(0);
+    }
+    const overlap = (a: Grid, b: Grid) =>
+      a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    for (const [i, a] of panels.entries()) {
+      for (const b of panels.slice(i + 1)) {
+        expect(overlap(a.gridPos, b.gridPos), `${a.title} overlaps ${b.title}`).toBe(false);
+      }
+    }
+  });
+});
+
 describe('the app profile ↔ otelpoc serve', () => {
   it('runs serve on its default port, exporting to Alloy inside the network', () => {
     const app = services.app!;
