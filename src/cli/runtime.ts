@@ -41,7 +41,21 @@ function shutdownSignal(): AbortSignal {
   return processSignal;
 }
 
+/**
+ * `otelpoc ... | head` closes the pipe early: stop quietly, as Unix tools do, instead of crashing
+ * with an EPIPE stack trace.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
+}
+
 export function processRuntime(): Runtime {
+  exitQuietlyOnClosedPipe();
   return {
     env: process.env,
     cwd: process.cwd(),
