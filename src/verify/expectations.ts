@@ -33,6 +33,8 @@ export interface RunExpectation {
   shards: number;
   /** Per-request client timeout, ms (the longest a request the client gave up on can have taken). */
   timeoutMs: number;
+  /** When the last shard's load ended (epoch ms). */
+  endedAtMs: number;
   tenants: TenantExpectation[];
 }
 
@@ -127,6 +129,7 @@ export function expectationsFrom(
     runId,
     shards: manifests.length,
     timeoutMs: Math.max(...manifests.map((m) => m.manifest.config.timeoutMs)),
+    endedAtMs: Math.max(...manifests.map((m) => Date.parse(m.manifest.endedAt))),
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
   };
 }

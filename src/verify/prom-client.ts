@@ -48,8 +48,13 @@ export class PromClient {
     return this.#opts.baseUrl;
   }
 
-  /** Instant query; `tenant` goes into the tenant header (ignored without one). */
-  async query(promql: string, tenant: string | undefined, signal?: AbortSignal): Promise<Sample[]> {
+  /** Instant query (at `atMs`, epoch ms, or now); `tenant` goes into the tenant header (ignored without one). */
+  async query(
+    promql: string,
+    tenant: string | undefined,
+    opts: { signal?: AbortSignal | undefined; atMs?: number | undefined } = {},
+  ): Promise<Sample[]> {
+    const { signal } = opts;
     const url = `${this.#opts.baseUrl}/api/v1/query`;
     const headers: Record<string, string> = {
       ...this.#opts.headers,
@@ -63,7 +68,10 @@ export class PromClient {
       res = await request(url, {
         method: 'POST',
         headers,
-        body: new URLSearchParams({ query: promql }).toString(),
+        body: new URLSearchParams({
+          query: promql,
+          ...(opts.atMs !== undefined ? { time: (opts.atMs / 1000).toFixed(3) } : {}),
+        }).toString(),
         dispatcher: this.#dispatcher,
         headersTimeout: this.#opts.timeoutMs,
         bodyTimeout: this.#opts.timeoutMs,

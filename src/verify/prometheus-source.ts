@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
-import type { Observation, SeriesSource, TenantView } from './types.js';
+import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
 /** Every series of one run, whatever its name: renamed series show up too, for the names check. */
 export function runSelector(runId: string): string {
@@ -26,14 +26,14 @@ export class PrometheusSource implements SeriesSource {
     this.description = `Prometheus API at ${client.baseUrl}${opts.tenantHeader ? ` (tenant in ${opts.tenantHeader})` : ' (single tenant)'}`;
   }
 
-  async observe(tenants: readonly string[], runId: string, signal?: AbortSignal): Promise<Observation> {
+  async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
     const q = runSelector(runId);
-    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, signal) };
+    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, opts) };
     const views = await Promise.all(
       tenants.map((tenant) =>
         this.#limit(async (): Promise<TenantView> => {
           try {
-            return { tenant, samples: await this.#client.query(q, tenant, signal) };
+            return { tenant, samples: await this.#client.query(q, tenant, opts) };
           } catch (err) {
             if (err instanceof TenantRejectedError) return { tenant, samples: [], error: err.message };
             throw err;

@@ -20,6 +20,12 @@ export interface TenantView {
   error?: string;
 }
 
+export interface ObserveOptions {
+  signal?: AbortSignal;
+  /** Evaluate at this time (epoch ms) instead of now. */
+  atMs?: number;
+}
+
 /** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
 export type Observation = { isolated: true; views: TenantView[] } | { isolated: false; all: Sample[] };
 
@@ -36,8 +42,11 @@ export interface SeriesSource {
    * single-tenant backend or the capture): isolation cannot be tested then, and the report says so.
    */
   readonly isolated: boolean;
-  /** Every series of `runId`. Throws BackendError (fatal) or TransientBackendError (retried). */
-  observe(tenants: readonly string[], runId: string, signal?: AbortSignal): Promise<Observation>;
+  /**
+   * Every series of `runId`, as of now or, with `atMs` (epoch ms), as of that time. Throws
+   * BackendError (fatal) or TransientBackendError (retried).
+   */
+  observe(tenants: readonly string[], runId: string, opts?: ObserveOptions): Promise<Observation>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
   explain(tenants: readonly string[], runId: string): string[];
   close(): Promise<void>;

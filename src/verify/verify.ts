@@ -22,6 +22,20 @@ export interface VerifyOptions {
   explain?: boolean;
   /** The header naming the tenant, for the report (null: none). */
   tenantHeader: string | null;
+  /** Wall-clock time, epoch ms (default Date.now). */
+  wallClockMs?: () => number;
+}
+
+/**
+ * Prometheus-style backends answer an instant query with samples of the last 5 minutes (the lookback).
+ * A run verified later is evaluated at most this long after it ended, so its final samples still count.
+ */
+export const MAX_QUERY_DELAY_AFTER_RUN_MS = 4 * 60_000;
+
+/** When to evaluate: now, or for an older run, shortly after it ended (still inside the lookback). */
+export function evaluationTime(nowMs: number, endedAtMs: number): number | undefined {
+  const latest = endedAtMs + MAX_QUERY_DELAY_AFTER_RUN_MS;
+  return nowMs > latest ? latest : undefined;
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
@@ -30,7 +44,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const history = new SeriesHistory();
   const poll = pollChecks(
     async () => {
-      const observation = await source.observe(tenants, expectation.runId, opts.signal);
+      const atMs = evaluationTime((opts.wallClockMs ?? Date.now)(), expectation.endedAtMs);
+      const observation = await source.observe(tenants, expectation.runId, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(atMs !== undefined ? { atMs } : {}),
+      });
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
       return runChecks({ expectation, observation, decreases });

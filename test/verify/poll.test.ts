@@ -4,6 +4,7 @@ import type { Clock } from '../../src/verify/clock.js';
 import { type PollEvent, pollChecks } from '../../src/verify/poll.js';
 import { TransientBackendError } from '../../src/verify/prom-client.js';
 import type { CheckResult } from '../../src/verify/types.js';
+import { evaluationTime } from '../../src/verify/verify.js';
 
 /** A clock whose sleep advances time at once and records each sleep. */
 function fakeClock() {
@@ -133,5 +134,14 @@ describe('pollChecks', () => {
       { clock, timeoutMs: 90_000, signal: ac.signal },
     );
     await expect(p).rejects.toThrow('SIGINT');
+  });
+});
+
+describe('evaluationTime', () => {
+  it('is now for a fresh run, and 4 min after the end for an older one (inside the 5 min lookback)', () => {
+    const ended = 1_000_000_000;
+    expect(evaluationTime(ended + 60_000, ended)).toBeUndefined();
+    expect(evaluationTime(ended + 4 * 60_000, ended)).toBeUndefined();
+    expect(evaluationTime(ended + 60 * 60_000, ended)).toBe(ended + 4 * 60_000);
   });
 });

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import { backendsAvailable, type MultiTenantHarness, startMultiTenantHarness } from '../helpers/backends.js';
+import {
+  backendsAvailable,
+  type MultiTenantHarness,
+  pollUntil,
+  startMultiTenantHarness,
+} from '../helpers/backends.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { keepFlushing } from './traffic.js';
 
@@ -102,6 +107,20 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
       body: leak,
     });
     expect(res.status).toBeLessThan(300);
+    // Wait until the store shows it: verify stops at its first all-green poll, and a leak that
+    // arrives after that cannot be seen by any poller.
+    await pollUntil(
+      async () =>
+        (
+          await h.query(
+            'tenant-1',
+            'http_server_request_total{client_id="tenant-2",otelpoc_run_id="mt-green"}',
+          )
+        ).length === 1
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, describe: () => `the leaked series never showed in tenant-1\n${h.logs()}` },
+    );
     const red = await verify(out, ['--timeout', '6s']);
     expect(red.code, red.stderr).toBe(1);
     const redReport = JSON.parse(red.stdout) as VerifyReport;
@@ -183,6 +202,18 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
       expect((await serve.exited).code).toBe(0);
       const manifest = JSON.parse(await readFile(out, 'utf8')) as RunManifest;
       const sent500 = manifest.tenants.find((t) => t.clientId === 'tenant-2')!.receivedByStatus['500'] ?? 0;
+      // Wait until tenant-2 shows the extra request: an earlier export holds exactly the manifest's
+      // counts, and a poller that saw only that would rightly call it green.
+      await pollUntil(
+        async () => {
+          const [s] = await h.query(
+            'tenant-2',
+            'sum(http_server_request_total{otelpoc_run_id="mt-extra",http_response_status_code="500"})',
+          );
+          return s?.value === sent500 + 1 ? true : undefined;
+        },
+        { timeoutMs: 30_000, describe: () => `the extra request never showed in tenant-2\n${h.logs()}` },
+      );
       const r = await verify(out, ['--timeout', '6s']);
       expect(r.code, r.stderr).toBe(1);
       const report = JSON.parse(r.stdout) as VerifyReport;

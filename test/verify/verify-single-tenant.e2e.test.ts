@@ -9,7 +9,12 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import { backendsAvailable, startVictoriaMetrics, type VictoriaMetrics } from '../helpers/backends.js';
+import {
+  backendsAvailable,
+  pollUntil,
+  startVictoriaMetrics,
+  type VictoriaMetrics,
+} from '../helpers/backends.js';
 import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
 import { keepFlushing, sendTraffic } from './traffic.js';
 
@@ -96,6 +101,14 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     ]);
     // One more request of the same run that the manifest does not know about.
     await sendTraffic(api, 'st-off-by-one', [{ clientId: 'tenant-1', status: 404, n: 1 }]);
+    // Wait until the backend shows it (an earlier export holds exactly the manifest's counts).
+    await pollUntil(
+      async () => {
+        const [s] = await vm.query('sum(http_server_request_total{otelpoc_run_id="st-off-by-one"})');
+        return s?.value === 8 ? true : undefined;
+      },
+      { timeoutMs: 30_000, describe: () => `the extra request never arrived\n${vm.logs()}` },
+    );
     const junit = join(dir, 'off-by-one.xml');
     const r = await verify(await writeManifest(manifest), ['--timeout', '8s', '--junit', junit]);
     expect(r.code, r.stderr).toBe(1);
@@ -108,6 +121,49 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     );
     const failures = xml.testsuites.testsuite.testcase.filter((t: { failure?: unknown }) => t.failure);
     expect(failures.map((t: { name: string }) => t.name)).toContain('tenant-1: exact counts per status');
+  });
+
+  it('verifies a run that ended 10 minutes ago (its samples are older than the 5 min lookback of "now")', async () => {
+    const { samplesFor } = await import('./fixtures.js');
+    const endedAt = Date.now() - 10 * 60_000;
+    const writtenAt = endedAt + 5_000; // the final export, shortly after the run
+    const lines = [...samplesFor('tenant-1', { 200: 3 }), ...samplesFor(null, { 404: 1 })].map((s) => {
+      const labels = { ...s.labels, otelpoc_run_id: 'st-old-run' };
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
+      return `${s.name}{${text}} ${s.value} ${writtenAt}`;
+    });
+    const res = await fetch(`${vm.url}/api/v1/import/prometheus`, {
+      method: 'POST',
+      body: `${lines.join('\n')}\n`,
+    });
+    expect(res.status).toBeLessThan(300);
+    const cell = (status: number, n: number) => ({
+      status,
+      dropped: 0,
+      sent: n,
+      answered: n,
+      mismatched: 0,
+      unanswered: 0,
+      refused: 0,
+      latencySumMs: n * 20,
+      latencyMaxMs: 20,
+    });
+    const base = await sendTraffic(api, 'st-old-template', [{ clientId: 'tenant-1', status: 200, n: 1 }]);
+    const manifest: RunManifest = {
+      ...base,
+      runId: 'st-old-run',
+      startedAt: new Date(endedAt - 3_000).toISOString(),
+      endedAt: new Date(endedAt).toISOString(),
+      tenants: [
+        { clientId: 'tenant-1', byStatus: [cell(200, 3)], receivedByStatus: { '200': 3 } },
+        { clientId: null, byStatus: [cell(404, 1)], receivedByStatus: { '404': 1 } },
+      ],
+    };
+    const r = await verify(await writeManifest(manifest), ['--timeout', '20s']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((JSON.parse(r.stdout) as VerifyReport).ok).toBe(true);
   });
 
   it('fails naming the run when the backend never saw its run id', async () => {
