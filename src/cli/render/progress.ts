@@ -37,7 +37,9 @@ export async function createProgressRenderer(
   if (opts.quiet || opts.json) return { update() {}, stop() {} };
   const { stderr } = ctx.runtime;
   const c = ctx.errColor;
-  if (stderr.isTTY) {
+  // ora divides by the terminal width: a pseudo-terminal reporting 0 columns would make it clear
+  // Infinity lines, so such terminals get the plain lines.
+  if (stderr.isTTY && (stderr.columns ?? 0) > 0) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream: stderr as NodeJS.WritableStream, text: 'starting…' }).start();
     return {
