@@ -21,16 +21,17 @@ export const realClock: Clock = {
   sleepUntil(monotonicMs, signal) {
     const delayMs = monotonicMs - performance.now();
     if (signal?.aborted) return Promise.resolve();
-    if (delayMs <= 0) return yieldImmediate().then(() => undefined);
+    // Under a millisecond (timers cannot do better than 1 ms): let I/O run and come back at once;
+    // the caller loops until its due time, so the last fraction of a millisecond is spun, not slept.
+    if (delayMs < 1) return yieldImmediate().then(() => undefined);
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      // Node timers have 1 ms granularity and fire at or after the delay: floor it, and let the
-      // caller send everything due when it wakes.
-      const timer = setTimeout(done, Math.floor(delayMs));
+      // Node timers have 1 ms granularity and fire at or after the delay: wake a little early.
+      const timer = setTimeout(done, Math.floor(delayMs) - 1);
       signal?.addEventListener('abort', done, { once: true });
     });
   },
