@@ -23,9 +23,14 @@ export interface LoadClient {
    * Before the run: opens `connections` keep-alive connections and sends `requests` GET /healthz
    * over them (otelpoc serve does not measure that path), so that the first scheduled requests pay
    * neither connection setup nor cold (unoptimised) code, which would put the sender behind its
-   * schedule for the first few hundred milliseconds. Never throws.
+   * schedule for the first few hundred milliseconds. Bounded by `limits.maxMs`, stops at the first
+   * error and when `limits.signal` aborts. Never throws.
    */
-  warmUp?(connections: number, requests: number): Promise<void>;
+  warmUp?(
+    connections: number,
+    requests: number,
+    limits: { maxMs: number; signal?: AbortSignal | undefined },
+  ): Promise<void>;
   /** Closes idle keep-alive connections, waiting for in-flight requests at most `timeoutMs`, then cuts them. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -123,8 +128,10 @@ export function createHttpClient(opts: HttpClientOptions): LoadClient {
         finish({ error: classifyError(err), message: (err as Error).message });
       }
     },
-    async warmUp(connections, requests) {
+    async warmUp(connections, requests, limits) {
+      const deadline = performance.now() + limits.maxMs;
       let left = Math.max(requests, connections);
+      let failed = false;
       const one = () =>
         new Promise<void>((resolve) => {
           const handler: Dispatcher.DispatchHandler = {
@@ -132,18 +139,28 @@ export function createHttpClient(opts: HttpClientOptions): LoadClient {
             onResponseStart() {},
             onResponseData() {},
             onResponseEnd: () => resolve(),
-            onResponseError: () => resolve(),
+            onResponseError: () => {
+              failed = true; // refused, reset…: the run itself will count what happens
+              resolve();
+            },
           };
           try {
             pool.dispatch({ path: WARM_UP_PATH, method: 'GET', headers: [] }, handler);
           } catch {
+            failed = true;
             resolve();
           }
         });
       const loop = async () => {
-        while (left-- > 0) await one();
+        while (left-- > 0 && !failed && !limits.signal?.aborted && performance.now() < deadline) await one();
       };
-      await Promise.all(Array.from({ length: connections }, loop));
+      let timer: NodeJS.Timeout | undefined;
+      const stop = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limits.maxMs);
+        limits.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await Promise.race([Promise.all(Array.from({ length: connections }, loop)), stop]);
+      clearTimeout(timer);
     },
     async close(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;

@@ -57,6 +57,8 @@ export interface LoadDeps {
 const WARM_UP_MAX_CONNECTIONS = 256;
 /** Warm-up requests (GET /healthz): half a second's worth at the peak rate, at most this many. */
 const WARM_UP_MAX_REQUESTS = 3000;
+/** The warm-up never takes longer than this (or the request timeout, if shorter). */
+const WARM_UP_MAX_MS = 2000;
 
 function maxRate(plan: LoadPlan): number {
   return plan.stages.reduce((m, s) => Math.max(m, s.fromPerSec, s.toPerSec), 0);
@@ -95,7 +97,10 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
   if (client.warmUp && !signal?.aborted) {
     const peak = plan.model === 'closed' ? plan.connections! : Math.ceil(maxRate(plan) / 100);
     const connections = Math.max(1, Math.min(plan.maxInflight, peak, WARM_UP_MAX_CONNECTIONS));
-    await client.warmUp(connections, Math.min(WARM_UP_MAX_REQUESTS, Math.ceil(maxRate(plan) / 2) || 1000));
+    await client.warmUp(connections, Math.min(WARM_UP_MAX_REQUESTS, Math.ceil(maxRate(plan) / 2) || 1000), {
+      maxMs: Math.min(plan.timeoutMs, WARM_UP_MAX_MS),
+      signal,
+    });
   }
   const startedWall = clock.wallNow();
   const t0 = clock.now();

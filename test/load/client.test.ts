@@ -63,6 +63,27 @@ describe('createHttpClient (real sockets)', () => {
     mode = 'echo';
   });
 
+  it('a server that never answers: warm-up and requests are bounded by the timeout, counted as timeouts', async () => {
+    mode = 'hang';
+    const plan = resolvePlan(
+      {
+        target: `${base}/api`,
+        requests: 3,
+        rate: 100,
+        timeoutMs: 300,
+        statusMix: [{ status: 200, weight: 1 }],
+      },
+      undefined,
+      () => 'hang-run',
+    );
+    const m = await runLoad(plan);
+    expect(m.totals).toMatchObject({ sent: 3, unanswered: 3, answered: 0 });
+    expect(m.errors.timeout).toBe(3);
+    // The warm-up used /healthz only, and stopped at its bound.
+    expect(seen.filter((r) => r.url === '/healthz').length).toBeGreaterThan(0);
+    mode = 'echo';
+  });
+
   it('a tiny bounded run of the shipped smoke scenario counts every request exactly', async () => {
     mode = 'always200'; // 404s come back as 200: status mismatches
     const scenario = await loadScenario('smoke', process.cwd());
