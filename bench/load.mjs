@@ -27,7 +27,11 @@ const ACCURACY_RATE = opt('accuracy-rate', 5000);
 const ACCURACY_S = opt('accuracy-seconds', 30);
 const MEMORY_S = opt('memory-seconds', 300);
 const MEMORY_RATE = opt('memory-rate', 2000);
-const SEARCH_RATES = [5000, 7500, 10000, 12500, 15000, 20000];
+const SEARCH_RATES = [5000, 7500, 10000, 12500, 15000, 20000, 25000, 30000, 40000];
+// --only throughput,accuracy,search,memory (default: all)
+const ONLY = (
+  args.includes('--only') ? args[args.indexOf('--only') + 1] : 'throughput,accuracy,search,memory'
+).split(',');
 const SEARCH_S = opt('search-seconds', 10);
 
 const env = { ...process.env, NO_COLOR: '1', LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
@@ -306,7 +310,7 @@ async function main() {
 
   const targets = [await startNginx(), await startServe()];
   try {
-    for (const target of targets) {
+    for (const target of ONLY.includes('throughput') ? targets : []) {
       const byTool = {};
       for (let round = 0; round < ROUNDS; round++) {
         for (const [name, fn] of Object.entries(tools)) {
@@ -318,18 +322,18 @@ async function main() {
       const med = Object.fromEntries(Object.entries(byTool).map(([k, v]) => [k, median(v)]));
       results.throughput[target.name] = { runs: byTool, median: med };
     }
-    for (const target of targets) {
+    for (const target of ONLY.includes('accuracy') ? targets : []) {
       log(`${target.name} · open model ${ACCURACY_RATE} req/s for ${ACCURACY_S}s`);
       results.accuracy[target.name] = await openRun(target.url, ACCURACY_RATE, ACCURACY_S);
       log(JSON.stringify(results.accuracy[target.name]));
     }
-    for (const rate of SEARCH_RATES) {
+    for (const rate of ONLY.includes('search') ? SEARCH_RATES : []) {
       const r = await openRun(targets[0].url, rate, SEARCH_S);
       log(`search nginx ${rate}: ${JSON.stringify(r)}`);
       results.search.push(r);
       if (r.ratio < 0.99) break;
     }
-    if (MEMORY_S > 0) {
+    if (MEMORY_S > 0 && ONLY.includes('memory')) {
       log(`memory: ${MEMORY_RATE} req/s for ${MEMORY_S}s against nginx`);
       results.memory = await openRun(targets[0].url, MEMORY_RATE, MEMORY_S, true);
       log(JSON.stringify(results.memory));
