@@ -146,7 +146,8 @@ export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunM
     if (!deps.onProgress) return;
     const every = deps.progressIntervalMs ?? 1000;
     for (let next = t0 + every; ; next += every) {
-      await clock.sleepUntil(next, tickerStop.signal);
+      while (clock.now() < next && !tickerStop.signal.aborted)
+        await clock.sleepUntil(next, tickerStop.signal);
       if (tickerStop.signal.aborted) return;
       deps.onProgress(progress());
     }
