@@ -2,6 +2,7 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Env, OtlpConfig } from '../telemetry/config.js';
 import { createMetricsPipeline, createOtlpExporter, type MetricsPipeline } from '../telemetry/provider.js';
 import type { DelayRange } from '../util/duration.js';
+import { isListening } from '../util/net.js';
 import { createRandom } from '../util/random.js';
 import { type ApiServer, startApiServer } from './app.js';
 import { type CardinalityLimits, DEFAULT_LIMITS, RequestMetrics } from './request-metrics.js';
@@ -41,6 +42,7 @@ export interface InstrumentedServer {
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const FINAL_EXPORT_GRACE_WHEN_DOWN_MS = 2_000;
 
 /** `otelpoc serve` in one call: the /api server wired to its metrics pipeline. */
 export async function startInstrumentedServer(opts: InstrumentedServerOptions): Promise<InstrumentedServer> {
@@ -84,7 +86,13 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
     stop(stopOpts = {}) {
       stopped ??= (async () => {
         await server.close(stopOpts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
-        await pipeline.shutdown(); // shutdown() collects and exports one last time
+        // shutdown() collects and exports one last time. When the backend is failing or not even
+        // listening, that export would only retry until its timeout (10 s by default) and fail
+        // anyway: give it a short grace instead, and let the caller report what was lost.
+        const backendDown =
+          pipeline.stats.consecutiveFailures > 0 ||
+          ('otlp' in exp && !(await isListening(exp.otlp.metricsUrl)));
+        await pipeline.shutdown(backendDown ? { maxWaitMs: FINAL_EXPORT_GRACE_WHEN_DOWN_MS } : {});
       })();
       return stopped;
     },

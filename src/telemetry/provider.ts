@@ -28,8 +28,11 @@ export interface MetricsPipeline {
   stats: Readonly<ExportStats>;
   /** Collects and exports everything recorded so far. */
   forceFlush(): Promise<void>;
-  /** Final flush, then stops the periodic export. Safe to call twice. */
-  shutdown(): Promise<void>;
+  /**
+   * Final flush, then stops the periodic export. Safe to call twice. `maxWaitMs` bounds the wait for
+   * the final export (its retries go on in the background and are abandoned at exit).
+   */
+  shutdown(opts?: { maxWaitMs?: number }): Promise<void>;
 }
 
 export interface MetricsPipelineOptions {
@@ -92,8 +95,31 @@ export function createMetricsPipeline(options: MetricsPipelineOptions): MetricsP
     resource,
     stats,
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => {
-      shutdownPromise ??= provider.shutdown();
+    shutdown: (opts = {}) => {
+      shutdownPromise ??= (async () => {
+        const final = provider.shutdown();
+        if (opts.maxWaitMs === undefined) return final;
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<true>((resolve) => {
+          timer = setTimeout(() => resolve(true), opts.maxWaitMs);
+          timer.unref();
+        });
+        const timedOut = await Promise.race([
+          final.then(
+            () => false,
+            () => false,
+          ),
+          gaveUp,
+        ]);
+        clearTimeout(timer);
+        if (timedOut) {
+          // Count the abandoned final export as failed, so every caller reports the loss.
+          stats.exports++;
+          stats.failures++;
+          stats.consecutiveFailures++;
+          stats.lastError = `the final export did not complete within ${opts.maxWaitMs} ms`;
+        }
+      })();
       return shutdownPromise;
     },
   };

@@ -175,7 +175,7 @@ async function pipelineIfAny(
   if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) {
     return { source: await prometheusSourceFrom(flags, ctx), reason: '--url given' };
   }
-  const { isListening } = await import('../../verify/probe.js');
+  const { isListening } = await import('../../util/net.js');
   if (!(await isListening(metricsUrl))) return { reason: `nothing listens at ${metricsUrl} and no --url` };
   // Something takes OTLP; use it only if the query side is there too (the stack).
   if (await isListening(DEFAULT_PROM_URL)) {

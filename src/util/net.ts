@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 
 /**
  * Whether something accepts TCP connections at the URL's host and port (within `timeoutMs`). `run`
- * uses it to choose between the pipeline and the embedded capture.
+ * uses it to choose between the pipeline and the embedded capture; a stopping server, to skip
+ * waiting on export retries to a backend that is not there.
  */
 export function isListening(url: string, timeoutMs = 500): Promise<boolean> {
   const u = new URL(url);
