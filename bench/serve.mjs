@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on, as a ratio to a
 // bare node:http server answering the same request, measured in the same run with the same load
-// generator (autocannon, in this process) and the same connections. Rounds alternate between the
-// two servers so that drift in machine load hits both alike.
+// generators and the same connections. Two generators: autocannon (npm, in this process) and wrk
+// (C, far less CPU per request, so on 2 cores it measures the server rather than itself) when
+// `bash bench/install-peers.sh` has fetched it. Rounds alternate between the two servers so that
+// drift in machine load hits both alike.
 //
 //   npm run build && node bench/serve.mjs [--duration 10] [--rounds 3] [--connections 50]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -73,11 +75,38 @@ function startVictoriaMetrics() {
   return { child, otlp: `http://127.0.0.1:${port}/opentelemetry` };
 }
 
-function load(url) {
+const PEERS = join(root, '.cache/bench-peers');
+const WRK = join(PEERS, 'usr/bin/wrk');
+const wrkEnv = { ...process.env, LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
+
+/** req/s from one generator run; throws on any non-2xx or socket error. */
+function load(generator, url) {
+  if (generator === 'wrk') {
+    const out = execFileSync(
+      WRK,
+      [
+        '-t1',
+        `-c${connections}`,
+        `-d${duration}s`,
+        '-H',
+        'Client-ID: tenant-1',
+        '-H',
+        'X-Run-ID: bench',
+        url,
+      ],
+      { env: wrkEnv, encoding: 'utf8' },
+    );
+    if (/Non-2xx|Socket errors/.test(out)) throw new Error(`wrk saw errors:\n${out}`);
+    return Promise.resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]));
+  }
   return new Promise((resolveLoad, reject) => {
     autocannon(
       { url, connections, duration, headers: { 'Client-ID': 'tenant-1', 'X-Run-ID': 'bench' } },
-      (err, result) => (err ? reject(err) : resolveLoad(result)),
+      (err, r) => {
+        if (err) return reject(err);
+        if (r.non2xx || r.errors) return reject(new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`));
+        resolveLoad(r.requests.average);
+      },
     );
   });
 }
@@ -99,26 +128,31 @@ const otelpoc = await start('otelpoc serve --delay 0', [
   otlp,
 ]);
 
-const results = { [bare.name]: [], [otelpoc.name]: [] };
+const generators = existsSync(WRK) ? ['autocannon', 'wrk'] : ['autocannon'];
+const results = {};
 for (let i = 0; i < rounds; i++) {
-  for (const s of [bare, otelpoc]) {
-    const r = await load(s.url);
-    if (r.non2xx || r.errors) throw new Error(`${s.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    results[s.name].push(r.requests.average);
-    process.stderr.write(
-      `round ${i + 1}/${rounds} ${s.name}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms\n`,
-    );
+  for (const g of generators) {
+    for (const s of [bare, otelpoc]) {
+      const rps = await load(g, s.url);
+      (results[`${g}|${s.name}`] ??= []).push(rps);
+      process.stderr.write(`round ${i + 1}/${rounds} ${g} → ${s.name}: ${Math.round(rps)} req/s\n`);
+    }
   }
 }
 for (const s of [bare, otelpoc]) s.child.kill('SIGTERM');
 vm?.child.kill('SIGTERM');
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bareRps = median(results[bare.name]);
-const otelRps = median(results[otelpoc.name]);
+const node = process.version;
 console.log(
-  `\nserve throughput, autocannon ${connections} connections, ${duration}s × ${rounds} rounds (median), metrics exported to ${vm ? 'VictoriaMetrics' : 'a closed port'}:`,
+  `\nserve throughput (${node}, ${connections} connections, ${duration}s × ${rounds} rounds, median; metrics exported every 1s to ${vm ? 'VictoriaMetrics' : 'a closed port'}):`,
 );
-console.log(`| server | req/s | ratio |\n|---|---|---|`);
-console.log(`| ${bare.name} | ${Math.round(bareRps)} | 1.00 |`);
-console.log(`| ${otelpoc.name} | ${Math.round(otelRps)} | ${(otelRps / bareRps).toFixed(2)} |`);
+console.log(
+  '| generator | node:http (bare) req/s | otelpoc serve --delay 0 req/s | ratio |\n|---|---|---|---|',
+);
+for (const g of generators) {
+  const b = median(results[`${g}|${bare.name}`]);
+  const o = median(results[`${g}|${otelpoc.name}`]);
+  console.log(`| ${g} | ${Math.round(b)} | ${Math.round(o)} | ${(o / b).toFixed(2)} |`);
+}
+if (generators.length === 1) console.log('(wrk not found: `bash bench/install-peers.sh` fetches it)');
