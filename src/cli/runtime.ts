@@ -19,6 +19,14 @@ export interface Runtime {
   signal: AbortSignal;
 }
 
+/**
+ * Whether a spinner may redraw its line on `stream`: a terminal that reports its width. Under some
+ * pseudo-terminals (e.g. `script`) the width is 0, and ora would clear an endless number of lines.
+ */
+export function canRedraw(stream: OutputStream): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0;
+}
+
 let processSignal: AbortSignal | undefined;
 
 /**

@@ -18,9 +18,13 @@
  * - The manifest is returned, not written: see writeRunManifest in ./manifest-out.ts.
  */
 import { MANIFEST_SCHEMA_VERSION, type RunManifest } from '../manifest/schema.js';
+import { type Clock, realClock } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import { createHttpClient, type LoadClient } from './client.js';
-import { type Clock, realClock } from './clock.js';
+
+/** The part of the clock the scheduler uses. */
+export type LoadClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'>;
+
 import { LatencyRecorder } from './latency.js';
 import { TrafficMix } from './mix.js';
 import { constantRate, type LoadPlan, plannedRequests } from './plan.js';
@@ -47,7 +51,7 @@ export interface LoadProgress {
 export interface LoadDeps {
   signal?: AbortSignal | undefined;
   onProgress?: ((p: LoadProgress) => void) | undefined;
-  clock?: Clock | undefined;
+  clock?: LoadClock | undefined;
   /** HTTP client; default: an undici keep-alive pool to plan.targetUrl. */
   client?: LoadClient | undefined;
   progressIntervalMs?: number | undefined;

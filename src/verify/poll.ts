@@ -3,8 +3,13 @@
  * batching, remote-write queues, indexing). Backs off between polls; retries transient backend
  * errors; gives up at once on fatal ones. Timing comes from an injectable Clock.
  */
+
+import type { Clock } from '../util/clock.js';
 import { BackendError } from '../util/errors.js';
-import type { Clock } from './clock.js';
+
+/** The part of the clock the poller uses. */
+export type PollClock = Pick<Clock, 'now' | 'sleep'>;
+
 import { TransientBackendError } from './prom-client.js';
 import type { CheckResult } from './types.js';
 
@@ -28,7 +33,7 @@ export type PollEvent =
   | { type: 'transient-error'; attempt: number; elapsedMs: number; message: string };
 
 export interface PollOptions {
-  clock: Clock;
+  clock: PollClock;
   timeoutMs: number;
   backoff?: Backoff;
   signal?: AbortSignal;

@@ -4,16 +4,16 @@
  */
 import { InterruptedError } from '../util/errors.js';
 import { runChecks } from './checks.js';
-import type { Clock } from './clock.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
+import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
 import type { SeriesSource, VerifyReport } from './types.js';
 
 export interface VerifyOptions {
   expectation: RunExpectation;
   source: SeriesSource;
-  clock: Clock;
+  clock: PollClock;
   timeoutMs: number;
   backoff?: Backoff;
   signal?: AbortSignal;

@@ -1,10 +1,10 @@
-import type { Clock } from '../../src/load/clock.js';
+import type { LoadClock } from '../../src/load/runner.js';
 
 /**
  * A clock that only moves when the test says so. Sleepers wake in time order; between wake-ups the
  * real event loop turns, so promise chains (and setImmediate-based code) settle.
  */
-export class FakeClock implements Clock {
+export class FakeClock implements LoadClock {
   private t = 0;
   private readonly sleepers: { at: number; wake: () => void }[] = [];
   readonly wallStart = Date.UTC(2026, 0, 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/util/errors.js';
-import type { Clock } from '../../src/verify/clock.js';
+import type { PollClock } from '../../src/verify/poll.js';
 import { type PollEvent, pollChecks } from '../../src/verify/poll.js';
 import { TransientBackendError } from '../../src/verify/prom-client.js';
 import type { CheckResult } from '../../src/verify/types.js';
@@ -10,7 +10,7 @@ import { evaluationTime } from '../../src/verify/verify.js';
 function fakeClock() {
   let t = 1000;
   const sleeps: number[] = [];
-  const clock: Clock = {
+  const clock: PollClock = {
     now: () => t,
     sleep: async (ms, signal) => {
       if (signal?.aborted) throw signal.reason;

@@ -8,6 +8,7 @@ import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
 import type { CliContext } from '../context.js';
+import { canRedraw } from '../runtime.js';
 
 interface DoctorFlags {
   otlpEndpoint?: string;
@@ -129,7 +130,7 @@ Examples:
       if (!flags.json) runtime.stdout.write(render.renderHeader());
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
       const spinner =
-        !flags.json && runtime.stderr.isTTY && (runtime.stderr.columns ?? 0) > 0
+        !flags.json && canRedraw(runtime.stderr)
           ? (await import('ora')).default({
               stream: runtime.stderr as NodeJS.WritableStream,
               isEnabled: true,

@@ -4,6 +4,7 @@ import type { RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
+import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
 
@@ -65,38 +66,13 @@ Examples:
         { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
         runtime.env,
       );
-      const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
-      const app = await startInstrumentedServer({
-        host: '127.0.0.1',
-        port: 0,
-        delay: flags.delay,
-        seed: flags.seed,
-        limits: { maxTenants: flags.maxTenants },
-        export: { otlp },
-        env: runtime.env,
-        warn: ctx.warn,
-      });
+      const app = await startInProcessServer(ctx, flags, { otlp });
       plan.targetUrl = `${app.url}/api`;
       plan.extra = {
         ...plan.extra,
         serve: { delay: flags.delay, metricsUrl: otlp.metricsUrl, exportIntervalMs: otlp.exportIntervalMs },
       };
-      afterRun = async (m) => {
-        await app.stop();
-        const { stats } = app.pipeline;
-        m.server = {
-          url: app.url,
-          metricsTarget: app.metricsTarget,
-          exports: stats.exports,
-          failedExports: stats.failures,
-          finalFlushOk: stats.consecutiveFailures === 0,
-        };
-        if (stats.consecutiveFailures > 0) {
-          ctx.warn(
-            `the final metrics export to ${otlp.metricsUrl} failed (${stats.lastError}): the backend lacks this run's last counts`,
-          );
-        }
-      };
+      afterRun = stopServerIntoManifest(ctx, app);
     }
 
     const manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });

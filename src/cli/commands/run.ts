@@ -4,6 +4,7 @@ import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { SeriesSource } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
+import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
 import { addVerifyOptions, type VerifyFlags } from './verify.js';
@@ -89,14 +90,10 @@ Examples:
           : `run: metrics → ${otlp.metricsUrl}, verified at ${pipelineSource!.description}`,
       );
     }
-    const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
-    const app = await startInstrumentedServer({
-      host: '127.0.0.1',
-      port: 0,
-      delay: flags.delay,
-      seed: flags.seed,
-      limits: { maxTenants: flags.maxTenants },
-      export: capture
+    const app = await startInProcessServer(
+      ctx,
+      flags,
+      capture
         ? {
             exporter: capture,
             description: 'in-process capture',
@@ -104,9 +101,7 @@ Examples:
             exportTimeoutMs: otlp.exportTimeoutMs,
           }
         : { otlp },
-      env: runtime.env,
-      warn: ctx.warn,
-    });
+    );
     let manifest: RunManifest;
     try {
       const plan = { ...planCheck, targetUrl: `${app.url}/api` };
@@ -115,22 +110,7 @@ Examples:
       manifest = await executeLoad(ctx, plan, {
         quiet,
         json,
-        afterRun: async (m) => {
-          await app.stop(); // drains and flushes: the backend (or the capture) now has every count
-          const { stats } = app.pipeline;
-          m.server = {
-            url: app.url,
-            metricsTarget: app.metricsTarget,
-            exports: stats.exports,
-            failedExports: stats.failures,
-            finalFlushOk: stats.consecutiveFailures === 0,
-          };
-          if (stats.consecutiveFailures > 0) {
-            ctx.warn(
-              `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): expect missing counts`,
-            );
-          }
-        },
+        afterRun: stopServerIntoManifest(ctx, app),
       });
     } finally {
       await app.stop();

@@ -7,6 +7,7 @@ import { UsageError } from '../../util/errors.js';
 import type { PollEvent } from '../../verify/poll.js';
 import type { SeriesSource, VerifyReport } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
+import { canRedraw } from '../runtime.js';
 
 export const DEFAULT_PROM_URL = 'http://localhost:9009/prometheus';
 
@@ -120,7 +121,7 @@ export async function verifyAndReport(
 ): Promise<VerifyReport> {
   const { expectationsFrom } = await import('../../verify/expectations.js');
   const { runVerify } = await import('../../verify/verify.js');
-  const { realClock } = await import('../../verify/clock.js');
+  const { realClock } = await import('../../util/clock.js');
   const render = await import('../render/verify-report.js');
   const expectation = expectationsFrom(manifests, flags.defaultTenant);
   const progress = progressReporter(ctx, !flags.quiet && !flags.json, render.renderProgress);
@@ -150,7 +151,7 @@ function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent
   const { stderr } = ctx.runtime;
   if (!enabled) return { onEvent: undefined, stop: () => {} };
   // ora needs a terminal width to redraw its line; without one (0 columns) use plain lines.
-  if (stderr.isTTY && (stderr.columns ?? 0) > 0) {
+  if (canRedraw(stderr)) {
     let spinner: { text: string; stop(): void } | undefined;
     const ready = import('ora').then(({ default: ora }) => {
       spinner = ora({ text: 'verify: first poll…', stream: stderr as NodeJS.WritableStream }).start();

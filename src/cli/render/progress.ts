@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { LoadProgress } from '../../load/runner.js';
 import type { CliContext } from '../context.js';
+import { canRedraw } from '../runtime.js';
 
 /** One progress line: elapsed, sent, achieved rate, in-flight, dropped, errors, p99. Pure. */
 export function formatProgress(p: LoadProgress, c: ChalkInstance): string {
@@ -39,7 +40,7 @@ export async function createProgressRenderer(
   const c = ctx.errColor;
   // ora divides by the terminal width: a pseudo-terminal reporting 0 columns would make it clear
   // Infinity lines, so such terminals get the plain lines.
-  if (stderr.isTTY && (stderr.columns ?? 0) > 0) {
+  if (canRedraw(stderr)) {
     const { default: ora } = await import('ora');
     const spinner = ora({ stream: stderr as NodeJS.WritableStream, text: 'starting…' }).start();
     return {

@@ -1,16 +1,22 @@
 import { setImmediate as yieldImmediate } from 'node:timers/promises';
 
 /**
- * Time as the load runner sees it. Tests pass a fake one (test/load/fake-clock.ts) and drive it;
- * the real one uses performance.now() and timers.
+ * Time, injectable: the load scheduler and the verify poller take a Clock so that their timing logic
+ * is tested on a fake one (test/load/fake-clock.ts, test/verify/poll.test.ts) without real sleeps.
+ * Each takes only the part it uses (`Pick<Clock, ...>`), so a fake implements only that.
  */
 export interface Clock {
   /** Monotonic milliseconds (fractional). */
   now(): number;
-  /** Wall-clock milliseconds since the epoch, for the manifest's timestamps. */
+  /** Wall-clock milliseconds since the epoch, for timestamps. */
   wallNow(): number;
-  /** Resolves at `monotonicMs` or later, or as soon as `signal` aborts. Never rejects. */
+  /**
+   * Resolves at or a little before `monotonicMs` (callers loop until due), or as soon as `signal`
+   * aborts. Never rejects.
+   */
   sleepUntil(monotonicMs: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Lets pending I/O run (a macrotask turn) without waiting for time to pass. */
   yield(): Promise<void>;
 }
@@ -35,5 +41,18 @@ export const realClock: Clock = {
       signal?.addEventListener('abort', done, { once: true });
     });
   },
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
   yield: () => yieldImmediate().then(() => undefined),
 };

@@ -1,0 +1,50 @@
+import type { RunManifest } from '../manifest/schema.js';
+import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
+import type { CliContext } from './context.js';
+import type { ServerFlags } from './options.js';
+
+/**
+ * The instrumented server that `load --serve` and `run` start in their own process: loopback, a free
+ * port, the serve flags they were given, and metrics going to `exportTo`.
+ */
+export async function startInProcessServer(
+  ctx: CliContext,
+  flags: ServerFlags,
+  exportTo: InstrumentedServerOptions['export'],
+): Promise<InstrumentedServer> {
+  const { startInstrumentedServer } = await import('../server/instrumented-server.js');
+  return startInstrumentedServer({
+    host: '127.0.0.1',
+    port: 0,
+    delay: flags.delay,
+    seed: flags.seed,
+    limits: { maxTenants: flags.maxTenants },
+    export: exportTo,
+    env: ctx.runtime.env,
+    warn: ctx.warn,
+  });
+}
+
+/**
+ * The `afterRun` hook of executeLoad for an in-process server: stop it (drain + final flush, so the
+ * backend or the capture has every count before the manifest is final), record its exports in the
+ * manifest, and warn when the final export did not get through.
+ */
+export function stopServerIntoManifest(ctx: CliContext, app: InstrumentedServer) {
+  return async (manifest: RunManifest): Promise<void> => {
+    await app.stop();
+    const { stats } = app.pipeline;
+    manifest.server = {
+      url: app.url,
+      metricsTarget: app.metricsTarget,
+      exports: stats.exports,
+      failedExports: stats.failures,
+      finalFlushOk: stats.consecutiveFailures === 0,
+    };
+    if (stats.consecutiveFailures > 0) {
+      ctx.warn(
+        `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
+      );
+    }
+  };
+}
