@@ -134,7 +134,8 @@ for (let i = 0; i < rounds; i++) {
   for (const g of generators) {
     for (const s of [bare, otelpoc]) {
       const rps = await load(g, s.url);
-      (results[`${g}|${s.name}`] ??= []).push(rps);
+      const key = `${g}|${s.name}`;
+      results[key] = [...(results[key] ?? []), rps];
       process.stderr.write(`round ${i + 1}/${rounds} ${g} → ${s.name}: ${Math.round(rps)} req/s\n`);
     }
   }
