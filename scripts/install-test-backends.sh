@@ -37,41 +37,12 @@ if [ -n "${OTELPOC_VICTORIA_METRICS_BIN:-}" ]; then
   echo "test backends: using OTELPOC_VICTORIA_METRICS_BIN=$OTELPOC_VICTORIA_METRICS_BIN"
   exit 0
 fi
-if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
-  give_up "apt-get and dpkg are needed to fetch Debian's victoria-metrics and docker-compose packages"
-fi
-
-# The machine's own Debian source, re-pointed at trixie (Debian stable), in a private apt state.
-source_file=""
-for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
-  if [ -f "$f" ] && grep -qi '^URIs:.*debian' "$f"; then source_file=$f; break; fi
-done
-priv=$dest/apt
-mkdir -p "$priv/parts" "$priv/lists/partial" "$priv/cache/archives/partial"
-if [ -n "$source_file" ]; then
-  # First deb822 stanza only (the main archive, not security), with Suites: trixie.
-  awk 'BEGIN{RS=""; ORS="\n\n"} NR==1{print; exit}' "$source_file" |
-    sed -E 's/^Suites:.*/Suites: trixie/' >"$priv/parts/debian.sources"
-elif [ -f /etc/apt/sources.list ] && grep -qE '^deb .*debian' /etc/apt/sources.list; then
-  grep -m1 -E '^deb .*debian' /etc/apt/sources.list |
-    awk '{ $3 = "trixie"; print }' >"$priv/parts/debian.list"
-else
-  give_up "no Debian apt source found in /etc/apt to fetch from"
-fi
-
-apt_opts=(
-  -o Dir::Etc::SourceList=/dev/null
-  -o "Dir::Etc::SourceParts=$priv/parts"
-  -o "Dir::State::Lists=$priv/lists"
-  -o "Dir::Cache=$priv/cache"
-  -o APT::Sandbox::User=root
-)
+# shellcheck source=lib/private-apt.sh
+. "$root/scripts/lib/private-apt.sh"
 echo "test backends: fetching ${packages[*]} (Debian trixie) into ${dest#"$root"/} ..."
-apt-get "${apt_opts[@]}" update -qq || give_up "apt-get update (Debian trixie lists) failed"
-(cd "$priv" && apt-get "${apt_opts[@]}" download "${packages[@]}" >/dev/null) || give_up "apt-get download ${packages[*]} failed"
-for deb in "$priv"/*.deb; do dpkg -x "$deb" "$dest"; done
-rm -f "$priv"/*.deb
-rm -rf "$priv/lists" "$priv/cache"
+private_apt_init "$dest" trixie || give_up "could not read Debian trixie's package lists"
+private_apt_fetch "$dest" "${packages[@]}" || give_up "apt-get download ${packages[*]} failed"
+private_apt_done "$dest"
 
 have_all || give_up "install incomplete; expected ${wanted[*]}"
 "$bin/victoria-metrics" -version 2>/dev/null | head -1 || true
