@@ -1,4 +1,5 @@
-import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
+import { ExplicitHistogram } from '../telemetry/explicit-histogram.js';
 import { ATTR, DURATION_BUCKETS_S, INSTRUMENTS, OVERFLOW_VALUE } from '../telemetry/names.js';
 import { CardinalityLimiter } from './cardinality.js';
 
@@ -36,33 +37,35 @@ interface Tally {
  * Every request is recorded once, when its response is done (or the client went away), so the
  * counter and the histogram's _count always agree.
  *
- * Why the counter and the active-requests gauge are observable: a synchronous SDK instrument hashes
- * the attribute set on every call (JSON-stringifying it), and four such calls per request cost more
- * than the request itself when `serve --delay 0` is benchmarked. Here each attribute set is built once
- * and counted in a Map under a cheap key; the SDK reads the totals when it collects. The histogram has
- * no observable form, so it stays synchronous (one hashed call per request instead of four).
+ * Why not three synchronous SDK instruments: each call hashes the attribute set (JSON-stringifying
+ * it), and four such calls per request cost more than the request itself when `serve --delay 0` is
+ * benchmarked. Here each attribute set is built once and kept under a cheap key: the duration
+ * histogram is aggregated in an ExplicitHistogram (exported by the SDK's reader as an ordinary OTLP
+ * histogram), the request counter is observable and reads that histogram's counts, so the two can
+ * never disagree, and the active-requests gauge is observable over a Map of counts.
  */
 export class RequestMetrics {
-  readonly #duration: Histogram;
-  readonly #requests = new Map<string, Tally>();
+  readonly #duration: ExplicitHistogram;
   readonly #active = new Map<string, Tally>();
   readonly #tenants: CardinalityLimiter;
   readonly #runIds: CardinalityLimiter;
   readonly #warn: (message: string) => void;
 
-  constructor(meter: Meter, limits: CardinalityLimits, warn: (message: string) => void) {
-    this.#duration = meter.createHistogram(INSTRUMENTS.requestDuration.name, {
-      unit: INSTRUMENTS.requestDuration.unit,
-      description: INSTRUMENTS.requestDuration.description,
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-    });
+  /** `duration` must be the histogram named INSTRUMENTS.requestDuration, registered with the pipeline. */
+  constructor(
+    meter: Meter,
+    duration: ExplicitHistogram,
+    limits: CardinalityLimits,
+    warn: (message: string) => void,
+  ) {
+    this.#duration = duration;
     meter
       .createObservableCounter(INSTRUMENTS.requestCount.name, {
         unit: INSTRUMENTS.requestCount.unit,
         description: INSTRUMENTS.requestCount.description,
       })
       .addCallback((result) => {
-        for (const t of this.#requests.values()) result.observe(t.value, t.attrs);
+        for (const s of this.#duration.all()) result.observe(s.count, s.attrs);
       });
     meter
       .createObservableUpDownCounter(INSTRUMENTS.activeRequests.name, {
@@ -102,7 +105,7 @@ export class RequestMetrics {
     const tenant = a.clientId === undefined ? undefined : this.#tenant(a.clientId);
     const runId = a.runId === undefined ? undefined : this.#runId(a.runId);
     const key = `${a.method}\0${a.scheme}\0${a.route}\0${a.statusCode}\0${tenant ?? ''}\0${runId ?? ''}`;
-    const tally = tallyFor(this.#requests, key, () => {
+    const series = this.#duration.series(key, () => {
       const attrs: Attributes = {
         [ATTR.method]: a.method,
         [ATTR.scheme]: a.scheme,
@@ -115,8 +118,7 @@ export class RequestMetrics {
       if (runId !== undefined) attrs[ATTR.runId] = runId;
       return attrs;
     });
-    tally.value++;
-    this.#duration.record(durationS, tally.attrs);
+    this.#duration.record(series, durationS);
   }
 
   #tenant(clientId: string): string {
@@ -147,4 +149,14 @@ function tallyFor(map: Map<string, Tally>, key: string, attrs: () => Attributes)
     map.set(key, tally);
   }
   return tally;
+}
+
+/** The http.server.request.duration histogram, with the semantic-convention buckets. */
+export function createDurationHistogram(): ExplicitHistogram {
+  return new ExplicitHistogram({
+    name: INSTRUMENTS.requestDuration.name,
+    unit: INSTRUMENTS.requestDuration.unit,
+    description: INSTRUMENTS.requestDuration.description,
+    boundaries: DURATION_BUCKETS_S,
+  });
 }

@@ -6,6 +6,7 @@ import { defaultResource, type Resource, resourceFromAttributes } from '@opentel
 import {
   AggregationTemporality,
   MeterProvider,
+  type MetricProducer,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -40,6 +41,8 @@ export interface MetricsPipelineOptions {
   exportIntervalMs: number;
   exportTimeoutMs: number;
   env: Env;
+  /** Metrics aggregated outside the SDK's instruments, exported with them (see ExplicitHistogram). */
+  producers?: MetricProducer[];
   /** Called once at the start of each streak of failed exports, with the reason. */
   onExportFailure?: (reason: string) => void;
   /** Called when exports succeed again after a streak of `failedExports` failures. */
@@ -86,6 +89,7 @@ export function createMetricsPipeline(options: MetricsPipelineOptions): MetricsP
     exportIntervalMillis: options.exportIntervalMs,
     exportTimeoutMillis: options.exportTimeoutMs,
     cardinalityLimits: { default: CARDINALITY_LIMIT },
+    metricProducers: options.producers ?? [],
   });
   const resource = createResource(options.env);
   const provider = new MeterProvider({ resource, readers: [reader] });

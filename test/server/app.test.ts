@@ -59,7 +59,9 @@ describe('GET /api', () => {
       'deployment.environment': 'test',
     });
     expect(metrics.resource.attributes['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
-    const byName = Object.fromEntries(metrics.scopeMetrics[0]!.metrics.map((m) => [m.descriptor.name, m]));
+    const byName = Object.fromEntries(
+      metrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]),
+    );
     const hist = byName['http.server.request.duration']!;
     expect(hist.descriptor.unit).toBe('s');
     expect(hist.dataPointType).toBe(DataPointType.HISTOGRAM);
