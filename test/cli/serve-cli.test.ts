@@ -8,7 +8,7 @@ import {
   startVictoriaMetrics,
   type VictoriaMetrics,
 } from '../helpers/backends.js';
-import { type CliProcess, cleanEnv, runCli, spawnCli } from '../helpers/cli.js';
+import { type CliProcess, cleanEnv, runCli, serveUrl, spawnCli, spawnServe } from '../helpers/cli.js';
 
 describe('otelpoc (top level)', () => {
   it('prints help and version, exit 0', async () => {
@@ -110,20 +110,8 @@ describe('otelpoc serve: lifecycle', () => {
     'logs a failing export once per streak, and the cumulative counts catch up when the backend returns',
     async () => {
       const port = await freePort();
-      serve = spawnCli([
-        'serve',
-        '--port',
-        '0',
-        '--delay',
-        '0',
-        '--export-interval',
-        '200ms',
-        '--otlp-endpoint',
-        `http://127.0.0.1:${port}/opentelemetry`,
-      ]);
-      const [, url] = (await serve.waitFor(
-        /listening on (http:\/\/127\.0\.0\.1:\d+)\/api/,
-      )) as RegExpMatchArray;
+      serve = spawnServe(`http://127.0.0.1:${port}/opentelemetry`, { exportInterval: '200ms' });
+      const url = await serveUrl(serve);
       for (let i = 0; i < 4; i++)
         await fetch(`${url}/api`, { headers: { 'X-Run-ID': 'recovery', 'Client-ID': 't1' } });
       await serve.waitFor(/metrics export to .* failed: .*ECONNREFUSED/);

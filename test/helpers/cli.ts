@@ -115,3 +115,28 @@ export async function runCli(
   clearTimeout(timer);
   return result;
 }
+
+/** `otelpoc serve` on a free port exporting to `otlpEndpoint` (defaults: no delay, 1 s export interval). */
+export function spawnServe(
+  otlpEndpoint: string,
+  opts: { delay?: string; exportInterval?: string; extra?: string[] } = {},
+): CliProcess {
+  return spawnCli([
+    'serve',
+    '--port',
+    '0',
+    '--delay',
+    opts.delay ?? '0',
+    '--export-interval',
+    opts.exportInterval ?? '1s',
+    '--otlp-endpoint',
+    otlpEndpoint,
+    ...(opts.extra ?? []),
+  ]);
+}
+
+/** Waits for serve's start line and returns its base URL (http://127.0.0.1:PORT, without /api). */
+export async function serveUrl(serve: CliProcess): Promise<string> {
+  const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+  return base!;
+}

@@ -9,7 +9,7 @@ import {
   pollUntil,
   startMultiTenantHarness,
 } from './backends.js';
-import { type CliProcess, spawnCli } from './cli.js';
+import { type CliProcess, serveUrl, spawnServe } from './cli.js';
 
 const enabled = backendsAvailable('multi-tenant harness (vmagent + vmauth + VictoriaMetrics)');
 
@@ -25,18 +25,8 @@ describe.skipIf(!enabled)('multi-tenant harness', () => {
   });
 
   it('routes each client_id to its own tenant only', async () => {
-    serve = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--delay',
-      '0',
-      '--export-interval',
-      '1s',
-      '--otlp-endpoint',
-      h.otlpEndpoint,
-    ]);
-    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+    serve = spawnServe(h.otlpEndpoint);
+    const base = await serveUrl(serve);
     const send = (n: number, path: string, headers: Record<string, string>) =>
       Promise.all(
         Array.from({ length: n }, () => fetch(`${base}${path}`, { headers }).then((r) => r.arrayBuffer())),

@@ -15,7 +15,7 @@ import {
   pollUntil,
   startMultiTenantHarness,
 } from '../helpers/backends.js';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, serveUrl, spawnServe } from '../helpers/cli.js';
 import { keepFlushing } from './traffic.js';
 
 const enabled = backendsAvailable(
@@ -160,19 +160,9 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
   });
 
   it('one count off by one (a request outside the manifest with the same run id) fails naming it', async () => {
-    const serve = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--delay',
-      '0',
-      '--export-interval',
-      '1s',
-      '--otlp-endpoint',
-      h.otlpEndpoint,
-    ]);
+    const serve = spawnServe(h.otlpEndpoint);
     try {
-      const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+      const base = await serveUrl(serve);
       const out = join(dir, 'mt-extra.json');
       const l = await runCli(
         [

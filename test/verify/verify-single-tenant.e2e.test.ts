@@ -15,7 +15,7 @@ import {
   startVictoriaMetrics,
   type VictoriaMetrics,
 } from '../helpers/backends.js';
-import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
+import { type CliProcess, runCli, serveUrl, spawnCli, spawnServe } from '../helpers/cli.js';
 import { keepFlushing, sendTraffic } from './traffic.js';
 
 const enabled = backendsAvailable('verify end-to-end, single tenant (VictoriaMetrics)');
@@ -31,18 +31,8 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-'));
     vm = await startVictoriaMetrics();
     stopFlushing = keepFlushing(vm.forceFlush);
-    serve = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--delay',
-      '1-5ms',
-      '--export-interval',
-      '500ms',
-      '--otlp-endpoint',
-      vm.otlpEndpoint,
-    ]);
-    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+    serve = spawnServe(vm.otlpEndpoint, { delay: '1-5ms', exportInterval: '500ms' });
+    const base = await serveUrl(serve);
     api = `${base}/api`;
   });
   afterAll(async () => {
@@ -197,18 +187,8 @@ describe.skipIf(!enabled)('otelpoc verify → a backend that comes up late', () 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     // The server exports to a backend that is not there yet; it keeps its cumulative counts.
-    serve = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--delay',
-      '0',
-      '--export-interval',
-      '500ms',
-      '--otlp-endpoint',
-      `${url}/opentelemetry`,
-    ]);
-    const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
+    serve = spawnServe(`${url}/opentelemetry`, { exportInterval: '500ms' });
+    const base = await serveUrl(serve);
     const manifest = await sendTraffic(`${base}/api`, 'late-backend', [
       { clientId: 'tenant-1', status: 200, n: 4 },
       { clientId: 'tenant-1', status: 503, n: 1 },
