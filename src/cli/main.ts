@@ -9,16 +9,18 @@ import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
-const DESCRIPTION = `Prove an OpenTelemetry metrics pipeline works, end to end, for many tenants.
+const DESCRIPTION = 'Prove an OpenTelemetry metrics pipeline works, end to end, for many tenants.';
 
-  serve   the instrumented GET /api server (OTLP/HTTP protobuf metrics)
-  load    exact-rate multi-tenant traffic, and a manifest of what was sent
-  verify  check per tenant, in Mimir's Prometheus API, that exactly that arrived
-  run     serve + load + verify in one command
-  doctor  check the docker-compose stack hop by hop, with one probe request through it
+const HELP_AFTER = `
+Examples:
+  $ otelpoc run                                   # serve + load + verify in process, no infrastructure
+  $ otelpoc serve                                 # :8088/api, metrics to http://localhost:4318
+  $ otelpoc load --rps 50 --tenants 3             # writes .otelpoc/last-run.json
+  $ otelpoc verify                                # per tenant, in Mimir at localhost:9009
+  $ otelpoc doctor                                # check the docker-compose stack hop by hop
 
-Exit codes: 0 ok, 1 a check or the run failed, 2 bad usage, bad input or unreachable backend,
-130 interrupted.`;
+Exit codes: 0 ok · 1 a check or the run failed · 2 bad usage, bad input or unreachable backend ·
+130 interrupted. Run "otelpoc <command> --help" for a command's options.`;
 
 /**
  * The CLI's single entry point, and the only place that turns errors into messages and exit codes.
@@ -41,6 +43,7 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('otelpoc')
     .description(DESCRIPTION)
+    .addHelpText('after', HELP_AFTER)
     .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
