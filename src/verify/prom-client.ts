@@ -113,6 +113,13 @@ export class PromClient {
     try {
       body = JSON.parse(text) as PromResponse;
     } catch {
+      // JSON that breaks off (a proxy such as vmauth or a gateway cut or re-sent the body) is a
+      // passing fault: poll again. Anything else (an HTML login page, say) is the wrong URL.
+      if (text.trimStart().startsWith('{')) {
+        throw new TransientBackendError(
+          `${url} answered ${status} with malformed or truncated JSON (${text.length} bytes)`,
+        );
+      }
       throw new BackendError(
         `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check --url`,
       );

@@ -121,4 +121,14 @@ describe('PromClient', () => {
       /not Prometheus API JSON: <html>Grafana<\/html>; check --url/,
     );
   });
+
+  it('JSON that breaks off is a passing fault (retried), not a wrong URL', async () => {
+    const url = await peer(200, '{"status":"success","data":{"resultType":"vector","result":[{"met');
+    const err = await client(url)
+      .query('up', 't')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/answered 200 with malformed or truncated JSON \(\d+ bytes\)/);
+    expect((err as Error).constructor.name).toBe('TransientBackendError');
+  });
 });
