@@ -1,4 +1,9 @@
-import type { RunManifest, StatusCounts, TenantCounts } from '../manifest/schema.js';
+import {
+  emptyStatusCounts,
+  type RunManifest,
+  type StatusCounts,
+  type TenantCounts,
+} from '../manifest/schema.js';
 import type { ErrorCategory, Outcome } from './client.js';
 import type { TenantWeight } from './values.js';
 
@@ -35,17 +40,7 @@ export class Tally {
     const byStatus = this.cells[tenant]!;
     let c = byStatus.get(status);
     if (!c) {
-      c = {
-        status,
-        dropped: 0,
-        sent: 0,
-        answered: 0,
-        mismatched: 0,
-        unanswered: 0,
-        refused: 0,
-        latencySumMs: 0,
-        latencyMaxMs: 0,
-      };
+      c = emptyStatusCounts(status);
       byStatus.set(status, c);
     }
     return c;

@@ -126,6 +126,21 @@ export type TenantCounts = z.infer<typeof TenantCountsSchema>;
 export type StatusCounts = z.infer<typeof StatusCountsSchema>;
 export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 
+/** A tenant × status cell with nothing counted yet. */
+export function emptyStatusCounts(status: number): StatusCounts {
+  return {
+    status,
+    dropped: 0,
+    sent: 0,
+    answered: 0,
+    mismatched: 0,
+    unanswered: 0,
+    refused: 0,
+    latencySumMs: 0,
+    latencyMaxMs: 0,
+  };
+}
+
 /**
  * Validates untrusted JSON as a manifest. Throws a UsageError naming the source and every failing
  * path, e.g. `run.json: tenants[0].byStatus[1].sent: expected number, received string`.

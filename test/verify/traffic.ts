@@ -3,7 +3,7 @@
  * RunManifest, the way `otelpoc load` does, so verify can be tested against what really reached a
  * server (and, through it, a real backend).
  */
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { emptyStatusCounts, parseManifest, type RunManifest } from '../../src/manifest/schema.js';
 
 export interface Send {
   clientId: string | null;
@@ -26,17 +26,7 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
         }
         let cell = t.byStatus.get(s.status);
         if (!cell) {
-          cell = {
-            status: s.status,
-            dropped: 0,
-            sent: 0,
-            answered: 0,
-            mismatched: 0,
-            unanswered: 0,
-            refused: 0,
-            latencySumMs: 0,
-            latencyMaxMs: 0,
-          };
+          cell = emptyStatusCounts(s.status);
           t.byStatus.set(s.status, cell);
         }
         cell.sent++;
