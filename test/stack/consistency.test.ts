@@ -4,9 +4,9 @@
  * needed: every file is parsed (YAML with the yaml package, the Alloy file with a strict text reader).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROM_URL } from '../../src/cli/commands/verify.js';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { DEFAULT_PROM_URL } from '../../src/cli/verify-options.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';

@@ -7,7 +7,7 @@ import type { CliContext } from '../context.js';
 import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
-import { addVerifyOptions, type VerifyFlags } from './verify.js';
+import { addVerifyOptions, type VerifyFlags } from '../verify-options.js';
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
   embedded?: boolean;
@@ -151,7 +151,7 @@ async function pipelineIfAny(
   ctx: CliContext,
   metricsUrl: string,
 ): Promise<{ source?: SeriesSource; reason: string }> {
-  const { prometheusSourceFrom, DEFAULT_PROM_URL } = await import('./verify.js');
+  const { prometheusSourceFrom, DEFAULT_PROM_URL } = await import('../verify-options.js');
   if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) {
     return { source: await prometheusSourceFrom(flags, ctx), reason: '--url given' };
   }

@@ -1,0 +1,106 @@
+import { type Command, Option } from 'commander';
+import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
+import { parseDurationMs } from '../util/duration.js';
+import { UsageError } from '../util/errors.js';
+import type { SeriesSource } from '../verify/types.js';
+import type { CliContext } from './context.js';
+
+export const DEFAULT_PROM_URL = 'http://localhost:9009/prometheus';
+
+/** Flags shared by `verify` and `run` (run names the deadline --verify-timeout: --timeout is load's). */
+export interface VerifyFlags {
+  url?: string;
+  tenantHeader: string | false;
+  defaultTenant: string;
+  basicAuth?: string;
+  bearerToken?: string;
+  header: string[];
+  verifyTimeout: number;
+  queryTimeout: number;
+  explain?: boolean;
+  junit?: string;
+}
+
+export function addVerifyOptions(
+  cmd: Command,
+  opts: { timeoutFlag: '--timeout' | '--verify-timeout' },
+): Command {
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  return cmd
+    .addOption(
+      new Option(
+        '--url <url>',
+        `Prometheus API prefix of the backend [env: OTELPOC_VERIFY_URL, default ${DEFAULT_PROM_URL}]`,
+      ),
+    )
+    .addOption(
+      new Option('--tenant-header <name>', 'header that names the tenant on each query').default(
+        TENANT_HEADER,
+      ),
+    )
+    .addOption(new Option('--no-tenant-header', 'send no tenant header: a single-tenant backend'))
+    .addOption(
+      new Option('--default-tenant <id>', 'tenant of the requests sent without Client-ID').default(
+        DEFAULT_TENANT,
+      ),
+    )
+    .addOption(new Option('--basic-auth <user:pass>', 'HTTP basic auth [env: OTELPOC_VERIFY_BASIC_AUTH]'))
+    .addOption(new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]'))
+    .addOption(
+      new Option('--header <"K: V">', 'extra request header, repeatable').default([]).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        `${opts.timeoutFlag} <duration>`,
+        'keep polling until all checks pass or this much time passed',
+      )
+        .default(90_000, '90s')
+        .argParser((v) => parseDurationMs(v, opts.timeoutFlag)),
+    )
+    .addOption(
+      new Option('--query-timeout <duration>', 'timeout of one query')
+        .default(10_000, '10s')
+        .argParser((v) => parseDurationMs(v, '--query-timeout')),
+    )
+    .addOption(new Option('--explain', 'print the queries verify makes (to paste into Grafana)'))
+    .addOption(
+      new Option('--junit <file>', 'also write a JUnit XML report (one testcase per tenant × check)'),
+    );
+}
+
+/** Flags → a Prometheus source (auth from flags or env). Validates everything first. */
+export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext): Promise<SeriesSource> {
+  const env = ctx.runtime.env;
+  const url = flags.url ?? env.OTELPOC_VERIFY_URL ?? DEFAULT_PROM_URL;
+  const urlFlag = flags.url ? '--url' : 'OTELPOC_VERIFY_URL';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(`${urlFlag}: expected an http:// or https:// URL, got "${url}"`);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of flags.header) {
+    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError(`--header: expected "Name: value", got "${h}"`);
+    headers[m[1]!] = m[2]!;
+  }
+  const basic = flags.basicAuth ?? env.OTELPOC_VERIFY_BASIC_AUTH;
+  const bearer = flags.bearerToken ?? env.OTELPOC_VERIFY_BEARER_TOKEN;
+  if (basic && bearer) {
+    throw new UsageError(
+      '--basic-auth and --bearer-token: give one of them, not both (check OTELPOC_VERIFY_* too)',
+    );
+  }
+  if (basic !== undefined) {
+    if (!basic.includes(':')) throw new UsageError('--basic-auth: expected user:password');
+    headers.Authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
+  }
+  if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
+  const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
+  const { PromClient } = await import('../verify/prom-client.js');
+  const { PrometheusSource } = await import('../verify/prometheus-source.js');
+  const client = new PromClient({ baseUrl: url, tenantHeader, headers, timeoutMs: flags.queryTimeout });
+  return new PrometheusSource(client, { tenantHeader });
+}
