@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { checkHttpUrl } from '../util/net.js';
 import type { SeriesSource } from '../verify/types.js';
 import type { CliContext } from './context.js';
 
@@ -73,13 +74,7 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
   const env = ctx.runtime.env;
   const url = flags.url ?? env.OTELPOC_VERIFY_URL ?? DEFAULT_PROM_URL;
   const urlFlag = flags.url ? '--url' : 'OTELPOC_VERIFY_URL';
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {}
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new UsageError(`${urlFlag}: expected an http:// or https:// URL, got "${url}"`);
-  }
+  checkHttpUrl(url, urlFlag);
   const headers: Record<string, string> = {};
   for (const h of flags.header) {
     const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(h);

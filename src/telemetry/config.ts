@@ -1,5 +1,6 @@
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { checkHttpUrl } from '../util/net.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -78,18 +79,6 @@ export function parseExportInterval(text: string): number {
 function withMetricsPath(base: string): string {
   if (base.replace(/\/+$/, '').endsWith(METRICS_PATH)) return base;
   return base.replace(/\/+$/, '') + METRICS_PATH;
-}
-
-function checkHttpUrl(url: string, what: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`${what}: expected an http:// or https:// URL, got "${url}"`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UsageError(`${what}: expected an http:// or https:// URL, got "${url}"`);
-  }
 }
 
 function envMillis(env: Env, name: string): number | undefined {

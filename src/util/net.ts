@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { UsageError } from './errors.js';
 
 /**
  * Whether something accepts TCP connections at the URL's host and port (within `timeoutMs`). `run`
@@ -19,4 +20,16 @@ export function isListening(url: string, timeoutMs = 500): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** Checks that `value` is an http:// or https:// URL; the error names `what` (a flag or variable). */
+export function checkHttpUrl(value: string, what: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(`${what}: expected an http:// or https:// URL, got "${value}"`);
+  }
+  return value;
 }

@@ -35,9 +35,16 @@ export function backendBinDir(): string | undefined {
  * end-to-end tests ran.
  */
 export function backendsAvailable(suite: string): boolean {
-  if (backendBinDir()) return true;
-  const how =
-    'VictoriaMetrics binaries not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_VICTORIA_METRICS_BIN';
+  return toolAvailable(
+    suite,
+    backendBinDir() !== undefined,
+    'VictoriaMetrics binaries not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_VICTORIA_METRICS_BIN',
+  );
+}
+
+/** The rule for every external tool a suite needs: skip loudly outside CI, fail in CI. */
+export function toolAvailable(suite: string, found: boolean, how: string): boolean {
+  if (found) return true;
   if (process.env.CI) throw new Error(`${suite}: ${how}`);
   console.warn(`\n  !!! SKIPPING ${suite}: ${how}\n`);
   return false;

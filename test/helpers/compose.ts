@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { toolAvailable } from './backends.js';
 import { ROOT } from './cli.js';
 
 const run = promisify(execFile);
@@ -23,12 +24,11 @@ export function composeBin(): string | undefined {
 
 /** Same rule as backendsAvailable: skip loudly outside CI, fail in CI. */
 export function composeAvailable(suite: string): boolean {
-  if (composeBin()) return true;
-  const how =
-    'docker-compose not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_DOCKER_COMPOSE_BIN';
-  if (process.env.CI) throw new Error(`${suite}: ${how}`);
-  console.warn(`\n  !!! SKIPPING ${suite}: ${how}\n`);
-  return false;
+  return toolAvailable(
+    suite,
+    composeBin() !== undefined,
+    'docker-compose not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_DOCKER_COMPOSE_BIN',
+  );
 }
 
 export interface ComposeResult {

@@ -7,6 +7,7 @@ import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
+import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
 import { canRedraw } from '../runtime.js';
 
@@ -26,7 +27,7 @@ interface DoctorFlags {
 }
 
 export function doctorCommand(ctx: CliContext): Command {
-  const url = (flag: string) => (v: string) => parseHttpUrl(v, flag);
+  const url = (flag: string) => (v: string) => checkHttpUrl(v, flag).replace(/\/+$/, '');
   return new Command('doctor')
     .summary('check the stack, hop by hop, and send one probe request through it')
     .description(
@@ -165,19 +166,6 @@ Examples:
       if (runtime.signal.aborted) ctx.exitCode = 130;
       else ctx.exitCode = report.ok ? 0 : 1;
     });
-}
-
-function parseHttpUrl(value: string, flag: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`${flag}: expected an http:// or https:// URL, got "${value}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new UsageError(`${flag}: expected an http:// or https:// URL, got "${value}"`);
-  }
-  return value.replace(/\/+$/, '');
 }
 
 function parseTenant(value: string, flag: string): string {
