@@ -165,6 +165,12 @@ describe('cortex-tenant ↔ Mimir ↔ otelpoc', () => {
     expect(Object.keys(ct).filter((k) => !known.includes(k))).toEqual([]);
     expect(Object.keys(ct.tenant).filter((k) => !tenantKeys.includes(k))).toEqual([]);
   });
+
+  it('does not restate the metrics listener, which defaults to 0.0.0.0:9090 and is not published', () => {
+    // config.go at v2.0.0: an empty listen_metrics_address becomes 0.0.0.0:9090 (docs/stack-facts.md).
+    expect(ct.listen_metrics_address).toBeUndefined();
+    expect([...publishedPorts('cortex-tenant').values()]).not.toContain(9090);
+  });
 });
 
 describe('Mimir ↔ compose ↔ otelpoc verify', () => {
@@ -188,6 +194,8 @@ describe('Mimir ↔ compose ↔ otelpoc verify', () => {
   });
 
   it('stores its data in the named volume, under the paths of its config', () => {
+    // The image's own user (no USER in cmd/mimir/Dockerfile: root) writes to the root-owned volume.
+    expect(services.mimir!.user).toBeUndefined();
     const volumes = services.mimir!.volumes as string[];
     expect(volumes).toContain('mimir-data:/data/mimir');
     expect(Object.keys(stack.composeRaw.volumes)).toContain('mimir-data');
