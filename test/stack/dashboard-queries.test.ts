@@ -29,6 +29,32 @@ const TENANTS = ['tenant-1', 'tenant-2', 'tenant-3'];
 const STATUSES = [200, 404, 500];
 const RUN_ID = `dashboard-${Date.now().toString(36)}`;
 const REQUESTS = 120;
+/**
+ * A second run for the run-total panel: one run id served by two `serve` processes one after the
+ * other (a restart), each taking a burst that ends before its first periodic export. Every series is
+ * then born inside the query range with its whole count in its first sample: the case where
+ * `increase()` is wrong (Prometheus extrapolates it; VictoriaMetrics takes that first sample for the
+ * counter's previous value and drops it).
+ */
+const BURST_RUN_ID = `dashboard-burst-${Date.now().toString(36)}`;
+const BURST_REQUESTS = 600;
+const BURST_PROCESSES = 2;
+const TOTAL_PANEL = 'Requests per run, by tenant and status';
+
+/** tenant|status → answered requests, summed over manifests. */
+function answeredCells(manifests: RunManifest[]): Map<string, number> {
+  const cells = new Map<string, number>();
+  for (const m of manifests) {
+    for (const t of m.tenants) {
+      for (const b of t.byStatus) {
+        if (b.answered === 0) continue;
+        const key = `${t.clientId ?? '-'}|${b.status}`;
+        cells.set(key, (cells.get(key) ?? 0) + b.answered);
+      }
+    }
+  }
+  return cells;
+}
 
 interface Series {
   metric: Record<string, string>;
@@ -68,6 +94,7 @@ describe.skipIf(!enabled)('dashboard PromQL against VictoriaMetrics', () => {
   const { dashboard } = readStack();
 
   let manifest: RunManifest;
+  const burstManifests: RunManifest[] = [];
   let dir: string;
 
   beforeAll(async () => {
@@ -114,6 +141,55 @@ describe.skipIf(!enabled)('dashboard PromQL against VictoriaMetrics', () => {
         return s?.value === REQUESTS ? true : undefined;
       },
       { timeoutMs: 30_000, describe: () => `the run's ${REQUESTS} requests never all arrived\n${vm.logs()}` },
+    );
+
+    for (let i = 0; i < BURST_PROCESSES; i++) {
+      const out = join(dir, `burst-${i}.json`);
+      const burst = await runCli(
+        [
+          'load',
+          '--serve',
+          '--requests',
+          String(BURST_REQUESTS),
+          '--rps',
+          '2000',
+          '--tenants',
+          String(TENANTS.length),
+          '--anonymous',
+          '25%',
+          '--status-mix',
+          '200:1',
+          '--delay',
+          '0',
+          '--export-interval',
+          '10s',
+          '--otlp-endpoint',
+          vm.otlpEndpoint,
+          '--run-id',
+          BURST_RUN_ID,
+          '--out',
+          out,
+          '--quiet',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(burst.code, burst.stderr).toBe(0);
+      const m = await readManifest(out);
+      expect(m.totals.answered).toBe(BURST_REQUESTS);
+      burstManifests.push(m);
+    }
+    // Every request of both processes is stored (each process flushes on stop). The two processes'
+    // series must differ, or the second would overwrite (reset) the first and no query could add them.
+    await pollUntil(
+      async () => {
+        const series = await vm.query(`${PROM.requestTotal}{otelpoc_run_id="${BURST_RUN_ID}"}`);
+        const sum = series.reduce((acc, s) => acc + s.value, 0);
+        return sum === BURST_REQUESTS * BURST_PROCESSES ? true : undefined;
+      },
+      {
+        timeoutMs: 30_000,
+        describe: () => `the burst runs' requests never all arrived as separate series\n${vm.logs()}`,
+      },
     );
   });
 
@@ -173,19 +249,38 @@ describe.skipIf(!enabled)('dashboard PromQL against VictoriaMetrics', () => {
     );
     expect(expected).toHaveLength((TENANTS.length + 1) * STATUSES.length);
     expect(keys.sort()).toEqual(expected.sort());
+  });
 
-    const stat = dashboard.panels.find((p) => p.title === 'Requests in range, by tenant')!;
-    const totals = await promQuery(
+  /** The run-total panel's values, tenant|status → count, as Grafana's instant query returns them. */
+  async function runTotals(run: string): Promise<Map<string, number>> {
+    const stat = dashboard.panels.find((p) => p.title === TOTAL_PANEL)!;
+    const series = await promQuery(
       vm,
       concreteExpr(stat.targets[0]!.expr, {
         rateInterval: '40s',
         interval: '2s',
         range: '5m',
-        vars: { run: RUN_ID },
+        vars: { run },
       }),
       true,
     );
-    expect(totals.map((s) => s.metric.client_id ?? '-').sort()).toEqual(['-', ...TENANTS].sort());
+    return new Map(
+      series.map((s) => [`${s.metric.client_id ?? '-'}|${s.metric.http_response_status_code}`, s.values[0]!]),
+    );
+  }
+
+  it('the run-total panel shows exactly the requests answered, per tenant and status', async () => {
+    const expected = answeredCells([manifest]);
+    expect(expected.size).toBe((TENANTS.length + 1) * STATUSES.length);
+    expect(await runTotals(RUN_ID)).toEqual(expected);
+  });
+
+  it('the run-total panel is exact for series born inside the range with their whole count, across a serve restart', async () => {
+    const expected = answeredCells(burstManifests);
+    expect([...expected.values()].reduce((a, b) => a + b, 0)).toBe(BURST_REQUESTS * BURST_PROCESSES);
+    const totals = await runTotals(BURST_RUN_ID);
+    expect(totals).toEqual(expected);
+    expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(BURST_REQUESTS * BURST_PROCESSES);
   });
 
   it('a wrong metric name would be caught: an expression on an unknown name returns no data', async () => {

@@ -84,6 +84,7 @@ export function metricNames(expr: string): string[] {
     'by',
     'rate',
     'increase',
+    'max_over_time',
     'histogram_quantile',
     'without',
     'on',
