@@ -11,7 +11,7 @@ import { errorMessage } from '../util/errors.js';
 import { newRunId } from '../util/ids.js';
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 import { blockedBy, joinUrl, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
-import type { CheckResult, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
+import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
 
 export interface DoctorDeps {
   http: HttpProbe;
@@ -21,18 +21,18 @@ export interface DoctorDeps {
   now: () => number;
   signal?: AbortSignal | undefined;
   /** Each result as soon as it is known (for line-by-line output). */
-  onResult?: (result: CheckResult) => void;
+  onResult?: (result: DoctorCheck) => void;
   /** Progress notes while something takes a while (the probe's wait). */
   onProgress?: (message: string) => void;
 }
 
-type Outcome = Pick<CheckResult, 'status' | 'detail'> & {
+type Outcome = Pick<DoctorCheck, 'status' | 'detail'> & {
   hints?: string[];
-  probe?: CheckResult['probe'];
+  probe?: DoctorCheck['probe'];
 };
 
 export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
-  const results: CheckResult[] = [];
+  const results: DoctorCheck[] = [];
   for (const check of planChecks(config)) {
     const blocked = blockedBy(check, results);
     const started = deps.now();
@@ -46,7 +46,7 @@ export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise
         outcome = { status: 'fail', detail: `unexpected error: ${errorMessage(err)}` };
       }
     }
-    const result: CheckResult = {
+    const result: DoctorCheck = {
       id: check.id,
       title: check.title,
       status: outcome.status,
@@ -78,7 +78,7 @@ function expect200(what: string, extra?: (o: HttpOutcome) => Outcome | undefined
   };
 }
 
-const RUNNERS: Record<CheckResult['id'], Runner> = {
+const RUNNERS: Record<DoctorCheck['id'], Runner> = {
   async otlp(config, deps) {
     // An empty ExportMetricsServiceRequest is valid protobuf: a receiver accepts it and stores nothing.
     const o = await deps.http({
