@@ -1,10 +1,9 @@
 /**
  * The impure side of doctor: one bounded HTTP request that never throws. Transport failures come back
- * as a short reason ("connection refused", "timed out after 5s"), so each check can say what it saw.
+ * as a short reason ("connection refused (is it running?)", "no answer within 5s"), so each check can say what it saw.
  */
 import { request } from 'undici';
-import { formatDurationMs } from '../util/duration.js';
-import { errorMessage } from '../util/errors.js';
+import { describeNetError } from '../util/net-errors.js';
 
 export interface HttpRequest {
   url: string;
@@ -53,33 +52,11 @@ export const httpProbe: HttpProbe = async (req) => {
     return {
       status: undefined,
       body: '',
-      error: describeTransportError(err, req.timeoutMs, timeout.aborted),
+      error: describeNetError(err, { timeoutMs: req.timeoutMs, timedOut: timeout.aborted }),
       durationMs: performance.now() - started,
     };
   }
 };
-
-function describeTransportError(err: unknown, timeoutMs: number, timedOut: boolean): string {
-  if (timedOut) return `timed out after ${formatDurationMs(timeoutMs)}`;
-  const code =
-    (err as { code?: string; cause?: { code?: string } }).code ??
-    (err as { cause?: { code?: string } }).cause?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (nothing listens there)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host name not found';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `timed out after ${formatDurationMs(timeoutMs)}`;
-    default:
-      return errorMessage(err);
-  }
-}
 
 /** "HTTP 503: not ready" — status and the first line of the body, for a result's detail. */
 export function describeResponse(o: HttpOutcome): string {

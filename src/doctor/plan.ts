@@ -6,9 +6,8 @@
 
 import { UsageError } from '../util/errors.js';
 import {
-  CHECK_IDS,
-  type CheckId,
-  type CheckResult,
+  type DoctorCheck,
+  type DoctorCheckId,
   type DoctorConfig,
   type DoctorReport,
   SKIP_NAMES,
@@ -16,18 +15,18 @@ import {
 } from './types.js';
 
 export interface PlannedCheck {
-  id: CheckId;
+  id: DoctorCheckId;
   title: string;
   target: string;
   /** Checks that must not have failed for this one to be worth running. */
-  needs: CheckId[];
+  needs: DoctorCheckId[];
   /** Shown under a failure, in order. */
   hints: string[];
   /** Set when --skip turned it off. */
   skippedBy?: SkipName;
 }
 
-const SKIP_COVERS: Record<SkipName, CheckId[]> = {
+const SKIP_COVERS: Record<SkipName, DoctorCheckId[]> = {
   otlp: ['otlp'],
   alloy: ['alloy'],
   'cortex-tenant': ['cortex-tenant'],
@@ -54,7 +53,7 @@ export function tenantsToQuery(config: Pick<DoctorConfig, 'tenants' | 'probeClie
 }
 
 export function planChecks(config: DoctorConfig): PlannedCheck[] {
-  const skippedBy = (id: CheckId): SkipName | undefined =>
+  const skippedBy = (id: DoctorCheckId): SkipName | undefined =>
     config.skip.find((name) => SKIP_COVERS[name].includes(id));
   const tenants = tenantsToQuery(config);
   const checks: PlannedCheck[] = [
@@ -136,15 +135,15 @@ export function planChecks(config: DoctorConfig): PlannedCheck[] {
 }
 
 /** Why a planned check should not run, given the results so far; undefined when it should run. */
-export function blockedBy(check: PlannedCheck, results: readonly CheckResult[]): string | undefined {
+export function blockedBy(check: PlannedCheck, results: readonly DoctorCheck[]): string | undefined {
   if (check.skippedBy) return `skipped (--skip ${check.skippedBy})`;
   const failed = check.needs.filter((id) => results.find((r) => r.id === id)?.status === 'fail');
   if (failed.length > 0) return `not run: ${failed.join(', ')} failed`;
   return undefined;
 }
 
-export function summarize(checks: CheckResult[]): DoctorReport {
-  const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
+export function summarize(checks: DoctorCheck[]): DoctorReport {
+  const count = (s: DoctorCheck['status']) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count('pass'), failed: count('fail'), skipped: count('skip') };
   return { ok: summary.failed === 0, summary, checks };
 }
@@ -163,9 +162,4 @@ export function parseSkip(value: string, previous: SkipName[] = []): SkipName[] 
     if (!out.includes(name as SkipName)) out.push(name as SkipName);
   }
   return out;
-}
-
-/** Checks in pipeline order (the order of CHECK_IDS). */
-export function inPipelineOrder(results: CheckResult[]): CheckResult[] {
-  return [...results].sort((a, b) => CHECK_IDS.indexOf(a.id) - CHECK_IDS.indexOf(b.id));
 }

@@ -1,11 +1,11 @@
 /** Pure renderers for doctor's results: a checklist line per check, hints under failures, a summary. */
 import type { ChalkInstance } from 'chalk';
 import { formatDurationMs } from '../util/duration.js';
-import type { CheckResult, DoctorReport } from './types.js';
+import type { DoctorCheck, DoctorReport } from './types.js';
 
 const TITLE_WIDTH = 26;
 
-export function renderCheck(r: CheckResult, c: ChalkInstance): string {
+export function renderCheck(r: DoctorCheck, c: ChalkInstance): string {
   const mark = r.status === 'pass' ? c.green('✓') : r.status === 'fail' ? c.red('✗') : c.dim('-');
   const title = r.title.padEnd(TITLE_WIDTH);
   const detail = r.status === 'skip' ? c.dim(r.detail) : r.detail;

@@ -3,15 +3,18 @@
  * `serve`, followed as far as it gets (served → exported → stored in Mimir for its tenant).
  * I/O comes in through `DoctorDeps`, so tests can drive it against real backends or stubs.
  */
+import type { Dispatcher } from 'undici';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
 import { formatDurationMs } from '../util/duration.js';
 import { errorMessage } from '../util/errors.js';
 import { newRunId } from '../util/ids.js';
+import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
+import type { Sample } from '../verify/types.js';
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
-import { blockedBy, joinUrl, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
-import type { CheckResult, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
+import { blockedBy, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
+import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
 
 export interface DoctorDeps {
   http: HttpProbe;
@@ -21,18 +24,42 @@ export interface DoctorDeps {
   now: () => number;
   signal?: AbortSignal | undefined;
   /** Each result as soon as it is known (for line-by-line output). */
-  onResult?: (result: CheckResult) => void;
+  onResult?: (result: DoctorCheck) => void;
   /** Progress notes while something takes a while (the probe's wait). */
   onProgress?: (message: string) => void;
+  /**
+   * Where the Mimir queries go (verify's Prometheus client, so both read Mimir alike); tests pass a
+   * MockAgent. By default the client's own keep-alive Agent.
+   */
+  promDispatcher?: Dispatcher;
 }
 
-type Outcome = Pick<CheckResult, 'status' | 'detail'> & {
+/** What the checks use: the caller's deps and one Prometheus client for the run. */
+type RunDeps = DoctorDeps & { prom: PromClient };
+
+type Outcome = Pick<DoctorCheck, 'status' | 'detail'> & {
   hints?: string[];
-  probe?: CheckResult['probe'];
+  probe?: DoctorCheck['probe'];
 };
 
 export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
-  const results: CheckResult[] = [];
+  const prom = new PromClient({
+    baseUrl: config.mimirUrl,
+    tenantHeader: config.tenantHeader,
+    headers: {},
+    timeoutMs: config.timeoutMs,
+    urlFlag: '--mimir-url',
+    ...(deps.promDispatcher ? { dispatcher: deps.promDispatcher } : {}),
+  });
+  try {
+    return await runChecks(config, { ...deps, prom });
+  } finally {
+    await prom.close();
+  }
+}
+
+async function runChecks(config: DoctorConfig, deps: RunDeps): Promise<DoctorReport> {
+  const results: DoctorCheck[] = [];
   for (const check of planChecks(config)) {
     const blocked = blockedBy(check, results);
     const started = deps.now();
@@ -46,7 +73,7 @@ export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise
         outcome = { status: 'fail', detail: `unexpected error: ${errorMessage(err)}` };
       }
     }
-    const result: CheckResult = {
+    const result: DoctorCheck = {
       id: check.id,
       title: check.title,
       status: outcome.status,
@@ -63,7 +90,7 @@ export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise
   return summarize(results);
 }
 
-type Runner = (config: DoctorConfig, deps: DoctorDeps, check: PlannedCheck) => Promise<Outcome>;
+type Runner = (config: DoctorConfig, deps: RunDeps, check: PlannedCheck) => Promise<Outcome>;
 
 const ms = (o: HttpOutcome) => formatDurationMs(o.durationMs);
 
@@ -78,7 +105,7 @@ function expect200(what: string, extra?: (o: HttpOutcome) => Outcome | undefined
   };
 }
 
-const RUNNERS: Record<CheckResult['id'], Runner> = {
+const RUNNERS: Record<DoctorCheck['id'], Runner> = {
   async otlp(config, deps) {
     // An empty ExportMetricsServiceRequest is valid protobuf: a receiver accepts it and stores nothing.
     const o = await deps.http({
@@ -123,17 +150,16 @@ const RUNNERS: Record<CheckResult['id'], Runner> = {
   async 'mimir-tenants'(config, deps) {
     const answered: string[] = [];
     for (const tenant of tenantsToQuery(config)) {
-      const q = await promQuery(config, deps, tenant, 'vector(1)');
+      const q = await promQuery(deps, tenant, 'vector(1)');
       if (!q.ok) {
-        const hints =
-          q.outcome.status === 401
-            ? [
-                `HTTP 401: the backend wants a tenant: is the tenant header ${config.tenantHeader} right (--tenant-header)?`,
-              ]
-            : q.outcome.status === 404
-              ? ['HTTP 404: no Prometheus API under --mimir-url (Mimir: http://HOST:9009/prometheus)']
-              : [];
-        return { status: 'fail', detail: `as tenant "${tenant}": ${q.problem}`, hints };
+        // The client's message already says what to check (the tenant header, --mimir-url, credentials).
+        const detail = q.problem.includes(`"${tenant}"`) ? q.problem : `as tenant "${tenant}": ${q.problem}`;
+        const hints = q.rejected
+          ? [
+              `the backend refused tenant "${tenant}": a gateway in front of Mimir (vmauth) needs a route for it`,
+            ]
+          : [];
+        return { status: 'fail', detail, hints };
       }
       answered.push(tenant);
     }
@@ -154,40 +180,18 @@ const RUNNERS: Record<CheckResult['id'], Runner> = {
   probe: runProbe,
 };
 
-type QueryResult =
-  | { ok: true; values: { metric: Record<string, string>; value: number }[] }
-  | { ok: false; problem: string; outcome: HttpOutcome };
+type QueryResult = { ok: true; samples: Sample[] } | { ok: false; problem: string; rejected: boolean };
 
-async function promQuery(
-  config: DoctorConfig,
-  deps: DoctorDeps,
-  tenant: string,
-  promql: string,
-): Promise<QueryResult> {
-  const url = `${joinUrl(config.mimirUrl, '/api/v1/query')}?query=${encodeURIComponent(promql)}`;
-  const o = await deps.http({
-    url,
-    headers: { [config.tenantHeader]: tenant, accept: 'application/json' },
-    timeoutMs: config.timeoutMs,
-    signal: deps.signal,
-  });
-  if (o.status !== 200) return { ok: false, problem: describeResponse(o), outcome: o };
+/** One instant query as `tenant`; a failure comes back as the client's one-line reason. */
+async function promQuery(deps: RunDeps, tenant: string, promql: string): Promise<QueryResult> {
   try {
-    const body = JSON.parse(o.body) as {
-      status?: string;
-      data?: { result?: { metric?: Record<string, string>; value?: [number, string] }[] };
-    };
-    if (body.status !== 'success' || !Array.isArray(body.data?.result)) throw new Error('not a success');
-    return {
-      ok: true,
-      values: body.data.result.map((r) => ({ metric: r.metric ?? {}, value: Number(r.value?.[1]) })),
-    };
-  } catch {
-    return { ok: false, problem: 'HTTP 200 but not a Prometheus API answer', outcome: o };
+    return { ok: true, samples: await deps.prom.query(promql, tenant, { signal: deps.signal }) };
+  } catch (err) {
+    return { ok: false, problem: errorMessage(err), rejected: err instanceof TenantRejectedError };
   }
 }
 
-async function runProbe(config: DoctorConfig, deps: DoctorDeps): Promise<Outcome> {
+async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
   const runId = `doctor-${newRunId()}`;
   const clientId = config.probeClientId;
   const probe = (stage: ProbeStage, visibleAfterMs?: number) => ({
@@ -257,8 +261,8 @@ async function runProbe(config: DoctorConfig, deps: DoctorDeps): Promise<Outcome
   );
   let lastProblem: string | undefined;
   for (;;) {
-    const q = await promQuery(config, deps, clientId, `sum(${selector})`);
-    if (q.ok && q.values.some((v) => v.value >= 1)) {
+    const q = await promQuery(deps, clientId, `sum(${selector})`);
+    if (q.ok && q.samples.some((v) => v.value >= 1)) {
       const after = Math.round(deps.now() - started);
       return {
         status: 'pass',
@@ -279,19 +283,19 @@ async function runProbe(config: DoctorConfig, deps: DoctorDeps): Promise<Outcome
 }
 
 /** Where did the probe's series go instead? Looks in the default tenant and for renamed metrics. */
-async function diagnoseMissing(config: DoctorConfig, deps: DoctorDeps, runId: string): Promise<string[]> {
+async function diagnoseMissing(config: DoctorConfig, deps: RunDeps, runId: string): Promise<string[]> {
   const hints: string[] = [];
   const anyName = `group by (__name__) ({${PROM.labels.runId}="${runId}"})`;
-  const own = await promQuery(config, deps, config.probeClientId, anyName);
-  if (own.ok && own.values.length > 0) {
-    const names = own.values.map((v) => v.metric.__name__).join(', ');
+  const own = await promQuery(deps, config.probeClientId, anyName);
+  if (own.ok && own.samples.length > 0) {
+    const names = own.samples.map((v) => v.name).join(', ');
     hints.push(
       `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
     );
   }
   if (config.probeClientId !== DEFAULT_TENANT) {
-    const fallback = await promQuery(config, deps, DEFAULT_TENANT, anyName);
-    if (fallback.ok && fallback.values.length > 0) {
+    const fallback = await promQuery(deps, DEFAULT_TENANT, anyName);
+    if (fallback.ok && fallback.samples.length > 0) {
       hints.push(
         `the probe arrived under tenant "${DEFAULT_TENANT}": cortex-tenant did not find the client_id label (tenant.label in stack/cortex-tenant/cortex-tenant.yaml)`,
       );

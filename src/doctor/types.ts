@@ -1,7 +1,7 @@
 /** What `otelpoc doctor` checks, and what it found. Plain, JSON-serialisable data. */
 
 /** The checks, in pipeline order. */
-export const CHECK_IDS = [
+export const DOCTOR_CHECK_IDS = [
   'otlp',
   'alloy',
   'cortex-tenant',
@@ -10,7 +10,7 @@ export const CHECK_IDS = [
   'grafana',
   'probe',
 ] as const;
-export type CheckId = (typeof CHECK_IDS)[number];
+export type DoctorCheckId = (typeof DOCTOR_CHECK_IDS)[number];
 
 /** Names accepted by --skip: one per service; `mimir` covers both Mimir checks. */
 export const SKIP_NAMES = ['otlp', 'alloy', 'cortex-tenant', 'mimir', 'grafana', 'probe'] as const;
@@ -39,15 +39,15 @@ export interface DoctorConfig {
   probeExportIntervalMs: number;
 }
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+export type DoctorCheckStatus = 'pass' | 'fail' | 'skip';
 
 /** How far the probe request got through the pipeline. */
 export type ProbeStage = 'not-started' | 'served' | 'exported' | 'stored';
 
-export interface CheckResult {
-  id: CheckId;
+export interface DoctorCheck {
+  id: DoctorCheckId;
   title: string;
-  status: CheckStatus;
+  status: DoctorCheckStatus;
   /** The URL (or URLs) looked at. */
   target: string;
   /** One line: what was found. */
@@ -62,5 +62,5 @@ export interface CheckResult {
 export interface DoctorReport {
   ok: boolean;
   summary: { passed: number; failed: number; skipped: number };
-  checks: CheckResult[];
+  checks: DoctorCheck[];
 }

@@ -1,7 +1,11 @@
 import { type Dispatcher, Pool } from 'undici';
 import { HEADERS } from '../telemetry/names.js';
+import { classifyNetError } from '../util/net-errors.js';
 
-/** Why a request got no response. Timeouts and resets are never retried. */
+/**
+ * Why a request got no response, as the manifest counts it (util/net-errors.ts classifies). Timeouts
+ * and resets are never retried.
+ */
 export type ErrorCategory = 'refused' | 'reset' | 'timeout' | 'other';
 
 /** A response's status code, or why there was none. */
@@ -47,16 +51,13 @@ export interface HttpClientOptions {
 /** Not measured by otelpoc serve (its readiness endpoint). */
 export const WARM_UP_PATH = '/healthz';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_ABORTED']);
-
-export function classifyError(err: unknown): ErrorCategory {
-  const e = err as { code?: string; cause?: { code?: string } } | null;
-  const code = e?.code ?? e?.cause?.code ?? '';
-  if (code === 'ECONNREFUSED') return 'refused';
-  if (TIMEOUT_CODES.has(code) || code === 'ETIMEDOUT') return 'timeout';
-  if (RESET_CODES.has(code) || (e?.cause?.code && RESET_CODES.has(e.cause.code))) return 'reset';
-  return 'other';
+/**
+ * The manifest's categories: DNS and TLS failures count as `other` (sent, unanswered), as before the
+ * shared classifier named them.
+ */
+function classifyError(err: unknown): ErrorCategory {
+  const { category } = classifyNetError(err);
+  return category === 'dns' || category === 'tls' ? 'other' : category;
 }
 
 /**

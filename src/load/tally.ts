@@ -28,8 +28,6 @@ export class Tally {
   dropped = 0;
   sent = 0;
   completed = 0;
-  /** Error messages seen, first few per category, for the summary. */
-  readonly errorSamples = new Map<ErrorCategory, string>();
 
   constructor(private readonly tenants: readonly TenantWeight[]) {
     this.cells = tenants.map(() => new Map());
@@ -74,7 +72,6 @@ export class Tally {
       rec.set(key, (rec.get(key) ?? 0) + 1);
     } else {
       this.errors[outcome.error]++;
-      if (!this.errorSamples.has(outcome.error)) this.errorSamples.set(outcome.error, outcome.message);
       if (outcome.error === 'refused') c.refused++;
       else c.unanswered++;
     }

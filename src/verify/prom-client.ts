@@ -6,6 +6,7 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { BackendError, errorMessage } from '../util/errors.js';
+import { describeNetError } from '../util/net-errors.js';
 import type { Sample } from './types.js';
 
 /** A backend failure worth retrying: the backend may come up, recover or stop throttling. */
@@ -24,6 +25,8 @@ export interface PromClientOptions {
   timeoutMs: number;
   /** Tests and `run` may pass their own; otherwise a keep-alive Agent owned (and closed) by the client. */
   dispatcher?: Dispatcher;
+  /** The flag that sets `baseUrl`, named when the URL looks wrong; default --url (verify's). */
+  urlFlag?: string;
 }
 
 interface PromResponse {
@@ -42,6 +45,10 @@ export class PromClient {
     this.#opts = { ...opts, baseUrl: opts.baseUrl.replace(/\/+$/, '') };
     this.#ownsDispatcher = !opts.dispatcher;
     this.#dispatcher = opts.dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 10_000 });
+  }
+
+  get #urlFlag(): string {
+    return this.#opts.urlFlag ?? '--url';
   }
 
   get baseUrl(): string {
@@ -79,12 +86,8 @@ export class PromClient {
       });
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw new TransientBackendError(
-        `cannot reach the Prometheus API at ${url}: ${describeNetworkError(err, this.#opts.timeoutMs)}`,
-        {
-          cause: err,
-        },
-      );
+      const why = describeNetError(err, { timeoutMs: this.#opts.timeoutMs, check: this.#urlFlag });
+      throw new TransientBackendError(`cannot reach the Prometheus API at ${url}: ${why}`, { cause: err });
     }
     const text = await res.body.text().catch((err) => {
       throw new TransientBackendError(`reading the answer of ${url} failed: ${errorMessage(err)}`);
@@ -101,7 +104,7 @@ export class PromClient {
     }
     if (status === 404) {
       throw new BackendError(
-        `${url} answered 404: no Prometheus API there; check --url (Mimir's is http://HOST:9009/prometheus, VictoriaMetrics' http://HOST:8428)`,
+        `${url} answered 404: no Prometheus API there; check ${this.#urlFlag} (Mimir's is http://HOST:9009/prometheus, VictoriaMetrics' http://HOST:8428)`,
       );
     }
     if (status === 400 && /missing route|unknown tenant|no org id|tenant/i.test(detail)) {
@@ -121,7 +124,7 @@ export class PromClient {
         );
       }
       throw new BackendError(
-        `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check --url`,
+        `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check ${this.#urlFlag}`,
       );
     }
     if (status !== 200 || body.status !== 'success') {
@@ -156,21 +159,6 @@ export class PromClient {
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
-}
-
-function describeNetworkError(err: unknown, timeoutMs: number): string {
-  const code = (err as { code?: string }).code;
-  if (code === 'ECONNREFUSED') return 'connection refused (is it running? check --url)';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found (check --url)';
-  if (
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  ) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
-  return `${code ? `${code}: ` : ''}${errorMessage(err)}`;
 }
 
 function errorDetail(text: string): string {

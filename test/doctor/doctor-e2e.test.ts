@@ -118,7 +118,9 @@ describe.skipIf(!enabled)('otelpoc doctor → multi-tenant harness', () => {
     const report = JSON.parse(res.stdout) as DoctorReport;
     const tenants = report.checks.find((c) => c.id === 'mimir-tenants')!;
     expect(tenants.status).toBe('fail');
-    expect(tenants.detail).toMatch(/^as tenant "tenant-9": HTTP 400/);
+    // vmauth has no route for it: verify's Prometheus client reports the tenant rejected.
+    expect(tenants.detail).toMatch(/^as tenant "tenant-9": 400 missing route/);
+    expect(tenants.hints[0]).toMatch(/refused tenant "tenant-9"/);
     expect(report.checks.find((c) => c.id === 'probe')!.status).toBe('pass');
     expect(res.code).toBe(1);
   });

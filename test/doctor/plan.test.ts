@@ -8,11 +8,11 @@ import {
   summarize,
   tenantsToQuery,
 } from '../../src/doctor/plan.js';
-import { CHECK_IDS, type CheckResult } from '../../src/doctor/types.js';
+import { DOCTOR_CHECK_IDS, type DoctorCheck } from '../../src/doctor/types.js';
 import { UsageError } from '../../src/util/errors.js';
 import { doctorConfig } from './fixtures.js';
 
-const result = (id: CheckResult['id'], status: CheckResult['status']): CheckResult => ({
+const result = (id: DoctorCheck['id'], status: DoctorCheck['status']): DoctorCheck => ({
   id,
   title: id,
   status,
@@ -25,7 +25,7 @@ const result = (id: CheckResult['id'], status: CheckResult['status']): CheckResu
 describe('planChecks', () => {
   it('lists every check once, in pipeline order, with the stack URLs', () => {
     const plan = planChecks(doctorConfig());
-    expect(plan.map((c) => c.id)).toEqual([...CHECK_IDS]);
+    expect(plan.map((c) => c.id)).toEqual([...DOCTOR_CHECK_IDS]);
     expect(Object.fromEntries(plan.map((c) => [c.id, c.target]))).toMatchObject({
       otlp: 'http://localhost:4318/v1/metrics',
       alloy: 'http://localhost:12345/-/ready',

@@ -3,6 +3,7 @@
  * is skipped, how far the probe got, and where it looks when the probe never shows up. Real-backend
  * behaviour is covered by doctor-e2e.test.ts.
  */
+import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { HttpOutcome, HttpRequest } from '../../src/doctor/http.js';
 import { type DoctorDeps, runDoctor } from '../../src/doctor/run.js';
@@ -11,26 +12,47 @@ import { doctorConfig } from './fixtures.js';
 
 type Answer = Partial<HttpOutcome> | ((req: HttpRequest) => Partial<HttpOutcome>);
 
-/** Answers by URL prefix (longest first); anything else is "connection refused". */
+/**
+ * Answers by URL prefix (longest first); anything else is "connection refused". The Prometheus
+ * client's POSTs to Mimir's query API are seen as `GET ${MIMIR_Q}?query=…` with their headers, so one
+ * answer table serves both doctor's plain requests and its queries.
+ */
 function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } = {}) {
   let nowMs = 0;
   const requests: HttpRequest[] = [];
   const prefixes = Object.keys(answers).sort((a, b) => b.length - a.length);
+  const answer = (req: HttpRequest): HttpOutcome => {
+    requests.push(req);
+    nowMs += 5;
+    const key = prefixes.find((p) => req.url.startsWith(p));
+    const a = key === undefined ? undefined : answers[key];
+    const partial = typeof a === 'function' ? a(req) : a;
+    if (!partial) return { status: undefined, body: '', error: 'connection refused', durationMs: 5 };
+    return { status: 200, body: '', error: undefined, durationMs: 5, ...partial };
+  };
+  const mimir = new MockAgent();
+  mimir.disableNetConnect();
+  mimir
+    .get(new URL(MIMIR_Q).origin)
+    .intercept({ path: new URL(MIMIR_Q).pathname, method: 'POST' })
+    .reply((o) => {
+      const query = new URLSearchParams(String(o.body)).get('query') ?? '';
+      const r = answer({
+        url: `${MIMIR_Q}?query=${encodeURIComponent(query)}`,
+        headers: { ...(o.headers as Record<string, string>) },
+        timeoutMs: 0,
+      });
+      return { statusCode: r.status ?? 599, data: r.body };
+    })
+    .persist();
   const deps: DoctorDeps = {
     env: {},
     now: () => nowMs,
     sleep: async (ms) => {
       nowMs += ms;
     },
-    http: async (req) => {
-      requests.push(req);
-      nowMs += 5;
-      const key = prefixes.find((p) => req.url.startsWith(p));
-      const a = key === undefined ? undefined : answers[key];
-      const partial = typeof a === 'function' ? a(req) : a;
-      if (!partial) return { status: undefined, body: '', error: 'connection refused', durationMs: 5 };
-      return { status: 200, body: '', error: undefined, durationMs: 5, ...partial };
-    },
+    http: async (req) => answer(req),
+    promDispatcher: mimir,
     startServer: async () =>
       ({
         url: 'http://probe.test',
@@ -46,7 +68,9 @@ function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } 
   return { deps, requests, elapsed: () => nowMs };
 }
 
-const prom = (result: unknown[]) => ({ body: JSON.stringify({ status: 'success', data: { result } }) });
+const prom = (result: unknown[]) => ({
+  body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }),
+});
 const MIMIR_Q = 'http://localhost:9009/prometheus/api/v1/query';
 
 const healthy: Record<string, Answer> = {
@@ -129,8 +153,20 @@ describe('runDoctor', () => {
     });
     const report = await runDoctor(doctorConfig({ skip: ['probe'] }), deps);
     const tenants = report.checks.find((c) => c.id === 'mimir-tenants')!;
-    expect(tenants.detail).toBe('as tenant "anonymous": HTTP 401: no org id');
-    expect(tenants.hints[0]).toMatch(/tenant header X-Scope-OrgID/);
+    // verify's Prometheus client words it, naming doctor's flag.
+    expect(tenants.detail).toBe(
+      `${MIMIR_Q} answered 401 no org id for tenant "anonymous": the X-Scope-OrgID header did not arrive: is --tenant-header the name your gateway expects?`,
+    );
+  });
+
+  it('a 404 from the query API names --mimir-url, the flag that sets it', async () => {
+    const { deps } = fakeDeps({ ...healthy, [MIMIR_Q]: { status: 404, body: '404 page not found' } });
+    const report = await runDoctor(doctorConfig({ skip: ['probe'] }), deps);
+    const tenants = report.checks.find((c) => c.id === 'mimir-tenants')!;
+    expect(tenants.status).toBe('fail');
+    expect(tenants.detail).toBe(
+      `as tenant "anonymous": ${MIMIR_Q} answered 404: no Prometheus API there; check --mimir-url (Mimir's is http://HOST:9009/prometheus, VictoriaMetrics' http://HOST:8428)`,
+    );
   });
 
   it('stops the probe at "served" when the export fails', async () => {
