@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { makeDirs, writeFileAtomic } from '../util/output-file.js';
 import { parseManifest, type RunManifest } from './schema.js';
 
 export const MANIFEST_DIR = '.otelpoc';
@@ -10,12 +11,18 @@ export function defaultManifestPath(runId: string): string {
   return join(MANIFEST_DIR, 'runs', `${runId}.json`);
 }
 
-/** Writes atomically (temp file + rename), so a reader never sees half a manifest. */
-export async function writeManifest(path: string, manifest: RunManifest): Promise<void> {
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, path);
+/**
+ * Writes atomically (temp file + rename), so a reader never sees half a manifest. `createDir`: the
+ * parent may be created (otelpoc's own .otelpoc/ directory only; a path the user gives was checked
+ * up front by checkOutputPath and gets no directories made). Errors name `flag`.
+ */
+export async function writeManifest(
+  absPath: string,
+  manifest: RunManifest,
+  opts: { flag: string; createDir: boolean },
+): Promise<void> {
+  if (opts.createDir) await makeDirs(dirname(resolve(absPath)));
+  await writeFileAtomic(absPath, `${JSON.stringify(manifest, null, 2)}\n`, opts.flag);
 }
 
 export async function readManifest(path: string): Promise<RunManifest> {
