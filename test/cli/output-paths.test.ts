@@ -5,39 +5,28 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 let dir: string;
-let server: Server;
+let server: CountingServer;
 let base: string;
-/** Connections to the counting server: a refused output path must open none. */
-let connections = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'otelpoc-outpaths-'));
   writeFileSync(join(dir, 'a-file'), 'x');
   mkdirSync(join(dir, 'a-dir'));
-  server = createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end('{"status":200}');
-  });
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCountingServer();
+  base = server.url;
 });
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-beforeEach(() => {
-  connections = 0;
-});
+beforeEach(() => server.reset());
 
 function otelpoc(args: string[], cwd = dir) {
   return mainInProcess(args, { cwd });
@@ -114,7 +103,7 @@ describe('a bad output path is refused before any work', () => {
     expect(r.stderr).toBe(`otelpoc: ${message()}\n`);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(connections).toBe(0);
+    expect(server.connections).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(before);
   });
 
@@ -126,7 +115,7 @@ describe('a bad output path is refused before any work', () => {
       `otelpoc: --out (default path): ".otelpoc/runs/r1.json": ${join(cwd, '.otelpoc')} is not a directory\n`,
     );
     expect(r.code).toBe(2);
-    expect(connections).toBe(0);
+    expect(server.connections).toBe(0);
   });
 });
 
@@ -135,7 +124,7 @@ describe('a good output path is written, with no temporary file left', () => {
     const r = await otelpoc([...load(), '--out', 'a-dir/m.json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(connections).toBeGreaterThan(0);
+    expect(server.connections).toBeGreaterThan(0);
     expect(await readdir(join(dir, 'a-dir'))).toEqual(['m.json']);
   });
 

@@ -115,11 +115,9 @@ Examples:
       const { checkOutputPath } = await import('../../util/output-file.js');
       const junit =
         flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', ctx.runtime);
-      const { readManifest, LAST_RUN_FILE } = await import('../../manifest/io.js');
+      const { readManifests, LAST_RUN_FILE } = await import('../../manifest/io.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
-      const manifests = await Promise.all(
-        paths.map(async (p) => ({ manifest: await readManifest(p), source: p })),
-      );
+      const manifests = await readManifests(paths, ctx.runtime.cwd);
       const source = await prometheusSourceFrom(flags, ctx);
       const report = await verifyAndReport(ctx, manifests, source, {
         ...flags,
