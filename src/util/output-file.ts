@@ -1,6 +1,15 @@
-import { accessSync, constants, type Stats, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  rmSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { errorMessage, UsageError } from './errors.js';
 
 /**
@@ -23,8 +32,8 @@ export interface OutputCheckOptions {
 /**
  * Checks that `path` can be written as a file: not a directory (nor spelled like one, with a trailing
  * slash), not a device or other special file, writable if it exists, and its parent an existing,
- * writable directory. Throws a UsageError naming `flag`; returns the absolute path. Synchronous and
- * bounded: a handful of stat/access calls, no retries.
+ * writable directory (a probe file is made and removed in it). Throws a UsageError naming `flag`;
+ * returns the absolute path. Synchronous and bounded: a handful of calls, no retries.
  */
 export function checkOutputPath(path: string, flag: string, opts: OutputCheckOptions): string {
   if (path === '') throw new UsageError(`${flag}: expected a file path, got ""`);
@@ -55,6 +64,16 @@ export function checkOutputPath(path: string, flag: string, opts: OutputCheckOpt
   }
   if (!dirStat.isDirectory()) throw new UsageError(`${flag}: "${path}": ${dir} is not a directory`);
   if (!writable(dir)) throw new UsageError(`${flag}: "${path}": the directory ${dir} is not writable`);
+  // access() trusts the mode bits (and root passes it everywhere): /proc, a read-only bind mount or a
+  // full disk only show when a file is made. Make and remove one, as the real write will.
+  const probe = join(dir, `.otelpoc-probe.${process.pid}.tmp`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    rmSync(probe, { force: true });
+    throw new UsageError(`${flag}: "${path}": cannot create a file in ${dir}: ${errorMessage(err)}`);
+  }
   return abs;
 }
 

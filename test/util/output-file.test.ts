@@ -57,6 +57,20 @@ describe('checkOutputPath', () => {
     );
   });
 
+  it.skipIf(!existsSync('/proc/self'))(
+    'makes a probe file where access() says yes but no file can be made (/proc, even as root)',
+    async () => {
+      expect(problem('/proc/x.json')).toMatch(
+        /^--out: "\/proc\/x.json": cannot create a file in \/proc: ENOENT/,
+      );
+    },
+  );
+
+  it('leaves no probe file behind', async () => {
+    checkOutputPath('probe-check.json', '--out', { cwd: dir });
+    expect((await readdir(dir)).filter((f) => f.includes('probe'))).toEqual([]);
+  });
+
   it('accepts a new or existing file in an existing directory, returning the absolute path', () => {
     expect(checkOutputPath('m.json', '--out', { cwd: dir })).toBe(join(dir, 'm.json'));
     expect(checkOutputPath('a-file', '--out', { cwd: dir })).toBe(join(dir, 'a-file'));
