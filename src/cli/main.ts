@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { errorMessage, OtelpocError } from '../util/errors.js';
+import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
@@ -47,40 +47,55 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.runtime.stdout.write(s),
       writeErr: (s) => ctx.runtime.stderr.write(s),
-      outputError: (s, write) => write(ctx.errColor.red(s)),
-    })
-    .exitOverride();
+      // Parse errors are printed by reportError, as one `otelpoc:` line like every other error.
+      outputError: () => {},
+    });
+  program.exitOverride(asUsageError(program));
   program.addCommand(serveCommand(ctx));
   program.addCommand(loadCommand(ctx));
   program.addCommand(verifyCommand(ctx));
   program.addCommand(runCommand(ctx));
   program.addCommand(doctorCommand(ctx));
-  // Subcommands inherit the output settings and exit override.
+  // Subcommands inherit the output settings; each names itself in the usage hint.
   for (const cmd of program.commands) {
-    cmd
-      .configureOutput(program.configureOutput())
-      .exitOverride()
-      .showHelpAfterError('(run with --help for usage)');
+    cmd.configureOutput(program.configureOutput()).exitOverride(asUsageError(cmd));
   }
   return program;
 }
 
-function reportError(err: unknown, ctx: CliContext): number {
-  if (err instanceof CommanderError) {
-    // Help and --version "errors" are normal exits; commander already printed everything else.
+/**
+ * Commander's parse errors (unknown option or command, missing value, too many arguments) become a
+ * UsageError of one line: "unknown option '--rpss' (did you mean --rps?) (run "otelpoc load --help"
+ * for usage)". Help and --version pass through as they are.
+ */
+function asUsageError(cmd: Command): (err: CommanderError) => never {
+  return (err) => {
     if (
       err.code === 'commander.helpDisplayed' ||
       err.code === 'commander.version' ||
       err.code === 'commander.help'
     ) {
-      return 0;
+      throw err;
     }
-    return 2;
-  }
+    const names: string[] = [];
+    for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+    const text = err.message
+      .replace(/^error: /, '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join(' ')
+      .replace('(Did you mean', '(did you mean');
+    throw new UsageError(`${text} (run "${names.join(' ')} --help" for usage)`, { cause: err });
+  };
+}
+
+function reportError(err: unknown, ctx: CliContext): number {
+  // Help and --version "errors" are normal exits (parse errors arrive as UsageError: asUsageError).
+  if (err instanceof CommanderError) return 0;
   const { stderr } = ctx.runtime;
   if (err instanceof OtelpocError) {
     stderr.write(`${ctx.errColor.red('otelpoc:')} ${err.message}\n`);

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { makeDirs, writeFileAtomic } from '../util/output-file.js';
 import { parseManifest, type RunManifest } from './schema.js';
 
 export const MANIFEST_DIR = '.otelpoc';
@@ -10,18 +11,25 @@ export function defaultManifestPath(runId: string): string {
   return join(MANIFEST_DIR, 'runs', `${runId}.json`);
 }
 
-/** Writes atomically (temp file + rename), so a reader never sees half a manifest. */
-export async function writeManifest(path: string, manifest: RunManifest): Promise<void> {
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, path);
+/**
+ * Writes atomically (temp file + rename), so a reader never sees half a manifest. `createDir`: the
+ * parent may be created (otelpoc's own .otelpoc/ directory only; a path the user gives was checked
+ * up front by checkOutputPath and gets no directories made). Errors name `flag`.
+ */
+export async function writeManifest(
+  absPath: string,
+  manifest: RunManifest,
+  opts: { flag: string; createDir: boolean },
+): Promise<void> {
+  if (opts.createDir) await makeDirs(dirname(resolve(absPath)));
+  await writeFileAtomic(absPath, `${JSON.stringify(manifest, null, 2)}\n`, opts.flag);
 }
 
-export async function readManifest(path: string): Promise<RunManifest> {
+/** Reads and validates one manifest; `path` is relative to `cwd` and named as given in messages. */
+export async function readManifest(path: string, cwd = process.cwd()): Promise<RunManifest> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(resolve(cwd, path), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -31,11 +39,39 @@ export async function readManifest(path: string): Promise<RunManifest> {
     }
     throw new UsageError(`--manifest: cannot read ${path}: ${(err as Error).message}`);
   }
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+    // V8 quotes the text around the problem, newlines included: keep the message on one line.
+    const why = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    throw new UsageError(`${path}: not valid JSON (${why})`);
   }
   return parseManifest(data, path);
+}
+
+/**
+ * Reads the manifests of one run (its shards). The same file given twice under two names
+ * (m.json, ./m.json, a symlink) would be counted twice: refused, naming both.
+ */
+export async function readManifests(
+  paths: readonly string[],
+  cwd = process.cwd(),
+): Promise<{ manifest: RunManifest; source: string }[]> {
+  const seen = new Map<string, string>();
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    // A missing file is reported by readManifest; compare it by its plain absolute path meanwhile.
+    const real = await realpath(abs).catch(() => abs);
+    const earlier = seen.get(real);
+    if (earlier !== undefined) {
+      throw new UsageError(
+        `--manifest: "${earlier}" and "${p}" are the same file; give each shard of the run once`,
+      );
+    }
+    seen.set(real, p);
+  }
+  return Promise.all(paths.map(async (p) => ({ manifest: await readManifest(p, cwd), source: p })));
 }

@@ -148,8 +148,11 @@ export function emptyStatusCounts(status: number): StatusCounts {
 export function parseManifest(data: unknown, source: string): RunManifest {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (data && typeof data === 'object' && version !== undefined && version !== MANIFEST_SCHEMA_VERSION) {
+    // A string "1" is not a newer or older version: say which type is expected.
     throw new UsageError(
-      `${source}: manifest schemaVersion ${JSON.stringify(version)} is not supported; this otelpoc reads version ${MANIFEST_SCHEMA_VERSION}`,
+      typeof version === 'number'
+        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads version ${MANIFEST_SCHEMA_VERSION}`
+        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION}, got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
     );
   }
   const result = ManifestSchema.safeParse(data);

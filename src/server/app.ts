@@ -6,7 +6,7 @@ import type { DelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import type { Random } from '../util/random.js';
 import type { RequestMetrics } from './request-metrics.js';
-import { parseApiRequest } from './request-parsing.js';
+import { headerValues, parseApiRequest, splitTarget } from './request-parsing.js';
 
 export interface ApiServerOptions {
   host: string;
@@ -41,7 +41,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const pendingTimers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer((req, res) => {
-    const path = pathOf(req.url);
+    const { path, search } = splitTarget(req.url);
     if (path === '/healthz')
       return sendJson(res, closing ? 503 : 200, { status: closing ? 'closing' : 'ok' });
     if (path !== API_ROUTE)
@@ -50,9 +50,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const started = performance.now();
     inFlight++;
     const parsed = parseApiRequest(
-      searchOf(req.url),
-      req.headers[HEADERS.clientId],
-      req.headers[HEADERS.runId],
+      search,
+      headerValues(req.headersDistinct[HEADERS.clientId]),
+      headerValues(req.headersDistinct[HEADERS.runId]),
     );
     const method = req.method ?? 'GET';
     const end = opts.metrics.begin(method, 'http', parsed.clientId);
@@ -152,18 +152,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 }
 
-function pathOf(url: string | undefined): string {
-  const raw = url ?? '/';
-  const q = raw.indexOf('?');
-  return q === -1 ? raw : raw.slice(0, q);
-}
-
-function searchOf(url: string | undefined): string {
-  const raw = url ?? '';
-  const q = raw.indexOf('?');
-  return q === -1 ? '' : raw.slice(q + 1);
-}
-
 function sendJson(res: ServerResponse<IncomingMessage>, status: number, body: object): void {
   if (status === 204 || status === 304) {
     res.writeHead(status); // these may not carry a body
@@ -171,6 +159,9 @@ function sendJson(res: ServerResponse<IncomingMessage>, status: number, body: ob
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

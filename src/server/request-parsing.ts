@@ -8,8 +8,8 @@ export type ParsedApiRequest =
 export const STATUS_RULE = 'an integer from 200 to 599';
 
 /**
- * `search` is the raw query string (with or without "?"); header values are as Node gives them
- * (string, string[] when repeated, or undefined).
+ * `search` is the raw query string (with or without "?"); header values are as received: a string, a
+ * string[] when the header was sent more than once (see headerValues), or undefined.
  */
 export function parseApiRequest(
   search: string,
@@ -24,7 +24,7 @@ export function parseApiRequest(
   } else if (clientIdHeader !== undefined) {
     const problem = tenantIdProblem(clientIdHeader);
     if (problem)
-      errors.push(`Client-ID header: "${truncate(clientIdHeader)}" ${problem}; allowed: ${TENANT_ID_RULE}`);
+      errors.push(`Client-ID header: "${shown(clientIdHeader)}" ${problem}; allowed: ${TENANT_ID_RULE}`);
     else clientId = clientIdHeader;
   }
 
@@ -33,7 +33,7 @@ export function parseApiRequest(
     errors.push('X-Run-ID header: sent more than once');
   } else if (runIdHeader !== undefined) {
     if (isValidRunId(runIdHeader)) runId = runIdHeader;
-    else errors.push(`X-Run-ID header: "${truncate(runIdHeader)}" is not allowed; allowed: ${RUN_ID_RULE}`);
+    else errors.push(`X-Run-ID header: "${shown(runIdHeader)}" is not allowed; allowed: ${RUN_ID_RULE}`);
   }
 
   let statusCode = 200;
@@ -52,4 +52,48 @@ export function parseApiRequest(
 
 function truncate(value: string): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}
+
+/**
+ * A header's value(s) from Node's `headersDistinct`: Node joins a repeated custom header into one
+ * string with ", " (req.headers), which would then be judged as one odd value. One value → a string,
+ * more → all of them.
+ */
+export function headerValues(values: string[] | undefined): string | string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  return values.length === 1 ? values[0] : values;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header value for a message. Node decodes header bytes as latin1, so "ténant" sent as UTF-8
+ * arrives as "tÃ©nant": decode the bytes as UTF-8 again, or, when they are not UTF-8, show the
+ * bytes above 0x7f as \xNN.
+ */
+function shown(value: string): string {
+  const bytes = Buffer.from(value, 'latin1');
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    text = value.replace(/[\u0080-\u00ff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`);
+  }
+  return truncate(text);
+}
+
+/**
+ * The path and query of a request target. Origin form (`/api?sc=200`) is the usual one; absolute form
+ * (`http://host/api?sc=200`, RFC 9112 §3.2.2, sent to proxies and allowed to any server) is routed by
+ * its path too. The path is not normalised, as in origin form.
+ */
+export function splitTarget(url: string | undefined): { path: string; search: string } {
+  let raw = url ?? '/';
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(raw);
+  if (absolute) {
+    raw = raw.slice(absolute[0].length);
+    if (!raw.startsWith('/')) raw = `/${raw}`;
+  }
+  const q = raw.indexOf('?');
+  return q === -1 ? { path: raw, search: '' } : { path: raw.slice(0, q), search: raw.slice(q + 1) };
 }

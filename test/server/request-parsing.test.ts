@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiRequest } from '../../src/server/request-parsing.js';
+import { headerValues, parseApiRequest, splitTarget } from '../../src/server/request-parsing.js';
 import { isValidRunId, tenantIdProblem } from '../../src/util/ids.js';
 
 describe('parseApiRequest: ?sc=', () => {
@@ -94,5 +94,43 @@ describe('parseApiRequest: X-Run-ID', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok)
       expect(parsed.error.split('; ').filter((p) => /^(sc|Client-ID|X-Run-ID)/.test(p))).toHaveLength(3);
+  });
+});
+
+describe('splitTarget', () => {
+  it.each([
+    ['/api', '/api', ''],
+    ['/api?sc=404&x=1', '/api', 'sc=404&x=1'],
+    ['http://127.0.0.1:8088/api?sc=404', '/api', 'sc=404'],
+    ['HTTP://host/api', '/api', ''],
+    ['http://host', '/', ''],
+    ['http://host?sc=500', '/', 'sc=500'],
+    ['http://user@host:1/a/../api', '/a/../api', ''],
+    ['*', '*', ''],
+  ])('%s → path %s, search %s', (url, path, search) => {
+    expect(splitTarget(url)).toEqual({ path, search });
+  });
+});
+
+describe('headerValues', () => {
+  it('one value is a string, several an array, none undefined', () => {
+    expect(headerValues(undefined)).toBeUndefined();
+    expect(headerValues(['a, b'])).toBe('a, b');
+    expect(headerValues(['a', 'b'])).toEqual(['a', 'b']);
+  });
+});
+
+describe('parseApiRequest: header values in messages', () => {
+  it('shows UTF-8 sent as UTF-8 (Node hands it over decoded as latin1)', () => {
+    const asNodeGivesIt = Buffer.from('ténant', 'utf8').toString('latin1');
+    const parsed = parseApiRequest('', asNodeGivesIt, undefined);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/^Client-ID header: "ténant" /);
+  });
+
+  it('shows bytes that are not UTF-8 as \\xNN', () => {
+    const parsed = parseApiRequest('', undefined, 'r\u00e9n');
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/^X-Run-ID header: "r\\xe9n" /);
   });
 });

@@ -60,6 +60,9 @@ Examples:
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
     const plan = await loadPlanFromFlags(flags, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    // Before any server starts or request is sent: a result that cannot be written is refused now.
+    const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
+    checkManifestOut(plan.runId, flags.out, runtime.cwd);
     let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
     if (flags.serve) {
       const otlp = resolveOtlpConfig(
@@ -76,8 +79,7 @@ Examples:
     }
 
     const manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
-    const { writeRunManifest } = await import('../../load/manifest-out.js');
-    const paths = await writeRunManifest(manifest, flags.out);
+    const paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
 

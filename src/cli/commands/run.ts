@@ -76,6 +76,11 @@ Examples:
     const { loadPlanFromFlags } = await import('../load-options.js');
     // Validate all flags before anything starts.
     const planCheck = await loadPlanFromFlags(flags, ctx, 'http://127.0.0.1:1/api');
+    // Output paths too, before probing the pipeline, starting the server or sending anything.
+    const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
+    checkManifestOut(planCheck.runId, flags.out, runtime.cwd);
+    const { checkOutputPath } = await import('../../util/output-file.js');
+    const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const choice = flags.embedded
       ? { reason: '--embedded given' }
       : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
@@ -115,8 +120,7 @@ Examples:
     } finally {
       await app.stop();
     }
-    const { writeRunManifest } = await import('../../load/manifest-out.js');
-    const paths = await writeRunManifest(manifest, flags.out);
+    const paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     if (talk) ctx.info(`manifest: ${paths.join(', ')}`);
     if (manifest.interrupted)
       throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
@@ -128,7 +132,7 @@ Examples:
       [{ manifest, source: paths[0]! }],
       pipelineSource ?? new CaptureSource(capture!),
       // The capture holds the final counts once the server stopped: one look is enough.
-      { ...flags, verifyTimeout: capture ? 0 : flags.verifyTimeout, quiet, json },
+      { ...flags, junit, verifyTimeout: capture ? 0 : flags.verifyTimeout, quiet, json },
     );
     const { checkThresholds } = await import('../../load/thresholds.js');
     const exceeded = checkThresholds(manifest, planCheck.thresholds);

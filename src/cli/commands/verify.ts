@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { RunManifest } from '../../manifest/schema.js';
 import type { PollEvent } from '../../verify/poll.js';
@@ -39,7 +38,10 @@ export async function verifyAndReport(
     progress.stop();
     await source.close();
   }
-  if (flags.junit) await writeFile(flags.junit, render.renderJunit(report));
+  if (flags.junit) {
+    const { writeFileAtomic } = await import('../../util/output-file.js');
+    await writeFileAtomic(flags.junit, render.renderJunit(report), '--junit');
+  }
   if (!flags.json) ctx.runtime.stdout.write(render.renderReport(report, ctx.outColor));
   if (!report.ok) ctx.exitCode = 1;
   return report;
@@ -109,14 +111,17 @@ Examples:
   );
   return cmd.action(
     async (flags: VerifyFlags & { manifest: string[]; timeout: number; json?: boolean; quiet?: boolean }) => {
-      const { readManifest, LAST_RUN_FILE } = await import('../../manifest/io.js');
+      // Checked before reading or polling anything: a report that cannot be written is refused now.
+      const { checkOutputPath } = await import('../../util/output-file.js');
+      const junit =
+        flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', ctx.runtime);
+      const { readManifests, LAST_RUN_FILE } = await import('../../manifest/io.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
-      const manifests = await Promise.all(
-        paths.map(async (p) => ({ manifest: await readManifest(p), source: p })),
-      );
+      const manifests = await readManifests(paths, ctx.runtime.cwd);
       const source = await prometheusSourceFrom(flags, ctx);
       const report = await verifyAndReport(ctx, manifests, source, {
         ...flags,
+        junit,
         verifyTimeout: flags.timeout,
       });
       if (flags.json) ctx.runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,0 +1,135 @@
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  rmSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { errorMessage, UsageError } from './errors.js';
+
+/**
+ * Output files (--out, --junit) are checked before any work starts, so that a load or a poll is never
+ * run only to lose its result at the end; and written atomically, so that a reader never sees half a
+ * file and no temporary file outlives a failed write.
+ */
+
+export interface OutputCheckOptions {
+  /** What relative paths are relative to. */
+  cwd: string;
+  /**
+   * The parent directory may be missing because otelpoc creates it (its own .otelpoc/ directory):
+   * then the nearest existing ancestor must be a writable directory. A path the user gives gets no
+   * directories created: its parent must exist.
+   */
+  parentMayBeCreated?: boolean;
+}
+
+/**
+ * Checks that `path` can be written as a file: not a directory (nor spelled like one, with a trailing
+ * slash), not a device or other special file, writable if it exists, and its parent an existing,
+ * writable directory (a probe file is made and removed in it). Throws a UsageError naming `flag`;
+ * returns the absolute path. Synchronous and bounded: a handful of calls, no retries.
+ */
+export function checkOutputPath(path: string, flag: string, opts: OutputCheckOptions): string {
+  if (path === '') throw new UsageError(`${flag}: expected a file path, got ""`);
+  if (/[/\\]$/.test(path) || /(^|[/\\])\.{1,2}$/.test(path)) {
+    throw new UsageError(`${flag}: expected a file path, got the directory "${path}"`);
+  }
+  const abs = resolve(opts.cwd, path);
+  const file = statIfAny(abs, flag, path);
+  if (file?.isDirectory()) throw new UsageError(`${flag}: "${path}" is a directory; expected a file path`);
+  if (file && !file.isFile()) {
+    throw new UsageError(`${flag}: "${path}" exists and is not a regular file; expected a file path`);
+  }
+  if (file && !writable(abs)) throw new UsageError(`${flag}: "${path}" exists and is not writable`);
+
+  let dir = dirname(abs);
+  let dirStat = statIfAny(dir, flag, path);
+  if (opts.parentMayBeCreated) {
+    // Walk up to the directory that exists; every step shortens the path, so this ends at the root.
+    while (!dirStat && dirname(dir) !== dir) {
+      dir = dirname(dir);
+      dirStat = statIfAny(dir, flag, path);
+    }
+  }
+  if (!dirStat) {
+    throw new UsageError(
+      `${flag}: the directory of "${path}" (${dir}) does not exist; otelpoc creates no directories for a path you give`,
+    );
+  }
+  if (!dirStat.isDirectory()) throw new UsageError(`${flag}: "${path}": ${dir} is not a directory`);
+  if (!writable(dir)) throw new UsageError(`${flag}: "${path}": the directory ${dir} is not writable`);
+  // access() trusts the mode bits (and root passes it everywhere): /proc, a read-only bind mount or a
+  // full disk only show when a file is made. Make and remove one, as the real write will.
+  const probe = join(dir, `.otelpoc-probe.${process.pid}.tmp`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    rmSync(probe, { force: true });
+    throw new UsageError(`${flag}: "${path}": cannot create a file in ${dir}: ${errorMessage(err)}`);
+  }
+  return abs;
+}
+
+/**
+ * Writes `data` to `absPath` through a temporary file in the same directory and a rename. On any
+ * failure the temporary file is removed and a UsageError naming `flag` is thrown.
+ */
+export async function writeFileAtomic(absPath: string, data: string, flag: string): Promise<void> {
+  const tmp = `${absPath}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, absPath);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new UsageError(`${flag}: cannot write ${absPath}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * mkdir -p without Node's `recursive: true`, which loops forever where mkdir answers ENOENT for a
+ * parent that exists (e.g. under /proc: 90 % CPU, deaf to the first SIGINT). One level at a time,
+ * each tried at most twice, so it always ends.
+ */
+export async function makeDirs(absDir: string): Promise<void> {
+  try {
+    await mkdir(absDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(absDir);
+    if (code !== 'ENOENT' || parent === absDir) throw err;
+    await makeDirs(parent);
+    try {
+      await mkdir(absDir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
+}
+
+function statIfAny(abs: string, flag: string, path: string): Stats | undefined {
+  try {
+    return statSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTDIR: a component of the path is a file (FILE/x.json); reported when its parent is checked.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new UsageError(`${flag}: cannot use "${path}": ${errorMessage(err)}`);
+  }
+}
+
+function writable(abs: string): boolean {
+  try {
+    accessSync(abs, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

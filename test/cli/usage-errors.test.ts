@@ -1,0 +1,80 @@
+/** Parse errors and input problems are one `otelpoc:` line on stderr and exit 2. In process. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
+
+describe('commander parse errors: one line, like every other error', () => {
+  it.each([
+    [['load', '--x'], `unknown option '--x' (run "otelpoc load --help" for usage)`],
+    [['nope'], `unknown command 'nope' (run "otelpoc --help" for usage)`],
+    [['--bogus'], `unknown option '--bogus' (run "otelpoc --help" for usage)`],
+    [
+      ['load', '--rpss', '5'],
+      `unknown option '--rpss' (did you mean --rps?) (run "otelpoc load --help" for usage)`,
+    ],
+    [['load', '--rps'], `option '--rps <rate>' argument missing (run "otelpoc load --help" for usage)`],
+    [
+      ['verify', 'extra'],
+      `too many arguments for 'verify'. Expected 0 arguments but got 1. (run "otelpoc verify --help" for usage)`,
+    ],
+  ])('%j → exit 2', async (args, message) => {
+    const r = await mainInProcess(args);
+    expect(r.stderr).toBe(`otelpoc: ${message}\n`);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+  });
+
+  it('--help and --version still exit 0 on stdout', async () => {
+    const help = await mainInProcess(['load', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: otelpoc load');
+    const version = await mainInProcess(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('verify: the same manifest given twice', () => {
+  let dir: string;
+  let server: CountingServer;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-usage-'));
+    server = await startCountingServer();
+    const r = await mainInProcess(
+      [
+        'load',
+        '--target',
+        `${server.url}/api`,
+        '--requests',
+        '2',
+        '--rps',
+        '100',
+        '--quiet',
+        '--out',
+        'm.json',
+      ],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    server.reset();
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('by two paths is refused with one line naming both, before any query', async () => {
+    const r = await mainInProcess(
+      ['verify', '--url', server.url, '--manifest', 'm.json', '--manifest', './m.json'],
+      { cwd: dir },
+    );
+    expect(r.stderr).toBe(
+      'otelpoc: --manifest: "m.json" and "./m.json" are the same file; give each shard of the run once\n',
+    );
+    expect(r.code).toBe(2);
+    expect(server.connections).toBe(0);
+  });
+});

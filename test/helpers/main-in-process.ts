@@ -1,0 +1,36 @@
+/** Runs the CLI in this process through main(argv, runtime), capturing stdout and stderr. */
+import { main } from '../../src/cli/main.js';
+import type { Runtime } from '../../src/cli/runtime.js';
+
+export interface InProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function mainInProcess(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<InProcessResult> {
+  let stdout = '';
+  let stderr = '';
+  const runtime: Runtime = {
+    env: opts.env ?? { NO_COLOR: '1' },
+    cwd: opts.cwd ?? process.cwd(),
+    stdout: {
+      write: (s: string | Uint8Array) => {
+        stdout += String(s);
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string | Uint8Array) => {
+        stderr += String(s);
+        return true;
+      },
+    },
+    signal: opts.signal ?? new AbortController().signal,
+  };
+  const code = await main(args, runtime);
+  return { code, stdout, stderr };
+}
