@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { checkHttpUrl } from '../util/net.js';
 import type { SeriesSource } from '../verify/types.js';
 import type { CliContext } from './context.js';
@@ -20,6 +21,24 @@ export interface VerifyFlags {
   queryTimeout: number;
   explain?: boolean;
   junit?: string;
+  /** Look in every tenant the backend lists (Mimir's and Cortex's distributor) for the run's series. */
+  allTenants?: boolean;
+  /** Where the backend lists its tenants; default derived from the Prometheus URL. */
+  tenantsUrl?: string;
+  /** Further tenants to look in, for backends that cannot list theirs. */
+  alsoTenants: string[];
+}
+
+/**
+ * Mimir and Cortex serve the tenant list on the same port as the Prometheus API (monolithic mode):
+ * http://mimir:9009/prometheus → http://mimir:9009/distributor/all_user_stats.
+ */
+export function defaultTenantsUrl(promUrl: string): string {
+  const u = new URL(promUrl);
+  u.pathname = `${u.pathname.replace(/\/+$/, '').replace(/\/prometheus$/, '')}/distributor/all_user_stats`;
+  u.search = '';
+  u.hash = '';
+  return u.toString();
 }
 
 export function addVerifyOptions(
@@ -63,6 +82,29 @@ export function addVerifyOptions(
         .default(10_000, '10s')
         .argParser((v) => parseDurationMs(v, '--query-timeout')),
     )
+    .addOption(
+      new Option(
+        '--all-tenants',
+        'also look in every tenant the backend lists (Mimir/Cortex distributor) for series of the run',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--tenants-url <url>',
+        'where the backend lists its tenants, for --all-tenants [default: --url without /prometheus + /distributor/all_user_stats]',
+      ),
+    )
+    .addOption(
+      new Option('--also-tenants <ids>', 'also look in these tenants (comma-separated, repeatable)')
+        .default([])
+        .argParser((v: string, prev: string[]) => [
+          ...prev,
+          ...v
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
+        ]),
+    )
     .addOption(new Option('--explain', 'print the queries verify makes (to paste into Grafana)'))
     .addOption(
       new Option('--junit <file>', 'also write a JUnit XML report (one testcase per tenant × check)'),
@@ -94,8 +136,31 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
   }
   if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
   const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
+  const tenantsUrl = tenantSearchFrom(flags, url, tenantHeader);
   const { PromClient } = await import('../verify/prom-client.js');
   const { PrometheusSource } = await import('../verify/prometheus-source.js');
   const client = new PromClient({ baseUrl: url, tenantHeader, headers, timeoutMs: flags.queryTimeout });
-  return new PrometheusSource(client, { tenantHeader });
+  return new PrometheusSource(client, { tenantHeader, ...(tenantsUrl ? { tenantsUrl } : {}) });
+}
+
+/** Checks --all-tenants, --tenants-url and --also-tenants; returns the tenant list URL when listing. */
+function tenantSearchFrom(flags: VerifyFlags, url: string, tenantHeader: string | null): string | undefined {
+  for (const t of flags.alsoTenants ?? []) {
+    const problem = tenantIdProblem(t);
+    if (problem) throw new UsageError(`--also-tenants: "${t}" ${problem}; tenant IDs are ${TENANT_ID_RULE}`);
+  }
+  if (tenantHeader === null && (flags.allTenants || (flags.alsoTenants ?? []).length > 0)) {
+    throw new UsageError(
+      `--${flags.allTenants ? 'all-tenants' : 'also-tenants'}: there are no tenants to look in with --no-tenant-header (one store shows every client_id already)`,
+    );
+  }
+  if (flags.tenantsUrl !== undefined && !flags.allTenants) {
+    throw new UsageError('--tenants-url: only used with --all-tenants; add it, or drop --tenants-url');
+  }
+  if (!flags.allTenants) return undefined;
+  if (flags.tenantsUrl !== undefined) {
+    checkHttpUrl(flags.tenantsUrl, '--tenants-url');
+    return flags.tenantsUrl;
+  }
+  return defaultTenantsUrl(url);
 }

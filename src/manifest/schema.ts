@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
+import { assertManifestConsistent } from './consistency.js';
 
 /**
  * The run manifest: what `otelpoc load` sent, exactly, and what `otelpoc verify` checks the backend
@@ -143,7 +144,9 @@ export function emptyStatusCounts(status: number): StatusCounts {
 
 /**
  * Validates untrusted JSON as a manifest. Throws a UsageError naming the source and every failing
- * path, e.g. `run.json: tenants[0].byStatus[1].sent: expected number, received string`.
+ * path, e.g. `run.json: tenants[0].byStatus[1].sent: expected number, received string`, or, for a
+ * well-formed manifest whose numbers contradict each other, the first broken equation
+ * (manifest/consistency.ts).
  */
 export function parseManifest(data: unknown, source: string): RunManifest {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
@@ -156,7 +159,10 @@ export function parseManifest(data: unknown, source: string): RunManifest {
     );
   }
   const result = ManifestSchema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    assertManifestConsistent(result.data, source);
+    return result.data;
+  }
   const problems = result.error.issues.map(
     (issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`,
   );

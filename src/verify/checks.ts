@@ -61,6 +61,7 @@ export function runChecks(input: CheckInput): CheckResult[] {
       });
     }
   }
+  const manifestClientIds = new Set(expectation.tenants.flatMap((t) => t.clientIds));
   for (const exp of expectation.tenants) {
     const view = views.find((v) => v.tenant === exp.tenant) ?? { tenant: exp.tenant, samples: [] };
     results.push(
@@ -70,10 +71,39 @@ export function runChecks(input: CheckInput): CheckResult[] {
         timeoutMs: expectation.timeoutMs,
         splitByProcessAllowed: expectation.shards > 1,
         decreases: input.decreases?.get(exp.tenant) ?? [],
+        manifestClientIds,
       }),
     );
   }
+  if (observation.isolated) {
+    const own = new Set(expectation.tenants.map((t) => t.tenant));
+    for (const view of views) {
+      if (!own.has(view.tenant)) results.push(strayTenant(view, expectation.runId));
+    }
+  }
   return results;
+}
+
+/**
+ * A tenant the manifest sent nothing to (the default tenant, one listed by the backend or named with
+ * --also-tenants): any series of the run there is data that went astray, e.g. requests with a
+ * Client-ID the manifest does not know, or without one when the manifest has no anonymous share.
+ */
+function strayTenant(view: TenantView, runId: string): CheckResult {
+  const base = { tenant: view.tenant, check: 'isolation' as const, expected: 'nothing of this run' };
+  if (view.error !== undefined) {
+    // The backend does not know the tenant (vmauth: no route): nothing can have gone there.
+    return { ...base, ok: true, found: 'tenant unknown to the backend', problems: [] };
+  }
+  if (view.samples.length === 0) return { ...base, ok: true, found: 'none', problems: [] };
+  return {
+    ...base,
+    ok: false,
+    found: describeClientIds(view.samples),
+    problems: [
+      `${view.samples.length} series of run "${runId}" with ${describeClientIds(view.samples)} went to tenant "${view.tenant}", which the manifest sent nothing to: requests outside the manifest carry this run id`,
+    ],
+  };
 }
 
 interface TenantContext {
@@ -82,6 +112,8 @@ interface TenantContext {
   timeoutMs: number;
   splitByProcessAllowed: boolean;
   decreases: readonly string[];
+  /** Every client_id the manifest sent (all tenants): a foreign one outside it was never sent by the run. */
+  manifestClientIds?: ReadonlySet<string>;
 }
 
 export function checkTenant(exp: TenantExpectation, view: TenantView, ctx: TenantContext): CheckResult[] {
@@ -320,12 +352,20 @@ function isolation(exp: TenantExpectation, foreign: Sample[], ctx: TenantContext
       skipped: true,
     };
   }
-  const problems =
-    foreign.length === 0
-      ? []
-      : [
-          `leak: ${foreign.length} series of run "${ctx.runId}" with ${describeClientIds(foreign)} are visible in tenant "${exp.tenant}"`,
-        ];
+  const known = ctx.manifestClientIds;
+  const leaked = known ? foreign.filter((s) => known.has(clientIdOf(s))) : foreign;
+  const stray = known ? foreign.filter((s) => !known.has(clientIdOf(s))) : [];
+  const problems: string[] = [];
+  if (leaked.length > 0) {
+    problems.push(
+      `leak: ${leaked.length} series of run "${ctx.runId}" with ${describeClientIds(leaked)} are visible in tenant "${exp.tenant}"`,
+    );
+  }
+  if (stray.length > 0) {
+    problems.push(
+      `${stray.length} series of run "${ctx.runId}" with ${describeClientIds(stray)}, which the manifest never sent, went to tenant "${exp.tenant}": requests outside the manifest carry this run id`,
+    );
+  }
   return {
     expected: `only client_id ${exp.clientIds.map(showClientId).join(', ')}`,
     found: foreign.length === 0 ? 'none foreign' : describeClientIds(foreign),

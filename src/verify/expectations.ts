@@ -1,3 +1,4 @@
+import { assertShardsOfOneRun } from '../manifest/consistency.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { UsageError } from '../util/errors.js';
 
@@ -44,7 +45,7 @@ export const NO_CLIENT_ID = '';
 /**
  * Sums the manifests (shards of one run) into what each tenant must show. Requests sent without a
  * Client-ID are expected in `defaultTenant`. Throws a UsageError when the manifests are not shards
- * of one run.
+ * of one run (same run id and plan, each shard once).
  */
 export function expectationsFrom(
   manifests: readonly { manifest: RunManifest; source: string }[],
@@ -53,30 +54,7 @@ export function expectationsFrom(
   const first = manifests[0];
   if (!first) throw new UsageError('--manifest: no manifest given');
   const runId = first.manifest.runId;
-  const shardsSeen = new Map<number, string>();
-  for (const { manifest, source } of manifests) {
-    if (manifest.runId !== runId) {
-      throw new UsageError(
-        `--manifest: ${source} is run "${manifest.runId}" but ${first.source} is run "${runId}"; several --manifest must be shards of one run`,
-      );
-    }
-    if (manifest.shard && manifests.length > 1) {
-      const other = shardsSeen.get(manifest.shard.index);
-      if (other !== undefined) {
-        throw new UsageError(
-          `--manifest: ${source} and ${other} are both shard ${manifest.shard.index} of run "${runId}"`,
-        );
-      }
-      shardsSeen.set(manifest.shard.index, source);
-    }
-  }
-  if (manifests.length > 1 && shardsSeen.size !== manifests.length) {
-    // Two manifests without shard info are most likely the same file twice: counting it twice would be wrong.
-    const sources = new Set(manifests.map((m) => m.source));
-    if (sources.size !== manifests.length) {
-      throw new UsageError('--manifest: the same file was given more than once');
-    }
-  }
+  assertShardsOfOneRun(manifests);
 
   const tenants = new Map<string, TenantExpectation>();
   const received = new Map<string, Map<number, number>>();

@@ -143,6 +143,60 @@ export class PromClient {
     });
   }
 
+  /**
+   * The tenants a Mimir or Cortex distributor ingests for: GET /distributor/all_user_stats with
+   * `Accept: application/json` answers a JSON array of `{"userID": "…", "numSeries": …, …}` (without
+   * that header, an HTML page). The route needs no tenant header. See docs/stack-facts.md.
+   */
+  async listTenants(url: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<string[]> {
+    const where = `${url} (--tenants-url)`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        headers: { ...this.#opts.headers, accept: 'application/json' },
+        dispatcher: this.#dispatcher,
+        headersTimeout: this.#opts.timeoutMs,
+        bodyTimeout: this.#opts.timeoutMs,
+        signal: opts.signal ?? null,
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw new TransientBackendError(
+        `cannot reach the tenant list at ${where}: ${describeNetworkError(err, this.#opts.timeoutMs)}`,
+        { cause: err },
+      );
+    }
+    const text = await res.body.text().catch((err) => {
+      throw new TransientBackendError(`reading the answer of ${where} failed: ${errorMessage(err)}`);
+    });
+    const status = res.statusCode;
+    if (status === 429 || status >= 500) {
+      throw new TransientBackendError(`${where} answered ${status}: ${errorDetail(text)}`);
+    }
+    const cannotList = `this backend cannot list its tenants there (Mimir and Cortex serve /distributor/all_user_stats); name them with --also-tenants a,b instead`;
+    if (status !== 200)
+      throw new BackendError(`${where} answered ${status} ${errorDetail(text)}: ${cannotList}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new BackendError(
+        `${where} answered with something that is not JSON (${truncate(text, 80)}): ${cannotList}`,
+      );
+    }
+    const ids = Array.isArray(body)
+      ? body.map((u) => (u as { userID?: unknown } | null)?.userID)
+      : [undefined];
+    if (ids.some((id) => typeof id !== 'string')) {
+      throw new BackendError(
+        `${where} did not answer a list of {"userID": …} as Mimir's all_user_stats does: ${truncate(text, 80)}`,
+      );
+    }
+    // A tenant id that could not travel in a header (control characters) cannot be queried either.
+    return [...new Set(ids as string[])].filter((id) => /^[\x21-\x7e]+$/.test(id)).sort();
+  }
+
   #authHint(status: number, detail: string): string {
     if (!this.#opts.tenantHeader) {
       return `is --no-tenant-header set? Mimir needs the ${'X-Scope-OrgID'} header to know the tenant`;

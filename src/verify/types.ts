@@ -24,6 +24,12 @@ export interface ObserveOptions {
   signal?: AbortSignal;
   /** Evaluate at this time (epoch ms) instead of now. */
   atMs?: number;
+  /**
+   * Tenants the manifest sent nothing to, looked in too (after the manifest's) for data of the run
+   * that went astray: the default tenant, --also-tenants, the backend's own list. Ignored by a
+   * source without tenant isolation, where one store shows everything anyway.
+   */
+  also?: readonly string[];
 }
 
 /** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
@@ -47,6 +53,11 @@ export interface SeriesSource {
    * BackendError (fatal) or TransientBackendError (retried).
    */
   observe(tenants: readonly string[], runId: string, opts?: ObserveOptions): Promise<Observation>;
+  /**
+   * Every tenant the backend holds data for (Mimir's and Cortex's distributor list them), when the
+   * source was asked to (--all-tenants). Throws BackendError / TransientBackendError like observe.
+   */
+  listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
   explain(tenants: readonly string[], runId: string): string[];
   close(): Promise<void>;
@@ -96,6 +107,8 @@ export interface VerifyReport {
   /** Header carrying the tenant, or null (--no-tenant-header / capture). */
   tenantHeader: string | null;
   tenants: string[];
+  /** Tenants the manifest sent nothing to, also looked in for data of the run (last poll). */
+  alsoSearched?: string[];
   polls: number;
   elapsedMs: number;
   results: CheckResult[];

@@ -20,6 +20,12 @@ export interface VerifyOptions {
   onEvent?: (event: PollEvent) => void;
   /** Put the queries made into the report. */
   explain?: boolean;
+  /**
+   * Tenants to look in besides the manifest's, for data of the run that went astray: the default
+   * tenant always (requests without Client-ID land there), plus --also-tenants. With a source that
+   * can list its tenants (--all-tenants), every listed tenant too.
+   */
+  alsoTenants?: readonly string[];
   /** The header naming the tenant, for the report (null: none). */
   tenantHeader: string | null;
   /** Wall-clock time, epoch ms (default Date.now). */
@@ -42,12 +48,20 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
   const history = new SeriesHistory();
+  let alsoSearched: string[] = [];
   const poll = pollChecks(
     async () => {
       const atMs = evaluationTime((opts.wallClockMs ?? Date.now)(), expectation.endedAtMs);
+      const signal = opts.signal ? { signal: opts.signal } : {};
+      // Listed on every poll: a tenant created by data arriving late shows up on a later poll.
+      const listed = source.listTenants ? await source.listTenants(signal) : [];
+      alsoSearched = source.isolated
+        ? [...new Set([...(opts.alsoTenants ?? []), ...listed])].filter((t) => !tenants.includes(t)).sort()
+        : [];
       const observation = await source.observe(tenants, expectation.runId, {
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...signal,
         ...(atMs !== undefined ? { atMs } : {}),
+        ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
       });
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
@@ -73,6 +87,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     isolated: source.isolated,
     tenantHeader: opts.tenantHeader,
     tenants,
+    ...(alsoSearched.length > 0 ? { alsoSearched } : {}),
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.results,

@@ -90,7 +90,7 @@ describe('expectationsFrom', () => {
   it('sums the shards of one run', () => {
     const e = expectationsFrom(
       [
-        { manifest: manifest('r', { index: 0, of: 2 }), source: 'a.json' },
+        { manifest: manifest('r', { index: 0, of: 2 }, 7000), source: 'a.json' },
         { manifest: manifest('r', { index: 1, of: 2 }, 7000), source: 'b.json' },
       ],
       'default',

@@ -1,4 +1,6 @@
 /** Hand-built expectations and samples for the pure checks: exactly what a correct pipeline shows. */
+
+import type { RunManifest } from '../../src/manifest/schema.js';
 import { DURATION_BUCKETS_S, PROM } from '../../src/telemetry/names.js';
 import type { RunExpectation, TenantExpectation } from '../../src/verify/expectations.js';
 import type { Sample } from '../../src/verify/types.js';
@@ -67,4 +69,51 @@ export function withValue(
   value: (v: number) => number,
 ): Sample[] {
   return samples.map((s) => (pick(s) ? { ...s, value: value(s.value) } : s));
+}
+
+/**
+ * A manifest written by a real `otelpoc load --serve` (300 requests scheduled, 3 tenants with an
+ * anonymous share, 200/404/500, 133 dropped at --max-inflight 4), to tamper with in tests.
+ */
+export async function realLoadManifest(): Promise<RunManifest> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('./fixtures/load-manifest.json', import.meta.url), 'utf8');
+  return JSON.parse(text) as RunManifest;
+}
+
+/**
+ * Makes an edited manifest add up again: totals, errors and latency counts recomputed from its cells
+ * (unanswered counted as timeouts), so a test can change what tenants got and still pass the reader.
+ */
+export function reconciled(m: RunManifest): RunManifest {
+  const totals = { scheduled: 0, dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
+  for (const t of m.tenants) {
+    for (const c of t.byStatus) {
+      totals.scheduled += c.sent + c.dropped;
+      totals.dropped += c.dropped;
+      totals.sent += c.sent;
+      totals.answered += c.answered;
+      totals.mismatched += c.mismatched;
+      totals.unanswered += c.unanswered;
+      totals.refused += c.refused;
+    }
+  }
+  const responses = totals.answered + totals.mismatched;
+  const { sendLateness, ...latency } = m.latency;
+  return {
+    ...m,
+    totals,
+    errors: {
+      refused: totals.refused,
+      reset: 0,
+      timeout: totals.unanswered,
+      statusMismatch: totals.mismatched,
+      other: 0,
+    },
+    latency: {
+      service: { ...latency.service, count: responses },
+      scheduleCorrected: { ...latency.scheduleCorrected, count: responses },
+      ...(sendLateness ? { sendLateness: { ...sendLateness, count: totals.sent } } : {}),
+    },
+  };
 }

@@ -4,6 +4,8 @@
  * tenant): green when exactly what was sent arrived, red — with the problem named — when it did not.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import {
   startMultiTenantHarness,
 } from '../helpers/backends.js';
 import { runCli, serveUrl, spawnServe } from '../helpers/cli.js';
+import { reconciled } from './fixtures.js';
 import { keepFlushing } from './traffic.js';
 
 const enabled = backendsAvailable(
@@ -29,7 +32,10 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-mt-'));
-    h = await startMultiTenantHarness(['tenant-1', 'tenant-2', 'tenant-3'], { defaultTenant: 'anonymous' });
+    // tenant-9 exists in the backend but is never in a manifest: where stray requests of a run go.
+    h = await startMultiTenantHarness(['tenant-1', 'tenant-2', 'tenant-3', 'tenant-9'], {
+      defaultTenant: 'anonymous',
+    });
     // VictoriaMetrics indexes new series after ~10 s; its test-only force_flush makes them searchable
     // at once. verify itself never calls it (Mimir has no such endpoint): it just polls.
     stopFlushing = keepFlushing(h.forceFlush);
@@ -137,12 +143,12 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
 
   it('a tenant whose data never arrived, and one the backend does not know, fail by name', async () => {
     const { manifest } = await load('mt-missing', ['--tenants', '2']);
-    // The manifest claims tenant-3 (exists, empty) and tenant-9 (no such tenant) got requests too.
+    // The manifest claims tenant-3 (exists, empty) and tenant-8 (no such tenant) got requests too.
     const t2 = manifest.tenants.find((t) => t.clientId === 'tenant-2')!;
-    const edited: RunManifest = {
+    const edited: RunManifest = reconciled({
       ...manifest,
-      tenants: [...manifest.tenants, { ...t2, clientId: 'tenant-3' }, { ...t2, clientId: 'tenant-9' }],
-    };
+      tenants: [...manifest.tenants, { ...t2, clientId: 'tenant-3' }, { ...t2, clientId: 'tenant-8' }],
+    });
     const file = join(dir, 'mt-missing-edited.json');
     await writeFile(file, JSON.stringify(edited));
     const r = await runCli(['verify', '--manifest', file, '--url', h.promUrl, '--timeout', '5s'], {
@@ -153,10 +159,11 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
       /tenant-3 · series present: no series of run "mt-missing" in tenant "tenant-3": its data never arrived/,
     );
     expect(r.stdout).toMatch(
-      /tenant-9 · series present: the backend did not answer for tenant "tenant-9": 400 missing route/,
+      /tenant-8 · series present: the backend did not answer for tenant "tenant-8": 400 missing route/,
     );
     expect(r.stdout).not.toMatch(/tenant-1 ·/);
-    expect(r.stdout).toMatch(/FAIL run mt-missing: 10 of 28 checks failed when the timeout ended/);
+    // 4 tenants × 7 checks, and the default tenant looked in (nothing of the run there: passes).
+    expect(r.stdout).toMatch(/FAIL run mt-missing: 10 of 29 checks failed when the timeout ended/);
   });
 
   it('one count off by one (a request outside the manifest with the same run id) fails naming it', async () => {
@@ -218,6 +225,133 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
       );
     } finally {
       serve.kill('SIGKILL');
+    }
+  });
+
+  it('requests of the run outside the manifest tenants (Client-ID tenant-9, or none) are found and named', async () => {
+    const serve = spawnServe(h.otlpEndpoint);
+    let peer: Server | undefined;
+    try {
+      const base = await serveUrl(serve);
+      const out = join(dir, 'mt-stray.json');
+      const l = await runCli(
+        [
+          'load',
+          '--target',
+          base!,
+          '--rps',
+          '100',
+          '--requests',
+          '40',
+          '--tenants',
+          '2',
+          '--run-id',
+          'mt-stray',
+          '--out',
+          out,
+          '--quiet',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(l.code, l.stderr).toBe(0);
+      // The manifest has tenant-1 and tenant-2, no anonymous share. Two requests of the run it never sent:
+      for (const headers of [{ 'Client-ID': 'tenant-9' }, {}]) {
+        const res = await fetch(`${base}/api?sc=200`, { headers: { ...headers, 'X-Run-ID': 'mt-stray' } });
+        expect(res.status).toBe(200);
+      }
+      serve.kill('SIGTERM'); // final flush
+      expect((await serve.exited).code).toBe(0);
+      for (const tenant of ['tenant-9', 'anonymous']) {
+        await pollUntil(
+          async () =>
+            (await h.query(tenant, 'http_server_request_total{otelpoc_run_id="mt-stray"}')).length > 0
+              ? true
+              : undefined,
+          { timeoutMs: 30_000, describe: () => `the stray request never showed in ${tenant}\n${h.logs()}` },
+        );
+      }
+      const failing = (r: { stdout: string }) =>
+        (JSON.parse(r.stdout) as VerifyReport).results.filter((x) => !x.ok);
+
+      // Always: the default tenant is looked in, although the manifest sent nothing without Client-ID.
+      const plain = await verify(out, ['--timeout', '4s']);
+      expect(plain.code, plain.stderr).toBe(1);
+      expect(failing(plain).map((x) => `${x.tenant}/${x.check}`)).toEqual(['anonymous/isolation']);
+      expect(failing(plain)[0]!.problems[0]).toMatch(
+        /^\d+ series of run "mt-stray" with client_id=\(none\) went to tenant "anonymous", which the manifest sent nothing to/,
+      );
+
+      // A tenant named with --also-tenants (for a backend that cannot list its tenants).
+      const named = await verify(out, ['--timeout', '4s', '--also-tenants', 'tenant-9']);
+      expect(named.code, named.stderr).toBe(1);
+      expect(failing(named).map((x) => `${x.tenant}/${x.check}`)).toEqual([
+        'anonymous/isolation',
+        'tenant-9/isolation',
+      ]);
+      expect(failing(named)[1]!.problems[0]).toMatch(
+        /series of run "mt-stray" with client_id="tenant-9" went to tenant "tenant-9"/,
+      );
+
+      // --all-tenants: a peer answering /distributor/all_user_stats in the JSON format of Mimir's
+      // distributor (pkg/distributor/http_admin.go: an array of UserIDStats, `userID` + UserStats, only
+      // with an Accept header asking for JSON; HTML otherwise) in front of the harness's query path.
+      // No real Mimir runs here.
+      const listings: IncomingHttpHeaders[] = [];
+      const promOrigin = new URL(h.promUrl).origin;
+      peer = createServer((req, res) => {
+        if (req.url?.startsWith('/distributor/all_user_stats')) {
+          listings.push(req.headers);
+          if (!(req.headers.accept ?? '').includes('json')) {
+            res.writeHead(200, { 'content-type': 'text/html' });
+            res.end('<!DOCTYPE html><html><body><h1>Mimir Ingester Stats</h1></body></html>');
+            return;
+          }
+          const users = ['tenant-1', 'tenant-2', 'tenant-3', 'tenant-9', 'anonymous'].map((userID, i) => ({
+            userID,
+            ingestionRate: 1.5,
+            numSeries: 100 - i,
+            APIIngestionRate: 1.5,
+            RuleIngestionRate: 0,
+          }));
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(`${JSON.stringify(users)}\n`);
+          return;
+        }
+        const target = new URL(req.url ?? '/', promOrigin);
+        const up = httpRequest(
+          target,
+          { method: req.method, headers: { ...req.headers, host: target.host } },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        up.on('error', () => {
+          res.writeHead(502);
+          res.end();
+        });
+        req.pipe(up);
+      });
+      await new Promise<void>((r) => peer!.listen(0, '127.0.0.1', () => r()));
+      const peerUrl = `http://127.0.0.1:${(peer.address() as AddressInfo).port}/prometheus`;
+      const all = await runCli(
+        ['verify', '--manifest', out, '--url', peerUrl, '--json', '--timeout', '4s', '--all-tenants'],
+        { timeoutMs: 60_000 },
+      );
+      expect(all.code, all.stderr).toBe(1);
+      const report = JSON.parse(all.stdout) as VerifyReport;
+      expect(report.alsoSearched).toEqual(['anonymous', 'tenant-3', 'tenant-9']);
+      expect(failing(all).map((x) => `${x.tenant}/${x.check}`)).toEqual([
+        'anonymous/isolation',
+        'tenant-9/isolation',
+      ]);
+      // The tenant list was asked for as JSON, and without a tenant header (Mimir's route needs none).
+      expect(listings.length).toBeGreaterThan(0);
+      expect(listings[0]!.accept).toBe('application/json');
+      expect(listings[0]!['x-scope-orgid']).toBeUndefined();
+    } finally {
+      serve.kill('SIGKILL');
+      await new Promise<void>((r) => (peer ? peer.close(() => r()) : r()));
     }
   });
 

@@ -114,7 +114,7 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
   });
 
   it('verifies a run that ended 10 minutes ago (its samples are older than the 5 min lookback of "now")', async () => {
-    const { samplesFor } = await import('./fixtures.js');
+    const { samplesFor, reconciled } = await import('./fixtures.js');
     const endedAt = Date.now() - 10 * 60_000;
     const writtenAt = endedAt + 5_000; // the final export, shortly after the run
     const lines = [...samplesFor('tenant-1', { 200: 3 }), ...samplesFor(null, { 404: 1 })].map((s) => {
@@ -141,7 +141,7 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
       latencyMaxMs: 20,
     });
     const base = await sendTraffic(api, 'st-old-template', [{ clientId: 'tenant-1', status: 200, n: 1 }]);
-    const manifest: RunManifest = {
+    const manifest: RunManifest = reconciled({
       ...base,
       runId: 'st-old-run',
       startedAt: new Date(endedAt - 3_000).toISOString(),
@@ -150,10 +150,33 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
         { clientId: 'tenant-1', byStatus: [cell(200, 3)], receivedByStatus: { '200': 3 } },
         { clientId: null, byStatus: [cell(404, 1)], receivedByStatus: { '404': 1 } },
       ],
-    };
+    });
     const r = await verify(await writeManifest(manifest), ['--timeout', '20s']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect((JSON.parse(r.stdout) as VerifyReport).ok).toBe(true);
+  });
+
+  it('refuses a manifest whose counts were multiplied (green before it was checked), exit 2 naming the equation', async () => {
+    const manifest = await sendTraffic(api, 'st-tamper', [
+      { clientId: 'tenant-1', status: 200, n: 4 },
+      { clientId: 'tenant-1', status: 404, n: 1 },
+    ]);
+    // The adversarial edit: sent and answered ×10, totals adjusted, receivedByStatus untouched.
+    // Before the manifest was checked, verify passed: each status may hold `unanswered` more, and
+    // the counts check read receivedByStatus only.
+    const cell = manifest.tenants[0]!.byStatus.find((c) => c.status === 200)!;
+    manifest.totals.sent += 9 * cell.sent;
+    manifest.totals.scheduled += 9 * cell.sent;
+    manifest.totals.answered += 9 * cell.answered;
+    cell.sent *= 10;
+    cell.answered *= 10;
+    const file = await writeManifest(manifest);
+    const r = await verify(file, ['--timeout', '20s']);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toBe(
+      `otelpoc: ${file}: inconsistent manifest: tenants[0] (tenant-1) status 200: receivedByStatus["200"] 4 < answered 40\n`,
+    );
+    expect(r.stdout).toBe('');
   });
 
   it('fails naming the run when the backend never saw its run id', async () => {

@@ -32,6 +32,8 @@ export async function verifyAndReport(
       signal: ctx.runtime.signal,
       onEvent: progress.onEvent,
       explain: flags.explain ?? false,
+      // The default tenant always: requests without Client-ID land there even when the manifest sent none.
+      alsoTenants: [flags.defaultTenant, ...(flags.alsoTenants ?? [])],
       tenantHeader: source.isolated && flags.tenantHeader !== false ? flags.tenantHeader : null,
     });
   } finally {

@@ -1,0 +1,168 @@
+/**
+ * The manifest's own arithmetic. `verify` derives every expected count from the manifest, so a
+ * manifest whose numbers contradict each other (edited by hand, merged wrongly, cut off) would set
+ * the bar wherever it says: ten times the sent requests, or an unanswered share that lets any extra
+ * request pass. The equations below are the ones `load`'s Tally keeps by construction
+ * (src/load/tally.ts): every scheduled request is dropped or sent, every sent one is answered,
+ * mismatched, unanswered or refused, and each outcome is counted once in the cells, once in the
+ * totals, once in the errors and (for responses) once in the latency histograms.
+ */
+import { UsageError } from '../util/errors.js';
+import type { LatencySummary, RunManifest, StatusCounts } from './schema.js';
+
+const CELL_FIELDS = ['dropped', 'sent', 'answered', 'mismatched', 'unanswered', 'refused'] as const;
+
+/**
+ * The first equation the manifest breaks, as one line naming where and with its numbers, e.g.
+ * `tenants[1] (tenant-2) status 200: sent 100 ≠ answered 10 + mismatched 0 + unanswered 0 + refused 0`;
+ * undefined when every one holds.
+ */
+export function manifestInconsistency(m: RunManifest): string | undefined {
+  const sums = { dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
+  for (const [i, t] of m.tenants.entries()) {
+    const who = `tenants[${i}] (${t.clientId ?? 'no Client-ID'})`;
+    const seen = new Set<number>();
+    let responses = 0;
+    for (const c of t.byStatus) {
+      const where = `${who} status ${c.status}`;
+      if (seen.has(c.status)) return `${where}: listed twice in byStatus`;
+      seen.add(c.status);
+      const parts = c.answered + c.mismatched + c.unanswered + c.refused;
+      if (c.sent !== parts) {
+        return `${where}: sent ${c.sent} ≠ answered ${c.answered} + mismatched ${c.mismatched} + unanswered ${c.unanswered} + refused ${c.refused}`;
+      }
+      const cellLatency = latencyProblem(c);
+      if (cellLatency) return `${where}: ${cellLatency}`;
+      // An answered request came back with the status it asked for: it is in receivedByStatus there.
+      const received = t.receivedByStatus[String(c.status)] ?? 0;
+      if (received < c.answered) {
+        return `${where}: receivedByStatus["${c.status}"] ${received} < answered ${c.answered}`;
+      }
+      responses += c.answered + c.mismatched;
+      for (const f of CELL_FIELDS) sums[f] += c[f];
+    }
+    const received = Object.values(t.receivedByStatus).reduce((a, b) => a + b, 0);
+    if (received !== responses) {
+      const answered = t.byStatus.reduce((a, c) => a + c.answered, 0);
+      const mismatched = t.byStatus.reduce((a, c) => a + c.mismatched, 0);
+      return `${who}: Σ receivedByStatus ${received} ≠ answered ${answered} + mismatched ${mismatched}`;
+    }
+  }
+
+  const { totals, errors, latency } = m;
+  for (const f of CELL_FIELDS) {
+    if (totals[f] !== sums[f]) return `totals.${f} ${totals[f]} ≠ Σ tenants[].byStatus[].${f} ${sums[f]}`;
+  }
+  if (totals.scheduled !== totals.sent + totals.dropped) {
+    return `totals.scheduled ${totals.scheduled} ≠ sent ${totals.sent} + dropped ${totals.dropped}`;
+  }
+  // Each failed request is counted once in the errors, by category (Tally.complete): refused ones as
+  // refused, every other failure (timeout, reset, other) as unanswered. This caps the unanswered
+  // share, which widens the count range verify accepts, to failures the run actually recorded.
+  if (errors.refused !== totals.refused) {
+    return `errors.refused ${errors.refused} ≠ totals.refused ${totals.refused}`;
+  }
+  const failed = errors.timeout + errors.reset + errors.other;
+  if (failed !== totals.unanswered) {
+    return `errors.timeout ${errors.timeout} + errors.reset ${errors.reset} + errors.other ${errors.other} ≠ totals.unanswered ${totals.unanswered}`;
+  }
+  if (errors.statusMismatch !== totals.mismatched) {
+    return `errors.statusMismatch ${errors.statusMismatch} ≠ totals.mismatched ${totals.mismatched}`;
+  }
+  // Every response's service time is in the latency histograms; every send's lateness (open model).
+  const responses = totals.answered + totals.mismatched;
+  const counted: [string, LatencySummary | undefined, number, string][] = [
+    ['latency.service.count', latency.service, responses, 'answered + mismatched'],
+    ['latency.scheduleCorrected.count', latency.scheduleCorrected, responses, 'answered + mismatched'],
+    ['latency.sendLateness.count', latency.sendLateness, totals.sent, 'sent'],
+  ];
+  for (const [name, summary, expected, what] of counted) {
+    if (summary && summary.count !== expected) {
+      return `${name} ${summary.count} ≠ totals ${what} ${expected}`;
+    }
+  }
+  return undefined;
+}
+
+function latencyProblem(c: StatusCounts): string | undefined {
+  if (c.answered + c.mismatched === 0 && (c.latencySumMs > 0 || c.latencyMaxMs > 0)) {
+    return `latencySumMs ${c.latencySumMs} / latencyMaxMs ${c.latencyMaxMs} without any response`;
+  }
+  // The longest service time is one of those summed (both are rounded to µs the same way).
+  if (c.latencyMaxMs > c.latencySumMs) {
+    return `latencyMaxMs ${c.latencyMaxMs} > latencySumMs ${c.latencySumMs}`;
+  }
+  return undefined;
+}
+
+/** Throws a one-line UsageError naming `source` and the first broken equation. */
+export function assertManifestConsistent(m: RunManifest, source: string): void {
+  const problem = manifestInconsistency(m);
+  if (problem !== undefined) {
+    throw new UsageError(`${source}: inconsistent manifest: ${problem}`);
+  }
+}
+
+/**
+ * Several manifests are the shards of one run: the same run id and plan (config), each shard once,
+ * none missing. Two identical manifests are the same shard given twice (one file by two paths, say):
+ * summing them would double every expected count.
+ */
+export function assertShardsOfOneRun(manifests: readonly { manifest: RunManifest; source: string }[]): void {
+  const first = manifests[0];
+  if (!first) return;
+  const runId = first.manifest.runId;
+  const config = JSON.stringify(first.manifest.config);
+  const withShard = manifests.filter((m) => m.manifest.shard !== undefined);
+  if (withShard.length > 0 && withShard.length < manifests.length) {
+    const without = manifests.find((m) => m.manifest.shard === undefined)!;
+    throw new UsageError(
+      `--manifest: ${withShard[0]!.source} is a shard of run "${runId}" but ${without.source} carries no shard information`,
+    );
+  }
+  const shardOf = new Map<number, string>();
+  const contents = new Map<string, string>();
+  for (const { manifest, source } of manifests) {
+    if (manifest.runId !== runId) {
+      throw new UsageError(
+        `--manifest: ${source} is run "${manifest.runId}" but ${first.source} is run "${runId}"; several --manifest must be shards of one run`,
+      );
+    }
+    if (JSON.stringify(manifest.config) !== config) {
+      throw new UsageError(
+        `--manifest: ${source} and ${first.source} have different config (the load plan); shards of one run share it`,
+      );
+    }
+    const content = JSON.stringify(manifest);
+    const twin = contents.get(content);
+    if (twin !== undefined) {
+      throw new UsageError(
+        `--manifest: ${source} and ${twin} are the same manifest (the same file was given more than once?); each shard counts once`,
+      );
+    }
+    contents.set(content, source);
+    const shard = manifest.shard;
+    if (shard) {
+      const expectedOf = first.manifest.shard!.of;
+      if (shard.of !== expectedOf || shard.index >= shard.of) {
+        throw new UsageError(
+          `--manifest: ${source} is shard ${shard.index} of ${shard.of}, but ${first.source} is one of ${expectedOf} shards`,
+        );
+      }
+      const other = shardOf.get(shard.index);
+      if (other !== undefined) {
+        throw new UsageError(
+          `--manifest: ${source} and ${other} are both shard ${shard.index} of run "${runId}"`,
+        );
+      }
+      shardOf.set(shard.index, source);
+    }
+  }
+  const of = first.manifest.shard?.of;
+  if (of !== undefined && shardOf.size < of) {
+    const missing = Array.from({ length: of }, (_, i) => i).filter((i) => !shardOf.has(i));
+    throw new UsageError(
+      `--manifest: run "${runId}" has ${of} shards but shard ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing: the backend holds all of them`,
+    );
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * A manifest whose numbers contradict each other is refused when it is read (exit 2, one line naming
+ * the file and the first broken equation): verify derives every expected count from it. The tamper
+ * cases start from a manifest written by a real `otelpoc load`.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { assertShardsOfOneRun } from '../../src/manifest/consistency.js';
+import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { realLoadManifest, reconciled } from './fixtures.js';
+
+let real: RunManifest;
+beforeAll(async () => {
+  real = await realLoadManifest();
+});
+
+/** A deep copy of the real manifest, edited by `edit`. */
+function tampered(edit: (m: RunManifest) => void): RunManifest {
+  const m = structuredClone(real);
+  edit(m);
+  return m;
+}
+
+/** tenants[1] is tenant-2; its status 200 cell: 51 sent, 51 answered, 45 dropped. */
+const cell200 = (m: RunManifest) => m.tenants[1]!.byStatus.find((c) => c.status === 200)!;
+
+describe('the manifest adds up, or it is refused when read', () => {
+  it('a manifest written by a real load passes, and so does one edited consistently', () => {
+    expect(parseManifest(real, 'm.json').totals.sent).toBe(167);
+    expect(() => parseManifest(reconciled(real), 'm.json')).not.toThrow();
+  });
+
+  it.each<[string, (m: RunManifest) => void, string]>([
+    [
+      'sent and answered ×10, totals adjusted, receivedByStatus untouched (the adversarial case)',
+      (m) => {
+        const c = cell200(m);
+        m.totals.sent += 9 * c.sent;
+        m.totals.scheduled += 9 * c.sent;
+        m.totals.answered += 9 * c.answered;
+        c.sent *= 10;
+        c.answered *= 10;
+      },
+      'tenants[1] (tenant-2) status 200: receivedByStatus["200"] 51 < answered 510',
+    ],
+    [
+      'sent ×10 alone',
+      (m) => {
+        cell200(m).sent *= 10;
+      },
+      'tenants[1] (tenant-2) status 200: sent 510 ≠ answered 51 + mismatched 0 + unanswered 0 + refused 0',
+    ],
+    [
+      'answered and receivedByStatus ×10 together (sent untouched)',
+      (m) => {
+        cell200(m).answered *= 10;
+        m.tenants[1]!.receivedByStatus['200'] = 510;
+      },
+      'tenants[1] (tenant-2) status 200: sent 51 ≠ answered 510 + mismatched 0 + unanswered 0 + refused 0',
+    ],
+    [
+      'a response counted in receivedByStatus that no cell sent',
+      (m) => {
+        m.tenants[0]!.receivedByStatus['503'] = 2;
+      },
+      'tenants[0] (tenant-1): Σ receivedByStatus 80 ≠ answered 78 + mismatched 0',
+    ],
+    [
+      '50 unanswered claimed, totals adjusted, but no error recorded for them',
+      (m) => {
+        const c = cell200(m);
+        c.sent += 50;
+        c.unanswered += 50;
+        m.totals.sent += 50;
+        m.totals.scheduled += 50;
+        m.totals.unanswered += 50;
+      },
+      'errors.timeout 0 + errors.reset 0 + errors.other 0 ≠ totals.unanswered 50',
+    ],
+    [
+      '50 unanswered claimed with 50 timeouts, but the sends are not in the lateness histogram',
+      (m) => {
+        const c = cell200(m);
+        c.sent += 50;
+        c.unanswered += 50;
+        m.totals.sent += 50;
+        m.totals.scheduled += 50;
+        m.totals.unanswered += 50;
+        m.errors.timeout += 50;
+      },
+      'latency.sendLateness.count 167 ≠ totals sent 217',
+    ],
+    [
+      'a total that is not the sum of the cells',
+      (m) => {
+        m.totals.answered += 1;
+      },
+      'totals.answered 168 ≠ Σ tenants[].byStatus[].answered 167',
+    ],
+    [
+      'scheduled ≠ sent + dropped',
+      (m) => {
+        m.totals.scheduled += 1;
+      },
+      'totals.scheduled 301 ≠ sent 167 + dropped 133',
+    ],
+    [
+      'refused requests without refused errors',
+      (m) => {
+        const c = m.tenants[2]!.byStatus[0]!;
+        c.sent += 5;
+        c.refused += 5;
+        m.totals.sent += 5;
+        m.totals.scheduled += 5;
+        m.totals.refused += 5;
+      },
+      'errors.refused 0 ≠ totals.refused 5',
+    ],
+    [
+      'a status mismatch not in the errors',
+      (m) => {
+        m.errors.statusMismatch = 3;
+      },
+      'errors.statusMismatch 3 ≠ totals.mismatched 0',
+    ],
+    [
+      'a latency histogram counting other requests',
+      (m) => {
+        m.latency.service.count = 1670;
+      },
+      'latency.service.count 1670 ≠ totals answered + mismatched 167',
+    ],
+    [
+      'service time without any response',
+      (m) => {
+        const c = m.tenants[2]!.byStatus[0]!;
+        Object.assign(c, { sent: 0, answered: 0, dropped: c.dropped + c.sent });
+        m.tenants[2]!.receivedByStatus['200'] = 0;
+        Object.assign(m, reconciled(m));
+      },
+      'tenants[2] (no Client-ID) status 200: latencySumMs',
+    ],
+    [
+      'a status listed twice',
+      (m) => {
+        m.tenants[0]!.byStatus.push({ ...m.tenants[0]!.byStatus[0]! });
+      },
+      'tenants[0] (tenant-1) status 200: listed twice in byStatus',
+    ],
+  ])('%s → exit 2 naming the equation', (_name, edit, equation) => {
+    const m = tampered(edit);
+    let message = '';
+    try {
+      parseManifest(m, 'm.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`m.json: inconsistent manifest: ${equation}`);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('several manifests are the shards of one run', () => {
+  const shard = (index: number, of: number, edit: (m: RunManifest) => void = () => {}) =>
+    tampered((m) => {
+      m.shard = { index, of };
+      edit(m);
+    });
+  const check = (...ms: RunManifest[]) =>
+    assertShardsOfOneRun(ms.map((manifest, i) => ({ manifest, source: `s${i}.json` })));
+
+  it('accepts each shard once, with the same run and plan', () => {
+    expect(() => check(shard(0, 2), shard(1, 2))).not.toThrow();
+    expect(() => check(real)).not.toThrow();
+  });
+
+  it.each<[string, () => RunManifest[], RegExp]>([
+    [
+      'a different plan',
+      () => [shard(0, 2), shard(1, 2, (m) => (m.config.ratePerSec = 400))],
+      /^--manifest: s1\.json and s0\.json have different config \(the load plan\)/,
+    ],
+    [
+      'the same manifest twice (one file by two paths)',
+      () => [real, structuredClone(real)],
+      /^--manifest: s1\.json and s0\.json are the same manifest/,
+    ],
+    [
+      'the same shard twice',
+      () => [shard(1, 2), shard(1, 2, (m) => (m.endedAt = m.startedAt))],
+      /both shard 1/,
+    ],
+    ['a shard missing', () => [shard(0, 3), shard(2, 3)], /shard 1 is missing/],
+    ['a lone shard', () => [shard(0, 2)], /shard 1 is missing/],
+    ['shard info on one only', () => [shard(0, 2), tampered(() => {})], /carries no shard information/],
+    [
+      'a different shard count',
+      () => [shard(0, 2), shard(1, 3)],
+      /is shard 1 of 3, but s0\.json is one of 2/,
+    ],
+  ])('refuses %s', (_name, make, message) => {
+    expect(() => check(...make())).toThrow(message);
+  });
+});
+
+describe('otelpoc verify with an inconsistent manifest', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-consistency-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 with one line naming the file and the equation, before asking any backend', async () => {
+    const file = join(dir, 'tampered.json');
+    await writeFile(
+      file,
+      JSON.stringify(
+        tampered((m) => {
+          cell200(m).sent *= 10;
+        }),
+      ),
+    );
+    const out = { stdout: '', stderr: '' };
+    const sink = (key: 'stdout' | 'stderr') => ({
+      write: (s: string | Uint8Array) => {
+        out[key] += String(s);
+        return true;
+      },
+    });
+    const code = await main(['verify', '--manifest', file, '--url', 'http://127.0.0.1:9/prometheus'], {
+      env: {},
+      cwd: dir,
+      stdout: sink('stdout'),
+      stderr: sink('stderr'),
+      signal: new AbortController().signal,
+    });
+    expect(code).toBe(2);
+    expect(out.stderr).toBe(
+      `otelpoc: ${file}: inconsistent manifest: tenants[1] (tenant-2) status 200: sent 510 ≠ answered 51 + mismatched 0 + unanswered 0 + refused 0\n`,
+    );
+    expect(out.stdout).toBe('');
+  });
+});
