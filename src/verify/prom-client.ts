@@ -163,7 +163,7 @@ export class PromClient {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       throw new TransientBackendError(
-        `cannot reach the tenant list at ${where}: ${describeNetworkError(err, this.#opts.timeoutMs)}`,
+        `cannot reach the tenant list at ${where}: ${describeNetError(err, { timeoutMs: this.#opts.timeoutMs, check: '--tenants-url' })}`,
         { cause: err },
       );
     }
