@@ -4,9 +4,10 @@ import type { RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
+import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { stopLimitMs, stopOf } from '../runtime.js';
 
 export { writeRunManifest } from '../../load/manifest-out.js';
 
@@ -60,12 +61,16 @@ Examples:
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
     const plan = await loadPlanFromFlags(flags, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    const { stopBoundMs } = await import('../../load/runner.js');
+    const stop = stopOf(runtime);
+    stop.limit(stopLimitMs(stopBoundMs(plan)));
     let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
     if (flags.serve) {
       const otlp = resolveOtlpConfig(
         { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
         runtime.env,
       );
+      stop.limit(stopLimitMs(stopBoundMs(plan), await serverStopBoundMs(otlp.exportTimeoutMs)));
       const app = await startInProcessServer(ctx, flags, { otlp });
       plan.targetUrl = `${app.url}/api`;
       plan.extra = {
@@ -75,9 +80,18 @@ Examples:
       afterRun = stopServerIntoManifest(ctx, app);
     }
 
-    const manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
-    const { writeRunManifest } = await import('../../load/manifest-out.js');
-    const paths = await writeRunManifest(manifest, flags.out);
+    const manifestOwed = stop.owe(
+      `manifest not written (${flags.out ?? `.otelpoc/runs/${plan.runId}.json`})`,
+    );
+    let manifest: RunManifest;
+    let paths: string[];
+    try {
+      manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
+      const { writeRunManifest } = await import('../../load/manifest-out.js');
+      paths = await writeRunManifest(manifest, flags.out);
+    } finally {
+      manifestOwed();
+    }
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
 
