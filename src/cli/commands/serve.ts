@@ -69,8 +69,11 @@ Examples:
     ctx.info(
       `otelpoc serve: stopping${inFlight ? `, waiting for ${inFlight} in-flight request(s)` : ''}, flushing metrics…`,
     );
-    await app.stop();
-    flushOwed();
+    try {
+      await app.stop();
+    } finally {
+      flushOwed();
+    }
     const { stats } = app.pipeline;
     if (stats.consecutiveFailures > 0) {
       ctx.warn(
