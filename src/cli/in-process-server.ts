@@ -2,6 +2,7 @@ import type { RunManifest } from '../manifest/schema.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { CliContext } from './context.js';
 import type { ServerFlags } from './options.js';
+import { stopOf } from './runtime.js';
 
 /**
  * The instrumented server that `load --serve` and `run` start in their own process: loopback, a free
@@ -13,7 +14,7 @@ export async function startInProcessServer(
   exportTo: InstrumentedServerOptions['export'],
 ): Promise<InstrumentedServer> {
   const { startInstrumentedServer } = await import('../server/instrumented-server.js');
-  return startInstrumentedServer({
+  const app = await startInstrumentedServer({
     host: '127.0.0.1',
     port: 0,
     delay: flags.delay,
@@ -23,6 +24,25 @@ export async function startInProcessServer(
     env: ctx.runtime.env,
     warn: ctx.warn,
   });
+  const flushOwed = stopOf(ctx.runtime).owe(
+    `final metrics export not sent (this run's last counts never reach ${app.metricsTarget})`,
+  );
+  return {
+    ...app,
+    async stop(opts) {
+      try {
+        await app.stop(opts);
+      } finally {
+        flushOwed();
+      }
+    },
+  };
+}
+
+/** How long stopping an in-process server may take: the drain of its in-flight requests, then the final export. */
+export async function serverStopBoundMs(exportTimeoutMs: number): Promise<number> {
+  const { DEFAULT_DRAIN_TIMEOUT_MS } = await import('../server/instrumented-server.js');
+  return DEFAULT_DRAIN_TIMEOUT_MS + exportTimeoutMs;
 }
 
 /**

@@ -9,6 +9,8 @@ import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
+export { gracefulStopSettled } from './runtime.js';
+
 const DESCRIPTION = 'Prove an OpenTelemetry metrics pipeline works, end to end, for many tenants.';
 
 const HELP_AFTER = `

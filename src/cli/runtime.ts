@@ -17,6 +17,8 @@ export interface Runtime {
   stderr: OutputStream;
   /** Aborted on the first SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** The process's graceful stop; absent in tests' in-process runtimes (see stopOf). */
+  stop?: GracefulStop;
 }
 
 /**
@@ -27,26 +29,168 @@ export function canRedraw(stream: OutputStream): boolean {
   return stream.isTTY === true && (stream.columns ?? 0) > 0;
 }
 
-let processSignal: AbortSignal | undefined;
+/**
+ * What a graceful stop still owes and how long it may take. A stop cut short (a deliberate second
+ * signal, or the deadline) says on stderr what it lost, from what is still owed.
+ */
+export interface GracefulStop {
+  /** Registers something the command still owes ("manifest not written"); the function returned settles it. */
+  owe(lost: string): () => void;
+  /** The graceful stop may take at most this long after the first signal (the command knows its own bounds). */
+  limit(ms: number): void;
+}
+
+/** A runtime without signal handling (tests' in-process runtimes): nothing is ever cut short. */
+const NO_STOP: GracefulStop = { owe: () => () => {}, limit: () => {} };
+
+export function stopOf(runtime: Runtime): GracefulStop {
+  return runtime.stop ?? NO_STOP;
+}
 
 /**
- * SIGINT/SIGTERM → one AbortSignal, installed once. Commands stop gracefully when it fires; a second
- * signal exits at once with 130, for the user who really wants out.
+ * Signals within this long of the first are the same request to stop, delivered more than once: GNU
+ * `timeout` signals its child and then its process group, Ctrl-C reaches every process of the
+ * foreground group (npx forwards it once more), CI runners and container runtimes repeat it. Only a
+ * signal at least this long after the first one is a deliberate "stop now".
  */
-function shutdownSignal(): AbortSignal {
-  if (processSignal) return processSignal;
+export const REPEAT_WINDOW_MS = 2_000;
+/** Added to the bounds of a stop's own steps: writing files, closing sockets, a busy machine. */
+export const STOP_MARGIN_MS = 5_000;
+/** The stop deadline until a command sets its own (before its work starts). */
+export const DEFAULT_STOP_LIMIT_MS = 10_000;
+
+/** The stop deadline of a command whose stop steps are each bounded by one of `boundsMs`. */
+export function stopLimitMs(...boundsMs: number[]): number {
+  return boundsMs.reduce((a, b) => a + b, STOP_MARGIN_MS);
+}
+
+export interface SignalHandlingDeps {
+  now: () => number;
+  write: (line: string) => void;
+  exit: (code: number) => void;
+  /** An unref'd timer: it must not keep a finished process alive. */
+  setTimer: (fn: () => void, ms: number) => { clear(): void };
+}
+
+export interface SignalHandling {
+  signal: AbortSignal;
+  stop: GracefulStop;
+  onSignal(name: string): void;
+  /** Resolves when no stop is running or nothing is owed any more (the deadline exits the process otherwise). */
+  settled(): Promise<void>;
+}
+
+/**
+ * SIGINT/SIGTERM → one AbortSignal, aborted on the first. The graceful stop that follows (drain,
+ * final export, manifest, report) finishes however many signals arrive: repeats within
+ * REPEAT_WINDOW_MS of the first are ignored. It is bounded: a signal REPEAT_WINDOW_MS or more after
+ * the first, or the command's stop deadline, exits at once with 130, naming what was still owed.
+ */
+export function createSignalHandling(deps: SignalHandlingDeps): SignalHandling {
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      process.stderr.write(`otelpoc: second ${name}, exiting now\n`);
-      process.exit(130);
-    }
-    controller.abort(name);
+  const owed = new Map<number, string>();
+  let nextId = 0;
+  let limitMs = DEFAULT_STOP_LIMIT_MS;
+  let firstAt: number | undefined;
+  let deadline: { clear(): void } | undefined;
+  let toldRepeat = false;
+  const waiters: (() => void)[] = [];
+
+  const lost = () => (owed.size > 0 ? `lost: ${[...owed.values()].join('; ')}` : 'nothing was still owed');
+  const cutShort = (why: string) => {
+    deps.write(`otelpoc: ${why}: stopping now; ${lost()}\n`);
+    deps.exit(130);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  processSignal = controller.signal;
-  return processSignal;
+  const armDeadline = () => {
+    if (firstAt === undefined) return;
+    deadline?.clear();
+    const leftMs = Math.max(0, firstAt + limitMs - deps.now());
+    deadline = deps.setTimer(
+      () => cutShort(`the graceful stop did not finish within ${formatSeconds(limitMs)}`),
+      leftMs,
+    );
+  };
+  const wake = () => {
+    if (owed.size > 0 && firstAt !== undefined) return;
+    for (const w of waiters.splice(0)) w();
+  };
+
+  return {
+    signal: controller.signal,
+    stop: {
+      owe(what) {
+        const id = nextId++;
+        owed.set(id, what);
+        return () => {
+          owed.delete(id);
+          wake();
+        };
+      },
+      limit(ms) {
+        limitMs = ms;
+        armDeadline();
+      },
+    },
+    onSignal(name) {
+      const now = deps.now();
+      if (firstAt === undefined) {
+        firstAt = now;
+        armDeadline();
+        controller.abort(name);
+        return;
+      }
+      const sinceMs = now - firstAt;
+      if (sinceMs >= REPEAT_WINDOW_MS) {
+        cutShort(`${name} again ${formatSeconds(sinceMs)} after the first`);
+        return;
+      }
+      if (!toldRepeat) {
+        toldRepeat = true;
+        deps.write(
+          `otelpoc: ${name} again within ${formatSeconds(REPEAT_WINDOW_MS)}: taken as the same request, still stopping gracefully (a signal ${formatSeconds(REPEAT_WINDOW_MS)} or more after the first stops at once)\n`,
+        );
+      }
+    },
+    settled() {
+      if (firstAt === undefined || owed.size === 0) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+let processHandling: SignalHandling | undefined;
+
+function processSignalHandling(): SignalHandling {
+  if (processHandling) return processHandling;
+  const handling = createSignalHandling({
+    now: () => performance.now(),
+    write: (line) => process.stderr.write(line),
+    exit: (code) => process.exit(code),
+    setTimer: (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      t.unref();
+      return { clear: () => clearTimeout(t) };
+    },
+  });
+  process.on('SIGINT', handling.onSignal);
+  process.on('SIGTERM', handling.onSignal);
+  processHandling = handling;
+  return handling;
+}
+
+/**
+ * For bin/otelpoc: resolves once no graceful stop is still running, so that its forced exit (for
+ * library timers left behind) never cuts one short. A running stop is bounded by its own deadline.
+ */
+export function gracefulStopSettled(): Promise<void> {
+  if (!processHandling) return Promise.resolve();
+  // The deadline timer is unref'd; keep the process alive while waiting for the stop to settle.
+  const keepAlive = setInterval(() => {}, 1_000);
+  return processHandling.settled().finally(() => clearInterval(keepAlive));
 }
 
 /**
@@ -64,12 +208,14 @@ function exitQuietlyOnClosedPipe(): void {
 
 export function processRuntime(): Runtime {
   exitQuietlyOnClosedPipe();
+  const { signal, stop } = processSignalHandling();
   return {
     env: process.env,
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
-    signal: shutdownSignal(),
+    signal,
+    stop,
   };
 }
 

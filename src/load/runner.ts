@@ -77,6 +77,11 @@ const BURST_BEFORE_YIELD = 32;
 /** After scheduling stops, in-flight requests get this much longer than the request timeout. */
 const DRAIN_GRACE_MS = 1000;
 
+/** How long runLoad may still take once its signal aborts: the in-flight requests, then closing the client. */
+export function stopBoundMs(plan: Pick<LoadPlan, 'timeoutMs'>): number {
+  return plan.timeoutMs + 2 * DRAIN_GRACE_MS;
+}
+
 export async function runLoad(plan: LoadPlan, deps: LoadDeps = {}): Promise<RunManifest> {
   const clock = deps.clock ?? realClock;
   const signal = deps.signal;

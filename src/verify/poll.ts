@@ -44,6 +44,8 @@ export interface PollOutcome {
   results: CheckResult[];
   ok: boolean;
   timedOut: boolean;
+  /** The signal aborted the polling before every check passed; `results` are the last poll's (maybe none). */
+  interrupted: boolean;
   polls: number;
   elapsedMs: number;
   /** The last transient error, when the last poll(s) failed with one. */
@@ -60,6 +62,8 @@ export function greenTenants(results: CheckResult[]): string[] {
  * Calls `attempt` until all its results pass, or `timeoutMs` is over (then one last attempt is made at
  * the deadline). A TransientBackendError is retried; if no attempt ever succeeded by the deadline it
  * becomes a BackendError (exit 2: unreachable backend). Any other error ends the polling at once.
+ * When `signal` aborts, polling ends with `interrupted` and the last poll's results, so that the caller
+ * can still report what was decided.
  */
 export async function pollChecks(
   attempt: () => Promise<CheckResult[]>,
@@ -73,7 +77,17 @@ export async function pollChecks(
   let polls = 0;
   let results: CheckResult[] | undefined;
   let lastError: string | undefined;
+  const interrupted = (): PollOutcome => ({
+    results: results ?? [],
+    ok: false,
+    timedOut: false,
+    interrupted: true,
+    polls,
+    elapsedMs: clock.now() - start,
+    ...(lastError ? { lastError } : {}),
+  });
   for (;;) {
+    if (opts.signal?.aborted) return interrupted();
     polls++;
     try {
       results = await attempt();
@@ -89,9 +103,18 @@ export async function pollChecks(
         tenants,
       });
       if (results.every((r) => r.ok)) {
-        return { results, ok: true, timedOut: false, polls, elapsedMs: clock.now() - start };
+        return {
+          results,
+          ok: true,
+          timedOut: false,
+          interrupted: false,
+          polls,
+          elapsedMs: clock.now() - start,
+        };
       }
     } catch (err) {
+      // A query cut by the signal fails in whatever way the client reports an abort.
+      if (opts.signal?.aborted) return interrupted();
       if (!(err instanceof TransientBackendError)) throw err;
       lastError = err.message;
       opts.onEvent?.({
@@ -103,7 +126,12 @@ export async function pollChecks(
     }
     const now = clock.now();
     if (now >= deadline) break;
-    await clock.sleep(Math.min(delayMs, deadline - now), opts.signal);
+    try {
+      await clock.sleep(Math.min(delayMs, deadline - now), opts.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) return interrupted();
+      throw err;
+    }
     delayMs = Math.min(delayMs * backoff.factor, backoff.maxMs);
   }
   const elapsedMs = clock.now() - start;
@@ -112,5 +140,13 @@ export async function pollChecks(
       `gave up after ${Math.round(elapsedMs / 1000)} s and ${polls} attempt(s): ${lastError ?? 'no answer'}`,
     );
   }
-  return { results, ok: false, timedOut: true, polls, elapsedMs, ...(lastError ? { lastError } : {}) };
+  return {
+    results,
+    ok: false,
+    timedOut: true,
+    interrupted: false,
+    polls,
+    elapsedMs,
+    ...(lastError ? { lastError } : {}),
+  };
 }

@@ -90,6 +90,11 @@ export interface CheckResult {
   ok: boolean;
   /** True when the check could not apply (e.g. isolation on a single-tenant backend); counts as passed. */
   skipped?: boolean;
+  /**
+   * True when verify was interrupted before this check passed: neither passed nor failed. `expected`,
+   * `found` and `problems` are those of the last poll (none when no poll was answered).
+   */
+  undecided?: boolean;
   /** Short human text of what was expected and what was found, e.g. "200:85 404:10" / "200:85 404:9". */
   expected: string;
   found: string;
@@ -102,6 +107,11 @@ export interface VerifyReport {
   ok: boolean;
   /** True when the deadline ended the polling with checks still failing. */
   timedOut: boolean;
+  /**
+   * True when SIGINT/SIGTERM ended the polling before every check passed: the checks not passed yet
+   * are `undecided`, and `ok` is false.
+   */
+  interrupted: boolean;
   source: string;
   isolated: boolean;
   /** Header carrying the tenant, or null (--no-tenant-header / capture). */

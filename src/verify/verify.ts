@@ -2,13 +2,12 @@
  * `otelpoc verify` as a library call: expectation + source → polled checks → VerifyReport (plain
  * data; rendered by cli/render/verify-report.ts).
  */
-import { InterruptedError } from '../util/errors.js';
 import { runChecks } from './checks.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
-import type { SeriesSource, VerifyReport } from './types.js';
+import { CHECK_IDS, type CheckResult, type SeriesSource, type VerifyReport } from './types.js';
 
 export interface VerifyOptions {
   expectation: RunExpectation;
@@ -75,14 +74,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     },
   );
-  const outcome = await poll.catch((err: unknown) => {
-    if (opts.signal?.aborted) throw new InterruptedError('verify interrupted before all checks passed');
-    throw err;
-  });
+  const outcome = await poll;
   return {
     runId: expectation.runId,
     ok: outcome.ok,
     timedOut: outcome.timedOut,
+    interrupted: outcome.interrupted,
     source: source.description,
     isolated: source.isolated,
     tenantHeader: opts.tenantHeader,
@@ -90,8 +87,27 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     ...(alsoSearched.length > 0 ? { alsoSearched } : {}),
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
-    results: outcome.results,
+    results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
     ...(opts.explain ? { queries: source.explain(tenants, expectation.runId) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
   };
+}
+
+/**
+ * The results of an interrupted verify: what passed stays passed; every other check is undecided
+ * (it had not passed yet, and might have later). Before any answer, every tenant × check is undecided.
+ */
+export function undecidedResults(last: CheckResult[], tenants: string[]): CheckResult[] {
+  if (last.length > 0) return last.map((r) => (r.ok ? r : { ...r, undecided: true }));
+  return tenants.flatMap((tenant) =>
+    CHECK_IDS.map((check) => ({
+      tenant,
+      check,
+      ok: false,
+      undecided: true,
+      expected: '',
+      found: 'not checked: interrupted before the backend answered',
+      problems: [],
+    })),
+  );
 }

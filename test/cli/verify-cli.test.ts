@@ -3,12 +3,14 @@
  * protocol peer that answers like Mimir without X-Scope-OrgID) → exit 2 at once with the hint;
  * credentials from env vars; --explain.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifyReport } from '../../src/verify/types.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 
 const manifest = {
@@ -138,16 +140,81 @@ describe('otelpoc verify (CLI)', () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it('SIGINT while polling an unreachable backend → exit 130', async () => {
+  it('SIGINT while polling an unreachable backend → exit 130, the report says nothing was decided', async () => {
     const { freePort } = await import('../helpers/backends.js');
     const { spawnCli } = await import('../helpers/cli.js');
     const url = `http://127.0.0.1:${await freePort()}/prometheus`;
-    const p = spawnCli(['verify', '--manifest', file, '--url', url, '--timeout', '60s']);
+    const junit = join(dir, 'unreachable.xml');
+    const p = spawnCli(['verify', '--manifest', file, '--url', url, '--timeout', '60s', '--junit', junit]);
     await p.waitFor(/connection refused/, 15_000);
     p.kill('SIGINT');
     const r = await p.exited;
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/otelpoc: verify interrupted before all checks passed/);
+    expect(r.stderr).toMatch(
+      /otelpoc: verify interrupted before all checks passed: 0 passed, 7 not decided; the report says which \(also in .*unreachable\.xml\)\n$/,
+    );
+    expect(r.stdout).toMatch(
+      /tenant-1\s+series present\s+\?\s+not checked: interrupted before the backend answered/,
+    );
+    expect(r.stdout).toMatch(/INTERRUPTED run cli-run: 0 of 7 checks passed, 7 not decided/);
+    const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      await readFile(junit, 'utf8'),
+    ).testsuites.testsuite;
+    expect(suite).toMatchObject({ tests: '7', failures: '0', errors: '7' });
+  });
+
+  it('SIGINT while polling a backend that never gets the data → --json report with interrupted: true, and --junit', async () => {
+    // A Prometheus API that answers every query with no series: verify keeps polling.
+    let queries = 0;
+    const empty = createServer((req, res) => {
+      queries++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+    });
+    await new Promise<void>((r) => empty.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { spawnCli } = await import('../helpers/cli.js');
+      const { pollUntil } = await import('../helpers/backends.js');
+      const url = `http://127.0.0.1:${(empty.address() as AddressInfo).port}/prometheus`;
+      const junit = join(dir, 'interrupted.xml');
+      const p = spawnCli([
+        'verify',
+        '--manifest',
+        file,
+        '--url',
+        url,
+        '--timeout',
+        '60s',
+        '--json',
+        '--junit',
+        junit,
+      ]);
+      await pollUntil(async () => (queries >= 2 ? true : undefined), {
+        timeoutMs: 15_000,
+        describe: () => `verify never polled twice\n${p.stderr}`,
+      });
+      p.kill('SIGINT');
+      const r = await p.exited;
+      expect(r.code, r.stderr).toBe(130);
+      const report = JSON.parse(r.stdout) as VerifyReport;
+      expect(report).toMatchObject({ runId: 'cli-run', ok: false, timedOut: false, interrupted: true });
+      expect(report.polls).toBeGreaterThanOrEqual(2);
+      expect(report.results).toHaveLength(7);
+      // The checks the empty backend leaves failing are undecided, not failed.
+      const presence = report.results.find((c) => c.check === 'presence')!;
+      expect(presence).toMatchObject({ ok: false, undecided: true, found: 'none' });
+      expect(report.results.filter((c) => !c.ok).every((c) => c.undecided)).toBe(true);
+      const xml = await readFile(junit, 'utf8');
+      const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites
+        .testsuite;
+      expect(Number(suite.tests)).toBe(7);
+      expect(Number(suite.failures)).toBe(0);
+      expect(Number(suite.errors)).toBe(report.results.filter((c) => c.undecided).length);
+      expect(suite.properties.property).toContainEqual({ name: 'interrupted', value: 'true' });
+    } finally {
+      await new Promise<void>((r) => empty.close(() => r()));
+    }
   });
 
   it('a missing manifest → exit 2 naming the file', async () => {

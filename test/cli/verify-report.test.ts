@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { renderJunit, renderProgress, renderReport } from '../../src/cli/render/verify-report.js';
 import type { VerifyReport } from '../../src/verify/types.js';
+import { undecidedResults } from '../../src/verify/verify.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -10,6 +11,7 @@ const report: VerifyReport = {
   runId: 'r1',
   ok: false,
   timedOut: true,
+  interrupted: false,
   source: 'Prometheus API at http://x/prometheus (tenant in X-Scope-OrgID)',
   isolated: true,
   tenantHeader: 'X-Scope-OrgID',
@@ -91,5 +93,52 @@ describe('verify report renderers', () => {
     expect(line).toBe(
       'verify: 1.5s poll 2: 1/2 tenant(s) green (b) · waiting: a<&>": status 200: 1 request(s) recorded, expected 2 & <more>',
     );
+  });
+
+  describe('an interrupted verify', () => {
+    const interrupted: VerifyReport = {
+      ...report,
+      timedOut: false,
+      interrupted: true,
+      results: undecidedResults(report.results, report.tenants),
+    };
+
+    it('keeps what passed, marks the rest undecided, and says INTERRUPTED', () => {
+      expect(interrupted.results.map((r) => [r.check, r.ok, r.undecided ?? false])).toEqual([
+        ['counts', false, true],
+        ['presence', false, true],
+        ['isolation', true, false],
+        ['names', true, false],
+      ]);
+      const text = renderReport(interrupted, plain);
+      expect(text).toMatch(/a<&>"\s+exact counts per status\s+\?\s+200:2\s+200:1/);
+      expect(text).not.toMatch(/Problems:/);
+      expect(text).toMatch(/Still awaited when interrupted \(last poll\):\n {2}\? a<&>" · exact counts/);
+      expect(text.trimEnd().split('\n').at(-1)).toBe(
+        'INTERRUPTED run r1: 2 of 4 checks passed, 2 not decided when verify was interrupted (5.0 s, 3 poll(s))',
+      );
+    });
+
+    it('JUnit: undecided checks are errors of type "interrupted", not failures', () => {
+      const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+        renderJunit(interrupted),
+      );
+      const suite = xml.testsuites.testsuite;
+      expect(suite).toMatchObject({ tests: '4', failures: '0', errors: '2', skipped: '1' });
+      expect(suite.testcase[0].failure).toBeUndefined();
+      expect(suite.testcase[0].error).toMatchObject({
+        type: 'interrupted',
+        message: 'interrupted before this check was decided',
+      });
+      expect(suite.testcase[0].error['#text']).toMatch(/last poll:\nexpected: 200:2\nfound: 200:1/);
+      expect(suite.properties.property).toContainEqual({ name: 'interrupted', value: 'true' });
+    });
+
+    it('before any answer, every tenant × check is undecided', () => {
+      const none = undecidedResults([], ['t1']);
+      expect(none).toHaveLength(7);
+      expect(none.every((r) => r.undecided && !r.ok)).toBe(true);
+      expect(none[0]!.found).toBe('not checked: interrupted before the backend answered');
+    });
   });
 });

@@ -123,17 +123,31 @@ describe('pollChecks', () => {
     expect(out.results).toEqual([result('a', false)]);
   });
 
-  it('stops when the signal aborts', async () => {
+  it('stops when the signal aborts, returning the last poll as interrupted', async () => {
     const { clock } = fakeClock();
     const ac = new AbortController();
-    const p = pollChecks(
+    const out = await pollChecks(
       async () => {
-        ac.abort(new Error('SIGINT'));
-        return [result('a', false)];
+        ac.abort('SIGINT');
+        return [result('a', true), result('b', false)];
       },
       { clock, timeoutMs: 90_000, signal: ac.signal },
     );
-    await expect(p).rejects.toThrow('SIGINT');
+    expect(out).toMatchObject({ ok: false, timedOut: false, interrupted: true, polls: 1 });
+    expect(out.results).toEqual([result('a', true), result('b', false)]);
+  });
+
+  it('a query cut by the signal (any error) is an interrupt, not an error; no answer yet → no results', async () => {
+    const { clock } = fakeClock();
+    const ac = new AbortController();
+    const out = await pollChecks(
+      async () => {
+        ac.abort('SIGTERM');
+        throw new DOMException('This operation was aborted', 'AbortError');
+      },
+      { clock, timeoutMs: 90_000, signal: ac.signal },
+    );
+    expect(out).toMatchObject({ ok: false, interrupted: true, results: [], polls: 1 });
   });
 });
 

@@ -179,6 +179,74 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     expect(r.stdout).toBe('');
   });
 
+  it('SIGINT while one tenant is still missing: exit 130, --json says interrupted and which checks passed, --junit parses', async () => {
+    const manifest = await sendTraffic(api, 'st-interrupted', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
+    // tenant-2 never sent anything: verify keeps polling for it until interrupted.
+    const cell = { ...manifest.tenants[0]!.byStatus[0]! };
+    const file = await writeManifest(
+      reconciled({
+        ...manifest,
+        tenants: [
+          ...manifest.tenants,
+          { clientId: 'tenant-2', byStatus: [cell], receivedByStatus: { '200': 2 } },
+        ],
+      }),
+    );
+    const junit = join(dir, 'interrupted.xml');
+    const queries = async () => {
+      const text = await (await fetch(`${vm.url}/metrics`)).text();
+      return Number(/^vm_http_requests_total\{path="\/api\/v1\/query"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await queries();
+    const p = spawnCli([
+      'verify',
+      '--manifest',
+      file,
+      '--url',
+      vm.promUrl,
+      '--no-tenant-header',
+      '--timeout',
+      '60s',
+      '--json',
+      '--junit',
+      junit,
+    ]);
+    try {
+      // Polled at least twice (tenant-1 is green by then), then interrupted.
+      await pollUntil(async () => ((await queries()) >= before + 2 ? true : undefined), {
+        timeoutMs: 20_000,
+        describe: () => `verify never polled twice\n${p.stderr}`,
+      });
+      p.kill('SIGINT');
+      const r = await p.exited;
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(
+        /^otelpoc: verify interrupted before all checks passed: \d+ passed, \d+ not decided/m,
+      );
+      const report = JSON.parse(r.stdout) as VerifyReport;
+      expect(report).toMatchObject({
+        runId: 'st-interrupted',
+        ok: false,
+        timedOut: false,
+        interrupted: true,
+      });
+      const of = (tenant: string) => report.results.filter((c) => c.tenant === tenant);
+      expect(of('tenant-1').every((c) => c.ok && !c.undecided)).toBe(true);
+      expect(of('tenant-2').find((c) => c.check === 'presence')).toMatchObject({
+        ok: false,
+        undecided: true,
+      });
+      const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+        await readFile(junit, 'utf8'),
+      ).testsuites.testsuite;
+      expect(Number(suite.tests)).toBe(report.results.length);
+      expect(Number(suite.failures)).toBe(0);
+      expect(Number(suite.errors)).toBe(report.results.filter((c) => c.undecided).length);
+    } finally {
+      p.kill('SIGKILL');
+    }
+  });
+
   it('fails naming the run when the backend never saw its run id', async () => {
     const manifest = await sendTraffic(api, 'st-seen', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
     const file = await writeManifest({ ...manifest, runId: 'never-sent-run' });

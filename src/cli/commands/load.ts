@@ -4,9 +4,10 @@ import type { RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
+import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { stopLimitMs, stopOf } from '../runtime.js';
 
 export { writeRunManifest } from '../../load/manifest-out.js';
 
@@ -63,12 +64,16 @@ Examples:
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
     checkManifestOut(plan.runId, flags.out, runtime.cwd);
+    const { stopBoundMs } = await import('../../load/runner.js');
+    const stop = stopOf(runtime);
+    stop.limit(stopLimitMs(stopBoundMs(plan)));
     let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
     if (flags.serve) {
       const otlp = resolveOtlpConfig(
         { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
         runtime.env,
       );
+      stop.limit(stopLimitMs(stopBoundMs(plan), await serverStopBoundMs(otlp.exportTimeoutMs)));
       const app = await startInProcessServer(ctx, flags, { otlp });
       plan.targetUrl = `${app.url}/api`;
       plan.extra = {
@@ -78,8 +83,17 @@ Examples:
       afterRun = stopServerIntoManifest(ctx, app);
     }
 
-    const manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
-    const paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
+    const manifestOwed = stop.owe(
+      `manifest not written (${flags.out ?? `.otelpoc/runs/${plan.runId}.json`})`,
+    );
+    let manifest: RunManifest;
+    let paths: string[];
+    try {
+      manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
+      paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
+    } finally {
+      manifestOwed();
+    }
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
 

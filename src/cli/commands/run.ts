@@ -4,9 +4,10 @@ import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { SeriesSource } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
-import { startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
+import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, type VerifyFlags } from '../verify-options.js';
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
@@ -81,6 +82,17 @@ Examples:
     checkManifestOut(planCheck.runId, flags.out, runtime.cwd);
     const { checkOutputPath } = await import('../../util/output-file.js');
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
+    // A stop comes during the load (then the run ends after writing the manifest) or during verify.
+    const { stopBoundMs } = await import('../../load/runner.js');
+    const stop = stopOf(runtime);
+    stop.limit(
+      stopLimitMs(
+        Math.max(
+          stopBoundMs(planCheck) + (await serverStopBoundMs(otlp.exportTimeoutMs)),
+          flags.queryTimeout,
+        ),
+      ),
+    );
     const choice = flags.embedded
       ? { reason: '--embedded given' }
       : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
@@ -107,7 +119,11 @@ Examples:
           }
         : { otlp },
     );
+    const manifestOwed = stop.owe(
+      `manifest not written (${flags.out ?? `.otelpoc/runs/${planCheck.runId}.json`})`,
+    );
     let manifest: RunManifest;
+    let paths: string[];
     try {
       const plan = { ...planCheck, targetUrl: `${app.url}/api` };
       plan.extra = { ...plan.extra, run: { embedded: !!capture, metricsTarget: app.metricsTarget } };
@@ -117,16 +133,19 @@ Examples:
         json,
         afterRun: stopServerIntoManifest(ctx, app),
       });
+      paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     } finally {
       await app.stop();
+      manifestOwed();
     }
-    const paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     if (talk) ctx.info(`manifest: ${paths.join(', ')}`);
     if (manifest.interrupted)
       throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
 
+    const { checkThresholds } = await import('../../load/thresholds.js');
+    const exceeded = checkThresholds(manifest, planCheck.thresholds);
     const { CaptureSource } = await import('../../verify/capture-source.js');
-    const { verifyAndReport } = await import('./verify.js');
+    const { verifyAndReport, interruptedVerifyMessage } = await import('./verify.js');
     const report = await verifyAndReport(
       ctx,
       [{ manifest, source: paths[0]! }],
@@ -134,8 +153,6 @@ Examples:
       // The capture holds the final counts once the server stopped: one look is enough.
       { ...flags, junit, verifyTimeout: capture ? 0 : flags.verifyTimeout, quiet, json },
     );
-    const { checkThresholds } = await import('../../load/thresholds.js');
-    const exceeded = checkThresholds(manifest, planCheck.thresholds);
     if (json) {
       runtime.stdout.write(
         `${JSON.stringify({ ok: report.ok && exceeded.length === 0, embedded: !!capture, manifestPaths: paths, thresholdsExceeded: exceeded, manifest, verify: report }, null, 2)}\n`,
@@ -145,6 +162,7 @@ Examples:
         `${ctx.outColor.yellow('note:')} embedded mode: no pipeline was involved. The metrics were captured in this process and checked with the same checks; this proves the instrumentation and the counting, not the delivery. Pass --url (and --otlp-endpoint) or start the stack to prove the pipeline.\n`,
       );
     }
+    if (report.interrupted) throw new InterruptedError(interruptedVerifyMessage(report, flags.junit));
     if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
   });
 }

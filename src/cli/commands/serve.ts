@@ -3,7 +3,7 @@ import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { formatDurationMs } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
 import { addServerOptions, parsePort, type ServerFlags } from '../options.js';
-import { untilAborted } from '../runtime.js';
+import { stopLimitMs, stopOf, untilAborted } from '../runtime.js';
 
 interface ServeFlags extends ServerFlags {
   port: number;
@@ -41,7 +41,11 @@ Examples:
       { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
       runtime.env,
     );
-    const { startInstrumentedServer } = await import('../../server/instrumented-server.js');
+    const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS } = await import(
+      '../../server/instrumented-server.js'
+    );
+    const stop = stopOf(runtime);
+    stop.limit(stopLimitMs(DEFAULT_DRAIN_TIMEOUT_MS, otlp.exportTimeoutMs));
     const app = await startInstrumentedServer({
       host: flags.host,
       port: flags.port,
@@ -57,12 +61,19 @@ Examples:
       `otelpoc serve: listening on ${c.bold(`${app.url}/api`)} · metrics → ${otlp.metricsUrl} every ${formatDurationMs(otlp.exportIntervalMs)} · Ctrl-C to stop\n`,
     );
 
+    const flushOwed = stop.owe(
+      `in-flight requests not waited for and final metrics export not sent (requests recorded since the last export never reach ${otlp.metricsUrl})`,
+    );
     await untilAborted(runtime.signal);
     const inFlight = app.server.inFlight;
     ctx.info(
       `otelpoc serve: stopping${inFlight ? `, waiting for ${inFlight} in-flight request(s)` : ''}, flushing metrics…`,
     );
-    await app.stop();
+    try {
+      await app.stop();
+    } finally {
+      flushOwed();
+    }
     const { stats } = app.pipeline;
     if (stats.consecutiveFailures > 0) {
       ctx.warn(

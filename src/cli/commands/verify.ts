@@ -1,14 +1,16 @@
 import { Command, Option } from 'commander';
 import type { RunManifest } from '../../manifest/schema.js';
+import { InterruptedError } from '../../util/errors.js';
 import type { PollEvent } from '../../verify/poll.js';
 import type { SeriesSource, VerifyReport } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
-import { canRedraw } from '../runtime.js';
+import { canRedraw, stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusSourceFrom, type VerifyFlags } from '../verify-options.js';
 
 /**
  * Polls and renders: progress on stderr, the report table on stdout (not with --json: the caller
- * prints its one JSON document), JUnit to a file; sets the exit code to 1 when a check failed.
+ * prints its one JSON document), JUnit to a file; sets the exit code to 1 when a check failed. An
+ * interrupted poll is still reported (report.interrupted): the caller then exits 130.
  */
 export async function verifyAndReport(
   ctx: CliContext,
@@ -22,6 +24,8 @@ export async function verifyAndReport(
   const render = await import('../render/verify-report.js');
   const expectation = expectationsFrom(manifests, flags.defaultTenant);
   const progress = progressReporter(ctx, !flags.quiet && !flags.json, render.renderProgress);
+  const outputs = [flags.json ? 'the --json report' : 'the report', flags.junit && `--junit ${flags.junit}`];
+  const reportOwed = stopOf(ctx.runtime).owe(`${outputs.filter(Boolean).join(' and ')} not written`);
   let report: VerifyReport;
   try {
     report = await runVerify({
@@ -40,13 +44,25 @@ export async function verifyAndReport(
     progress.stop();
     await source.close();
   }
-  if (flags.junit) {
-    const { writeFileAtomic } = await import('../../util/output-file.js');
-    await writeFileAtomic(flags.junit, render.renderJunit(report), '--junit');
+  try {
+    if (flags.junit) {
+      const { writeFileAtomic } = await import('../../util/output-file.js');
+      await writeFileAtomic(flags.junit, render.renderJunit(report), '--junit');
+    }
+    if (!flags.json) ctx.runtime.stdout.write(render.renderReport(report, ctx.outColor));
+  } finally {
+    // With --json the caller prints the document right after this returns, without waiting.
+    reportOwed();
   }
-  if (!flags.json) ctx.runtime.stdout.write(render.renderReport(report, ctx.outColor));
   if (!report.ok) ctx.exitCode = 1;
   return report;
+}
+
+/** The one line on stderr of an interrupted verify (exit 130): what was decided, and where it is. */
+export function interruptedVerifyMessage(report: VerifyReport, junit: string | undefined): string {
+  const passed = report.results.filter((r) => r.ok).length;
+  const undecided = report.results.filter((r) => r.undecided).length;
+  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${junit ? ` (also in ${junit})` : ''}`;
 }
 
 function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
@@ -91,7 +107,7 @@ export function verifyCommand(ctx: CliContext): Command {
       [
         "Reads the run manifest written by `otelpoc load` and asks the backend's Prometheus API, tenant by tenant (X-Scope-OrgID), whether the run's series arrived with exactly the counts sent.",
         'Seven checks per tenant: series present, exact counts per status, histogram integrity, latency agreement, tenant isolation, metric names, series budget. Polls until all pass or the timeout ends.',
-        'Exit 0 all checks pass, 1 a check failed or timed out, 2 bad input or unreachable backend.',
+        'Exit 0 all checks pass, 1 a check failed or timed out, 2 bad input or unreachable backend, 130 interrupted (the report, --json and --junit are still written, marked interrupted).',
       ].join('\n\n'),
     )
     .addOption(
@@ -121,12 +137,15 @@ Examples:
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
       const manifests = await readManifests(paths, ctx.runtime.cwd);
       const source = await prometheusSourceFrom(flags, ctx);
+      // Once interrupted, the query in flight is aborted; what is left is writing the report.
+      stopOf(ctx.runtime).limit(stopLimitMs(flags.queryTimeout));
       const report = await verifyAndReport(ctx, manifests, source, {
         ...flags,
         junit,
         verifyTimeout: flags.timeout,
       });
       if (flags.json) ctx.runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (report.interrupted) throw new InterruptedError(interruptedVerifyMessage(report, flags.junit));
     },
   );
 }

@@ -22,20 +22,24 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     lines.push(fmt([tenant === previous ? '' : tenant, ...row.slice(1)]));
     previous = tenant;
   }
-  const failed = report.results.filter((r) => !r.ok);
-  if (failed.length > 0) {
+  const failed = report.results.filter((r) => !r.ok && !r.undecided);
+  const undecided = report.results.filter((r) => r.undecided);
+  const said = new Set<string>();
+  const problemLines = (title: string, results: CheckResult[], bullet: string) => {
+    if (results.every((r) => r.problems.length === 0)) return;
     lines.push('');
-    lines.push(c.bold('Problems:'));
-    const said = new Set<string>();
-    for (const r of failed) {
+    lines.push(c.bold(title));
+    for (const r of results) {
       for (const p of r.problems) {
         // One cause (e.g. a tenant the backend does not know) fails several checks: say it once.
         if (said.has(`${r.tenant}\u0000${p}`)) continue;
         said.add(`${r.tenant}\u0000${p}`);
-        lines.push(`  ${c.red('✗')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${p}`);
+        lines.push(`  ${bullet} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${p}`);
       }
     }
-  }
+  };
+  problemLines('Problems:', failed, c.red('✗'));
+  problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
   if (report.queries) {
     lines.push('');
     lines.push(c.bold('Queries (--explain):'));
@@ -51,6 +55,11 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const failed = report.results.filter((r) => !r.ok);
   const tenants = report.tenants.length;
   const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
+  if (report.interrupted) {
+    const passed = report.results.filter((r) => r.ok).length;
+    const undecided = report.results.filter((r) => r.undecided).length;
+    return `${c.yellow.bold('INTERRUPTED')} run ${report.runId}: ${passed} of ${checks} checks passed, ${undecided} not decided when verify was interrupted (${time})`;
+  }
   if (report.ok) {
     // Checks that could not be made (e.g. isolation with one store for all tenants) are not "passed".
     const skipped = report.results.filter((r) => r.skipped).length;
@@ -70,6 +79,7 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
 
 function mark(r: CheckResult, c: ChalkInstance): string {
   if (r.skipped) return c.dim('–');
+  if (r.undecided) return c.yellow('?');
   return r.ok ? c.green('✓') : c.red('✗');
 }
 
@@ -90,25 +100,37 @@ export function renderProgress(event: PollEvent): string {
   }${firstProblem ? ` · waiting: ${failing[0]!.tenant}: ${firstProblem}` : ''}`;
 }
 
-/** JUnit XML: one testsuite per run, one testcase per tenant × check. */
+/**
+ * JUnit XML: one testsuite per run, one testcase per tenant × check. A check left undecided by an
+ * interrupt is an <error> (the test did not complete), not a <failure> (it was checked and wrong).
+ */
 export function renderJunit(report: VerifyReport): string {
-  const failures = report.results.filter((r) => !r.ok).length;
+  const failures = report.results.filter((r) => !r.ok && !r.undecided).length;
+  const errors = report.results.filter((r) => r.undecided).length;
   const skipped = report.results.filter((r) => r.skipped).length;
   const time = (report.elapsedMs / 1000).toFixed(3);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="otelpoc verify" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" time="${time}">`,
+    `<testsuites name="otelpoc verify" tests="${report.results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`,
   );
   out.push(
-    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${time}">`,
+    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" errors="${errors}" time="${time}">`,
   );
   out.push(
-    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/></properties>`,
+    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/><property name="interrupted" value="${report.interrupted}"/></properties>`,
   );
   for (const r of report.results) {
     const open = `    <testcase classname="${xml(`otelpoc.verify.${r.tenant}`)}" name="${xml(`${r.tenant}: ${CHECK_TITLES[r.check]}`)}" time="0">`;
     if (r.skipped) {
       out.push(`${open}<skipped message="${xml(r.found)}"/></testcase>`);
+    } else if (r.undecided) {
+      out.push(open);
+      out.push(
+        `      <error message="interrupted before this check was decided" type="interrupted">${xml(
+          ['last poll:', `expected: ${r.expected}`, `found: ${r.found}`, ...r.problems].join('\n'),
+        )}</error>`,
+      );
+      out.push('    </testcase>');
     } else if (r.ok) {
       out.push(`${open}</testcase>`);
     } else {
