@@ -190,7 +190,8 @@ describe('otelpoc verify (CLI)', () => {
         '--junit',
         junit,
       ]);
-      await pollUntil(async () => (queries >= 2 ? true : undefined), {
+      // Each poll asks the manifest's tenant and the default tenant (always looked in): 2 queries.
+      await pollUntil(async () => (queries >= 4 ? true : undefined), {
         timeoutMs: 15_000,
         describe: () => `verify never polled twice\n${p.stderr}`,
       });
@@ -200,7 +201,8 @@ describe('otelpoc verify (CLI)', () => {
       const report = JSON.parse(r.stdout) as VerifyReport;
       expect(report).toMatchObject({ runId: 'cli-run', ok: false, timedOut: false, interrupted: true });
       expect(report.polls).toBeGreaterThanOrEqual(2);
-      expect(report.results).toHaveLength(7);
+      // 7 checks of tenant-1, and the isolation row of the default tenant (always looked in).
+      expect(report.results).toHaveLength(8);
       // The checks the empty backend leaves failing are undecided, not failed.
       const presence = report.results.find((c) => c.check === 'presence')!;
       expect(presence).toMatchObject({ ok: false, undecided: true, found: 'none' });
@@ -208,7 +210,7 @@ describe('otelpoc verify (CLI)', () => {
       const xml = await readFile(junit, 'utf8');
       const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites
         .testsuite;
-      expect(Number(suite.tests)).toBe(7);
+      expect(Number(suite.tests)).toBe(8);
       expect(Number(suite.failures)).toBe(0);
       expect(Number(suite.errors)).toBe(report.results.filter((c) => c.undecided).length);
       expect(suite.properties.property).toContainEqual({ name: 'interrupted', value: 'true' });

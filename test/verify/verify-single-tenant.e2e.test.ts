@@ -16,6 +16,7 @@ import {
   type VictoriaMetrics,
 } from '../helpers/backends.js';
 import { type CliProcess, runCli, serveUrl, spawnCli, spawnServe } from '../helpers/cli.js';
+import { reconciled } from './fixtures.js';
 import { keepFlushing, sendTraffic } from './traffic.js';
 
 const enabled = backendsAvailable('verify end-to-end, single tenant (VictoriaMetrics)');
@@ -191,6 +192,15 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
           { clientId: 'tenant-2', byStatus: [cell], receivedByStatus: { '200': 2 } },
         ],
       }),
+    );
+    // tenant-1's data is in the backend before verify starts, so its checks pass on the first poll
+    // and only tenant-2 keeps verify polling.
+    await pollUntil(
+      async () => {
+        const [sum] = await vm.query('sum(http_server_request_total{otelpoc_run_id="st-interrupted"})');
+        return sum?.value === 2 ? true : undefined;
+      },
+      { timeoutMs: 20_000, describe: () => `tenant-1's 2 requests never showed up\n${vm.logs()}` },
     );
     const junit = join(dir, 'interrupted.xml');
     const queries = async () => {
