@@ -2,6 +2,8 @@
 # Fetch the real backends the tests start (no Docker here):
 #   - VictoriaMetrics, vmagent, vmauth  (Debian trixie package `victoria-metrics`)
 #   - docker-compose v2                 (Debian trixie package `docker-compose`, only to run `docker-compose config`)
+#   - promtool                          (Debian trixie package `promtool`, a static binary: checks and
+#                                        unit-tests the alerting rules in stack/alerts)
 # into a project-local, git-ignored folder, using a private apt state so that nothing on the
 # machine is installed or upgraded. Idempotent: quick when everything is already there.
 #
@@ -12,15 +14,22 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${OTELPOC_BACKENDS_DIR:-$root/.cache/test-backends}
 bin=$dest/usr/bin
-packages=(victoria-metrics docker-compose)
-wanted=("$bin/victoria-metrics" "$bin/vmagent" "$bin/vmauth" "$bin/docker-compose")
+packages=(victoria-metrics docker-compose promtool)
+wanted=("$bin/victoria-metrics" "$bin/vmagent" "$bin/vmauth" "$bin/docker-compose" "$bin/promtool")
+# The binaries each package brings: only the packages with a binary missing are fetched, so adding a
+# package to the list later fetches that one alone and leaves the binaries already there untouched.
+declare -A provides=(
+  [victoria-metrics]="victoria-metrics vmagent vmauth"
+  [docker-compose]="docker-compose"
+  [promtool]="promtool"
+)
 
 # Outside CI a machine that cannot fetch them still runs the unit tests: the backend suites then skip
 # loudly. In CI (CI=true) that is a failure, so a green CI always means the end-to-end tests ran.
 give_up() {
   echo "test backends: $*" >&2
   if [ -n "${CI:-}" ]; then exit 1; fi
-  echo "test backends: the end-to-end suites will be SKIPPED (set OTELPOC_VICTORIA_METRICS_BIN to a folder with victoria-metrics, vmagent, vmauth)" >&2
+  echo "test backends: the suites that need them will be SKIPPED (or set OTELPOC_VICTORIA_METRICS_BIN to a folder with victoria-metrics, vmagent, vmauth; OTELPOC_DOCKER_COMPOSE_BIN, OTELPOC_PROMTOOL_BIN to the binaries)" >&2
   exit 0
 }
 
@@ -33,17 +42,35 @@ if have_all; then
   exit 0
 fi
 
-if [ -n "${OTELPOC_VICTORIA_METRICS_BIN:-}" ]; then
-  echo "test backends: using OTELPOC_VICTORIA_METRICS_BIN=$OTELPOC_VICTORIA_METRICS_BIN"
-  exit 0
-fi
+# A binary given by its variable is the user's choice: that package is not fetched.
+declare -A given=(
+  [victoria-metrics]=${OTELPOC_VICTORIA_METRICS_BIN:-}
+  [docker-compose]=${OTELPOC_DOCKER_COMPOSE_BIN:-}
+  [promtool]=${OTELPOC_PROMTOOL_BIN:-}
+)
+missing=()
+for pkg in "${packages[@]}"; do
+  if [ -n "${given[$pkg]}" ]; then
+    echo "test backends: $pkg: using ${given[$pkg]}"
+    continue
+  fi
+  for b in ${provides[$pkg]}; do
+    if [ ! -x "$bin/$b" ]; then missing+=("$pkg"); break; fi
+  done
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+
 # shellcheck source=lib/private-apt.sh
 . "$root/scripts/lib/private-apt.sh"
-echo "test backends: fetching ${packages[*]} (Debian trixie) into ${dest#"$root"/} ..."
+echo "test backends: fetching ${missing[*]} (Debian trixie) into ${dest#"$root"/} ..."
 private_apt_init "$dest" trixie || give_up "could not read Debian trixie's package lists"
-private_apt_fetch "$dest" "${packages[@]}" || give_up "apt-get download ${packages[*]} failed"
+private_apt_fetch "$dest" "${missing[@]}" || give_up "apt-get download ${missing[*]} failed"
 private_apt_done "$dest"
 
-have_all || give_up "install incomplete; expected ${wanted[*]}"
-"$bin/victoria-metrics" -version 2>/dev/null | head -1 || true
+for pkg in "${missing[@]}"; do
+  for b in ${provides[$pkg]}; do
+    [ -x "$bin/$b" ] || give_up "install incomplete; $pkg did not bring $bin/$b"
+  done
+done
+if [ -x "$bin/promtool" ]; then "$bin/promtool" --version 2>/dev/null | head -1 || true; fi
 echo "test backends: installed in ${dest#"$root"/}"
