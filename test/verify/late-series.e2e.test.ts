@@ -32,8 +32,18 @@ async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout:
   const code = await main(argv, {
     env: {},
     cwd,
-    stdout: { write: (s: string | Uint8Array) => ((stdout += String(s)), true) },
-    stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) },
+    stdout: {
+      write: (s: string | Uint8Array) => {
+        stdout += String(s);
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string | Uint8Array) => {
+        stderr += String(s);
+        return true;
+      },
+    },
     signal: new AbortController().signal,
   });
   return { code, stdout, stderr };
