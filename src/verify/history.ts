@@ -1,5 +1,5 @@
 import { PROM } from '../telemetry/names.js';
-import { seriesId } from './checks.js';
+import { seriesId } from './checks/samples.js';
 import type { Observation, Sample } from './types.js';
 
 const MONOTONIC = new Set<string>([PROM.requestTotal, PROM.durationCount, PROM.durationBucket]);

@@ -1,11 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
-/** Every series of one run, whatever its name: renamed series show up too, for the names check. */
-export function runSelector(runId: string): string {
-  return `{${PROM.labels.runId}="${runId}"}`;
+/** A label no series carries: `otelpoc_poll!="<n>"` matches every series, and makes each poll's selector new. */
+export const POLL_LABEL = 'otelpoc_poll';
+
+/**
+ * Every series of one run, whatever its name: renamed series show up too, for the names check.
+ * With `poll`, a matcher that selects nothing away but makes the selector one never asked before.
+ * VictoriaMetrics caches the series a selector matched, and a selector asked once can keep
+ * answering the old series set for seconds after new series arrive (measured on 1.112: a request
+ * from a second serve process, flushed, stayed invisible to `{otelpoc_run_id="…"}` and to the
+ * name-qualified selectors queried before, and visible at once to a new one). A run that gained a
+ * series (a late request, a second process reusing the run id) would then still pass.
+ */
+export function runSelector(runId: string, poll?: string): string {
+  const fresh = poll === undefined ? '' : `,${POLL_LABEL}!="${poll}"`;
+  return `{${PROM.labels.runId}="${runId}"${fresh}}`;
 }
 
 /**
@@ -20,6 +33,9 @@ export class PrometheusSource implements SeriesSource {
   readonly #tenantHeader: string | null;
 
   readonly #tenantsUrl: string | undefined;
+  /** Unique per source (so per verify process) and per poll: see runSelector. */
+  readonly #pollPrefix = randomUUID().slice(0, 8);
+  #polls = 0;
   /** Set when the backend can list its tenants and --all-tenants asked for it. */
   readonly listTenants?: (opts?: { signal?: AbortSignal }) => Promise<string[]>;
 
@@ -36,7 +52,7 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const q = runSelector(runId);
+    const q = runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`);
     const { also = [], ...queryOpts } = opts;
     if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, queryOpts) };
     const viewsOf = (list: readonly string[]) =>
@@ -60,7 +76,7 @@ export class PrometheusSource implements SeriesSource {
   }
 
   explain(tenants: readonly string[], runId: string): string[] {
-    const q = runSelector(runId);
+    const q = runSelector(runId, '<poll>');
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
       ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
@@ -68,7 +84,8 @@ export class PrometheusSource implements SeriesSource {
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);
     return [
       ...lines,
-      `# in Grafana (the tenant's data source): sum by (client_id, http_response_status_code) (${PROM.requestTotal}${q})`,
+      `# <poll> differs on every poll: ${POLL_LABEL}!="…" matches every series, and keeps the backend from answering from a selector cache`,
+      `# in Grafana (the tenant's data source): sum by (client_id, http_response_status_code) (${PROM.requestTotal}${runSelector(runId)})`,
     ];
   }
 

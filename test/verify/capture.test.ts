@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptureExporter, prometheusName } from '../../src/telemetry/capture.js';
 import { DURATION_BUCKETS_S, INSTRUMENTS } from '../../src/telemetry/names.js';
 import { CaptureSource } from '../../src/verify/capture-source.js';
-import { runChecks } from '../../src/verify/checks.js';
+import { runChecks } from '../../src/verify/checks/index.js';
 import { runExp, tenantExp } from './fixtures.js';
 
 describe('prometheusName', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROM } from '../../src/telemetry/names.js';
-import { diagnoseName, runChecks, UNCLAIMED_TENANT } from '../../src/verify/checks.js';
+import { diagnoseName, runChecks, UNCLAIMED_TENANT } from '../../src/verify/checks/index.js';
 import type { CheckId, CheckResult, Observation } from '../../src/verify/types.js';
 import { RUN, runExp, samplesFor, tenantExp, withValue } from './fixtures.js';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { defaultTenantsUrl } from '../../src/cli/verify-options.js';
 import { BackendError } from '../../src/util/errors.js';
-import { runChecks } from '../../src/verify/checks.js';
+import { runChecks } from '../../src/verify/checks/index.js';
 import { PromClient, TransientBackendError } from '../../src/verify/prom-client.js';
 import { realLoadManifest, runExp, samplesFor, tenantExp } from './fixtures.js';
 

@@ -1,0 +1,100 @@
+/**
+ * The seven checks of `otelpoc verify`, in report order, and `runChecks`, which applies them to every
+ * tenant of the manifest. Each check is a pure function of (what the tenant was sent, what the
+ * backend shows it, context) → CheckResult, in a file of its own that says what it proves and how it
+ * can fail. No I/O, no clock: the poller calls these on every poll, the unit tests on hand-built samples.
+ */
+import type { RunExpectation, TenantExpectation } from '../expectations.js';
+import type { CheckId, CheckResult, Observation, TenantView } from '../types.js';
+import { counts } from './counts.js';
+import { histogram } from './histogram.js';
+import { isolation, strayTenant, UNCLAIMED_TENANT, unclaimed } from './isolation.js';
+import { latency } from './latency.js';
+import { names } from './names.js';
+import { presence } from './presence.js';
+import { type Check, clientIdOf, type TenantContext } from './samples.js';
+import { series } from './series.js';
+
+export { diagnoseName } from './names.js';
+export { UNCLAIMED_TENANT };
+
+/** The checks, in the order the report lists them. */
+export const CHECKS: readonly { id: CheckId; run: Check }[] = [
+  { id: 'presence', run: presence },
+  { id: 'counts', run: counts },
+  { id: 'histogram', run: histogram },
+  { id: 'latency', run: latency },
+  { id: 'isolation', run: isolation },
+  { id: 'names', run: names },
+  { id: 'series', run: series },
+];
+
+export interface CheckInput {
+  expectation: RunExpectation;
+  observation: Observation;
+  /** Per tenant, counter series whose value went down between polls (see SeriesHistory). */
+  decreases?: ReadonlyMap<string, readonly string[]>;
+}
+
+export function runChecks(input: CheckInput): CheckResult[] {
+  const { expectation, observation } = input;
+  const results: CheckResult[] = [];
+  let views: TenantView[];
+  if (observation.isolated) {
+    views = observation.views;
+  } else {
+    // One store holds every tenant: a tenant's view is the series with its client_id values.
+    const owner = new Map<string, string>();
+    for (const t of expectation.tenants) for (const c of t.clientIds) owner.set(c, t.tenant);
+    views = expectation.tenants.map((t) => ({
+      tenant: t.tenant,
+      samples: observation.all.filter((s) => owner.get(clientIdOf(s)) === t.tenant),
+    }));
+    const row = unclaimed(
+      observation.all.filter((s) => !owner.has(clientIdOf(s))),
+      expectation.runId,
+    );
+    if (row) results.push(row);
+  }
+  const manifestClientIds = new Set(expectation.tenants.flatMap((t) => t.clientIds));
+  for (const exp of expectation.tenants) {
+    const view = views.find((v) => v.tenant === exp.tenant) ?? { tenant: exp.tenant, samples: [] };
+    results.push(
+      ...checkTenant(exp, view, {
+        runId: expectation.runId,
+        isolated: observation.isolated,
+        timeoutMs: expectation.timeoutMs,
+        splitByProcessAllowed: expectation.shards > 1,
+        decreases: input.decreases?.get(exp.tenant) ?? [],
+        manifestClientIds,
+      }),
+    );
+  }
+  if (observation.isolated) {
+    const own = new Set(expectation.tenants.map((t) => t.tenant));
+    for (const view of views) {
+      if (!own.has(view.tenant)) results.push(strayTenant(view, expectation.runId));
+    }
+  }
+  return results;
+}
+
+/** Every check for one manifest tenant, in table order. */
+export function checkTenant(exp: TenantExpectation, view: TenantView, ctx: TenantContext): CheckResult[] {
+  if (view.error !== undefined && exp.received + exp.unanswered === 0) {
+    // Nothing of this tenant reached the server (all refused or dropped): the backend need not know it.
+    return checkTenant(exp, { tenant: view.tenant, samples: [] }, ctx);
+  }
+  if (view.error !== undefined) {
+    const problem = `the backend did not answer for tenant "${exp.tenant}": ${view.error}`;
+    return CHECKS.map(({ id }) => ({
+      tenant: exp.tenant,
+      check: id,
+      ok: false,
+      expected: id === 'isolation' ? 'the tenant exists' : '-',
+      found: 'tenant unavailable',
+      problems: [problem],
+    }));
+  }
+  return CHECKS.map(({ run }) => run(exp, view, ctx));
+}

@@ -1,0 +1,33 @@
+/**
+ * 1. presence — proves every expected metric of the run reached this tenant: the counter and the
+ * three histogram series (_bucket, _sum, _count) each appear with one of the tenant's client_ids.
+ * Fails when the tenant shows nothing of the run (data lost, late, or routed to another tenant) or
+ * when one of the four names is missing. A tenant no request of which reached the server may be empty.
+ */
+import type { TenantExpectation } from '../expectations.js';
+import type { CheckResult, TenantView } from '../types.js';
+import { EXPECTED_NAMES, L, ownSamples, resultOf, type TenantContext } from './samples.js';
+
+export function presence(exp: TenantExpectation, view: TenantView, ctx: TenantContext): CheckResult {
+  const own = ownSamples(exp, view);
+  const found = EXPECTED_NAMES.filter((n) => own.some((s) => s.name === n));
+  if (exp.received === 0) {
+    return resultOf(exp, 'presence', {
+      expected: 'none (no request reached the server)',
+      found: found.length ? found.join(', ') : 'none',
+      problems: [],
+    });
+  }
+  const missing = EXPECTED_NAMES.filter((n) => !found.includes(n));
+  const problems =
+    own.length === 0
+      ? [
+          `no series of run "${ctx.runId}" in tenant "${exp.tenant}": its data never arrived (or has not yet), or went to another tenant`,
+        ]
+      : missing.map((n) => `${n}{${L.runId}="${ctx.runId}"} is missing`);
+  return resultOf(exp, 'presence', {
+    expected: `${EXPECTED_NAMES.length} metrics`,
+    found: own.length === 0 ? 'none' : `${found.length} of ${EXPECTED_NAMES.length}`,
+    problems,
+  });
+}

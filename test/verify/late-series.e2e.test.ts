@@ -1,0 +1,161 @@
+/**
+ * verify must see what the backend holds, not what one selector once answered. Against
+ * VictoriaMetrics, a label-only selector `{otelpoc_run_id="<id>"}`, once queried, can keep answering
+ * the old series set after new series with that label arrive; a name-qualified selector shows them.
+ * Reproduced here: a run verified green, then one more request with its run id from a second serve
+ * process (new series: another service_instance_id), flushed: verify must now be red. (It stayed
+ * green while verify asked the same selector on every poll: the backend's answer comes from a cache
+ * for a few seconds, and verify passes at its first green poll.)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { VerifyReport } from '../../src/verify/types.js';
+import {
+  backendsAvailable,
+  pollUntil,
+  startVictoriaMetrics,
+  type VictoriaMetrics,
+} from '../helpers/backends.js';
+import { type CliProcess, serveUrl, spawnServe } from '../helpers/cli.js';
+import { keepFlushing } from './traffic.js';
+
+const enabled = backendsAvailable('verify sees late series (VictoriaMetrics)');
+const RUN = 'late-series';
+
+/** `main(argv)` in process, stdout and stderr collected. */
+async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    env: {},
+    cwd,
+    stdout: {
+      write: (s: string | Uint8Array) => {
+        stdout += String(s);
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string | Uint8Array) => {
+        stderr += String(s);
+        return true;
+      },
+    },
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}
+
+describe.skipIf(!enabled)('otelpoc verify → series that arrive after verify first looked', () => {
+  let vm: VictoriaMetrics;
+  let dir: string;
+  let second: CliProcess | undefined;
+  let stopFlushing = () => {};
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-late-series-'));
+    vm = await startVictoriaMetrics();
+    stopFlushing = keepFlushing(vm.forceFlush);
+  });
+  afterAll(async () => {
+    stopFlushing();
+    second?.kill('SIGKILL');
+    await vm?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a request of the run from a second serve process, after a green verify, turns verify red', async () => {
+    const manifest = join(dir, 'run.json');
+    const load = await cli(
+      [
+        'load',
+        '--serve',
+        '--requests',
+        '20',
+        '--rps',
+        '200',
+        '--tenants',
+        '2',
+        '--status-mix',
+        '200:80,404:20',
+        '--delay',
+        '0',
+        '--export-interval',
+        '1s',
+        '--otlp-endpoint',
+        vm.otlpEndpoint,
+        '--run-id',
+        RUN,
+        '--out',
+        manifest,
+        '--quiet',
+      ],
+      dir,
+    );
+    expect(load.code, load.stderr).toBe(0);
+    const verify = (timeout: string) =>
+      cli(
+        [
+          'verify',
+          '--manifest',
+          manifest,
+          '--url',
+          vm.promUrl,
+          '--no-tenant-header',
+          '--timeout',
+          timeout,
+          '--json',
+        ],
+        dir,
+      );
+
+    const green = await verify('30s');
+    expect(green.code, green.stderr + green.stdout).toBe(0);
+
+    // From here on the data is flushed when the test says so, as a backend does on its own timer.
+    stopFlushing();
+    // One more request with the same run id, from another process: new series (its own instance id).
+    second = spawnServe(vm.otlpEndpoint, { exportInterval: '300ms' });
+    const base = await serveUrl(second);
+    const res = await fetch(`${base}/api?sc=200`, { headers: { 'X-Run-ID': RUN, 'Client-ID': 'tenant-1' } });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    // Meanwhile someone reads the run with verify's selector (a dashboard, or a verify still
+    // polling), until the second process has exported (300 ms) and well after.
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      await fetch(`${vm.promUrl}/api/v1/query`, {
+        method: 'POST',
+        body: new URLSearchParams({ query: `{otelpoc_run_id="${RUN}"}` }),
+      }).then((r) => r.arrayBuffer());
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    // The backend holds it. Asked with a selector new on every attempt: one asked before could
+    // still answer without it, which is the very thing this test is about.
+    let attempt = 0;
+    await pollUntil(
+      async () => {
+        const q = `sum(http_server_request_total{otelpoc_run_id="${RUN}",attempt!="${++attempt}"})`;
+        const [s] = await vm.query(q);
+        return s?.value === 21 ? true : undefined;
+      },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        describe: () => `the extra request never reached the backend\n${vm.logs()}`,
+      },
+    );
+
+    const red = await verify('3s');
+    expect(red.code, red.stdout).toBe(1);
+    const report = JSON.parse(red.stdout) as VerifyReport;
+    const counts = report.results.find((r) => r.tenant === 'tenant-1' && r.check === 'counts')!;
+    expect(counts.ok).toBe(false);
+    expect(counts.problems.join('\n')).toMatch(
+      /status 200: \d+ request\(s\) recorded, expected \d+ \(more than were sent/,
+    );
+  });
+});

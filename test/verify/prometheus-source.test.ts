@@ -1,0 +1,41 @@
+/** The selector verify polls with: the run's every series, and one the backend was never asked before. */
+import { describe, expect, it } from 'vitest';
+import type { PromClient } from '../../src/verify/prom-client.js';
+import { PrometheusSource, runSelector } from '../../src/verify/prometheus-source.js';
+
+function recording(): { client: PromClient; queries: string[] } {
+  const queries: string[] = [];
+  const client = {
+    baseUrl: 'http://x/prometheus',
+    query: async (q: string) => {
+      queries.push(q);
+      return [];
+    },
+    close: async () => {},
+  } as unknown as PromClient;
+  return { client, queries };
+}
+
+describe('PrometheusSource', () => {
+  it('asks a selector it never asked before on every poll, and in every source', async () => {
+    const a = recording();
+    const b = recording();
+    const one = new PrometheusSource(a.client, { tenantHeader: null });
+    const two = new PrometheusSource(b.client, { tenantHeader: null });
+    await one.observe(['t'], 'r1');
+    await one.observe(['t'], 'r1');
+    await two.observe(['t'], 'r1');
+    const all = [...a.queries, ...b.queries];
+    expect(new Set(all).size).toBe(3);
+    for (const q of all) expect(q).toMatch(/^\{otelpoc_run_id="r1",otelpoc_poll!="[0-9a-f]{8}-\d+"\}$/);
+  });
+
+  it('--explain shows the selector with <poll>, and a plain one for Grafana', () => {
+    const { client } = recording();
+    const lines = new PrometheusSource(client, { tenantHeader: 'X-Scope-OrgID' }).explain(['t1'], 'r1');
+    expect(lines[0]).toBe(
+      'POST http://x/prometheus/api/v1/query  X-Scope-OrgID: t1  query={otelpoc_run_id="r1",otelpoc_poll!="<poll>"}',
+    );
+    expect(lines.at(-1)).toContain(`(http_server_request_total${runSelector('r1')})`);
+  });
+});
