@@ -2,7 +2,7 @@
  * `otelpoc verify` as a library call: expectation + source → polled checks → VerifyReport (plain
  * data; rendered by cli/render/verify-report.ts).
  */
-import { runChecks } from './checks.js';
+import { runChecks } from './checks/index.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import type { PollClock } from './poll.js';
