@@ -54,7 +54,14 @@ export function addVerifyOptions(
       ),
     )
     .addOption(new Option('--basic-auth <user:pass>', 'HTTP basic auth [env: OTELPOC_VERIFY_BASIC_AUTH]'))
-    .addOption(new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]'))
+    .addOption(
+      new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]').argParser(
+        (v) => {
+          checkHeader('Authorization', `Bearer ${v}`, '--bearer-token');
+          return v;
+        },
+      ),
+    )
     .addOption(
       new Option('--header <"K: V">', 'extra request header, repeatable').default([]).argParser(collect),
     )
