@@ -25,8 +25,18 @@ async function runInProcess(argv: string[], env: Record<string, string> = {}) {
   const runtime: Runtime = {
     env: { NO_COLOR: '1', ...env },
     cwd,
-    stdout: { write: (s: string | Uint8Array) => ((stdout += String(s)), true) },
-    stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) },
+    stdout: {
+      write: (s: string | Uint8Array) => {
+        stdout += String(s);
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string | Uint8Array) => {
+        stderr += String(s);
+        return true;
+      },
+    },
     signal: new AbortController().signal,
   };
   const code = await main(argv, runtime);
