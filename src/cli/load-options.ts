@@ -22,7 +22,9 @@ function flag<T>(name: string, parse: (text: string) => T) {
     try {
       return parse(text);
     } catch (err) {
-      if (err instanceof ValueProblem) throw new UsageError(`${name}: ${err.message}, got "${text}"`);
+      if (err instanceof ValueProblem) {
+        throw new UsageError(`${name}: ${err.message}, got ${JSON.stringify(text)}`);
+      }
       throw err;
     }
   };
@@ -56,14 +58,8 @@ export interface LoadFlags {
  * in loadPlanFromFlags.
  */
 export function addLoadOptions(cmd: Command): Command {
-  const duration = (name: string) =>
-    flag(name, (t) => {
-      try {
-        return parseDurationMs(t, name);
-      } catch {
-        throw new ValueProblem('a duration like 500ms, 30s or 2m (greater than 0)');
-      }
-    });
+  // At least 1 ms, at most 24 days (MAX_DURATION_MS); the message names the flag and the limit.
+  const duration = (name: string) => (t: string) => parseDurationMs(t, name);
   const pct = (name: string) => flag(name, (t) => parsePercent(t) / 100);
   return cmd
     .addOption(
@@ -128,7 +124,7 @@ export function addLoadOptions(cmd: Command): Command {
       new Option(
         '--anonymous <percent>',
         'share of requests sent without Client-ID, like 10% [default: 0%]',
-      ).argParser(flag('--anonymous', (t) => parsePercent(t))),
+      ).argParser(flag('--anonymous', (t) => parsePercent(t, { share: true }))),
     )
     .addOption(
       new Option(

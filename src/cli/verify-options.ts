@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { checkHeader, parseHeaderLine, parseHeaderName } from '../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { checkHttpUrl } from '../util/net.js';
 import type { SeriesSource } from '../verify/types.js';
@@ -45,7 +46,14 @@ export function addVerifyOptions(
   cmd: Command,
   opts: { timeoutFlag: '--timeout' | '--verify-timeout' },
 ): Command {
-  const collect = (v: string, prev: string[]) => [...prev, v];
+  // Checked as parsed: a bad header otherwise fails only when the first query is sent.
+  const collect = (v: string, prev: string[]) => {
+    parseHeaderLine(v, '--header');
+    return [...prev, v];
+  };
+  // --tenant-header X and --no-tenant-header set the same value, and commander lets the last one
+  // win; they contradict each other, so giving both is refused (see refuseBothTenantHeaderFlags).
+  refuseBothTenantHeaderFlags(cmd);
   return cmd
     .addOption(
       new Option(
@@ -54,9 +62,9 @@ export function addVerifyOptions(
       ),
     )
     .addOption(
-      new Option('--tenant-header <name>', 'header that names the tenant on each query').default(
-        TENANT_HEADER,
-      ),
+      new Option('--tenant-header <name>', 'header that names the tenant on each query')
+        .default(TENANT_HEADER)
+        .argParser((v) => parseHeaderName(v, '--tenant-header')),
     )
     .addOption(new Option('--no-tenant-header', 'send no tenant header: a single-tenant backend'))
     .addOption(
@@ -65,7 +73,14 @@ export function addVerifyOptions(
       ),
     )
     .addOption(new Option('--basic-auth <user:pass>', 'HTTP basic auth [env: OTELPOC_VERIFY_BASIC_AUTH]'))
-    .addOption(new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]'))
+    .addOption(
+      new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]').argParser(
+        (v) => {
+          checkHeader('Authorization', `Bearer ${v}`, '--bearer-token');
+          return v;
+        },
+      ),
+    )
     .addOption(
       new Option('--header <"K: V">', 'extra request header, repeatable').default([]).argParser(collect),
     )
@@ -119,9 +134,8 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
   checkHttpUrl(url, urlFlag);
   const headers: Record<string, string> = {};
   for (const h of flags.header) {
-    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(h);
-    if (!m) throw new UsageError(`--header: expected "Name: value", got "${h}"`);
-    headers[m[1]!] = m[2]!;
+    const [name, value] = parseHeaderLine(h, '--header');
+    headers[name] = value;
   }
   const basic = flags.basicAuth ?? env.OTELPOC_VERIFY_BASIC_AUTH;
   const bearer = flags.bearerToken ?? env.OTELPOC_VERIFY_BEARER_TOKEN;
@@ -134,7 +148,14 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
     if (!basic.includes(':')) throw new UsageError('--basic-auth: expected user:password');
     headers.Authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
   }
-  if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
+  if (bearer !== undefined) {
+    checkHeader(
+      'Authorization',
+      `Bearer ${bearer}`,
+      flags.bearerToken ? '--bearer-token' : 'OTELPOC_VERIFY_BEARER_TOKEN',
+    );
+    headers.Authorization = `Bearer ${bearer}`;
+  }
   const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
   const tenantsUrl = tenantSearchFrom(flags, url, tenantHeader);
   const { PromClient } = await import('../verify/prom-client.js');
@@ -163,4 +184,18 @@ function tenantSearchFrom(flags: VerifyFlags, url: string, tenantHeader: string 
     return flags.tenantsUrl;
   }
   return defaultTenantsUrl(url);
+}
+
+/** Refuses `--tenant-header X` together with `--no-tenant-header`, in either order (exit 2). */
+function refuseBothTenantHeaderFlags(cmd: Command): void {
+  const given = new Set<string>();
+  cmd.on('option:tenant-header', () => given.add('--tenant-header'));
+  cmd.on('option:no-tenant-header', () => given.add('--no-tenant-header'));
+  cmd.hook('preAction', () => {
+    if (given.size === 2) {
+      throw new UsageError(
+        '--tenant-header and --no-tenant-header: give one of them (a header names the tenant, or none is sent)',
+      );
+    }
+  });
 }

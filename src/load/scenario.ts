@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { formatPath } from '../manifest/schema.js';
-import { parseDurationMs } from '../util/duration.js';
+import { readDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import {
+  checkStageRate,
   parseClientIds,
   parsePercent,
   parseRate,
@@ -73,7 +74,10 @@ function field<T>(expected: string, fn: (v: unknown) => T) {
 
 const text = (v: unknown): string => {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
+  // Plain decimals, as a flag would be typed: YAML's 0.0000001 is the number 1e-7, whose String()
+  // the flag parsers would refuse as a syntax error instead of naming the precision allowed.
+  if (typeof v === 'number')
+    return v.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
   throw new ValueProblem('text');
 };
 const numberAtLeast0 = (v: unknown): number => {
@@ -88,24 +92,27 @@ const intIn = (min: number, max: number) => (v: unknown) => {
 };
 const duration = (v: unknown): number => {
   if (typeof v !== 'string') throw new ValueProblem(DURATION_EXPECTED);
-  try {
-    return parseDurationMs(v, 'duration');
-  } catch {
-    throw new ValueProblem(DURATION_EXPECTED);
+  const ms = readDurationMs(v); // the same bounds as the flags: 1 ms to 24 days
+  if (typeof ms !== 'number') {
+    throw new ValueProblem(ms.expected.startsWith('a duration like') ? DURATION_EXPECTED : ms.expected);
   }
+  return ms;
 };
+/** A stage's rate: 0 (a pause) or within the bounds of --rps. */
+const stageRate = (v: unknown): number => checkStageRate(numberAtLeast0(v));
 const statusMix = (v: unknown): StatusWeight[] => {
   if (typeof v === 'string' || typeof v === 'number') return parseStatusMix(String(v));
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     return parseStatusMix(
       Object.entries(v)
-        .map(([k, w]) => `${k}:${w}`)
+        .map(([k, w]) => `${k}:${typeof w === 'number' ? text(w) : w}`)
         .join(','),
     );
   }
   throw new ValueProblem(`${STATUS_MIX_EXPECTED}, or a mapping like {200: 85, 404: 10}`);
 };
-const percent = (v: unknown): number => parsePercent(typeof v === 'number' ? String(v) : text(v));
+const percent = (v: unknown): number => parsePercent(text(v));
+const share = (v: unknown): number => parsePercent(text(v), { share: true });
 const fraction = (v: unknown): number => percent(v) / 100;
 
 function strict<S extends z.ZodRawShape>(shape: S, what: string) {
@@ -121,8 +128,8 @@ function strict<S extends z.ZodRawShape>(shape: S, what: string) {
 const StageSchema = strict(
   {
     duration: field(DURATION_EXPECTED, duration),
-    rate: field('a number ≥ 0', numberAtLeast0),
-    rampTo: field('a number ≥ 0', numberAtLeast0).optional(),
+    rate: field('a number ≥ 0', stageRate),
+    rampTo: field('a number ≥ 0', stageRate).optional(),
     statusMix: field(STATUS_MIX_EXPECTED, statusMix).optional(),
   },
   'a stage',
@@ -149,7 +156,7 @@ const ScenarioSchema = strict(
     tenantWeights: field('a list of weights > 0', (v) =>
       parseWeights(Array.isArray(v) ? v.map(text).join(',') : text(v)),
     ).optional(),
-    anonymous: field('a percentage from 0 up to 100, like 10%', percent).optional(),
+    anonymous: field('a percentage from 0 up to 100, like 10%', share).optional(),
     statusMix: field(STATUS_MIX_EXPECTED, statusMix).optional(),
     thresholds: strict(
       {
@@ -186,6 +193,17 @@ export function parseScenario(data: unknown, source: string): ScenarioSpec {
   const problems: string[] = [];
   if (s.stages && s.rate !== undefined)
     problems.push(`${source}: rate: give either rate or stages, not both`);
+  // Settings of the other model are refused, as the flags are (see resolvePlan).
+  if (s.connections !== undefined && (s.stages || (s.rate !== undefined && s.rate !== 'max'))) {
+    problems.push(
+      `${source}: connections: only with rate: max (the closed model); the open model bounds concurrency with maxInflight`,
+    );
+  }
+  if (s.maxInflight !== undefined && s.rate === 'max') {
+    problems.push(
+      `${source}: maxInflight: only with the open model (a rate or stages); with rate: max, connections bounds concurrency`,
+    );
+  }
   if (s.tenantWeights && Array.isArray(s.tenants) && s.tenantWeights.length !== s.tenants.length) {
     problems.push(
       `${source}: tenantWeights: expected ${s.tenants.length} weights (one per tenant), got ${s.tenantWeights.length}`,

@@ -24,7 +24,24 @@ export interface TenantWeight {
 }
 
 const NUMBER = /^\d+(?:\.\d+)?$/;
-export const RATE_EXPECTED = 'a number > 0 or "max"';
+
+/**
+ * Rates the open model can honour: at least one request every 1000 s (a request's due time is one
+ * timer away, and a run ends within 24 days, see MAX_DURATION_MS), at most what one event loop
+ * can schedule with room to spare (measured: about 40,000 req/s on 2 cores, bench/RESULTS.md).
+ */
+export const MIN_RATE_PER_SEC = 0.001;
+export const MAX_RATE_PER_SEC = 100_000;
+export const RATE_EXPECTED = `a number from ${MIN_RATE_PER_SEC} to ${MAX_RATE_PER_SEC} (requests per second) or "max"`;
+
+/**
+ * Weights become integers for the exact round robin by scaling with 10^decimals, so a weight may
+ * have at most 6 decimal places (0.0000001 used to round to 0); 10^6 × 10^6 keeps the scaled sums
+ * well inside exact double arithmetic.
+ */
+export const MAX_WEIGHT = 1_000_000;
+const WEIGHT = /^\d+(?:\.\d{1,6})?$/;
+export const WEIGHT_RULE = `from 0.000001 to ${MAX_WEIGHT}, with at most 6 decimal places`;
 export const STATUS_MIX_EXPECTED =
   'status:weight pairs like 200:85,404:10,500:5 (status 200-599, weight > 0)';
 
@@ -32,8 +49,23 @@ export const STATUS_MIX_EXPECTED =
 export function parseRate(text: string): number | 'max' {
   const t = text.trim();
   if (t === 'max') return 'max';
-  if (!NUMBER.test(t) || Number(t) <= 0 || !Number.isFinite(Number(t))) throw new ValueProblem(RATE_EXPECTED);
-  return Number(t);
+  const rate = Number(t);
+  if (!NUMBER.test(t) || !(rate >= MIN_RATE_PER_SEC && rate <= MAX_RATE_PER_SEC)) {
+    throw new ValueProblem(RATE_EXPECTED);
+  }
+  return rate;
+}
+
+/** A stage's rate in a scenario: 0 (a pause) or a rate parseRate accepts. */
+export function checkStageRate(rate: number): number {
+  if (rate !== 0 && !(rate >= MIN_RATE_PER_SEC && rate <= MAX_RATE_PER_SEC)) {
+    throw new ValueProblem(`0 or ${RATE_EXPECTED.replace(' or "max"', '')}`);
+  }
+  return rate;
+}
+
+function isWeight(text: string): boolean {
+  return WEIGHT.test(text) && Number(text) > 0 && Number(text) <= MAX_WEIGHT;
 }
 
 export function parsePositiveInt(text: string, max: number): number {
@@ -53,6 +85,9 @@ export function parseStatusMix(text: string): StatusWeight[] {
     const status = Number(m[1]);
     const weight = m[2] === undefined ? 1 : Number(m[2]);
     if (status < 200 || status > 599 || weight <= 0) throw new ValueProblem(STATUS_MIX_EXPECTED);
+    if (m[2] !== undefined && !isWeight(m[2])) {
+      throw new ValueProblem(`status:weight pairs with each weight ${WEIGHT_RULE}`);
+    }
     if (out.some((s) => s.status === status))
       throw new ValueProblem(`${STATUS_MIX_EXPECTED}, each status once`);
     out.push({ status, weight });
@@ -66,15 +101,24 @@ export function parseWeights(text: string): number[] {
   if (parts.some((p) => !NUMBER.test(p) || Number(p) <= 0)) {
     throw new ValueProblem('weights > 0 separated by commas, like 5,1,1');
   }
+  if (!parts.every(isWeight)) {
+    throw new ValueProblem(`weights separated by commas, like 5,1,1, each ${WEIGHT_RULE}`);
+  }
   return parts.map(Number);
 }
 
-/** "10%", "10", "0.5%" → 10, 10, 0.5 (percent, 0 ≤ p < 100). */
-export function parsePercent(text: string, opts: { below100?: boolean } = {}): number {
+/**
+ * "10%", "10", "0.5%" → 10, 10, 0.5 (percent, 0 ≤ p ≤ 100). `share`: a traffic share (--anonymous),
+ * which is scaled to an integer weight like the weights, so at most 6 decimal places.
+ */
+export function parsePercent(text: string, opts: { below100?: boolean; share?: boolean } = {}): number {
   const t = text.trim().replace(/%$/, '');
   const max = opts.below100 ? 'below 100' : 'up to 100';
   if (!NUMBER.test(t) || Number(t) > 100 || (opts.below100 && Number(t) >= 100)) {
     throw new ValueProblem(`a percentage from 0 ${max}, like 10%`);
+  }
+  if (opts.share && !/^\d+(?:\.\d{1,6})?$/.test(t)) {
+    throw new ValueProblem(`a percentage from 0 ${max} with at most 6 decimal places, like 10%`);
   }
   return Number(t);
 }
@@ -124,8 +168,16 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * The largest total weight the round robin keeps exact: its running values stay within ±2 × total,
+ * which must be an exact double (below 2^53).
+ */
+const MAX_EXACT_TOTAL = 2 ** 51;
+
+/**
  * Tenants with integer weights: named tenants share (100 − anonymousPercent) by their weights, and
- * anonymous requests take anonymousPercent. Integers keep the round robin exact.
+ * anonymous requests take anonymousPercent. Integers keep the round robin exact; the products are
+ * taken in BigInt and reduced by their common divisor. Throws a ValueProblem when the shares cannot
+ * be kept exact (only for extreme ratios with many decimal places).
  */
 export function buildTenantWeights(
   clientIds: readonly string[],
@@ -134,17 +186,40 @@ export function buildTenantWeights(
 ): TenantWeight[] {
   const raw = clientIds.map((_, i) => weights?.[i] ?? 1);
   const scale = decimalScale([...raw, anonymousPercent]);
-  const ints = raw.map((w) => Math.round(w * scale));
-  const anon = Math.round(anonymousPercent * scale);
-  const hundred = 100 * scale;
-  const sum = ints.reduce((a, b) => a + b, 0);
-  if (anonymousPercent === 0) return clientIds.map((clientId, i) => ({ clientId, weight: ints[i]! }));
+  const ints = raw.map((w) => BigInt(Math.round(w * scale)));
+  if (anonymousPercent === 0) {
+    const exact = exactIntegers(ints);
+    return clientIds.map((clientId, i) => ({ clientId, weight: exact[i]! }));
+  }
   if (clientIds.length === 0) return [{ clientId: null, weight: 1 }];
-  const named = clientIds.map((clientId, i) => ({ clientId, weight: (hundred - anon) * ints[i]! }));
-  return [...named, { clientId: null, weight: anon * sum }].filter((t) => t.weight > 0);
+  const anon = BigInt(Math.round(anonymousPercent * scale));
+  const hundred = 100n * BigInt(scale);
+  const sum = ints.reduce((a, b) => a + b, 0n);
+  const exact = exactIntegers([...ints.map((w) => (hundred - anon) * w), anon * sum]);
+  return [...clientIds, null]
+    .map((clientId, i) => ({ clientId, weight: exact[i]! }))
+    .filter((t) => t.weight > 0);
 }
 
-/** Smallest power of ten that makes all values integers (up to 10^6). */
+/**
+ * The values as numbers; divided by their greatest common divisor when their total is too large to
+ * stay exact; throws a ValueProblem when even that is too large.
+ */
+function exactIntegers(values: readonly bigint[]): number[] {
+  const total = (vs: readonly bigint[]) => vs.reduce((a, b) => a + b, 0n);
+  if (total(values) <= BigInt(MAX_EXACT_TOTAL)) return values.map(Number);
+  const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+  const g = values.reduce((a, b) => gcd(a, b), 0n) || 1n;
+  const reduced = values.map((v) => v / g);
+  if (total(reduced) > BigInt(MAX_EXACT_TOTAL)) {
+    throw new ValueProblem(
+      'weights whose ratios fit the exact round robin (their scaled total is above 2^51): use fewer decimal places',
+    );
+  }
+  return reduced.map(Number);
+}
+
+/** Smallest power of ten that makes all values integers (up to 10^6: the parsers allow 6 decimals). */
 export function decimalScale(values: readonly number[]): number {
   let scale = 1;
   while (scale < 1e6 && values.some((v) => Math.abs(v * scale - Math.round(v * scale)) > 1e-9)) scale *= 10;
@@ -154,5 +229,6 @@ export function decimalScale(values: readonly number[]): number {
 /** Integer weights for a status mix (scales decimals). */
 export function integerStatusMix(mix: readonly StatusWeight[]): StatusWeight[] {
   const scale = decimalScale(mix.map((m) => m.weight));
-  return mix.map((m) => ({ status: m.status, weight: Math.round(m.weight * scale) }));
+  const exact = exactIntegers(mix.map((m) => BigInt(Math.round(m.weight * scale))));
+  return mix.map((m, i) => ({ status: m.status, weight: exact[i]! }));
 }

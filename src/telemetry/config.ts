@@ -1,5 +1,6 @@
-import { parseDurationMs } from '../util/duration.js';
+import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { checkHeader } from '../util/http-headers.js';
 import { checkHttpUrl } from '../util/net.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,10 +55,7 @@ export function resolveOtlpConfig(flags: OtlpFlags, env: Env): OtlpConfig {
   }
   checkHttpUrl(metricsUrl, urlSource);
 
-  const headersVar = env.OTEL_EXPORTER_OTLP_METRICS_HEADERS
-    ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'
-    : 'OTEL_EXPORTER_OTLP_HEADERS';
-  const headers = parseKeyValueList(env[headersVar] ?? '', headersVar);
+  const headers = otlpHeadersFromEnv(env);
 
   const exportIntervalMs =
     flags.exportIntervalMs ?? envMillis(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_EXPORT_INTERVAL_MS;
@@ -72,6 +70,23 @@ export function resolveOtlpConfig(flags: OtlpFlags, env: Env): OtlpConfig {
   return { metricsUrl, headers, exportIntervalMs, exportTimeoutMs };
 }
 
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS merged with OTEL_EXPORTER_OTLP_METRICS_HEADERS (which wins per name),
+ * as the exporter itself reads them (@opentelemetry/otlp-exporter-base,
+ * configuration/otlp-node-http-env-configuration.ts: "headers are combined instead of
+ * overwritten"): the exporter sends both whatever we pass, so both are checked, each by its name.
+ */
+function otlpHeadersFromEnv(env: Env): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_METRICS_HEADERS']) {
+    for (const [key, value] of Object.entries(parseKeyValueList(env[name] ?? '', name))) {
+      checkHeader(key, value, name);
+      headers[key] = value;
+    }
+  }
+  return headers;
+}
+
 export function parseExportInterval(text: string): number {
   return parseDurationMs(text, '--export-interval');
 }
@@ -84,8 +99,10 @@ function withMetricsPath(base: string): string {
 function envMillis(env: Env, name: string): number | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) {
-    throw new UsageError(`${name}: expected a whole number of milliseconds greater than 0, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0 || Number(raw) > MAX_DURATION_MS) {
+    throw new UsageError(
+      `${name}: expected a whole number of milliseconds from 1 to ${MAX_DURATION_MS} (${formatDurationMs(MAX_DURATION_MS)}), got "${raw}"`,
+    );
   }
   return Number(raw);
 }
@@ -98,11 +115,13 @@ export function parseKeyValueList(text: string, what: string): Record<string, st
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq).trim() : '';
     if (!key)
-      throw new UsageError(`${what}: expected key=value pairs separated by commas, got "${part.trim()}"`);
+      throw new UsageError(
+        `${what}: expected key=value pairs separated by commas, got ${JSON.stringify(part.trim())}`,
+      );
     try {
       out[decodeURIComponent(key)] = decodeURIComponent(part.slice(eq + 1).trim());
     } catch {
-      throw new UsageError(`${what}: "${part.trim()}" is not valid percent-encoding`);
+      throw new UsageError(`${what}: ${JSON.stringify(part.trim())} is not valid percent-encoding`);
     }
   }
   return out;

@@ -1,4 +1,5 @@
 import { setImmediate as yieldImmediate } from 'node:timers/promises';
+import { MAX_TIMER_MS } from './duration.js';
 
 /**
  * Time, injectable: the load scheduler and the verify poller take a Clock so that their timing logic
@@ -32,27 +33,44 @@ export const realClock: Clock = {
     if (delayMs < 1) return yieldImmediate().then(() => undefined);
     return new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
         signal?.removeEventListener('abort', done);
+        cancel();
         resolve();
       };
       // Node timers have 1 ms granularity and fire at or after the delay: wake a little early.
-      const timer = setTimeout(done, Math.floor(delayMs) - 1);
+      const cancel = longTimeout(done, Math.floor(delayMs) - 1);
       signal?.addEventListener('abort', done, { once: true });
     });
   },
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
+      const cancel = longTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
       const onAbort = () => {
-        clearTimeout(timer);
+        cancel();
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
   yield: () => yieldImmediate().then(() => undefined),
 };
+
+/**
+ * setTimeout for any delay: one past MAX_TIMER_MS would fire after 1 ms (and warn), so a long wait
+ * is a chain of timers of at most MAX_TIMER_MS. The parsers keep every duration below that limit;
+ * this keeps a computed wait (a slow rate's next due time) from ever spinning. Returns a cancel.
+ */
+export function longTimeout(fn: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    timer = setTimeout(
+      () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()),
+      Math.min(left, MAX_TIMER_MS),
+    );
+  };
+  arm(Math.max(0, ms));
+  return () => clearTimeout(timer);
+}

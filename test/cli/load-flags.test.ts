@@ -4,9 +4,15 @@ import { runCli } from '../helpers/cli.js';
 
 describe('otelpoc load: bad flags', () => {
   it.each([
-    [['--rps', '-1'], '--rps: expected a number > 0 or "max", got "-1"'],
-    [['--rps=-1'], '--rps: expected a number > 0 or "max", got "-1"'],
-    [['--rps', 'fast'], '--rps: expected a number > 0 or "max", got "fast"'],
+    [
+      ['--rps', '-1'],
+      '--rps: expected a number from 0.001 to 100000 (requests per second) or "max", got "-1"',
+    ],
+    [['--rps=-1'], '--rps: expected a number from 0.001 to 100000 (requests per second) or "max", got "-1"'],
+    [
+      ['--rps', 'fast'],
+      '--rps: expected a number from 0.001 to 100000 (requests per second) or "max", got "fast"',
+    ],
     [
       ['--status-mix', '200:abc'],
       '--status-mix: expected status:weight pairs like 200:85,404:10,500:5 (status 200-599, weight > 0), got "200:abc"',

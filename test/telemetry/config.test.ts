@@ -36,7 +36,7 @@ describe('resolveOtlpConfig', () => {
     expect(c.exportTimeoutMs).toBe(1000); // clamped to the interval
   });
 
-  it('reads headers, signal-specific first', () => {
+  it('reads headers, merged as the exporter merges them: signal-specific wins per name', () => {
     expect(
       resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_HEADERS: 'a=1,Authorization=Basic%20eA==' }).headers,
     ).toEqual({
@@ -44,9 +44,11 @@ describe('resolveOtlpConfig', () => {
       Authorization: 'Basic eA==',
     });
     expect(
-      resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'b=2' })
-        .headers,
-    ).toEqual({ b: '2' });
+      resolveOtlpConfig(
+        {},
+        { OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'b=2' },
+      ).headers,
+    ).toEqual({ a: '1', b: '2' });
   });
 
   it.each([

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatDurationMs, parseDelayRange, parseDurationMs } from '../../src/util/duration.js';
+import {
+  formatDurationMs,
+  MAX_DURATION_MS,
+  MAX_TIMER_MS,
+  parseDelayRange,
+  parseDurationMs,
+} from '../../src/util/duration.js';
 import { UsageError } from '../../src/util/errors.js';
 
 describe('parseDelayRange', () => {
@@ -42,9 +48,36 @@ describe('parseDurationMs', () => {
     expect(() => parseDurationMs('soon', '--timeout')).toThrow(/^--timeout: /);
   });
 
+  it.each([
+    ['999h', '--export-interval: expected a duration of at most 576h (24 days), got "999h"'],
+    ['577h', '--export-interval: expected a duration of at most 576h (24 days), got "577h"'],
+    ['0.4ms', '--export-interval: expected a duration of at least 1ms, got "0.4ms"'],
+  ])('bounds %s to what a timer can wait', (text, message) => {
+    expect(() => parseDurationMs(text, '--export-interval')).toThrow(message);
+  });
+
+  it('takes the limits themselves, and a tighter maximum', () => {
+    expect(parseDurationMs('576h', '--duration')).toBe(MAX_DURATION_MS);
+    expect(MAX_DURATION_MS).toBeLessThan(MAX_TIMER_MS);
+    expect(parseDurationMs('1ms', '--duration')).toBe(1);
+    expect(() => parseDurationMs('2s', '--x', { maxMs: 1000 })).toThrow(
+      '--x: expected a duration of at most 1s, got "2s"',
+    );
+  });
+
+  it('bounds --delay to an hour', () => {
+    expect(parseDelayRange('3600s')).toEqual({ minMs: 3_600_000, maxMs: 3_600_000 });
+    expect(() => parseDelayRange('3000000s')).toThrow(
+      '--delay: expected a delay of at most 1h, got "3000000s"',
+    );
+    expect(() => parseDelayRange('0-3601s')).toThrow('--delay: expected a delay of at most 1h');
+  });
+
   it('formats for humans', () => {
     expect(formatDurationMs(250)).toBe('250ms');
     expect(formatDurationMs(10_000)).toBe('10s');
     expect(formatDurationMs(90_000)).toBe('1m30s');
+    expect(formatDurationMs(5_400_000)).toBe('1h30m');
+    expect(formatDurationMs(MAX_DURATION_MS)).toBe('576h');
   });
 });

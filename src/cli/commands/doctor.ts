@@ -6,6 +6,7 @@ import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
+import { parseHeaderName } from '../../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
 import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
@@ -64,7 +65,11 @@ Exit 0 when every check that ran passed, 1 otherwise.`,
         .default(STACK_URLS.grafana)
         .argParser(url('--grafana-url')),
     )
-    .addOption(new Option('--tenant-header <name>', 'header that names the tenant').default(TENANT_HEADER))
+    .addOption(
+      new Option('--tenant-header <name>', 'header that names the tenant')
+        .default(TENANT_HEADER)
+        .argParser((v) => parseHeaderName(v, '--tenant-header')),
+    )
     .addOption(
       new Option('--tenants <list>', 'comma-separated tenants whose queries must be answered')
         .default([DEFAULT_TENANT], DEFAULT_TENANT)

@@ -61,6 +61,11 @@ Examples:
     if (flags.target !== undefined) {
       throw new UsageError('--target: not allowed with run, which loads its own in-process server');
     }
+    if (flags.embedded && flags.url !== undefined) {
+      throw new UsageError(
+        '--embedded and --url: give one of them (--embedded verifies in this process, --url at a backend)',
+      );
+    }
     if (flags.scenario === undefined) {
       flags.rps ??= RUN_DEFAULTS.ratePerSec;
       if (flags.requests === undefined) flags.duration ??= RUN_DEFAULTS.durationMs;
