@@ -1,6 +1,6 @@
 /** The /api server over real HTTP on port 0, with the SDK's in-memory exporter to see exactly what was recorded. */
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter } from '@opentelemetry/sdk-metrics';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type InstrumentedServer, startInstrumentedServer } from '../../src/server/instrumented-server.js';
 
 let app: InstrumentedServer;
@@ -23,7 +23,8 @@ async function start(opts: { maxTenants?: number; delay?: { minMs: number; maxMs
 
 async function call(path: string, init: RequestInit = {}) {
   const res = await fetch(`${app.url}${path}`, init);
-  return { status: res.status, body: res.status === 204 ? null : await res.json(), headers: res.headers };
+  const body = res.status === 204 ? null : ((await res.json()) as { status?: number; error?: string });
+  return { status: res.status, body, headers: res.headers };
 }
 
 /** Counter points after a flush, as "client|status|error.type" → value. */
@@ -81,12 +82,12 @@ describe('GET /api', () => {
   it('turns a bad sc, Client-ID or X-Run-ID into a 400 that names it, and still measures the request', async () => {
     const bad = await call('/api?sc=abc');
     expect(bad).toMatchObject({ status: 400, body: { status: 400 } });
-    expect(bad.body.error).toContain('sc: "abc" is not allowed; allowed: an integer from 200 to 599');
+    expect(bad.body?.error).toContain('sc: "abc" is not allowed; allowed: an integer from 200 to 599');
     const badTenant = await call('/api', { headers: { 'Client-ID': 'bad/id' } });
     expect(badTenant.status).toBe(400);
-    expect(badTenant.body.error).toMatch(/^Client-ID header: "bad\/id"/);
+    expect(badTenant.body?.error).toMatch(/^Client-ID header: "bad\/id"/);
     const badRun = await call('/api', { headers: { 'X-Run-ID': 'no spaces allowed' } });
-    expect(badRun.body.error).toMatch(/^X-Run-ID header: /);
+    expect(badRun.body?.error).toMatch(/^X-Run-ID header: /);
     expect(await recorded()).toEqual({ '-|400|400': 3 });
   });
 
@@ -126,8 +127,8 @@ describe('graceful stop', () => {
   it('lets in-flight requests finish and records them before the final flush', async () => {
     await start({ delay: { minMs: 300, maxMs: 300 } });
     const pending = Promise.all([call('/api?sc=201'), call('/api?sc=201')]);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(app.server.inFlight).toBe(2);
+    // Both requests are inside their 300 ms delay once the server counts them in flight.
+    await vi.waitFor(() => expect(app.server.inFlight).toBe(2), { timeout: 5_000, interval: 5 });
     await app.stop();
     expect((await pending).map((r) => r.status)).toEqual([201, 201]);
     const metric = exporter

@@ -255,7 +255,7 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
       );
       expect(l.code, l.stderr).toBe(0);
       // The manifest has tenant-1 and tenant-2, no anonymous share. Two requests of the run it never sent:
-      for (const headers of [{ 'Client-ID': 'tenant-9' }, {}]) {
+      for (const headers of [{ 'Client-ID': 'tenant-9' }, {}] as Record<string, string>[]) {
         const res = await fetch(`${base}/api?sc=200`, { headers: { ...headers, 'X-Run-ID': 'mt-stray' } });
         expect(res.status).toBe(200);
       }
