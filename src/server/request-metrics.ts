@@ -52,9 +52,9 @@ export class RequestMetrics {
   readonly #runIds: CardinalityLimiter;
   readonly #warn: (message: string) => void;
   /** Attributes of finished requests: tenant → run id → method → status. */
-  readonly #recorded = new AttributeCache();
-  /** Attributes of active requests: tenant → method. */
-  readonly #inFlight = new AttributeCache();
+  readonly #recorded = new AttributeCache<Attributes>();
+  /** Attributes of active requests, with the function that ends one: tenant → method. */
+  readonly #inFlight = new AttributeCache<{ attrs: Attributes; end: () => void }>();
 
   constructor(meter: Meter, limits: CardinalityLimits, warn: (message: string) => void) {
     this.#duration = meter.createHistogram(INSTRUMENTS.requestDuration.name, {
@@ -80,22 +80,23 @@ export class RequestMetrics {
   }
 
   /**
-   * Marks a request active; returns the function that ends it. Active requests carry the tenant
-   * (so the stack routes them to it) but not the run id: the gauge is per server, not per run.
+   * Marks a request active; returns the function that ends it (call it once: it is shared by every
+   * request with the same attributes, so no closure is made per request). Active requests carry the
+   * tenant (so the stack routes them to it) but not the run id: the gauge is per server, not per run.
    */
   begin(method: string, scheme: 'http' | 'https', clientId: string | undefined): () => void {
     const tenant = clientId === undefined ? undefined : this.#tenant(clientId);
     const byMethod = this.#inFlight.leaf(tenant ?? '', '', '');
-    let attrs = byMethod.get(method);
-    if (attrs === undefined || attrs[ATTR.scheme] !== scheme) {
-      attrs = sorted({ [ATTR.method]: method, [ATTR.scheme]: scheme, [ATTR.clientId]: tenant });
+    let cached = byMethod.get(method);
+    if (cached === undefined || cached.attrs[ATTR.scheme] !== scheme) {
+      const attrs = sorted({ [ATTR.method]: method, [ATTR.scheme]: scheme, [ATTR.clientId]: tenant });
+      const active = this.#active;
+      cached = { attrs, end: () => active.add(-1, attrs) };
       if (!byMethod.has(method)) this.#inFlight.added();
-      byMethod.set(method, attrs);
+      byMethod.set(method, cached);
     }
-    const active = this.#active;
-    const set = attrs;
-    active.add(1, set);
-    return () => active.add(-1, set);
+    this.#active.add(1, cached.attrs);
+    return cached.end;
   }
 
   record(durationS: number, a: RequestAttributes): void {
@@ -155,14 +156,14 @@ export class RequestMetrics {
 }
 
 /**
- * Attribute sets under three string keys (capped values, so the maps stay small) and a last one;
+ * Attribute sets (or what is cached with them) under three string keys (capped values, so the maps stay small) and a last one;
  * the caller reports each set it adds, and past ATTRIBUTE_CACHE_LIMIT the cache starts over.
  */
-class AttributeCache {
-  readonly #root = new Map<string, Map<string, Map<string, Map<string | number, Attributes>>>>();
+class AttributeCache<T> {
+  readonly #root = new Map<string, Map<string, Map<string, Map<string | number, T>>>>();
   #size = 0;
 
-  leaf(a: string, b: string, c: string): Map<string | number, Attributes> {
+  leaf(a: string, b: string, c: string): Map<string | number, T> {
     let byB = this.#root.get(a);
     if (byB === undefined) {
       byB = new Map();
