@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on, as a ratio to a
-// bare node:http server answering the same request, measured in the same run with the same load
-// generators and the same connections. Two generators: autocannon (npm, in this process) and wrk
-// (C, far less CPU per request, so on 2 cores it measures the server rather than itself) when
-// `bash bench/install-peers.sh` has fetched it. Rounds alternate between the two servers so that
-// drift in machine load hits both alike.
+// Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on (the SDK's own
+// synchronous instruments), as a ratio to a bare node:http server answering the same request,
+// measured in the same run with the same load generators and the same connections. Two generators:
+// autocannon (npm, in this process) and wrk (C, far less CPU per request, so on 2 cores it measures
+// the server rather than itself) when `bash bench/install-peers.sh` has fetched it. Rounds alternate
+// between the two servers so that drift in machine load hits both alike.
+//
+// On a shared machine req/s moves with whatever else runs; the CPU time each server spends per
+// request (user + system, from /proc/<pid>/stat, Linux only) moves far less, so it is reported too.
 //
 //   npm run build && node bench/serve.mjs [--duration 10] [--rounds 3] [--connections 50]
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +82,30 @@ const PEERS = join(root, '.cache/bench-peers');
 const WRK = join(PEERS, 'usr/bin/wrk');
 const wrkEnv = { ...process.env, LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
 
-/** req/s from one generator run; throws on any non-2xx or socket error. */
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/** CPU time used so far by a process, in ms (undefined off Linux). */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
+  } catch {
+    return undefined;
+  }
+}
+
+/** One generator run: req/s and the server's CPU µs per request. */
+async function measure(generator, server) {
+  const before = cpuMs(server.child.pid);
+  const { rps, requests } = await load(generator, server.url);
+  const after = cpuMs(server.child.pid);
+  const cpuUs =
+    before === undefined || after === undefined ? Number.NaN : ((after - before) * 1000) / requests;
+  return { rps, cpuUs };
+}
+
+/** req/s and requests done in one generator run; throws on any non-2xx or socket error. */
 function load(generator, url) {
   if (generator === 'wrk') {
     const out = execFileSync(
@@ -97,7 +123,10 @@ function load(generator, url) {
       { env: wrkEnv, encoding: 'utf8' },
     );
     if (/Non-2xx|Socket errors/.test(out)) throw new Error(`wrk saw errors:\n${out}`);
-    return Promise.resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]));
+    return Promise.resolve({
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
+      requests: Number(/(\d+) requests in/.exec(out)[1]),
+    });
   }
   return new Promise((resolveLoad, reject) => {
     autocannon(
@@ -105,7 +134,7 @@ function load(generator, url) {
       (err, r) => {
         if (err) return reject(err);
         if (r.non2xx || r.errors) return reject(new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`));
-        resolveLoad(r.requests.average);
+        resolveLoad({ rps: r.requests.average, requests: r.requests.total });
       },
     );
   });
@@ -133,10 +162,12 @@ const results = {};
 for (let i = 0; i < rounds; i++) {
   for (const g of generators) {
     for (const s of [bare, otelpoc]) {
-      const rps = await load(g, s.url);
+      const m = await measure(g, s);
       const key = `${g}|${s.name}`;
-      results[key] = [...(results[key] ?? []), rps];
-      process.stderr.write(`round ${i + 1}/${rounds} ${g} → ${s.name}: ${Math.round(rps)} req/s\n`);
+      results[key] = [...(results[key] ?? []), m];
+      process.stderr.write(
+        `round ${i + 1}/${rounds} ${g} → ${s.name}: ${Math.round(m.rps)} req/s, ${m.cpuUs.toFixed(1)} µs CPU/request\n`,
+      );
     }
   }
 }
@@ -149,11 +180,14 @@ console.log(
   `\nserve throughput (${node}, ${connections} connections, ${duration}s × ${rounds} rounds, median; metrics exported every 1s to ${vm ? 'VictoriaMetrics' : 'a closed port'}):`,
 );
 console.log(
-  '| generator | node:http (bare) req/s | otelpoc serve --delay 0 req/s | ratio |\n|---|---|---|---|',
+  '| generator | node:http (bare) req/s | otelpoc serve --delay 0 req/s | ratio | bare CPU µs/req | serve CPU µs/req | CPU ratio (bare ÷ serve) |\n|---|---|---|---|---|---|---|',
 );
 for (const g of generators) {
-  const b = median(results[`${g}|${bare.name}`]);
-  const o = median(results[`${g}|${otelpoc.name}`]);
-  console.log(`| ${g} | ${Math.round(b)} | ${Math.round(o)} | ${(o / b).toFixed(2)} |`);
+  const of = (server, field) => median(results[`${g}|${server.name}`].map((m) => m[field]));
+  const [b, o] = [of(bare, 'rps'), of(otelpoc, 'rps')];
+  const [bc, oc] = [of(bare, 'cpuUs'), of(otelpoc, 'cpuUs')];
+  console.log(
+    `| ${g} | ${Math.round(b)} | ${Math.round(o)} | ${(o / b).toFixed(2)} | ${bc.toFixed(1)} | ${oc.toFixed(1)} | ${(bc / oc).toFixed(2)} |`,
+  );
 }
 if (generators.length === 1) console.log('(wrk not found: `bash bench/install-peers.sh` fetches it)');

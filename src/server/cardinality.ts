@@ -21,11 +21,12 @@ export class CardinalityLimiter {
 
   /** Returns the value to record, and whether this call is the first overflow (to warn once). */
   admit(value: string): { value: string; firstOverflow: boolean } {
-    const now = this.#now();
     if (this.#lastSeen.has(value)) {
-      this.#lastSeen.set(value, now);
+      // Called on every request: the clock is read only when idleness matters.
+      if (this.#idleMs !== undefined) this.#lastSeen.set(value, this.#now());
       return { value, firstOverflow: false };
     }
+    const now = this.#now();
     if (this.#lastSeen.size >= this.#max) this.#evictIdle(now);
     if (this.#lastSeen.size < this.#max) {
       this.#lastSeen.set(value, now);

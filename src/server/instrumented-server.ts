@@ -5,12 +5,7 @@ import type { DelayRange } from '../util/duration.js';
 import { isListening } from '../util/net.js';
 import { createRandom } from '../util/random.js';
 import { type ApiServer, startApiServer } from './app.js';
-import {
-  type CardinalityLimits,
-  createDurationHistogram,
-  DEFAULT_LIMITS,
-  RequestMetrics,
-} from './request-metrics.js';
+import { type CardinalityLimits, DEFAULT_LIMITS, RequestMetrics } from './request-metrics.js';
 
 export interface InstrumentedServerOptions {
   host: string;
@@ -55,10 +50,8 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
   const exporter = 'otlp' in exp ? createOtlpExporter(exp.otlp) : exp.exporter;
   const intervals = 'otlp' in exp ? exp.otlp : exp;
   const metricsTarget = 'otlp' in exp ? exp.otlp.metricsUrl : exp.description;
-  const duration = createDurationHistogram();
   const pipeline = createMetricsPipeline({
     exporter,
-    producers: [duration],
     exportIntervalMs: intervals.exportIntervalMs,
     exportTimeoutMs: intervals.exportTimeoutMs,
     env: opts.env,
@@ -69,12 +62,7 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
     onExportRecovered: (n) =>
       opts.warn(`metrics export to ${metricsTarget} recovered after ${n} failed attempt(s)`),
   });
-  const metrics = new RequestMetrics(
-    pipeline.meter,
-    duration,
-    { ...DEFAULT_LIMITS, ...opts.limits },
-    opts.warn,
-  );
+  const metrics = new RequestMetrics(pipeline.meter, { ...DEFAULT_LIMITS, ...opts.limits }, opts.warn);
   let server: ApiServer;
   try {
     server = await startApiServer({

@@ -1,5 +1,4 @@
-import type { Attributes, Meter } from '@opentelemetry/api';
-import { ExplicitHistogram } from '../telemetry/explicit-histogram.js';
+import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { ATTR, DURATION_BUCKETS_S, INSTRUMENTS, OVERFLOW_VALUE } from '../telemetry/names.js';
 import { CardinalityLimiter } from './cardinality.js';
 
@@ -26,55 +25,51 @@ export const DEFAULT_LIMITS: CardinalityLimits = {
   runIdIdleMs: 10 * 60_000,
 };
 
-/** A running total per attribute set, kept by us and reported to the SDK at collection time. */
-interface Tally {
-  attrs: Attributes;
-  value: number;
-}
+/**
+ * Past this many cached attribute sets the cache starts over. Only reached when run ids come and go
+ * over a long life (the limiter forgets idle ones, the cache does not); starting over merely rebuilds
+ * the objects, and the SDK keeps far more per series than the cache does per set.
+ */
+export const ATTRIBUTE_CACHE_LIMIT = 20_000;
 
 /**
- * The three HTTP server instruments of the semantic conventions, recorded with the same attributes.
- * Every request is recorded once, when its response is done (or the client went away), so the
- * counter and the histogram's _count always agree.
+ * The three HTTP server instruments of the semantic conventions, recorded with the OpenTelemetry
+ * SDK's own synchronous instruments, as any instrumented service does: `Histogram.record` and
+ * `Counter.add` once per request when its response is done (or the client went away), with the same
+ * attribute set, so the counter and the histogram's _count always agree; `UpDownCounter.add(±1)`
+ * around the request for the active requests.
  *
- * Why not three synchronous SDK instruments: each call hashes the attribute set (JSON-stringifying
- * it), and four such calls per request cost more than the request itself when `serve --delay 0` is
- * benchmarked. Here each attribute set is built once and kept under a cheap key: the duration
- * histogram is aggregated in an ExplicitHistogram (exported by the SDK's reader as an ordinary OTLP
- * histogram), the request counter is observable and reads that histogram's counts, so the two can
- * never disagree, and the active-requests gauge is observable over a Map of counts.
+ * The SDK finds a series by hashing the attribute set's keys and values on every call, so what is
+ * left to us is not to add to that: each distinct attribute set is built once, cached under the
+ * values it is made of (tenant × run id × method × status, all capped), and passed again as the
+ * same object, with its keys inserted in sorted order (the SDK sorts them to hash).
  */
 export class RequestMetrics {
-  readonly #duration: ExplicitHistogram;
-  readonly #active = new Map<string, Tally>();
+  readonly #duration: Histogram;
+  readonly #requests: Counter;
+  readonly #active: UpDownCounter;
   readonly #tenants: CardinalityLimiter;
   readonly #runIds: CardinalityLimiter;
   readonly #warn: (message: string) => void;
+  /** Attributes of finished requests: tenant → run id → method → status. */
+  readonly #recorded = new AttributeCache<Attributes>();
+  /** Attributes of active requests, with the function that ends one: tenant → method. */
+  readonly #inFlight = new AttributeCache<{ attrs: Attributes; end: () => void }>();
 
-  /** `duration` must be the histogram named INSTRUMENTS.requestDuration, registered with the pipeline. */
-  constructor(
-    meter: Meter,
-    duration: ExplicitHistogram,
-    limits: CardinalityLimits,
-    warn: (message: string) => void,
-  ) {
-    this.#duration = duration;
-    meter
-      .createObservableCounter(INSTRUMENTS.requestCount.name, {
-        unit: INSTRUMENTS.requestCount.unit,
-        description: INSTRUMENTS.requestCount.description,
-      })
-      .addCallback((result) => {
-        for (const s of this.#duration.all()) result.observe(s.count, s.attrs);
-      });
-    meter
-      .createObservableUpDownCounter(INSTRUMENTS.activeRequests.name, {
-        unit: INSTRUMENTS.activeRequests.unit,
-        description: INSTRUMENTS.activeRequests.description,
-      })
-      .addCallback((result) => {
-        for (const t of this.#active.values()) result.observe(t.value, t.attrs);
-      });
+  constructor(meter: Meter, limits: CardinalityLimits, warn: (message: string) => void) {
+    this.#duration = meter.createHistogram(INSTRUMENTS.requestDuration.name, {
+      unit: INSTRUMENTS.requestDuration.unit,
+      description: INSTRUMENTS.requestDuration.description,
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    });
+    this.#requests = meter.createCounter(INSTRUMENTS.requestCount.name, {
+      unit: INSTRUMENTS.requestCount.unit,
+      description: INSTRUMENTS.requestCount.description,
+    });
+    this.#active = meter.createUpDownCounter(INSTRUMENTS.activeRequests.name, {
+      unit: INSTRUMENTS.activeRequests.unit,
+      description: INSTRUMENTS.activeRequests.description,
+    });
     this.#tenants = new CardinalityLimiter({ max: limits.maxTenants, overflowValue: OVERFLOW_VALUE });
     this.#runIds = new CardinalityLimiter({
       max: limits.maxRunIds,
@@ -85,40 +80,58 @@ export class RequestMetrics {
   }
 
   /**
-   * Marks a request active; returns the function that ends it. Active requests carry the tenant
-   * (so the stack routes them to it) but not the run id: the gauge is per server, not per run.
+   * Marks a request active; returns the function that ends it (call it once: it is shared by every
+   * request with the same attributes, so no closure is made per request). Active requests carry the
+   * tenant (so the stack routes them to it) but not the run id: the gauge is per server, not per run.
    */
   begin(method: string, scheme: 'http' | 'https', clientId: string | undefined): () => void {
     const tenant = clientId === undefined ? undefined : this.#tenant(clientId);
-    const tally = tallyFor(this.#active, `${method}\0${scheme}\0${tenant ?? ''}`, () => {
-      const attrs: Attributes = { [ATTR.method]: method, [ATTR.scheme]: scheme };
-      if (tenant !== undefined) attrs[ATTR.clientId] = tenant;
-      return attrs;
-    });
-    tally.value++;
-    return () => {
-      tally.value--;
-    };
+    const byMethod = this.#inFlight.leaf(tenant ?? '', '', '');
+    let cached = byMethod.get(method);
+    if (cached === undefined || cached.attrs[ATTR.scheme] !== scheme) {
+      const attrs = sorted({ [ATTR.method]: method, [ATTR.scheme]: scheme, [ATTR.clientId]: tenant });
+      const active = this.#active;
+      cached = { attrs, end: () => active.add(-1, attrs) };
+      if (!byMethod.has(method)) this.#inFlight.added();
+      byMethod.set(method, cached);
+    }
+    this.#active.add(1, cached.attrs);
+    return cached.end;
   }
 
   record(durationS: number, a: RequestAttributes): void {
+    const attrs = this.#attributes(a);
+    this.#duration.record(durationS, attrs);
+    this.#requests.add(1, attrs);
+  }
+
+  /** How many attribute sets are cached (finished requests, active requests): bounded by the caps. */
+  get cachedAttributeSets(): { recorded: number; active: number } {
+    return { recorded: this.#recorded.size, active: this.#inFlight.size };
+  }
+
+  #attributes(a: RequestAttributes): Attributes {
     const tenant = a.clientId === undefined ? undefined : this.#tenant(a.clientId);
     const runId = a.runId === undefined ? undefined : this.#runId(a.runId);
-    const key = `${a.method}\0${a.scheme}\0${a.route}\0${a.statusCode}\0${tenant ?? ''}\0${runId ?? ''}`;
-    const series = this.#duration.series(key, () => {
-      const attrs: Attributes = {
+    const byStatus = this.#recorded.leaf(tenant ?? '', runId ?? '', a.method);
+    let attrs = byStatus.get(a.statusCode);
+    // One route and one scheme in practice: a request on another rebuilds the set (correct, if
+    // slower) rather than every request paying for a wider key.
+    if (attrs === undefined || attrs[ATTR.route] !== a.route || attrs[ATTR.scheme] !== a.scheme) {
+      attrs = sorted({
         [ATTR.method]: a.method,
         [ATTR.scheme]: a.scheme,
         [ATTR.route]: a.route,
         [ATTR.statusCode]: a.statusCode,
-      };
-      // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string.
-      if (a.statusCode >= 400) attrs[ATTR.errorType] = String(a.statusCode);
-      if (tenant !== undefined) attrs[ATTR.clientId] = tenant;
-      if (runId !== undefined) attrs[ATTR.runId] = runId;
-      return attrs;
-    });
-    this.#duration.record(series, durationS);
+        // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string.
+        [ATTR.errorType]: a.statusCode >= 400 ? String(a.statusCode) : undefined,
+        [ATTR.clientId]: tenant,
+        [ATTR.runId]: runId,
+      });
+      if (!byStatus.has(a.statusCode)) this.#recorded.added();
+      byStatus.set(a.statusCode, attrs);
+    }
+    return attrs;
   }
 
   #tenant(clientId: string): string {
@@ -142,21 +155,52 @@ export class RequestMetrics {
   }
 }
 
-function tallyFor(map: Map<string, Tally>, key: string, attrs: () => Attributes): Tally {
-  let tally = map.get(key);
-  if (!tally) {
-    tally = { attrs: attrs(), value: 0 };
-    map.set(key, tally);
+/**
+ * Attribute sets (or what is cached with them) under three string keys (capped values, so the maps stay small) and a last one;
+ * the caller reports each set it adds, and past ATTRIBUTE_CACHE_LIMIT the cache starts over.
+ */
+class AttributeCache<T> {
+  readonly #root = new Map<string, Map<string, Map<string, Map<string | number, T>>>>();
+  #size = 0;
+
+  leaf(a: string, b: string, c: string): Map<string | number, T> {
+    let byB = this.#root.get(a);
+    if (byB === undefined) {
+      byB = new Map();
+      this.#root.set(a, byB);
+    }
+    let byC = byB.get(b);
+    if (byC === undefined) {
+      byC = new Map();
+      byB.set(b, byC);
+    }
+    let leaf = byC.get(c);
+    if (leaf === undefined) {
+      leaf = new Map();
+      byC.set(c, leaf);
+    }
+    return leaf;
   }
-  return tally;
+
+  added(): void {
+    if (++this.#size > ATTRIBUTE_CACHE_LIMIT) {
+      // The set just added goes with the rest; it is simply built again next time.
+      this.#root.clear();
+      this.#size = 0;
+    }
+  }
+
+  get size(): number {
+    return this.#size;
+  }
 }
 
-/** The http.server.request.duration histogram, with the semantic-convention buckets. */
-export function createDurationHistogram(): ExplicitHistogram {
-  return new ExplicitHistogram({
-    name: INSTRUMENTS.requestDuration.name,
-    unit: INSTRUMENTS.requestDuration.unit,
-    description: INSTRUMENTS.requestDuration.description,
-    boundaries: DURATION_BUCKETS_S,
-  });
+/** The defined entries of `attrs`, keys inserted in sorted order. */
+function sorted(attrs: Record<string, string | number | undefined>): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(attrs).sort()) {
+    const value = attrs[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }

@@ -1,17 +1,17 @@
 /**
- * The in-process capture of `otelpoc run` without a backend: a PushMetricExporter that keeps the
- * latest cumulative export and translates it the way the pipeline does (OTLP → Prometheus naming
- * with unit and _total suffixes, attributes → labels), so verify runs the same checks on it.
- * No pipeline is involved: it proves the instrumentation and the counting, not the delivery.
+ * The in-process capture of `otelpoc run` without a backend: the SDK's own InMemoryMetricExporter
+ * (cumulative), whose latest export we translate the way the pipeline does (OTLP → Prometheus naming
+ * with unit and _total suffixes, attributes → labels, cumulative `le` buckets), so verify runs the
+ * same checks on it. No pipeline is involved: it proves the instrumentation and the counting, not
+ * the delivery.
  */
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import {
   AggregationTemporality,
   DataPointType,
   type Histogram,
-  type InstrumentType,
+  InMemoryMetricExporter,
   type MetricData,
-  type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 
@@ -22,24 +22,23 @@ export interface CapturedSample {
   value: number;
 }
 
-export class CaptureExporter implements PushMetricExporter {
-  #latest: ResourceMetrics | undefined;
+export class CaptureExporter extends InMemoryMetricExporter {
   #exports = 0;
-  #shutdown = false;
 
-  export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
-    if (this.#shutdown) {
-      done({ code: ExportResultCode.FAILED, error: new Error('capture exporter is shut down') });
-      return;
-    }
-    // Cumulative temporality: the latest export holds every series' total since the start.
-    this.#latest = metrics;
-    this.#exports++;
-    done({ code: ExportResultCode.SUCCESS });
+  constructor() {
+    // Cumulative: the latest export holds every series' total since the start.
+    super(AggregationTemporality.CUMULATIVE);
   }
 
-  selectAggregationTemporality(_type: InstrumentType): AggregationTemporality {
-    return AggregationTemporality.CUMULATIVE;
+  override export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    // Only the latest export is read, so the earlier ones are not kept (a long run exports often).
+    // After shutdown the SDK exporter refuses the export and keeps what it had: `run` verifies
+    // after the server (and its meter provider) stopped.
+    if (!this._shutdown) {
+      this.reset();
+      this.#exports++;
+    }
+    super.export(metrics, done);
   }
 
   get exports(): number {
@@ -49,17 +48,10 @@ export class CaptureExporter implements PushMetricExporter {
   /** The latest export as Prometheus samples (empty before the first export). */
   samples(): CapturedSample[] {
     const out: CapturedSample[] = [];
-    for (const scope of this.#latest?.scopeMetrics ?? []) {
+    for (const scope of this.getMetrics().at(-1)?.scopeMetrics ?? []) {
       for (const metric of scope.metrics) out.push(...toSamples(metric));
     }
     return out;
-  }
-
-  async forceFlush(): Promise<void> {}
-
-  async shutdown(): Promise<void> {
-    // Keeps the last export readable: `run` verifies after the server (and its meter provider) stopped.
-    this.#shutdown = true;
   }
 }
 

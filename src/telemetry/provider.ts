@@ -6,7 +6,6 @@ import { defaultResource, type Resource, resourceFromAttributes } from '@opentel
 import {
   AggregationTemporality,
   MeterProvider,
-  type MetricProducer,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -41,8 +40,6 @@ export interface MetricsPipelineOptions {
   exportIntervalMs: number;
   exportTimeoutMs: number;
   env: Env;
-  /** Metrics aggregated outside the SDK's instruments, exported with them (see ExplicitHistogram). */
-  producers?: MetricProducer[];
   /** Called once at the start of each streak of failed exports, with the reason. */
   onExportFailure?: (reason: string) => void;
   /** Called when exports succeed again after a streak of `failedExports` failures. */
@@ -89,7 +86,6 @@ export function createMetricsPipeline(options: MetricsPipelineOptions): MetricsP
     exportIntervalMillis: options.exportIntervalMs,
     exportTimeoutMillis: options.exportTimeoutMs,
     cardinalityLimits: { default: CARDINALITY_LIMIT },
-    metricProducers: options.producers ?? [],
   });
   const resource = createResource(options.env);
   const provider = new MeterProvider({ resource, readers: [reader] });

@@ -2,7 +2,11 @@
  * The in-process capture translates an SDK export the way the pipeline does (names with unit and
  * _total suffixes, attributes → labels, cumulative buckets), so the same checks pass on it.
  */
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { CaptureExporter, prometheusName } from '../../src/telemetry/capture.js';
 import { DURATION_BUCKETS_S, INSTRUMENTS } from '../../src/telemetry/names.js';
@@ -72,5 +76,25 @@ describe('CaptureExporter + CaptureSource', () => {
     ]);
     const results = runChecks({ expectation: exp, observation: obs });
     expect(results.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it("is the SDK's InMemoryMetricExporter, keeping only the latest export, readable after shutdown", async () => {
+    const capture = new CaptureExporter();
+    expect(capture).toBeInstanceOf(InMemoryMetricExporter);
+    const reader = new PeriodicExportingMetricReader({ exporter: capture, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    const counter = provider
+      .getMeter('t')
+      .createCounter(INSTRUMENTS.requestCount.name, { unit: '{request}' });
+    for (let i = 1; i <= 3; i++) {
+      counter.add(1, { otelpoc_run_id: 'run-1' });
+      await provider.forceFlush();
+    }
+    expect(capture.exports).toBe(3);
+    expect(capture.getMetrics()).toHaveLength(1);
+    await provider.shutdown(); // a final export, then the exporter refuses more
+    expect(capture.samples()).toEqual([
+      { name: 'http_server_request_total', labels: { otelpoc_run_id: 'run-1' }, value: 3 },
+    ]);
   });
 });
