@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { interruptedVerifyMessage } from '../../src/cli/commands/verify.js';
 import {
   renderJunit,
   renderProgress,
@@ -210,6 +211,11 @@ describe('verify report renderers', () => {
       ).toBe('verify: 3.5s poll 4: all 2 tenant(s) green · settling: green for 1.1 s of 6.0 s');
       expect(verdictLine({ ...passed, ok: false, interrupted: true, greenForMs: 1_100 }, plain)).toBe(
         'INTERRUPTED run r1: 4 of 4 checks passed, 0 not decided when verify was interrupted; all green for 1.1 s of the 6.0 s settle window (8.4 s, 3 poll(s))',
+      );
+      expect(
+        interruptedVerifyMessage({ ...passed, ok: false, interrupted: true, greenForMs: 1_100 }, 'v.xml'),
+      ).toBe(
+        'verify interrupted in the settle window: all 4 checks green for 1.1 s of 6.0 s; the report says so (also in v.xml)',
       );
     });
   });

@@ -68,7 +68,12 @@ export async function verifyAndReport(
 export function interruptedVerifyMessage(report: VerifyReport, junit: string | undefined): string {
   const passed = report.results.filter((r) => r.ok).length;
   const undecided = report.results.filter((r) => r.undecided).length;
-  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${junit ? ` (also in ${junit})` : ''}`;
+  const where = junit ? ` (also in ${junit})` : '';
+  if (undecided === 0 && passed === report.results.length && passed > 0) {
+    // Every check green, but the settle window was not over: not a pass either.
+    return `verify interrupted in the settle window: all ${passed} checks green for ${(report.greenForMs / 1000).toFixed(1)} s of ${(report.settleMs / 1000).toFixed(1)} s; the report says so${where}`;
+  }
+  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${where}`;
 }
 
 function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
