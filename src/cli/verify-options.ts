@@ -19,6 +19,8 @@ export interface VerifyFlags {
   bearerToken?: string;
   header: string[];
   verifyTimeout: number;
+  /** --settle: how long every check must stay green before verify passes (undefined: from the manifest). */
+  settle?: number;
   queryTimeout: number;
   explain?: boolean;
   junit?: string;
@@ -91,6 +93,12 @@ export function addVerifyOptions(
       )
         .default(90_000, '90s')
         .argParser((v) => parseDurationMs(v, opts.timeoutFlag)),
+    )
+    .addOption(
+      new Option(
+        '--settle <duration>',
+        "after the first poll where all checks pass, keep polling this long and pass only if they all stayed green; 0 passes at once [default: the run's export interval + 5s when the manifest knows it, else 15s]",
+      ).argParser((v) => parseDurationMs(v, '--settle', { allowZero: true })),
     )
     .addOption(
       new Option('--query-timeout <duration>', 'timeout of one query')

@@ -2,6 +2,10 @@
  * Polls until every check passes or the deadline ends: data reaches a backend late (export interval,
  * batching, remote-write queues, indexing). Backs off between polls; retries transient backend
  * errors; gives up at once on fatal ones. Timing comes from an injectable Clock.
+ *
+ * A first all-green poll is not a verdict: a sample still in flight (a retried batch, another process
+ * reusing the run id, a slower tenant route) can make a check false a moment later. Polling goes on
+ * for a settle window, and passes only once every check stayed green for all of it.
  */
 
 import type { Clock } from '../util/clock.js';
@@ -11,7 +15,7 @@ import { BackendError } from '../util/errors.js';
 export type PollClock = Pick<Clock, 'now' | 'sleep'>;
 
 import { TransientBackendError } from './prom-client.js';
-import type { CheckResult } from './types.js';
+import type { CheckResult, Flap } from './types.js';
 
 export interface Backoff {
   initialMs: number;
@@ -29,6 +33,8 @@ export type PollEvent =
       results: CheckResult[];
       greenTenants: string[];
       tenants: string[];
+      /** Set while every check is green and the settle window runs: for how long they have been. */
+      settling?: { greenForMs: number; settleMs: number };
     }
   | { type: 'transient-error'; attempt: number; elapsedMs: number; message: string };
 
@@ -38,7 +44,16 @@ export interface PollOptions {
   backoff?: Backoff;
   signal?: AbortSignal;
   onEvent?: (event: PollEvent) => void;
+  /**
+   * How long every check must stay green, from the first all-green poll on, before the polling passes
+   * (0: pass at the first all-green poll). Added to `timeoutMs`, not taken from it: a green streak begun
+   * by the deadline is watched to its end; after a check went red, the deadline bounds the wait again.
+   */
+  settleMs?: number;
 }
+
+/** At most this many flaps are kept (the first ones): enough to say which check flapped and when. */
+export const MAX_FLAPS = 20;
 
 export interface PollOutcome {
   results: CheckResult[];
@@ -50,6 +65,14 @@ export interface PollOutcome {
   elapsedMs: number;
   /** The last transient error, when the last poll(s) failed with one. */
   lastError?: string;
+  /** The settle window asked for, ms. */
+  settleMs: number;
+  /** How long every check had been green at the end (0 when the last poll was red or none was green). */
+  greenForMs: number;
+  /** Elapsed time of the first poll where every check passed: how long the data took to be visible. */
+  firstGreenMs?: number;
+  /** Checks that went red after a poll where every check was green (the first MAX_FLAPS). */
+  flaps: Flap[];
 }
 
 /** Tenants whose every check passes. */
@@ -71,51 +94,87 @@ export async function pollChecks(
 ): Promise<PollOutcome> {
   const { clock, timeoutMs } = opts;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  const settleMs = Math.max(0, opts.settleMs ?? 0);
   const start = clock.now();
   const deadline = start + timeoutMs;
   let delayMs = backoff.initialMs;
   let polls = 0;
   let results: CheckResult[] | undefined;
   let lastError: string | undefined;
-  const interrupted = (): PollOutcome => ({
-    results: results ?? [],
-    ok: false,
-    timedOut: false,
-    interrupted: true,
-    polls,
-    elapsedMs: clock.now() - start,
-    ...(lastError ? { lastError } : {}),
+  /** Elapsed time of the first poll of the current all-green streak; undefined while not all green. */
+  let greenSince: number | undefined;
+  let firstGreenMs: number | undefined;
+  const flaps: Flap[] = [];
+  const settle = (elapsedMs: number) => ({
+    settleMs,
+    greenForMs: greenSince === undefined ? 0 : elapsedMs - greenSince,
+    ...(firstGreenMs !== undefined ? { firstGreenMs } : {}),
+    flaps,
   });
+  const interrupted = (): PollOutcome => {
+    const elapsedMs = clock.now() - start;
+    return {
+      results: results ?? [],
+      ok: false,
+      timedOut: false,
+      interrupted: true,
+      polls,
+      elapsedMs,
+      ...(lastError ? { lastError } : {}),
+      ...settle(elapsedMs),
+    };
+  };
   for (;;) {
     if (opts.signal?.aborted) return interrupted();
     polls++;
     try {
       results = await attempt();
       lastError = undefined;
-      const green = greenTenants(results);
-      const tenants = [...new Set(results.map((r) => r.tenant))];
+      const elapsedMs = clock.now() - start;
+      const allGreen = results.every((r) => r.ok);
+      if (allGreen) {
+        firstGreenMs ??= elapsedMs;
+        greenSince ??= elapsedMs;
+      } else if (greenSince !== undefined) {
+        for (const r of results.filter((x) => !x.ok)) {
+          if (flaps.length >= MAX_FLAPS) break;
+          flaps.push({
+            tenant: r.tenant,
+            check: r.check,
+            atMs: elapsedMs,
+            greenSinceMs: greenSince,
+            problem: r.problems[0] ?? `found ${r.found}, expected ${r.expected}`,
+          });
+        }
+        greenSince = undefined;
+      }
       opts.onEvent?.({
         type: 'poll',
         attempt: polls,
-        elapsedMs: clock.now() - start,
+        elapsedMs,
         results,
-        greenTenants: green,
-        tenants,
+        greenTenants: greenTenants(results),
+        tenants: [...new Set(results.map((r) => r.tenant))],
+        ...(greenSince !== undefined && settleMs > 0
+          ? { settling: { greenForMs: elapsedMs - greenSince, settleMs } }
+          : {}),
       });
-      if (results.every((r) => r.ok)) {
+      if (greenSince !== undefined && elapsedMs - greenSince >= settleMs) {
         return {
           results,
           ok: true,
           timedOut: false,
           interrupted: false,
           polls,
-          elapsedMs: clock.now() - start,
+          elapsedMs,
+          ...settle(elapsedMs),
         };
       }
     } catch (err) {
       // A query cut by the signal fails in whatever way the client reports an abort.
       if (opts.signal?.aborted) return interrupted();
       if (!(err instanceof TransientBackendError)) throw err;
+      // No answer is no evidence either way: a green streak goes on, but only a green poll ends it.
       lastError = err.message;
       opts.onEvent?.({
         type: 'transient-error',
@@ -125,9 +184,13 @@ export async function pollChecks(
       });
     }
     const now = clock.now();
-    if (now >= deadline) break;
+    const settleEnd = greenSince === undefined ? undefined : start + greenSince + settleMs;
+    // Settling: the next poll no later than the window's end. Otherwise (or when the poll at the
+    // window's end went unanswered) the deadline bounds the polling.
+    const until = settleEnd !== undefined && now < settleEnd ? settleEnd : deadline;
+    if (now >= until) break;
     try {
-      await clock.sleep(Math.min(delayMs, deadline - now), opts.signal);
+      await clock.sleep(Math.min(delayMs, until - now), opts.signal);
     } catch (err) {
       if (opts.signal?.aborted) return interrupted();
       throw err;
@@ -148,5 +211,6 @@ export async function pollChecks(
     polls,
     elapsedMs,
     ...(lastError ? { lastError } : {}),
+    ...settle(elapsedMs),
   };
 }

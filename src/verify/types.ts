@@ -102,6 +102,18 @@ export interface CheckResult {
   problems: string[];
 }
 
+/** A check that was green (every check was) and went red on a later poll. */
+export interface Flap {
+  tenant: string;
+  check: CheckId;
+  /** Elapsed time (ms since verify began) of the poll that found it red. */
+  atMs: number;
+  /** Since when every check had been green, elapsed ms. */
+  greenSinceMs: number;
+  /** Its first problem on that poll. */
+  problem: string;
+}
+
 export interface VerifyReport {
   runId: string;
   ok: boolean;
@@ -126,4 +138,20 @@ export interface VerifyReport {
   queries?: string[];
   /** A transient backend error seen on the last poll, if any. */
   lastError?: string;
+  /**
+   * The settle window: how long every check had to stay green, from the first all-green poll on,
+   * before verify passed (0: it passed at the first all-green poll).
+   */
+  settleMs: number;
+  /** Where the settle window came from, for the report: "--settle", "export interval 1 s + 5 s", … */
+  settleWhy: string;
+  /** How long every check had been green when verify ended (0 when the last poll was red). */
+  greenForMs: number;
+  /**
+   * Elapsed ms of the first poll where every check passed: how long the data took to become visible.
+   * Absent when no poll was ever all green.
+   */
+  visibleAfterMs?: number;
+  /** Checks that went red after a poll where every check was green (the first few), when any did. */
+  flaps?: Flap[];
 }

@@ -2,6 +2,8 @@
  * `otelpoc verify` as a library call: expectation + source → polled checks → VerifyReport (plain
  * data; rendered by cli/render/verify-report.ts).
  */
+import type { RunManifest } from '../manifest/schema.js';
+import { formatDurationMs } from '../util/duration.js';
 import { runChecks } from './checks/index.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
@@ -29,6 +31,54 @@ export interface VerifyOptions {
   tenantHeader: string | null;
   /** Wall-clock time, epoch ms (default Date.now). */
   wallClockMs?: () => number;
+  /** The settle window (see pollChecks) and where it came from, for the report. Default: none. */
+  settle?: Settle;
+}
+
+export interface Settle {
+  ms: number;
+  why: string;
+}
+
+/** Added to a known export interval: the pipeline's own batching and queues (collector, remote write). */
+export const SETTLE_MARGIN_MS = 5_000;
+/**
+ * When no manifest knows its server's export interval (load --target: the user's server): one export
+ * interval of `otelpoc serve` (10 s) plus the margin. Long enough for a pipeline's batches and retries,
+ * short enough for CI; an application exporting every 60 s (the OpenTelemetry SDK default) needs
+ * --settle 65s to cover a sample recorded just after an export.
+ */
+export const DEFAULT_SETTLE_MS = 15_000;
+
+/**
+ * The settle window verify uses unless --settle says: one export interval of the run's server plus
+ * a margin, when every manifest recorded it (load --serve, run); otherwise DEFAULT_SETTLE_MS. A sample
+ * recorded just after an export waits one interval in the server before it even leaves it.
+ */
+export function defaultSettle(manifests: readonly RunManifest[]): Settle {
+  const intervals = manifests.map(exportIntervalOf);
+  const known = intervals.filter((i): i is number => i !== undefined);
+  if (known.length > 0 && known.length === intervals.length) {
+    const interval = Math.max(...known);
+    return {
+      ms: interval + SETTLE_MARGIN_MS,
+      why: `the run's export interval (${formatDurationMs(interval)}) + ${formatDurationMs(SETTLE_MARGIN_MS)}`,
+    };
+  }
+  return {
+    ms: DEFAULT_SETTLE_MS,
+    why: `default: the run's export interval is unknown (not recorded by load --target); --settle sets it`,
+  };
+}
+
+/** The export interval the manifest recorded for its in-process server (load --serve, run). */
+function exportIntervalOf(m: RunManifest): number | undefined {
+  const extra = m.config.extra ?? {};
+  for (const key of ['serve', 'run']) {
+    const v = (extra[key] as { exportIntervalMs?: unknown } | undefined)?.exportIntervalMs;
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  }
+  return undefined;
 }
 
 /**
@@ -72,6 +122,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      settleMs: opts.settle?.ms ?? 0,
     },
   );
   const outcome = await poll;
@@ -90,6 +141,19 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
     ...(opts.explain ? { queries: source.explain(tenants, expectation.runId) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
+    settleMs: outcome.settleMs,
+    settleWhy: opts.settle?.why ?? 'none asked',
+    greenForMs: Math.round(outcome.greenForMs),
+    ...(outcome.firstGreenMs !== undefined ? { visibleAfterMs: Math.round(outcome.firstGreenMs) } : {}),
+    ...(outcome.flaps.length > 0
+      ? {
+          flaps: outcome.flaps.map((f) => ({
+            ...f,
+            atMs: Math.round(f.atMs),
+            greenSinceMs: Math.round(f.greenSinceMs),
+          })),
+        }
+      : {}),
   };
 }
 

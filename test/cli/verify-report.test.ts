@@ -1,7 +1,13 @@
 import { Chalk } from 'chalk';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { renderJunit, renderProgress, renderReport } from '../../src/cli/render/verify-report.js';
+import { interruptedVerifyMessage } from '../../src/cli/commands/verify.js';
+import {
+  renderJunit,
+  renderProgress,
+  renderReport,
+  verdictLine,
+} from '../../src/cli/render/verify-report.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { undecidedResults } from '../../src/verify/verify.js';
 
@@ -47,6 +53,9 @@ const report: VerifyReport = {
     { tenant: 'b', check: 'names', ok: true, expected: 'x', found: 'as expected', problems: [] },
   ],
   queries: ['POST http://x/prometheus/api/v1/query  X-Scope-OrgID: b  query={otelpoc_run_id="r1"}'],
+  settleMs: 6_000,
+  settleWhy: "the run's export interval (1s) + 5s",
+  greenForMs: 0,
 };
 
 describe('verify report renderers', () => {
@@ -139,6 +148,75 @@ describe('verify report renderers', () => {
       expect(none).toHaveLength(7);
       expect(none.every((r) => r.undecided && !r.ok)).toBe(true);
       expect(none[0]!.found).toBe('not checked: interrupted before the backend answered');
+    });
+  });
+
+  describe('the settle window', () => {
+    const green = report.results.map((r) => ({ ...r, ok: true, problems: [] }));
+    const passed: VerifyReport = {
+      ...report,
+      ok: true,
+      timedOut: false,
+      queries: undefined,
+      results: green,
+      elapsedMs: 8_400,
+      greenForMs: 6_000,
+      visibleAfterMs: 2_400,
+    };
+
+    it('a pass says how long every check stayed green, the window and when the data became visible', () => {
+      expect(renderReport(passed, plain).trimEnd().split('\n').at(-1)).toBe(
+        "PASS run r1: 3 checks passed, 1 not testable, for 2 tenant(s), green for 6.0 s (settle window 6.0 s: the run's export interval (1s) + 5s); data visible after 2.4 s (8.4 s, 3 poll(s))",
+      );
+      expect(verdictLine({ ...passed, settleMs: 0, greenForMs: 0, settleWhy: '--settle' }, plain)).toMatch(
+        /, no settle window \(--settle\); data visible after 2\.4 s/,
+      );
+    });
+
+    it('a check that went red in the window fails the run, named with when it flapped', () => {
+      const flapped: VerifyReport = {
+        ...report,
+        queries: undefined,
+        visibleAfterMs: 2_400,
+        flaps: [
+          {
+            tenant: 'a<&>"',
+            check: 'counts',
+            atMs: 4_100,
+            greenSinceMs: 2_400,
+            problem: 'status 200: 3 request(s) recorded, expected 2 (more than were sent)',
+          },
+        ],
+      };
+      const text = renderReport(flapped, plain);
+      expect(text).toMatch(
+        /Went red after every check had passed \(settle window\):\n {2}✗ a<&>" · exact counts per status at 4\.1 s \(all green since 2\.4 s\): status 200: 3 request/,
+      );
+      expect(text.trimEnd().split('\n').at(-1)).toBe(
+        'FAIL run r1: 2 of 4 checks failed when the timeout ended (5.0 s, 3 poll(s)) — a<&>" · exact counts per status went red at 4.1 s, after every check had been green since 2.4 s',
+      );
+    });
+
+    it('progress says the run is settling, and an interrupt in the window says how far it got', () => {
+      expect(
+        renderProgress({
+          type: 'poll',
+          attempt: 4,
+          elapsedMs: 3_500,
+          results: green,
+          greenTenants: ['a<&>"', 'b'],
+          tenants: ['a<&>"', 'b'],
+          settling: { greenForMs: 1_100, settleMs: 6_000 },
+        }),
+      ).toBe('verify: 3.5s poll 4: all 2 tenant(s) green · settling: green for 1.1 s of 6.0 s');
+      expect(verdictLine({ ...passed, ok: false, interrupted: true, greenForMs: 1_100 }, plain)).toBe(
+        'INTERRUPTED run r1: 4 of 4 checks passed, 0 not decided when verify was interrupted; all green for 1.1 s of the 6.0 s settle window (8.4 s, 3 poll(s))',
+      );
+      expect(
+        interruptedVerifyMessage({ ...passed, ok: false, interrupted: true, greenForMs: 1_100 }, 'v.xml'),
+      ).toBe(
+        'verify interrupted in the settle window: all 4 checks green for 1.1 s of 6.0 s; the report says so (also in v.xml)',
+      );
     });
   });
 });

@@ -73,6 +73,11 @@ describe('otelpoc run, no backend (embedded)', () => {
     expect(doc.manifest.totals.sent).toBe(30);
     expect(doc.verify.tenants).toEqual(['anonymous', 'tenant-1', 'tenant-2']);
     expect(doc.verify.source).toBe('in-process capture (no pipeline involved)');
+    // The capture is final once the server stopped: nothing can arrive later, no settle window.
+    expect(doc.verify).toMatchObject({
+      settleMs: 0,
+      settleWhy: 'in-process capture: final once the server stopped',
+    });
   });
 
   it('bad flags are one line and exit 2, before anything starts', async () => {
@@ -124,6 +129,11 @@ describe.skipIf(!enabled)('otelpoc run --url → VictoriaMetrics', () => {
     expect(doc.verify.source).toBe(`Prometheus API at ${vm.promUrl} (single tenant)`);
     expect(doc.verify.ok).toBe(true);
     expect(doc.manifest.totals.sent).toBe(90);
+    // The default settle window: run's export interval (1 s) + 5 s, all green for all of it.
+    expect(doc.manifest.config.extra?.run).toMatchObject({ exportIntervalMs: 1000 });
+    expect(doc.verify.settleMs).toBe(6_000);
+    expect(doc.verify.greenForMs).toBeGreaterThanOrEqual(6_000);
+    expect(doc.verify.visibleAfterMs).toBeLessThanOrEqual(doc.verify.elapsedMs - 6_000);
     // What each tenant shows is exactly what the client received, per status.
     for (const t of doc.manifest.tenants) {
       const counts = doc.verify.results.find((x) => x.tenant === t.clientId && x.check === 'counts')!;

@@ -159,3 +159,118 @@ describe('evaluationTime', () => {
     expect(evaluationTime(ended + 60 * 60_000, ended)).toBe(ended + 4 * 60_000);
   });
 });
+
+describe('pollChecks: the settle window', () => {
+  /** Answers per poll from a function of the elapsed time since the first poll. */
+  const byTime = (clock: PollClock, answer: (elapsedMs: number) => CheckResult[]) => {
+    const start = clock.now();
+    return async () => answer(clock.now() - start);
+  };
+
+  it('passes once every check stayed green for the whole window, polling at its end', async () => {
+    const { clock, sleeps } = fakeClock();
+    const events: PollEvent[] = [];
+    // Green from 2 s on (the data became visible then), and it stays green.
+    const out = await pollChecks(
+      byTime(clock, (t) => [result('a', t >= 2000)]),
+      { clock, timeoutMs: 90_000, settleMs: 6_000, onEvent: (e) => events.push(e) },
+    );
+    expect(out).toMatchObject({ ok: true, timedOut: false, settleMs: 6_000, flaps: [] });
+    // First green poll: 500 + 750 + 1125 = 2375 ms.
+    expect(out.firstGreenMs).toBe(2375);
+    expect(out.greenForMs).toBeGreaterThanOrEqual(6_000);
+    expect(out.elapsedMs).toBe(2375 + 6_000);
+    // The last sleep is cut to end exactly at the window's end.
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(2375 + 6_000);
+    const settling = events.flatMap((e) => (e.type === 'poll' && e.settling ? [e.settling.greenForMs] : []));
+    expect(settling[0]).toBe(0);
+    expect(settling.at(-1)).toBeGreaterThanOrEqual(6_000);
+  });
+
+  it('a check that goes red in the window (one more request arrived) is never a pass: red at the timeout, naming it', async () => {
+    const { clock } = fakeClock();
+    const counts = (tenant: string, n: number): CheckResult => ({
+      tenant,
+      check: 'counts',
+      ok: n === 10,
+      expected: '200:10',
+      found: n === 0 ? 'none' : `200:${n}`,
+      problems:
+        n === 10
+          ? []
+          : [`status 200: ${n} request(s) recorded, expected 10${n > 10 ? ' (more than were sent)' : ''}`],
+    });
+    // Visible at 2 s; an extra request of the run shows at 4 s and stays (counters do not go back).
+    const out = await pollChecks(
+      byTime(clock, (t) => [
+        counts('a', t >= 2000 ? 10 : 0),
+        counts('b', t >= 4000 ? 11 : t >= 2000 ? 10 : 0),
+      ]),
+      { clock, timeoutMs: 30_000, settleMs: 6_000 },
+    );
+    expect(out).toMatchObject({ ok: false, timedOut: true, greenForMs: 0, firstGreenMs: 2375 });
+    expect(out.elapsedMs).toBe(30_000);
+    expect(out.flaps).toEqual([
+      {
+        tenant: 'b',
+        check: 'counts',
+        atMs: 2375 + 1687.5,
+        greenSinceMs: 2375,
+        problem: 'status 200: 11 request(s) recorded, expected 10 (more than were sent)',
+      },
+    ]);
+    expect(out.results.find((r) => r.tenant === 'b')?.ok).toBe(false);
+  });
+
+  it('after a flap, a new green streak must last the whole window again', async () => {
+    const { clock } = fakeClock();
+    // Green at 2 s, red 3–5 s, green again from 5 s on.
+    const out = await pollChecks(
+      byTime(clock, (t) => [result('a', t >= 2000 && !(t >= 3000 && t < 5000))]),
+      { clock, timeoutMs: 90_000, settleMs: 6_000 },
+    );
+    expect(out.ok).toBe(true);
+    expect(out.flaps).toHaveLength(1);
+    const greenAgain = out.flaps[0]!.atMs;
+    expect(out.elapsedMs - out.greenForMs).toBeGreaterThan(greenAgain);
+    expect(out.greenForMs).toBeGreaterThanOrEqual(6_000);
+  });
+
+  it('a green streak begun before the deadline is watched to its end (the window adds to --timeout)', async () => {
+    const { clock } = fakeClock();
+    const out = await pollChecks(
+      byTime(clock, (t) => [result('a', t >= 9_000)]),
+      { clock, timeoutMs: 10_000, settleMs: 6_000 },
+    );
+    expect(out.ok).toBe(true);
+    expect(out.elapsedMs).toBeGreaterThan(10_000);
+    expect(out.elapsedMs).toBeLessThanOrEqual(16_000);
+  });
+
+  it('--settle 0 passes at the first all-green poll, as before', async () => {
+    const { clock } = fakeClock();
+    let polls = 0;
+    const out = await pollChecks(
+      async () => {
+        polls++;
+        return [result('a', polls >= 2), result('b', true)];
+      },
+      { clock, timeoutMs: 90_000, settleMs: 0 },
+    );
+    expect(out).toMatchObject({ ok: true, polls: 2, elapsedMs: 500, greenForMs: 0, firstGreenMs: 500 });
+  });
+
+  it('an interrupt during the window is an interrupt, with how long all was green', async () => {
+    const { clock } = fakeClock();
+    const ac = new AbortController();
+    let polls = 0;
+    const out = await pollChecks(
+      async () => {
+        if (++polls === 3) ac.abort('SIGINT');
+        return [result('a', true)];
+      },
+      { clock, timeoutMs: 90_000, settleMs: 6_000, signal: ac.signal },
+    );
+    expect(out).toMatchObject({ ok: false, interrupted: true, polls: 3, firstGreenMs: 0, greenForMs: 1250 });
+  });
+});

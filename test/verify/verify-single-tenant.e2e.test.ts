@@ -61,10 +61,21 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
       { clientId: null, status: 200, n: 1 },
     ]);
     const junit = join(dir, 'green.xml');
-    const r = await verify(await writeManifest(manifest), ['--timeout', '30s', '--junit', junit]);
+    // The serve process exports every 500 ms: a 1 s settle window sees at least one more export.
+    const r = await verify(await writeManifest(manifest), [
+      '--timeout',
+      '30s',
+      '--settle',
+      '1s',
+      '--junit',
+      junit,
+    ]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.ok).toBe(true);
+    expect(report).toMatchObject({ settleMs: 1000, settleWhy: '--settle' });
+    expect(report.greenForMs).toBeGreaterThanOrEqual(1000);
+    expect(report.visibleAfterMs).toBeLessThanOrEqual(report.elapsedMs - 1000);
     expect(report.tenants).toEqual(['anonymous', 'tenant-1', 'tenant-2']);
     const counts = report.results.filter((x) => x.check === 'counts');
     expect(counts.map((x) => [x.tenant, x.found])).toEqual([
@@ -152,7 +163,8 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
         { clientId: null, byStatus: [cell(404, 1)], receivedByStatus: { '404': 1 } },
       ],
     });
-    const r = await verify(await writeManifest(manifest), ['--timeout', '20s']);
+    // About the lookback, not about late data: no settle window.
+    const r = await verify(await writeManifest(manifest), ['--timeout', '20s', '--settle', '0']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect((JSON.parse(r.stdout) as VerifyReport).ok).toBe(true);
   });
@@ -305,6 +317,9 @@ describe.skipIf(!enabled)('otelpoc verify → a backend that comes up late', () 
       '--no-tenant-header',
       '--timeout',
       '45s',
+      // The server exports every 500 ms.
+      '--settle',
+      '1s',
     ]);
     // verify is polling a backend that refuses connections...
     await verify.waitFor(/connection refused \(is it running\? check --url\) \(retrying\)/, 20_000);

@@ -131,7 +131,14 @@ Examples:
     let paths: string[];
     try {
       const plan = { ...planCheck, targetUrl: `${app.url}/api` };
-      plan.extra = { ...plan.extra, run: { embedded: !!capture, metricsTarget: app.metricsTarget } };
+      plan.extra = {
+        ...plan.extra,
+        run: {
+          embedded: !!capture,
+          metricsTarget: app.metricsTarget,
+          exportIntervalMs: otlp.exportIntervalMs,
+        },
+      };
       const { executeLoad } = await import('./load.js');
       manifest = await executeLoad(ctx, plan, {
         quiet,
@@ -155,8 +162,18 @@ Examples:
       ctx,
       [{ manifest, source: paths[0]! }],
       pipelineSource ?? new CaptureSource(capture!),
-      // The capture holds the final counts once the server stopped: one look is enough.
-      { ...flags, junit, verifyTimeout: capture ? 0 : flags.verifyTimeout, quiet, json },
+      // The capture holds the final counts once the server stopped: one look is enough, and nothing
+      // can arrive later (no settle window).
+      {
+        ...flags,
+        junit,
+        verifyTimeout: capture ? 0 : flags.verifyTimeout,
+        quiet,
+        json,
+        ...(capture
+          ? { fixedSettle: { ms: 0, why: 'in-process capture: final once the server stopped' } }
+          : {}),
+      },
     );
     if (json) {
       runtime.stdout.write(

@@ -3,6 +3,7 @@ import type { RunManifest } from '../../manifest/schema.js';
 import { InterruptedError } from '../../util/errors.js';
 import type { PollEvent } from '../../verify/poll.js';
 import type { SeriesSource, VerifyReport } from '../../verify/types.js';
+import type { Settle } from '../../verify/verify.js';
 import type { CliContext } from '../context.js';
 import { canRedraw, stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusSourceFrom, type VerifyFlags } from '../verify-options.js';
@@ -16,10 +17,10 @@ export async function verifyAndReport(
   ctx: CliContext,
   manifests: { manifest: RunManifest; source: string }[],
   source: SeriesSource,
-  flags: VerifyFlags & { json?: boolean; quiet?: boolean },
+  flags: VerifyFlags & { json?: boolean; quiet?: boolean; fixedSettle?: Settle },
 ): Promise<VerifyReport> {
   const { expectationsFrom } = await import('../../verify/expectations.js');
-  const { runVerify } = await import('../../verify/verify.js');
+  const { runVerify, defaultSettle } = await import('../../verify/verify.js');
   const { realClock } = await import('../../util/clock.js');
   const render = await import('../render/verify-report.js');
   const expectation = expectationsFrom(manifests, flags.defaultTenant);
@@ -39,6 +40,11 @@ export async function verifyAndReport(
       // The default tenant always: requests without Client-ID land there even when the manifest sent none.
       alsoTenants: [flags.defaultTenant, ...(flags.alsoTenants ?? [])],
       tenantHeader: source.isolated && flags.tenantHeader !== false ? flags.tenantHeader : null,
+      settle:
+        flags.fixedSettle ??
+        (flags.settle !== undefined
+          ? { ms: flags.settle, why: '--settle' }
+          : defaultSettle(manifests.map((m) => m.manifest))),
     });
   } finally {
     progress.stop();
@@ -62,7 +68,12 @@ export async function verifyAndReport(
 export function interruptedVerifyMessage(report: VerifyReport, junit: string | undefined): string {
   const passed = report.results.filter((r) => r.ok).length;
   const undecided = report.results.filter((r) => r.undecided).length;
-  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${junit ? ` (also in ${junit})` : ''}`;
+  const where = junit ? ` (also in ${junit})` : '';
+  if (undecided === 0 && passed === report.results.length && passed > 0) {
+    // Every check green, but the settle window was not over: not a pass either.
+    return `verify interrupted in the settle window: all ${passed} checks green for ${(report.greenForMs / 1000).toFixed(1)} s of ${(report.settleMs / 1000).toFixed(1)} s; the report says so${where}`;
+  }
+  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${where}`;
 }
 
 function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
@@ -106,7 +117,7 @@ export function verifyCommand(ctx: CliContext): Command {
     .description(
       [
         "Reads the run manifest written by `otelpoc load` and asks the backend's Prometheus API, tenant by tenant (X-Scope-OrgID), whether the run's series arrived with exactly the counts sent.",
-        'Seven checks per tenant: series present, exact counts per status, histogram integrity, latency agreement, tenant isolation, metric names, series budget. Polls until all pass or the timeout ends.',
+        'Seven checks per tenant: series present, exact counts per status, histogram integrity, latency agreement, tenant isolation, metric names, series budget. Polls until all pass or the timeout ends; then keeps polling for the settle window (--settle) and passes only if every check stayed green all along.',
         'Exit 0 all checks pass, 1 a check failed or timed out, 2 bad input or unreachable backend, 130 interrupted (the report, --json and --junit are still written, marked interrupted).',
       ].join('\n\n'),
     )

@@ -39,6 +39,15 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   };
   problemLines('Problems:', failed, c.red('✗'));
+  if (report.flaps && report.flaps.length > 0) {
+    lines.push('');
+    lines.push(c.bold('Went red after every check had passed (settle window):'));
+    for (const f of report.flaps) {
+      lines.push(
+        `  ${c.red('✗')} ${f.tenant} · ${CHECK_TITLES[f.check]} at ${seconds(f.atMs)} (all green since ${seconds(f.greenSinceMs)}): ${f.problem}`,
+      );
+    }
+  }
   problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
   if (report.queries) {
     lines.push('');
@@ -58,7 +67,11 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   if (report.interrupted) {
     const passed = report.results.filter((r) => r.ok).length;
     const undecided = report.results.filter((r) => r.undecided).length;
-    return `${c.yellow.bold('INTERRUPTED')} run ${report.runId}: ${passed} of ${checks} checks passed, ${undecided} not decided when verify was interrupted (${time})`;
+    const settling =
+      report.greenForMs > 0 || (undecided === 0 && passed === checks && checks > 0)
+        ? `; all green for ${seconds(report.greenForMs)} of the ${seconds(report.settleMs)} settle window`
+        : '';
+    return `${c.yellow.bold('INTERRUPTED')} run ${report.runId}: ${passed} of ${checks} checks passed, ${undecided} not decided when verify was interrupted${settling} (${time})`;
   }
   if (report.ok) {
     // Checks that could not be made (e.g. isolation with one store for all tenants) are not "passed".
@@ -67,14 +80,35 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
       skipped > 0
         ? `${checks - skipped} checks passed, ${skipped} not testable,`
         : `all ${checks} checks passed`;
-    return `${c.green.bold('PASS')} run ${report.runId}: ${passed} for ${tenants} tenant(s) (${time})`;
+    return `${c.green.bold('PASS')} run ${report.runId}: ${passed} for ${tenants} tenant(s), ${settled(report)} (${time})`;
+  }
+  if (failed.length === 0 && report.results.length > 0) {
+    // Every check green when the deadline came, but the settle window could not be watched to its end
+    // (the backend stopped answering): not a pass.
+    return `${c.red.bold('FAIL')} run ${report.runId}: all checks green for ${seconds(report.greenForMs)}, but the ${seconds(report.settleMs)} settle window did not complete before the timeout${report.lastError ? ` (${report.lastError})` : ''} (${time})`;
   }
   const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
   const hint =
     noData === tenants && tenants > 0
       ? ` — the backend has no series of run ${report.runId} at all: wrong run, wrong backend, or the data never left the server`
       : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${hint}`;
+  const flap = report.flaps?.[0];
+  const flapped = flap
+    ? ` — ${flap.tenant} · ${CHECK_TITLES[flap.check]} went red at ${seconds(flap.atMs)}, after every check had been green since ${seconds(flap.greenSinceMs)}`
+    : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${hint}`;
+}
+
+/** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */
+function settled(report: VerifyReport): string {
+  const visible =
+    report.visibleAfterMs !== undefined ? `; data visible after ${seconds(report.visibleAfterMs)}` : '';
+  if (report.settleMs === 0) return `no settle window (${report.settleWhy})${visible}`;
+  return `green for ${seconds(report.greenForMs)} (settle window ${seconds(report.settleMs)}: ${report.settleWhy})${visible}`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function mark(r: CheckResult, c: ChalkInstance): string {
@@ -93,6 +127,9 @@ export function renderProgress(event: PollEvent): string {
   const s = (event.elapsedMs / 1000).toFixed(1);
   if (event.type === 'transient-error')
     return `verify: ${s}s poll ${event.attempt}: ${event.message} (retrying)`;
+  if (event.settling) {
+    return `verify: ${s}s poll ${event.attempt}: all ${event.tenants.length} tenant(s) green · settling: green for ${seconds(event.settling.greenForMs)} of ${seconds(event.settling.settleMs)}`;
+  }
   const failing = event.results.filter((r) => !r.ok);
   const firstProblem = failing[0]?.problems[0];
   return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
@@ -117,7 +154,7 @@ export function renderJunit(report: VerifyReport): string {
     `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" errors="${errors}" time="${time}">`,
   );
   out.push(
-    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/><property name="interrupted" value="${report.interrupted}"/></properties>`,
+    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/><property name="interrupted" value="${report.interrupted}"/><property name="settleMs" value="${report.settleMs}"/><property name="greenForMs" value="${report.greenForMs}"/></properties>`,
   );
   for (const r of report.results) {
     const open = `    <testcase classname="${xml(`otelpoc.verify.${r.tenant}`)}" name="${xml(`${r.tenant}: ${CHECK_TITLES[r.check]}`)}" time="0">`;
