@@ -1,4 +1,4 @@
-import type { RunManifest } from '../manifest/schema.js';
+import type { ManifestServer } from '../manifest/schema.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { CliContext } from './context.js';
 import type { ServerFlags } from './options.js';
@@ -46,25 +46,30 @@ export async function serverStopBoundMs(exportTimeoutMs: number): Promise<number
 }
 
 /**
- * The `afterRun` hook of executeLoad for an in-process server: stop it (drain + final flush, so the
- * backend or the capture has every count before the manifest is final), record its exports in the
- * manifest, and warn when the final export did not get through.
+ * The `server` hook of executeLoad for an in-process server: stop it (drain + final flush, so the
+ * backend or the capture has every count before the manifest is final), return its settings and
+ * exports for the manifest, and warn when the final export did not get through.
  */
-export function stopServerIntoManifest(ctx: CliContext, app: InstrumentedServer) {
-  return async (manifest: RunManifest): Promise<void> => {
+export function stopServerForManifest(
+  ctx: CliContext,
+  app: InstrumentedServer,
+  settings: Pick<ManifestServer, 'delay' | 'seed' | 'exportIntervalMs' | 'embedded'>,
+) {
+  return async (): Promise<ManifestServer> => {
     await app.stop();
     const { stats } = app.pipeline;
-    manifest.server = {
-      url: app.url,
-      metricsTarget: app.metricsTarget,
-      exports: stats.exports,
-      failedExports: stats.failures,
-      finalFlushOk: stats.consecutiveFailures === 0,
-    };
     if (stats.consecutiveFailures > 0) {
       ctx.warn(
         `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
       );
     }
+    return {
+      url: app.url,
+      metricsTarget: app.metricsTarget,
+      exports: stats.exports,
+      failedExports: stats.failures,
+      finalFlushOk: stats.consecutiveFailures === 0,
+      ...settings,
+    };
   };
 }

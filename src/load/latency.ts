@@ -1,5 +1,5 @@
 import hdr from 'hdr-histogram-js';
-import type { LatencySummary } from '../manifest/schema.js';
+import type { LatencySummary } from './result.js';
 
 /** HDR histogram of latencies, recorded in microseconds (3 significant digits), reported in ms. */
 export class LatencyRecorder {

@@ -8,9 +8,10 @@ import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../manifest/schema.js';
 import { readDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { formatPath } from '../util/format-path.js';
+import type { LoadInput, ScenarioInput } from './config.js';
 import {
   checkStageRate,
   parseClientIds,
@@ -22,36 +23,9 @@ import {
   parseWeights,
   STATUS_MIX_EXPECTED,
   type StatusWeight,
+  TARGET_EXPECTED,
   ValueProblem,
 } from './values.js';
-
-/** What a scenario file may set; everything optional except stages or rate. Flags override it. */
-export interface ScenarioSpec {
-  description?: string | undefined;
-  target?: string | undefined;
-  runId?: string | undefined;
-  /** A constant rate (or "max") instead of stages. */
-  rate?: number | 'max' | undefined;
-  stages?: ScenarioStage[] | undefined;
-  durationMs?: number | undefined;
-  requests?: number | undefined;
-  connections?: number | undefined;
-  maxInflight?: number | undefined;
-  timeoutMs?: number | undefined;
-  /** A count (tenant-1 … tenant-N) or the Client-ID values. */
-  tenants?: number | string[] | undefined;
-  tenantWeights?: number[] | undefined;
-  anonymousPercent?: number | undefined;
-  statusMix?: StatusWeight[] | undefined;
-  thresholds?: { maxErrorRate?: number | undefined; maxDropRate?: number | undefined } | undefined;
-}
-
-export interface ScenarioStage {
-  durationMs: number;
-  rate: number;
-  rampTo?: number | undefined;
-  statusMix?: StatusWeight[] | undefined;
-}
 
 const DURATION_EXPECTED = 'a duration like 500ms, 30s or 2m';
 
@@ -138,7 +112,7 @@ const StageSchema = strict(
 const ScenarioSchema = strict(
   {
     description: field('text', text).optional(),
-    target: field('an http:// URL of a loopback address', (v) => parseTarget(text(v))).optional(),
+    target: field(TARGET_EXPECTED, (v) => parseTarget(text(v))).optional(),
     runId: field('a run id', (v) => parseRunId(text(v))).optional(),
     rate: field('a number > 0 or "max"', (v) => parseRate(text(v))).optional(),
     stages: z
@@ -176,7 +150,12 @@ function show(input: unknown): string {
 }
 
 /** Validates parsed YAML; throws one UsageError with one line per problem. */
-export function parseScenario(data: unknown, source: string): ScenarioSpec {
+export function parseScenario(data: unknown, source: string): LoadInput {
+  return parseScenarioFile(data, source).spec;
+}
+
+/** parseScenario, and the file's description. */
+function parseScenarioFile(data: unknown, source: string): { spec: LoadInput; description?: string } {
   const result = ScenarioSchema.safeParse(data ?? {}, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -193,7 +172,7 @@ export function parseScenario(data: unknown, source: string): ScenarioSpec {
   const problems: string[] = [];
   if (s.stages && s.rate !== undefined)
     problems.push(`${source}: rate: give either rate or stages, not both`);
-  // Settings of the other model are refused, as the flags are (see resolvePlan).
+  // Settings of the other model are refused, as the flags are (see resolveLoadConfig).
   if (s.connections !== undefined && (s.stages || (s.rate !== undefined && s.rate !== 'max'))) {
     problems.push(
       `${source}: connections: only with rate: max (the closed model); the open model bounds concurrency with maxInflight`,
@@ -215,8 +194,8 @@ export function parseScenario(data: unknown, source: string): ScenarioSpec {
     );
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  return {
-    description: s.description,
+  // The scenario's own names (duration, timeout, anonymous, a list of tenants) become LoadInput's.
+  const spec: LoadInput = {
     target: s.target,
     runId: s.runId,
     rate: s.rate,
@@ -231,16 +210,22 @@ export function parseScenario(data: unknown, source: string): ScenarioSpec {
     connections: s.connections,
     maxInflight: s.maxInflight,
     timeoutMs: s.timeout,
-    tenants: s.tenants,
+    tenants: typeof s.tenants === 'number' ? s.tenants : undefined,
+    clientIds: Array.isArray(s.tenants) ? s.tenants : undefined,
     tenantWeights: s.tenantWeights,
     anonymousPercent: s.anonymous,
     statusMix: s.statusMix,
     thresholds: s.thresholds,
   };
+  return { spec, description: s.description };
 }
 
 /** Parses YAML text, reporting syntax errors with their line. */
-export function parseScenarioText(yamlText: string, source: string): ScenarioSpec {
+export function parseScenarioText(yamlText: string, source: string): LoadInput {
+  return parseScenarioYaml(yamlText, source).spec;
+}
+
+function parseScenarioYaml(yamlText: string, source: string): { spec: LoadInput; description?: string } {
   const doc = parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new UsageError(
@@ -249,7 +234,7 @@ export function parseScenarioText(yamlText: string, source: string): ScenarioSpe
         .join('\n'),
     );
   }
-  return parseScenario(doc.toJS(), source);
+  return parseScenarioFile(doc.toJS(), source);
 }
 
 /** The scenarios shipped with otelpoc (the package's scenarios/ folder). */
@@ -267,10 +252,7 @@ export async function shippedScenarioNames(): Promise<string[]> {
  * `--scenario ramp` (a shipped name) or `--scenario path/to/file.yaml` (relative to `cwd`).
  * Returns the spec and how to name it (the name, or the path as given).
  */
-export async function loadScenario(
-  nameOrPath: string,
-  cwd: string,
-): Promise<{ name: string; spec: ScenarioSpec }> {
+export async function loadScenario(nameOrPath: string, cwd: string): Promise<ScenarioInput> {
   const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || extname(nameOrPath) !== '';
   const file = looksLikePath
     ? isAbsolute(nameOrPath)
@@ -291,5 +273,6 @@ export async function loadScenario(
     throw new UsageError(`--scenario: cannot read ${nameOrPath}: ${(err as Error).message}`);
   }
   const source = looksLikePath ? nameOrPath : `scenarios/${nameOrPath}.yaml`;
-  return { name: nameOrPath, spec: parseScenarioText(content, source) };
+  const { spec, description } = parseScenarioYaml(content, source);
+  return { name: nameOrPath, spec, description };
 }

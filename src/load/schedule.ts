@@ -1,4 +1,4 @@
-import type { Stage } from './plan.js';
+import type { Stage } from './config.js';
 
 export interface Arrival {
   /** 0-based index of the request in the run. */
@@ -19,7 +19,8 @@ export function* arrivals(stages: readonly Stage[]): Generator<Arrival, void, vo
   let stageStartMs = 0;
   let stageStartCount = 0; // requests due before this stage (fractional)
   for (let s = 0; s < stages.length; s++) {
-    const { durationMs, fromPerSec: a, toPerSec: b } = stages[s]!;
+    const { fromPerSec: a, toPerSec: b } = stages[s]!;
+    const durationMs = stages[s]!.durationMs ?? Number.POSITIVE_INFINITY;
     const durS = durationMs / 1000;
     const stageCount = Number.isFinite(durS) ? ((a + b) / 2) * durS : Number.POSITIVE_INFINITY;
     const k = Number.isFinite(durS) && durS > 0 ? (b - a) / (2 * durS) : 0;
@@ -35,7 +36,7 @@ export function* arrivals(stages: readonly Stage[]): Generator<Arrival, void, vo
   }
 }
 
-/** Total planned time of the stages (Infinity for an unbounded constant stage). */
+/** Total planned time of the stages (Infinity for an unbounded constant stage, durationMs null). */
 export function stagesDurationMs(stages: readonly Stage[]): number {
-  return stages.reduce((t, s) => t + s.durationMs, 0);
+  return stages.reduce((t, s) => t + (s.durationMs ?? Number.POSITIVE_INFINITY), 0);
 }

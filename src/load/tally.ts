@@ -1,10 +1,5 @@
-import {
-  emptyStatusCounts,
-  type RunManifest,
-  type StatusCounts,
-  type TenantCounts,
-} from '../manifest/schema.js';
 import type { ErrorCategory, Outcome } from './client.js';
+import { emptyStatusCounts, type LoadResult, type StatusCounts, type TenantCounts } from './result.js';
 import type { TenantWeight } from './values.js';
 
 type Cell = StatusCounts;
@@ -82,8 +77,8 @@ export class Tally {
     return e.refused + e.reset + e.timeout + e.other + e.statusMismatch;
   }
 
-  /** Manifest tenants and totals. */
-  result(): Pick<RunManifest, 'tenants' | 'totals' | 'errors'> {
+  /** The result's tenants, totals and errors. */
+  result(): Pick<LoadResult, 'tenants' | 'totals' | 'errors'> {
     const tenants: TenantCounts[] = this.tenants.map((t, i) => ({
       clientId: t.clientId,
       byStatus: [...this.cells[i]!.values()]

@@ -1,18 +1,21 @@
-import type { RunManifest } from '../manifest/schema.js';
-import type { Thresholds } from './plan.js';
+import type { Thresholds } from './config.js';
+import type { LoadResult } from './result.js';
+
+/** A load result or a manifest: both carry the totals. */
+type WithTotals = Pick<LoadResult, 'totals'>;
 
 /** Errors: sent requests that failed at the client or got another status than asked. */
-export function errorRate(m: RunManifest): number {
+export function errorRate(m: WithTotals): number {
   const t = m.totals;
   return t.sent === 0 ? 0 : (t.mismatched + t.unanswered + t.refused) / t.sent;
 }
 
-export function dropRate(m: RunManifest): number {
+export function dropRate(m: WithTotals): number {
   return m.totals.scheduled === 0 ? 0 : m.totals.dropped / m.totals.scheduled;
 }
 
 /** One line per exceeded threshold; empty when all hold. */
-export function checkThresholds(m: RunManifest, thresholds: Thresholds): string[] {
+export function checkThresholds(m: WithTotals, thresholds: Thresholds): string[] {
   const out: string[] = [];
   const pct = (f: number) => `${(f * 100).toFixed(f < 0.01 ? 3 : 2)}%`;
   if (thresholds.maxErrorRate !== undefined && errorRate(m) > thresholds.maxErrorRate) {

@@ -140,31 +140,27 @@ export function parseRunId(text: string): string {
   return text;
 }
 
+export const TARGET_EXPECTED = 'an http:// or https:// URL, like http://127.0.0.1:8088';
+
 /**
- * Only loopback addresses may be a traffic target: this tool makes real load. Appends /api when the
- * URL has no path. Returns the normalised URL.
+ * Any http(s) URL may be a target: users load `otelpoc serve` in a container, a pod or a staging
+ * host. (The project's own tests only ever load loopback.) Appends /api when the URL has no path.
+ * Returns the normalised URL.
  */
 export function parseTarget(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new ValueProblem('an http:// URL of a loopback address, like http://127.0.0.1:8088');
+    throw new ValueProblem(TARGET_EXPECTED);
   }
-  if (url.protocol !== 'http:') throw new ValueProblem('an http:// URL (https is not supported)');
-  if (!isLoopbackHost(url.hostname)) {
-    throw new ValueProblem(
-      'a loopback host (127.0.0.0/8, [::1] or localhost): otelpoc only loads this machine',
-    );
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValueProblem(TARGET_EXPECTED);
+  if (url.username !== '' || url.password !== '') {
+    // The manifest records the target; credentials in it would be written to disk.
+    throw new ValueProblem(`${TARGET_EXPECTED}, without user:password@`);
   }
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/api';
   return url.toString();
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /**

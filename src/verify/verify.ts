@@ -73,12 +73,7 @@ export function defaultSettle(manifests: readonly RunManifest[]): Settle {
 
 /** The export interval the manifest recorded for its in-process server (load --serve, run). */
 function exportIntervalOf(m: RunManifest): number | undefined {
-  const extra = m.config.extra ?? {};
-  for (const key of ['serve', 'run']) {
-    const v = (extra[key] as { exportIntervalMs?: unknown } | undefined)?.exportIntervalMs;
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-  }
-  return undefined;
+  return m.server?.exportIntervalMs;
 }
 
 /**

@@ -28,8 +28,8 @@ describe('otelpoc load: bad flags', () => {
       '--scenario: no scenario "nope"; shipped: error-burst, many-tenants, ramp, smoke, spike, steady, or give a path to a .yaml file',
     ],
     [
-      ['--target', 'http://example.com'],
-      '--target: expected a loopback host (127.0.0.0/8, [::1] or localhost): otelpoc only loads this machine, got "http://example.com"',
+      ['--target', 'ftp://127.0.0.1'],
+      '--target: expected an http:// or https:// URL, like http://127.0.0.1:8088, got "ftp://127.0.0.1"',
     ],
     [['--anonymous', '150%'], '--anonymous: expected a percentage from 0 up to 100, like 10%, got "150%"'],
     [

@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type Outcome } from '../../src/load/client.js';
-import { resolvePlan } from '../../src/load/resolve.js';
+import { resolveLoadConfig } from '../../src/load/config.js';
 import { runLoad } from '../../src/load/runner.js';
 import { loadScenario } from '../../src/load/scenario.js';
+import { buildManifest } from '../../src/manifest/build.js';
 import { freePort } from '../helpers/backends.js';
 
 type Mode = 'echo' | 'always200' | 'hang' | 'reset';
@@ -65,7 +66,7 @@ describe('createHttpClient (real sockets)', () => {
 
   it('a server that never answers: warm-up and requests are bounded by the timeout, counted as timeouts', async () => {
     mode = 'hang';
-    const plan = resolvePlan(
+    const plan = resolveLoadConfig(
       {
         target: `${base}/api`,
         requests: 3,
@@ -76,7 +77,7 @@ describe('createHttpClient (real sockets)', () => {
       undefined,
       () => 'hang-run',
     );
-    const m = await runLoad(plan);
+    const m = buildManifest(plan, await runLoad(plan));
     expect(m.totals).toMatchObject({ sent: 3, unanswered: 3, answered: 0 });
     expect(m.errors.timeout).toBe(3);
     // The warm-up used /healthz only, and stopped at its bound.
@@ -87,8 +88,12 @@ describe('createHttpClient (real sockets)', () => {
   it('a tiny bounded run of the shipped smoke scenario counts every request exactly', async () => {
     mode = 'always200'; // 404s come back as 200: status mismatches
     const scenario = await loadScenario('smoke', process.cwd());
-    const plan = resolvePlan({ target: `${base}/api`, requests: 20, rate: 200 }, scenario, () => 'smoke-run');
-    const m = await runLoad(plan);
+    const plan = resolveLoadConfig(
+      { target: `${base}/api`, requests: 20, rate: 200 },
+      scenario,
+      () => 'smoke-run',
+    );
+    const m = buildManifest(plan, await runLoad(plan));
     expect(m.totals).toMatchObject({ scheduled: 20, sent: 20, answered: 18, mismatched: 2, unanswered: 0 });
     expect(m.errors.statusMismatch).toBe(2);
     expect(m.tenants.map((t) => t.clientId)).toEqual(['tenant-1', 'tenant-2']);

@@ -1,7 +1,7 @@
 /** The bounds of load's values (rates, weights, durations) and the flags that contradict each other. */
 import { describe, expect, it } from 'vitest';
+import { resolveLoadConfig } from '../../src/load/config.js';
 import { TrafficMix } from '../../src/load/mix.js';
-import { resolvePlan } from '../../src/load/resolve.js';
 import { parseScenarioText } from '../../src/load/scenario.js';
 import {
   buildTenantWeights,
@@ -76,7 +76,7 @@ describe('weights', () => {
   });
 });
 
-describe('resolvePlan: conflicts and runs that cannot be honoured', () => {
+describe('resolveLoadConfig: conflicts and runs that cannot be honoured', () => {
   it.each([
     [
       { connections: 5 },
@@ -92,12 +92,12 @@ describe('resolvePlan: conflicts and runs that cannot be honoured', () => {
       /^--requests 3000 at --rps 0\.001: the last request would be due after \d+h\d*m?, more than the 576h \(24 days\) a run may last/,
     ],
   ])('%j → one line naming the flags', (flags, message) => {
-    expect(() => resolvePlan(flags, undefined, id)).toThrow(message);
-    expect(problem(() => resolvePlan(flags, undefined, id))).not.toContain('\n');
+    expect(() => resolveLoadConfig(flags, undefined, id)).toThrow(message);
+    expect(problem(() => resolveLoadConfig(flags, undefined, id))).not.toContain('\n');
   });
 
   it('a run at the lowest rate within 24 days is fine', () => {
-    expect(resolvePlan({ rate: 0.001, requests: 2 }, undefined, id).requests).toBe(2);
+    expect(resolveLoadConfig({ rate: 0.001, requests: 2 }, undefined, id).requests).toBe(2);
   });
 
   it('a scenario whose --duration ends before the first request is due is refused', () => {
@@ -105,10 +105,10 @@ describe('resolvePlan: conflicts and runs that cannot be honoured', () => {
       'stages:\n  - {duration: 10s, rate: 0}\n  - {duration: 10s, rate: 5}\n',
       'x.yaml',
     );
-    expect(() => resolvePlan({ durationMs: 5000 }, { name: 'x.yaml', spec }, id)).toThrow(
+    expect(() => resolveLoadConfig({ durationMs: 5000 }, { name: 'x.yaml', spec }, id)).toThrow(
       '--duration: 5s ends before the first request is due; nothing would be sent',
     );
-    expect(resolvePlan({ durationMs: 10_001 }, { name: 'x.yaml', spec }, id).durationMs).toBe(10_001);
+    expect(resolveLoadConfig({ durationMs: 10_001 }, { name: 'x.yaml', spec }, id).durationMs).toBe(10_001);
   });
 
   it('stages lasting more than 24 days in all are refused', () => {
@@ -116,24 +116,24 @@ describe('resolvePlan: conflicts and runs that cannot be honoured', () => {
       'stages:\n  - {duration: 300h, rate: 1}\n  - {duration: 300h, rate: 1}\n',
       'x.yaml',
     );
-    expect(() => resolvePlan({}, { name: 'x.yaml', spec }, id)).toThrow(
+    expect(() => resolveLoadConfig({}, { name: 'x.yaml', spec }, id)).toThrow(
       'x.yaml: stages: they last 600h in all, more than the 576h (24 days) a run may last',
     );
   });
 
   it("a scenario's connections with the open model are refused, unless a flag set the model", () => {
     const spec = parseScenarioText('connections: 5\nduration: 1s\n', 'x.yaml');
-    expect(() => resolvePlan({}, { name: 'x.yaml', spec }, id)).toThrow(
+    expect(() => resolveLoadConfig({}, { name: 'x.yaml', spec }, id)).toThrow(
       /^x\.yaml: connections and the default --rps 50: /,
     );
-    expect(resolvePlan({ rate: 'max' }, { name: 'x.yaml', spec }, id).connections).toBe(5);
+    expect(resolveLoadConfig({ rate: 'max' }, { name: 'x.yaml', spec }, id).connections).toBe(5);
   });
 
   it('weights too fine to keep exact name the flag', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => `t${i}`);
     const tenantWeights = many.map((_, i) => (i % 2 ? 999_999.999999 : 0.000001));
     expect(() =>
-      resolvePlan({ clientIds: many, tenantWeights, anonymousPercent: 0.000001 }, undefined, id),
+      resolveLoadConfig({ clientIds: many, tenantWeights, anonymousPercent: 0.000001 }, undefined, id),
     ).toThrow(/^--tenant-weights: expected weights whose ratios fit/);
   });
 });

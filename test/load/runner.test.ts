@@ -1,11 +1,21 @@
 /** The load runner on a fake clock and a fake client: exact schedules, ramp shape, drops, closed model, abort. */
 import { describe, expect, it } from 'vitest';
-import { runLoad } from '../../src/load/runner.js';
+import { constantRate, type LoadConfig } from '../../src/load/config.js';
+import { LoadResultSchema } from '../../src/load/result.js';
+import { type LoadDeps, runLoad } from '../../src/load/runner.js';
 import { arrivals } from '../../src/load/schedule.js';
+import { buildManifest } from '../../src/manifest/build.js';
 import { ManifestSchema, type RunManifest } from '../../src/manifest/schema.js';
 import { fakeClient } from './fake-client.js';
 import { FakeClock } from './fake-clock.js';
 import { testPlan } from './plan-fixture.js';
+
+/** runLoad, then the manifest of its result: the engine returns plain data, the builder records it. */
+async function manifestOf(config: LoadConfig, deps: LoadDeps): Promise<RunManifest> {
+  const result = await runLoad(config, deps);
+  expect(LoadResultSchema.strict().parse(result)).toEqual(result);
+  return buildManifest(config, result);
+}
 
 function checkSums(m: RunManifest): void {
   expect(ManifestSchema.parse(m)).toEqual(m);
@@ -64,7 +74,7 @@ describe('runLoad (open model, fake clock)', () => {
   it('sends exactly rate × duration requests, each at its scheduled time, and counts them', async () => {
     const clock = new FakeClock();
     const client = fakeClient(clock, { latencyMs: 7 });
-    const m = await clock.runUntil(runLoad(testPlan(), { clock, client }));
+    const m = await clock.runUntil(manifestOf(testPlan(), { clock, client }));
     expect(client.sent).toHaveLength(100);
     client.sent.forEach((s, i) => {
       expect(s.atMs).toBeCloseTo(i * 10, 6);
@@ -94,7 +104,7 @@ describe('runLoad (open model, fake clock)', () => {
       durationMs: 60_000,
       stages: [{ durationMs: 60_000, fromPerSec: 100, toPerSec: 100 }],
     });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     expect(client.sent).toHaveLength(37);
     expect(m.totals.scheduled).toBe(37);
     expect(m.rate.achievedPerSec).toBe(100);
@@ -112,7 +122,7 @@ describe('runLoad (open model, fake clock)', () => {
         { clientId: 'b', weight: 1 },
       ],
     });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     expect(client.sent.map((s) => s.atMs)).toEqual([0, 10, 20, 30, 40]);
     expect(m.totals).toMatchObject({ scheduled: 100, sent: 5, dropped: 95, answered: 5 });
     // The mix stays exact over scheduled requests, dropped ones included.
@@ -124,7 +134,7 @@ describe('runLoad (open model, fake clock)', () => {
   it('frees the cap as responses come back: steady state with latency 30 ms and cap 3 drops exactly 0', async () => {
     const clock = new FakeClock();
     const client = fakeClient(clock, { latencyMs: 25 });
-    const m = await clock.runUntil(runLoad(testPlan({ maxInflight: 3 }), { clock, client }));
+    const m = await clock.runUntil(manifestOf(testPlan({ maxInflight: 3 }), { clock, client }));
     expect(m.totals.dropped).toBe(0);
     expect(m.totals.sent).toBe(100);
   });
@@ -133,14 +143,14 @@ describe('runLoad (open model, fake clock)', () => {
     const clock = new FakeClock();
     const client = fakeClient(clock, { latencyMs: 1 });
     const plan = testPlan({ stages: [{ durationMs: 4000, fromPerSec: 0, toPerSec: 100 }], durationMs: 4000 });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     const perSecond = [0, 1, 2, 3].map(
       (s) => client.sent.filter((x) => Math.floor(x.atMs / 1000) === s).length,
     );
     expect(perSecond).toEqual([13, 37, 63, 87]); // integral of 25t: 12.5, 37.5, 62.5, 87.5
     expect(m.totals.sent).toBe(200);
     expect(m.rate.targetPerSec).toBe(50);
-    expect(m.config.ratePerSec).toBeNull();
+    expect(constantRate(m.config)).toBeNull();
   });
 
   it('classifies outcomes per tenant × status: mismatched, timeouts, refused; receivedByStatus by actual status', async () => {
@@ -161,7 +171,7 @@ describe('runLoad (open model, fake clock)', () => {
         { status: 404, weight: 1 },
       ],
     });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     expect(m.errors).toEqual({ refused: 10, reset: 10, timeout: 10, statusMismatch: 10, other: 0 });
     expect(m.totals).toMatchObject({ sent: 100, answered: 60, mismatched: 10, unanswered: 20, refused: 10 });
     const [t] = m.tenants;
@@ -176,7 +186,7 @@ describe('runLoad (open model, fake clock)', () => {
     const client = fakeClient(clock);
     const seen: number[] = [];
     const plan = testPlan({ durationMs: 3000, stages: [{ durationMs: 3000, fromPerSec: 10, toPerSec: 10 }] });
-    await clock.runUntil(runLoad(plan, { clock, client, onProgress: (p) => seen.push(p.sent) }));
+    await clock.runUntil(manifestOf(plan, { clock, client, onProgress: (p) => seen.push(p.sent) }));
     expect(seen).toEqual([10, 20, 30]);
   });
 
@@ -188,7 +198,7 @@ describe('runLoad (open model, fake clock)', () => {
       durationMs: 10_000,
       stages: [{ durationMs: 10_000, fromPerSec: 100, toPerSec: 100 }],
     });
-    const run = runLoad(plan, { clock, client, signal: ac.signal });
+    const run = manifestOf(plan, { clock, client, signal: ac.signal });
     await clock.advance(495);
     ac.abort();
     const m = await clock.runUntil(run);
@@ -205,12 +215,13 @@ describe('runLoad (closed model, fake clock)', () => {
     const clock = new FakeClock();
     const client = fakeClient(clock, { latencyMs: 10 });
     const plan = testPlan({ model: 'closed', stages: [], connections: 4, requests: 100, durationMs: null });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     expect(client.sent).toHaveLength(100);
     // 4 at a time, every 10 ms.
     expect(client.sent.filter((s) => s.atMs === 0)).toHaveLength(4);
     expect(client.sent.at(-1)!.atMs).toBe(240);
-    expect(m.config).toMatchObject({ model: 'closed', connections: 4, ratePerSec: null });
+    expect(m.config).toMatchObject({ model: 'closed', connections: 4 });
+    expect(constantRate(m.config)).toBeNull();
     expect(m.latency.sendLateness).toBeUndefined();
     checkSums(m);
   });
@@ -219,7 +230,7 @@ describe('runLoad (closed model, fake clock)', () => {
     const clock = new FakeClock();
     const client = fakeClient(clock, { latencyMs: 10 });
     const plan = testPlan({ model: 'closed', stages: [], connections: 2, durationMs: 1000 });
-    const m = await clock.runUntil(runLoad(plan, { clock, client }));
+    const m = await clock.runUntil(manifestOf(plan, { clock, client }));
     expect(m.totals.sent).toBe(200);
     expect(m.rate.achievedPerSec).toBe(200);
   });

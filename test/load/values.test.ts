@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isLoopbackHost,
-  parsePercent,
-  parseRate,
-  parseStatusMix,
-  parseTarget,
-  ValueProblem,
-} from '../../src/load/values.js';
+import { parsePercent, parseRate, parseStatusMix, parseTarget, ValueProblem } from '../../src/load/values.js';
 
 describe('load values', () => {
   it('rates: numbers > 0 or max', () => {
@@ -34,13 +27,15 @@ describe('load values', () => {
     expect(() => parsePercent('-1%')).toThrow(ValueProblem);
   });
 
-  it('targets: loopback only, /api appended when no path', () => {
+  it('targets: any http(s) URL, /api appended when no path', () => {
     expect(parseTarget('http://127.0.0.1:8088')).toBe('http://127.0.0.1:8088/api');
     expect(parseTarget('http://localhost:1/x?y=1')).toBe('http://localhost:1/x?y=1');
     expect(parseTarget('http://[::1]:80/api')).toBe('http://[::1]/api');
-    for (const bad of ['http://10.0.0.1/api', 'http://example.com', 'https://127.0.0.1/', 'nope'])
+    expect(parseTarget('http://10.0.0.1/api')).toBe('http://10.0.0.1/api');
+    expect(parseTarget('https://otelpoc.staging.example:8443')).toBe(
+      'https://otelpoc.staging.example:8443/api',
+    );
+    for (const bad of ['ftp://127.0.0.1/', 'nope', 'http://u:p@127.0.0.1/'])
       expect(() => parseTarget(bad)).toThrow(ValueProblem);
-    expect(isLoopbackHost('127.1.2.3')).toBe(true);
-    expect(isLoopbackHost('128.0.0.1')).toBe(false);
   });
 });

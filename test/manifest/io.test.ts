@@ -64,13 +64,13 @@ describe('readManifest', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('a schemaVersion that is a string: says the number 1 is expected', () => {
-    const data = { ...JSON.parse(text), schemaVersion: '1' };
+  it('a schemaVersion that is a string: says the number 2 is expected', () => {
+    const data = { ...JSON.parse(text), schemaVersion: '2' };
     expect(() => parseManifest(data, 'm.json')).toThrow(
-      /^m\.json: schemaVersion: expected the number 1, got the string "1"$/,
+      /^m\.json: schemaVersion: expected the number 2 \(or 1\), got the string "2"$/,
     );
-    expect(() => parseManifest({ ...data, schemaVersion: 2 }, 'm.json')).toThrow(
-      'm.json: manifest schemaVersion 2 is not supported; this otelpoc reads version 1',
+    expect(() => parseManifest({ ...data, schemaVersion: 3 }, 'm.json')).toThrow(
+      'm.json: manifest schemaVersion 3 is not supported; this otelpoc reads versions 1 and 2',
     );
   });
 });

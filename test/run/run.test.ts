@@ -130,7 +130,7 @@ describe.skipIf(!enabled)('otelpoc run --url → VictoriaMetrics', () => {
     expect(doc.verify.ok).toBe(true);
     expect(doc.manifest.totals.sent).toBe(90);
     // The default settle window: run's export interval (1 s) + 5 s, all green for all of it.
-    expect(doc.manifest.config.extra?.run).toMatchObject({ exportIntervalMs: 1000 });
+    expect(doc.manifest.server).toMatchObject({ exportIntervalMs: 1000 });
     expect(doc.verify.settleMs).toBe(6_000);
     expect(doc.verify.greenForMs).toBeGreaterThanOrEqual(6_000);
     expect(doc.verify.visibleAfterMs).toBeLessThanOrEqual(doc.verify.elapsedMs - 6_000);

@@ -16,7 +16,7 @@ function manifest(runId: string, shard?: { index: number; of: number }, timeoutM
     latencyMaxMs: 12,
   });
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'otelpoc', version: 't' },
     runId,
     ...(shard ? { shard } : {}),
@@ -25,17 +25,23 @@ function manifest(runId: string, shard?: { index: number; of: number }, timeoutM
     endedAt: '2026-11-25T10:00:01.000Z',
     interrupted: false,
     config: {
+      runId,
+      target: 'http://127.0.0.1:1/api',
       model: 'open',
-      ratePerSec: 10,
+      stages: [{ durationMs: 1000, fromPerSec: 10, toPerSec: 10 }],
       durationMs: 1000,
       requests: null,
       connections: null,
       maxInflight: 10,
       timeoutMs,
+      tenants: [
+        { clientId: 'tenant-1', weight: 7 },
+        { clientId: null, weight: 3 },
+      ],
+      statusMix: [{ status: 200, weight: 1 }],
+      anonymousPercent: 30,
       scenario: null,
-      seed: null,
-      tenants: [],
-      statusMix: [],
+      thresholds: {},
     },
     tenants: [
       {

@@ -73,12 +73,19 @@ export function withValue(
 
 /**
  * A manifest written by a real `otelpoc load --serve` (300 requests scheduled, 3 tenants with an
- * anonymous share, 200/404/500, 133 dropped at --max-inflight 4), to tamper with in tests.
+ * anonymous share, 200/404/500, 133 dropped at --max-inflight 4), to tamper with in tests. The run
+ * wrote schema version 1 (fixtures/load-manifest.json, kept as written); load-manifest.v2.json is
+ * the same run as version 2 reads it.
  */
 export async function realLoadManifest(): Promise<RunManifest> {
+  return JSON.parse(await realLoadManifestText(2)) as RunManifest;
+}
+
+/** The fixture's text in schema version 1 (as the run wrote it) or 2. */
+export async function realLoadManifestText(version: 1 | 2): Promise<string> {
   const { readFile } = await import('node:fs/promises');
-  const text = await readFile(new URL('./fixtures/load-manifest.json', import.meta.url), 'utf8');
-  return JSON.parse(text) as RunManifest;
+  const name = version === 1 ? 'load-manifest.json' : 'load-manifest.v2.json';
+  return readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 }
 
 /**

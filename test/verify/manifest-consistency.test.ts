@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { assertShardsOfOneRun } from '../../src/manifest/consistency.js';
 import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
-import { realLoadManifest, reconciled } from './fixtures.js';
+import { realLoadManifest, realLoadManifestText, reconciled } from './fixtures.js';
 
 let real: RunManifest;
 beforeAll(async () => {
@@ -31,6 +31,25 @@ describe('the manifest adds up, or it is refused when read', () => {
   it('a manifest written by a real load passes, and so does one edited consistently', () => {
     expect(parseManifest(real, 'm.json').totals.sent).toBe(167);
     expect(() => parseManifest(reconciled(real), 'm.json')).not.toThrow();
+  });
+
+  it('schema version 1, as the real load wrote it, reads as the same run in version 2', async () => {
+    const v1 = JSON.parse(await realLoadManifestText(1));
+    expect(v1.schemaVersion).toBe(1);
+    const read = parseManifest(v1, 'v1.json');
+    expect(read).toEqual(parseManifest(real, 'v2.json'));
+    // The v1 config's free-form extra became typed fields: stages, anonymous share, serve settings.
+    expect(read.config).toMatchObject({ runId: 'fixture-load', anonymousPercent: 20, requests: 300 });
+    expect(read.config.stages).toEqual([{ durationMs: null, fromPerSec: 200, toPerSec: 200 }]);
+    expect(read.server).toMatchObject({ seed: 7, delay: { minMs: 1, maxMs: 60 }, exportIntervalMs: 10_000 });
+  });
+
+  it('a tampered version 1 manifest is refused like a version 2 one', async () => {
+    const v1 = JSON.parse(await realLoadManifestText(1));
+    v1.tenants[1].byStatus[0].sent += 1;
+    expect(() => parseManifest(v1, 'v1.json')).toThrow(/^v1\.json: /);
+    v1.config.extra.stages = [{ durationMs: -1 }];
+    expect(() => parseManifest(v1, 'v1.json')).toThrow(/^v1\.json: config\.stages\[0\]/);
   });
 
   it.each<[string, (m: RunManifest) => void, string]>([
@@ -180,7 +199,7 @@ describe('several manifests are the shards of one run', () => {
   it.each<[string, () => RunManifest[], RegExp]>([
     [
       'a different plan',
-      () => [shard(0, 2), shard(1, 2, (m) => (m.config.ratePerSec = 400))],
+      () => [shard(0, 2), shard(1, 2, (m) => (m.config.maxInflight = 400))],
       /^--manifest: s1\.json and s0\.json have different config \(the load plan\)/,
     ],
     [

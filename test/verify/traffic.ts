@@ -59,7 +59,7 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
     maxMs: sorted.at(-1) ?? 0,
   };
   const manifest: RunManifest = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'otelpoc', version: 'test' },
     runId,
     target: apiUrl,
@@ -67,17 +67,20 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
     endedAt: new Date().toISOString(),
     interrupted: false,
     config: {
+      runId,
+      target: apiUrl,
       model: 'closed',
-      ratePerSec: null,
+      stages: [],
       durationMs: null,
       requests: total,
       connections: 1,
       maxInflight: 1000,
       timeoutMs: 5000,
-      scenario: null,
-      seed: null,
       tenants: [...tenants.keys()].map((clientId) => ({ clientId, weight: 1 })),
       statusMix: [...new Set(sends.map((s) => s.status))].map((status) => ({ status, weight: 1 })),
+      anonymousPercent: 0,
+      scenario: null,
+      thresholds: {},
     },
     tenants: [...tenants.entries()].map(([clientId, t]) => ({
       clientId,

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import type { LoadPlan } from '../../load/plan.js';
-import type { RunManifest } from '../../manifest/schema.js';
+import type { LoadConfig } from '../../load/config.js';
+import type { ManifestServer, RunManifest } from '../../manifest/schema.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
-import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
+import { serverStopBoundMs, startInProcessServer, stopServerForManifest } from '../in-process-server.js';
+import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 
@@ -22,13 +22,11 @@ export function loadCommand(ctx: CliContext): Command {
   const cmd = new Command('load')
     .summary('send exact-rate multi-tenant traffic and write a run manifest')
     .description(
-      `Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due
-while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible
-(--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an
-exact, deterministic weighted round robin; every request carries X-Run-ID. Writes the run manifest
-(what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.
-Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags,
-130 when interrupted (the partial manifest is still written).`,
+      [
+        'Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible (--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an exact, deterministic weighted round robin; every request carries X-Run-ID.',
+        'Writes the run manifest (what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.',
+        'Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
+      ].join('\n\n'),
     )
     .option('--serve', 'start the instrumented server in this process on a free port and load it')
     .option(
@@ -42,8 +40,7 @@ Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on
   cmd.addHelpText(
     'after',
     `
-Server options (--delay, --seed, --otlp-endpoint, --export-interval, --max-tenants) apply to the
-in-process server of --serve.
+Server options (--delay, --seed, --otlp-endpoint, --export-interval, --max-tenants) apply to the in-process server of --serve.
 
 Examples:
   $ otelpoc load --serve --rps 50 --tenants 3 --duration 10s
@@ -57,39 +54,40 @@ Examples:
     const { runtime } = ctx;
     const quiet = flags.quiet === true;
     const json = flags.json === true;
-    if (flags.serve && flags.target !== undefined) {
+    if (flags.serve && given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
-    const plan = await loadPlanFromFlags(flags, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    let config = await loadConfigFromCommand(cmd, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
-    checkManifestOut(plan.runId, flags.out, runtime.cwd);
+    checkManifestOut(config.runId, flags.out, runtime.cwd);
     const { stopBoundMs } = await import('../../load/runner.js');
     const stop = stopOf(runtime);
-    stop.limit(stopLimitMs(stopBoundMs(plan)));
-    let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
+    stop.limit(stopLimitMs(stopBoundMs(config)));
+    let server: (() => Promise<ManifestServer>) | undefined;
     if (flags.serve) {
       const otlp = resolveOtlpConfig(
         { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
         runtime.env,
       );
-      stop.limit(stopLimitMs(stopBoundMs(plan), await serverStopBoundMs(otlp.exportTimeoutMs)));
+      stop.limit(stopLimitMs(stopBoundMs(config), await serverStopBoundMs(otlp.exportTimeoutMs)));
       const app = await startInProcessServer(ctx, flags, { otlp });
-      plan.targetUrl = `${app.url}/api`;
-      plan.extra = {
-        ...plan.extra,
-        serve: { delay: flags.delay, metricsUrl: otlp.metricsUrl, exportIntervalMs: otlp.exportIntervalMs },
-      };
-      afterRun = stopServerIntoManifest(ctx, app);
+      config = { ...config, target: `${app.url}/api` };
+      server = stopServerForManifest(ctx, app, {
+        delay: flags.delay,
+        seed: flags.seed ?? null,
+        exportIntervalMs: otlp.exportIntervalMs,
+        embedded: false,
+      });
     }
 
     const manifestOwed = stop.owe(
-      `manifest not written (${flags.out ?? `.otelpoc/runs/${plan.runId}.json`})`,
+      `manifest not written (${flags.out ?? `.otelpoc/runs/${config.runId}.json`})`,
     );
     let manifest: RunManifest;
     let paths: string[];
     try {
-      manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
+      manifest = await executeLoad(ctx, config, { quiet, json, server });
       paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     } finally {
       manifestOwed();
@@ -100,35 +98,36 @@ Examples:
     if (manifest.interrupted)
       throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
     const { checkThresholds } = await import('../../load/thresholds.js');
-    const exceeded = checkThresholds(manifest, plan.thresholds);
+    const exceeded = checkThresholds(manifest, config.thresholds);
     if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
   });
 }
 
 /**
- * Runs a plan with progress on stderr and the summary on stdout (unless json/quiet), stopping on
- * ctx.runtime.signal. `afterRun` (e.g. stopping an in-process server and filling manifest.server)
- * runs before the summary. Returns the manifest; does not write it (see writeRunManifest).
+ * Runs a load with progress on stderr and the summary on stdout (unless json/quiet), stopping on
+ * ctx.runtime.signal. `server` (e.g. stopping an in-process server) runs after the load and gives
+ * the manifest's server part. Returns the manifest; does not write it (see writeRunManifest).
  */
 export async function executeLoad(
   ctx: CliContext,
-  plan: LoadPlan,
-  opts: { quiet: boolean; json: boolean; afterRun?: ((m: RunManifest) => Promise<void>) | undefined },
+  config: LoadConfig,
+  opts: { quiet: boolean; json: boolean; server?: (() => Promise<ManifestServer>) | undefined },
 ): Promise<RunManifest> {
   const { runLoad } = await import('../../load/runner.js');
-  const { describePlan } = await import('../../load/plan.js');
+  const { describeLoadConfig } = await import('../../load/config.js');
+  const { buildManifest } = await import('../../manifest/build.js');
   const { createProgressRenderer } = await import('../render/progress.js');
   const talk = !opts.quiet && !opts.json;
-  if (talk) ctx.info(`load: run ${plan.runId} → ${plan.targetUrl}: ${describePlan(plan)}`);
+  if (talk) ctx.info(`load: run ${config.runId} → ${config.target}: ${describeLoadConfig(config)}`);
   const progress = await createProgressRenderer(ctx, opts);
-  let manifest: RunManifest;
+  let result: Awaited<ReturnType<typeof runLoad>>;
   try {
-    manifest = await runLoad(plan, { signal: ctx.runtime.signal, onProgress: progress.update });
+    result = await runLoad(config, { signal: ctx.runtime.signal, onProgress: progress.update });
   } finally {
     progress.stop();
   }
-  if (manifest.interrupted && talk) ctx.info('load: interrupted; waited for in-flight requests');
-  await opts.afterRun?.(manifest);
+  if (result.interrupted && talk) ctx.info('load: interrupted; waited for in-flight requests');
+  const manifest = buildManifest(config, result, await opts.server?.());
   if (talk) {
     const { renderLoadSummary } = await import('../render/load-summary.js');
     ctx.runtime.stdout.write(renderLoadSummary(manifest, ctx.outColor));

@@ -4,8 +4,8 @@ import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { SeriesSource } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
-import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
-import { addLoadOptions, type LoadFlags } from '../load-options.js';
+import { serverStopBoundMs, startInProcessServer, stopServerForManifest } from '../in-process-server.js';
+import { addLoadOptions, given, type LoadFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, type VerifyFlags } from '../verify-options.js';
@@ -41,7 +41,7 @@ export function runCommand(ctx: CliContext): Command {
     )
     .option('--json', 'print one JSON document: the manifest and the verify report')
     .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
-  addLoadOptions(cmd);
+  addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
   addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
   cmd.addHelpText(
@@ -58,17 +58,13 @@ Examples:
     const quiet = flags.quiet === true;
     const json = flags.json === true;
     const talk = !quiet && !json;
-    if (flags.target !== undefined) {
+    if (given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with run, which loads its own in-process server');
     }
     if (flags.embedded && flags.url !== undefined) {
       throw new UsageError(
         '--embedded and --url: give one of them (--embedded verifies in this process, --url at a backend)',
       );
-    }
-    if (flags.scenario === undefined) {
-      flags.rps ??= RUN_DEFAULTS.ratePerSec;
-      if (flags.requests === undefined) flags.duration ??= RUN_DEFAULTS.durationMs;
     }
     const otlp = resolveOtlpConfig(
       {
@@ -79,9 +75,10 @@ Examples:
       },
       runtime.env,
     );
-    const { loadPlanFromFlags } = await import('../load-options.js');
-    // Validate all flags before anything starts.
-    const planCheck = await loadPlanFromFlags(flags, ctx, 'http://127.0.0.1:1/api');
+    const { loadConfigFromCommand } = await import('../load-options.js');
+    // Validate all flags before anything starts. Run's load defaults (a short run) are the option
+    // table's: a scenario overrides them.
+    const planCheck = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
     // Output paths too, before probing the pipeline, starting the server or sending anything.
     const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
     checkManifestOut(planCheck.runId, flags.out, runtime.cwd);
@@ -130,20 +127,17 @@ Examples:
     let manifest: RunManifest;
     let paths: string[];
     try {
-      const plan = { ...planCheck, targetUrl: `${app.url}/api` };
-      plan.extra = {
-        ...plan.extra,
-        run: {
-          embedded: !!capture,
-          metricsTarget: app.metricsTarget,
-          exportIntervalMs: otlp.exportIntervalMs,
-        },
-      };
+      const config = { ...planCheck, target: `${app.url}/api` };
       const { executeLoad } = await import('./load.js');
-      manifest = await executeLoad(ctx, plan, {
+      manifest = await executeLoad(ctx, config, {
         quiet,
         json,
-        afterRun: stopServerIntoManifest(ctx, app),
+        server: stopServerForManifest(ctx, app, {
+          delay: flags.delay,
+          seed: flags.seed ?? null,
+          exportIntervalMs: otlp.exportIntervalMs,
+          embedded: !!capture,
+        }),
       });
       paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
     } finally {

@@ -1,0 +1,76 @@
+import type { LoadConfig } from '../config.js';
+import type { Dispatcher, LoadClock } from '../dispatch.js';
+import type { LatencyRecorder } from '../latency.js';
+import type { TrafficMix } from '../mix.js';
+import { arrivals, stagesDurationMs } from '../schedule.js';
+import type { Tally } from '../tally.js';
+
+/**
+ * Behind schedule, the sender yields to I/O after this many back-to-back sends, so responses free
+ * their connections for reuse instead of every send of a burst opening a new one.
+ */
+const BURST_BEFORE_YIELD = 32;
+
+export interface OpenModelRun {
+  config: LoadConfig;
+  clock: LoadClock;
+  signal: AbortSignal | undefined;
+  /** Clock time of the start of the run. */
+  t0: number;
+  dispatcher: Dispatcher;
+  tally: Tally;
+  mix: TrafficMix;
+  /** The mix index of each stage (0: the config's status mix). */
+  stageMix: readonly number[];
+  /** How late each request was sent against its schedule. */
+  lateness: LatencyRecorder;
+  /** Told the rate the current stage asks for (null during a ramp). */
+  onStage: (targetPerSec: number | null) => void;
+}
+
+/**
+ * Open model: request i is due at t0 + its arrival time (../schedule.ts, from the start, no drift);
+ * if `maxInflight` requests are in flight when one is due, it is dropped and counted, never delayed.
+ * Returns when scheduling stopped, in ms since t0.
+ */
+export async function runOpenModel(run: OpenModelRun): Promise<number> {
+  const { config, clock, signal, t0, dispatcher, tally, mix } = run;
+  const aborted = () => signal?.aborted === true;
+  let endRel = stagesDurationMs(config.stages);
+  let sinceYield = 0;
+  for (const a of arrivals(config.stages)) {
+    if (config.requests !== null && a.index >= config.requests) {
+      endRel = a.atMs; // the window of N requests ends when request N+1 would be due
+      break;
+    }
+    if (config.durationMs !== null && a.atMs >= config.durationMs) {
+      endRel = config.durationMs;
+      break;
+    }
+    const due = t0 + a.atMs;
+    if (clock.now() < due) {
+      sinceYield = 0;
+      do await clock.sleepUntil(due, signal);
+      while (clock.now() < due && !aborted());
+    } else if (++sinceYield >= BURST_BEFORE_YIELD) {
+      // Behind schedule: send what is due, but let responses in now and then.
+      sinceYield = 0;
+      await clock.yield();
+    }
+    if (aborted()) return clock.now() - t0;
+    const stage = config.stages[a.stage]!;
+    run.onStage(stage.fromPerSec === stage.toPerSec ? stage.fromPerSec : null);
+    const { tenant, status } = mix.next(run.stageMix[a.stage]);
+    if (dispatcher.inflight >= config.maxInflight) {
+      tally.drop(tenant, status);
+    } else {
+      const sentAt = dispatcher.send(tenant, status, due);
+      run.lateness.recordMs(sentAt - due);
+    }
+  }
+  if (!Number.isFinite(endRel)) endRel = clock.now() - t0;
+  // Hold the window open until its planned end, so the achieved rate is measured over it.
+  while (!aborted() && clock.now() < t0 + endRel) await clock.sleepUntil(t0 + endRel, signal);
+  // A sender that fell behind finishes after the planned end: the achieved rate is over the real time.
+  return clock.now() - t0;
+}

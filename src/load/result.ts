@@ -1,0 +1,112 @@
+/**
+ * What a load run returns: plain data, exact counts. The run manifest (src/manifest/) records it
+ * next to the configuration; the engine knows nothing of the manifest.
+ */
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+
+export const LatencySummarySchema = z.object({
+  /** Completed requests measured. */
+  count,
+  minMs: ms,
+  meanMs: ms,
+  p50Ms: ms,
+  p90Ms: ms,
+  p99Ms: ms,
+  p999Ms: ms,
+  maxMs: ms,
+});
+
+/** One tenant × requested status cell. All counts are exact. */
+export const StatusCountsSchema = z.object({
+  /** The status code requested with ?sc=. */
+  status: z.number().int().min(200).max(599),
+  /** Scheduled but never sent: the in-flight cap was reached (open model). */
+  dropped: count,
+  /** Put on the wire (or attempted). sent = answered + mismatched + unanswered + refused. */
+  sent: count,
+  /** Responses received with exactly the requested status. The server recorded each of these. */
+  answered: count,
+  /** Responses received with another status; that status is counted in the tenant's receivedByStatus. */
+  mismatched: count,
+  /** Sent but no response (timeout, reset): the server may or may not have recorded them. */
+  unanswered: count,
+  /** Connection refused: never reached the server, certainly not recorded. */
+  refused: count,
+  /** Sum of service times (send → response) of the answered and mismatched requests, ms. */
+  latencySumMs: ms,
+  /** Longest service time among them, ms. */
+  latencyMaxMs: ms,
+});
+
+export const TenantCountsSchema = z.object({
+  /** The Client-ID sent, or null for requests sent without one (the stack's default tenant). */
+  clientId: z.string().min(1).nullable(),
+  byStatus: z.array(StatusCountsSchema),
+  /** Responses received, by the status code the server actually answered with. */
+  receivedByStatus: z.record(z.string().regex(/^\d{3}$/), count),
+});
+
+export const TotalsSchema = z.object({
+  scheduled: count,
+  dropped: count,
+  sent: count,
+  answered: count,
+  mismatched: count,
+  unanswered: count,
+  refused: count,
+});
+
+/** Client-side errors by category. */
+export const ErrorCountsSchema = z.object({
+  refused: count,
+  reset: count,
+  timeout: count,
+  statusMismatch: count,
+  other: count,
+});
+
+export const LoadResultSchema = z.object({
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime(),
+  /** True when the signal stopped the run early: counts are exact for what was done. */
+  interrupted: z.boolean(),
+  tenants: z.array(TenantCountsSchema),
+  totals: TotalsSchema,
+  errors: ErrorCountsSchema,
+  rate: z.object({
+    targetPerSec: z.number().nonnegative().nullable(),
+    achievedPerSec: z.number().nonnegative(),
+  }),
+  latency: z.object({
+    /** Send → response. */
+    service: LatencySummarySchema,
+    /** Scheduled start → response: includes any lateness of the sender (free of coordinated omission). */
+    scheduleCorrected: LatencySummarySchema,
+    /** How late requests were sent against their schedule (open model). */
+    sendLateness: LatencySummarySchema.optional(),
+  }),
+});
+
+export type LoadResult = z.infer<typeof LoadResultSchema>;
+export type TenantCounts = z.infer<typeof TenantCountsSchema>;
+export type StatusCounts = z.infer<typeof StatusCountsSchema>;
+export type LatencySummary = z.infer<typeof LatencySummarySchema>;
+export type Totals = z.infer<typeof TotalsSchema>;
+
+/** A tenant × status cell with nothing counted yet. */
+export function emptyStatusCounts(status: number): StatusCounts {
+  return {
+    status,
+    dropped: 0,
+    sent: 0,
+    answered: 0,
+    mismatched: 0,
+    unanswered: 0,
+    refused: 0,
+    latencySumMs: 0,
+    latencyMaxMs: 0,
+  };
+}

@@ -1,0 +1,29 @@
+import type { LoadConfig } from '../load/config.js';
+import type { LoadResult } from '../load/result.js';
+import { VERSION } from '../version.js';
+import { MANIFEST_SCHEMA_VERSION, type ManifestServer, type RunManifest } from './schema.js';
+
+/**
+ * The one place a run manifest is made: the configuration a load executed, what it counted, and,
+ * when it loaded an in-process server, that server's settings and export stats (stopped and
+ * flushed first, so the stats are final). Pure: the manifest is returned, not written (see
+ * src/load/manifest-out.ts).
+ */
+export function buildManifest(config: LoadConfig, result: LoadResult, server?: ManifestServer): RunManifest {
+  return {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    tool: { name: 'otelpoc', version: VERSION },
+    runId: config.runId,
+    target: config.target,
+    config,
+    startedAt: result.startedAt,
+    endedAt: result.endedAt,
+    interrupted: result.interrupted,
+    tenants: result.tenants,
+    totals: result.totals,
+    errors: result.errors,
+    rate: result.rate,
+    latency: result.latency,
+    ...(server ? { server } : {}),
+  };
+}
