@@ -1,15 +1,13 @@
 import { Command } from 'commander';
-import type { LoadPlan } from '../../load/plan.js';
-import type { RunManifest } from '../../manifest/schema.js';
+import { checkManifestOut } from '../../load/manifest-out.js';
+import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { serverStopBoundMs, startInProcessServer, stopServerIntoManifest } from '../in-process-server.js';
 import { addLoadOptions, type LoadFlags, loadPlanFromFlags } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { followPipeline } from '../pipeline-events.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
-
-export { writeRunManifest } from '../../load/manifest-out.js';
 
 interface LoadCommandFlags extends LoadFlags, ServerFlags {
   serve?: boolean;
@@ -61,77 +59,50 @@ Examples:
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
     const plan = await loadPlanFromFlags(flags, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    const otlp = flags.serve
+      ? resolveOtlpConfig(
+          { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
+          runtime.env,
+        )
+      : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
-    const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
     checkManifestOut(plan.runId, flags.out, runtime.cwd);
-    const { stopBoundMs } = await import('../../load/runner.js');
-    const stop = stopOf(runtime);
-    stop.limit(stopLimitMs(stopBoundMs(plan)));
-    let afterRun: ((m: RunManifest) => Promise<void>) | undefined;
-    if (flags.serve) {
-      const otlp = resolveOtlpConfig(
-        { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
-        runtime.env,
-      );
-      stop.limit(stopLimitMs(stopBoundMs(plan), await serverStopBoundMs(otlp.exportTimeoutMs)));
-      const app = await startInProcessServer(ctx, flags, { otlp });
-      plan.targetUrl = `${app.url}/api`;
-      plan.extra = {
-        ...plan.extra,
-        serve: { delay: flags.delay, metricsUrl: otlp.metricsUrl, exportIntervalMs: otlp.exportIntervalMs },
-      };
-      afterRun = stopServerIntoManifest(ctx, app);
-    }
-
-    const manifestOwed = stop.owe(
-      `manifest not written (${flags.out ?? `.otelpoc/runs/${plan.runId}.json`})`,
-    );
-    let manifest: RunManifest;
-    let paths: string[];
+    const config: PipelineConfig = {
+      load: { plan, out: flags.out, cwd: runtime.cwd },
+      ...(otlp
+        ? {
+            serve: {
+              delay: flags.delay,
+              seed: flags.seed,
+              maxTenants: flags.maxTenants,
+              otlp,
+              metrics: 'otlp' as const,
+            },
+          }
+        : {}),
+    };
+    const core = await import('../../pipeline/index.js');
+    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+    const follow = followPipeline(ctx, {
+      talk: !quiet && !json,
+      manifest: flags.out ?? `.otelpoc/runs/${plan.runId}.json`,
+    });
+    let report: RunReport;
     try {
-      manifest = await executeLoad(ctx, plan, { quiet, json, afterRun });
-      paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
+      report = await core.runPipeline(config, {
+        env: runtime.env,
+        signal: runtime.signal,
+        warn: ctx.warn,
+        onEvent: follow.onEvent,
+      });
     } finally {
-      manifestOwed();
+      follow.done();
     }
+    const manifest = report.manifest!;
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-    else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
-
-    if (manifest.interrupted)
-      throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
-    const { checkThresholds } = await import('../../load/thresholds.js');
-    const exceeded = checkThresholds(manifest, plan.thresholds);
-    if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
+    if (report.interrupted)
+      throw new InterruptedError(`interrupted; partial manifest written to ${report.manifestPaths![0]}`);
+    if (report.thresholdsExceeded.length > 0)
+      throw new CheckFailedError(report.thresholdsExceeded.join('\n'));
   });
-}
-
-/**
- * Runs a plan with progress on stderr and the summary on stdout (unless json/quiet), stopping on
- * ctx.runtime.signal. `afterRun` (e.g. stopping an in-process server and filling manifest.server)
- * runs before the summary. Returns the manifest; does not write it (see writeRunManifest).
- */
-export async function executeLoad(
-  ctx: CliContext,
-  plan: LoadPlan,
-  opts: { quiet: boolean; json: boolean; afterRun?: ((m: RunManifest) => Promise<void>) | undefined },
-): Promise<RunManifest> {
-  const { runLoad } = await import('../../load/runner.js');
-  const { describePlan } = await import('../../load/plan.js');
-  const { createProgressRenderer } = await import('../render/progress.js');
-  const talk = !opts.quiet && !opts.json;
-  if (talk) ctx.info(`load: run ${plan.runId} → ${plan.targetUrl}: ${describePlan(plan)}`);
-  const progress = await createProgressRenderer(ctx, opts);
-  let manifest: RunManifest;
-  try {
-    manifest = await runLoad(plan, { signal: ctx.runtime.signal, onProgress: progress.update });
-  } finally {
-    progress.stop();
-  }
-  if (manifest.interrupted && talk) ctx.info('load: interrupted; waited for in-flight requests');
-  await opts.afterRun?.(manifest);
-  if (talk) {
-    const { renderLoadSummary } = await import('../render/load-summary.js');
-    ctx.runtime.stdout.write(renderLoadSummary(manifest, ctx.outColor));
-  }
-  return manifest;
 }
