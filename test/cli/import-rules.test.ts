@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const COMMANDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/commands');
 
 /** Every module specifier of a TypeScript file: `from '…'`, `import '…'`, `import('…')`, `export … from '…'`. */
-export function specifiers(source: string): { static: string[]; dynamic: string[] } {
+function specifiers(source: string): { static: string[]; dynamic: string[] } {
   const stat = [
     ...source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?(?:from\s*)?['"]([^'"]+)['"]/g),
   ].map((m) => m[1]!);
@@ -20,7 +20,7 @@ export function specifiers(source: string): { static: string[]; dynamic: string[
 }
 
 /** The commands a file imports, from its specifiers (a relative path resolving into commands/). */
-export function commandImports(file: string, source: string): string[] {
+function commandImports(file: string, source: string): string[] {
   const { static: s, dynamic } = specifiers(source);
   return [...s, ...dynamic]
     .filter((spec) => spec.startsWith('.'))

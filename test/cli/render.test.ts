@@ -1,4 +1,5 @@
 /** The one table renderer and the one progress renderer of the CLI. */
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
@@ -16,7 +17,7 @@ describe('renderTable', () => {
       ],
       { header: c.dim },
     );
-    const plain = lines.map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''));
+    const plain = lines.map((l) => stripVTControlCharacters(l));
     expect(plain).toEqual(['tenant     sent', 't-1           5', 'tenant-22   100']);
     expect(lines[0]).toBe(c.dim('tenant     sent'));
   });
