@@ -33,12 +33,11 @@ export function doctorCommand(ctx: CliContext): Command {
   return new Command('doctor')
     .summary('check the stack, hop by hop, and send one probe request through it')
     .description(
-      `Checks, in pipeline order, what you would otherwise debug by hand: the OTLP endpoint accepts metrics
-(4318), Alloy is ready (12345), cortex-tenant is alive (8085), Mimir is ready and answers queries per
-tenant (9009), Grafana is healthy (3000). Then it starts an in-process serve, sends one request with
-Client-ID ${PROBE_CLIENT_ID}, flushes its metrics and waits until the series shows up in Mimir for that
-tenant, and reports how far the probe got. Every failure says what to look at next.
-Exit 0 when every check that ran passed, 1 otherwise.`,
+      [
+        'Checks, in pipeline order, what you would otherwise debug by hand: the OTLP endpoint accepts metrics (4318), Alloy is ready (12345), cortex-tenant is alive (8085), Mimir is ready and answers queries per tenant (9009), Grafana is healthy (3000).',
+        `Then it starts an in-process serve, sends one request with Client-ID ${PROBE_CLIENT_ID}, flushes its metrics and waits until the series shows up in Mimir for that tenant, and reports how far the probe got. Every failure says what to look at next.`,
+        'Exit 0 when every check that ran passed, 1 otherwise.',
+      ].join('\n\n'),
     )
     .addOption(
       new Option(
