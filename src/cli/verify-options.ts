@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
+import type { PrometheusBackend } from '../pipeline/types.js';
+import type { Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import { checkHeader, parseHeaderLine, parseHeaderName } from '../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { checkHttpUrl } from '../util/net.js';
-import type { SeriesSource } from '../verify/types.js';
-import type { CliContext } from './context.js';
 
 export const DEFAULT_PROM_URL = 'http://localhost:9009/prometheus';
 
@@ -134,9 +134,8 @@ export function addVerifyOptions(
     );
 }
 
-/** Flags → a Prometheus source (auth from flags or env). Validates everything first. */
-export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext): Promise<SeriesSource> {
-  const env = ctx.runtime.env;
+/** Flags → the backend to verify at (URL and auth from flags or env), every value checked. */
+export function prometheusBackendFrom(flags: VerifyFlags, env: Env): PrometheusBackend {
   const url = flags.url ?? env.OTELPOC_VERIFY_URL ?? DEFAULT_PROM_URL;
   const urlFlag = flags.url ? '--url' : 'OTELPOC_VERIFY_URL';
   checkHttpUrl(url, urlFlag);
@@ -166,10 +165,15 @@ export async function prometheusSourceFrom(flags: VerifyFlags, ctx: CliContext):
   }
   const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
   const tenantsUrl = tenantSearchFrom(flags, url, tenantHeader);
-  const { PromClient } = await import('../verify/prom-client.js');
-  const { PrometheusSource } = await import('../verify/prometheus-source.js');
-  const client = new PromClient({ baseUrl: url, tenantHeader, headers, timeoutMs: flags.queryTimeout });
-  return new PrometheusSource(client, { tenantHeader, ...(tenantsUrl ? { tenantsUrl } : {}) });
+  return {
+    url,
+    given: flags.url !== undefined || !!env.OTELPOC_VERIFY_URL,
+    urlFlag,
+    headers,
+    tenantHeader,
+    tenantsUrl,
+    queryTimeoutMs: flags.queryTimeout,
+  };
 }
 
 /** Checks --all-tenants, --tenants-url and --also-tenants; returns the tenant list URL when listing. */

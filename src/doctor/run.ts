@@ -13,6 +13,11 @@ import { newRunId } from '../util/ids.js';
 import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
 import type { Sample } from '../verify/types.js';
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
+
+export { startInstrumentedServer } from '../server/instrumented-server.js';
+// What the command wires in by default: one lazy import of this module gives it everything.
+export { httpProbe } from './http.js';
+
 import { blockedBy, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
 import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
 

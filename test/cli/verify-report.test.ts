@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { interruptedVerifyMessage } from '../../src/cli/commands/verify.js';
+import { interruptedVerifyMessage } from '../../src/cli/render/verify-output.js';
 import {
   renderJunit,
   renderProgress,

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../doctor/defaults.js';
 import { parseSkip } from '../../doctor/plan.js';
+import * as render from '../../doctor/render.js';
 import type { DoctorConfig, SkipName } from '../../doctor/types.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
@@ -10,7 +11,7 @@ import { parseHeaderName } from '../../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
 import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
-import { canRedraw } from '../runtime.js';
+import { createProgress } from '../render/progress.js';
 
 interface DoctorFlags {
   otlpEndpoint?: string;
@@ -32,12 +33,11 @@ export function doctorCommand(ctx: CliContext): Command {
   return new Command('doctor')
     .summary('check the stack, hop by hop, and send one probe request through it')
     .description(
-      `Checks, in pipeline order, what you would otherwise debug by hand: the OTLP endpoint accepts metrics
-(4318), Alloy is ready (12345), cortex-tenant is alive (8085), Mimir is ready and answers queries per
-tenant (9009), Grafana is healthy (3000). Then it starts an in-process serve, sends one request with
-Client-ID ${PROBE_CLIENT_ID}, flushes its metrics and waits until the series shows up in Mimir for that
-tenant, and reports how far the probe got. Every failure says what to look at next.
-Exit 0 when every check that ran passed, 1 otherwise.`,
+      [
+        'Checks, in pipeline order, what you would otherwise debug by hand: the OTLP endpoint accepts metrics (4318), Alloy is ready (12345), cortex-tenant is alive (8085), Mimir is ready and answers queries per tenant (9009), Grafana is healthy (3000).',
+        `Then it starts an in-process serve, sends one request with Client-ID ${PROBE_CLIENT_ID}, flushes its metrics and waits until the series shows up in Mimir for that tenant, and reports how far the probe got. Every failure says what to look at next.`,
+        'Exit 0 when every check that ran passed, 1 otherwise.',
+      ].join('\n\n'),
     )
     .addOption(
       new Option(
@@ -126,26 +126,14 @@ Examples:
         probeTimeoutMs: flags.probeTimeout,
         probeExportIntervalMs: 1000,
       };
-      const [{ runDoctor }, { httpProbe }, render, { startInstrumentedServer }] = await Promise.all([
-        import('../../doctor/run.js'),
-        import('../../doctor/http.js'),
-        import('../../doctor/render.js'),
-        import('../../server/instrumented-server.js'),
-      ]);
+      const { runDoctor, httpProbe, startInstrumentedServer } = await import('../../doctor/run.js');
       const c = ctx.outColor;
       if (!flags.json) runtime.stdout.write(render.renderHeader());
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
-      const spinner =
-        !flags.json && canRedraw(runtime.stderr)
-          ? (await import('ora')).default({
-              stream: runtime.stderr as NodeJS.WritableStream,
-              isEnabled: true,
-              discardStdin: false,
-            })
-          : undefined;
-      const onProgress = (m: string) => (spinner ? spinner.start(m) : ctx.info(ctx.errColor.dim(m)));
+      const progress = createProgress(ctx, { enabled: !flags.json });
+      const onProgress = (m: string) => progress.update(ctx.errColor.dim(m));
       const onResult = (r: Parameters<typeof render.renderCheck>[0]) => {
-        spinner?.stop();
+        progress.stop();
         runtime.stdout.write(render.renderCheck(r, c));
       };
       const report = await runDoctor(config, {
@@ -165,7 +153,7 @@ Examples:
         onResult: flags.json ? undefined : onResult,
         onProgress: flags.json ? undefined : onProgress,
       });
-      spinner?.stop();
+      progress.stop();
       if (flags.json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else runtime.stdout.write(render.renderSummary(report, c));
       if (runtime.signal.aborted) ctx.exitCode = 130;

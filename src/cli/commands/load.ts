@@ -1,15 +1,13 @@
 import { Command } from 'commander';
-import type { LoadConfig } from '../../load/config.js';
-import type { ManifestServer, RunManifest } from '../../manifest/schema.js';
+import { checkManifestOut } from '../../load/manifest-out.js';
+import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { serverStopBoundMs, startInProcessServer, stopServerForManifest } from '../in-process-server.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { followPipeline } from '../pipeline-events.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
-
-export { writeRunManifest } from '../../load/manifest-out.js';
 
 interface LoadCommandFlags extends LoadFlags, ServerFlags {
   serve?: boolean;
@@ -57,80 +55,51 @@ Examples:
     if (flags.serve && given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
-    let config = await loadConfigFromCommand(cmd, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    const load = await loadConfigFromCommand(cmd, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    const otlp = flags.serve
+      ? resolveOtlpConfig(
+          { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
+          runtime.env,
+        )
+      : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
-    const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
-    checkManifestOut(config.runId, flags.out, runtime.cwd);
-    const { stopBoundMs } = await import('../../load/runner.js');
-    const stop = stopOf(runtime);
-    stop.limit(stopLimitMs(stopBoundMs(config)));
-    let server: (() => Promise<ManifestServer>) | undefined;
-    if (flags.serve) {
-      const otlp = resolveOtlpConfig(
-        { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
-        runtime.env,
-      );
-      stop.limit(stopLimitMs(stopBoundMs(config), await serverStopBoundMs(otlp.exportTimeoutMs)));
-      const app = await startInProcessServer(ctx, flags, { otlp });
-      config = { ...config, target: `${app.url}/api` };
-      server = stopServerForManifest(ctx, app, {
-        delay: flags.delay,
-        seed: flags.seed ?? null,
-        exportIntervalMs: otlp.exportIntervalMs,
-        embedded: false,
-      });
-    }
-
-    const manifestOwed = stop.owe(
-      `manifest not written (${flags.out ?? `.otelpoc/runs/${config.runId}.json`})`,
-    );
-    let manifest: RunManifest;
-    let paths: string[];
+    checkManifestOut(load.runId, flags.out, runtime.cwd);
+    const config: PipelineConfig = {
+      load: { config: load, out: flags.out, cwd: runtime.cwd },
+      ...(otlp
+        ? {
+            serve: {
+              delay: flags.delay,
+              seed: flags.seed,
+              maxTenants: flags.maxTenants,
+              otlp,
+              metrics: 'otlp' as const,
+            },
+          }
+        : {}),
+    };
+    const core = await import('../../pipeline/index.js');
+    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+    const follow = followPipeline(ctx, {
+      talk: !quiet && !json,
+      manifest: flags.out ?? `.otelpoc/runs/${load.runId}.json`,
+    });
+    let report: RunReport;
     try {
-      manifest = await executeLoad(ctx, config, { quiet, json, server });
-      paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
+      report = await core.runPipeline(config, {
+        env: runtime.env,
+        signal: runtime.signal,
+        warn: ctx.warn,
+        onEvent: follow.onEvent,
+      });
     } finally {
-      manifestOwed();
+      follow.done();
     }
+    const manifest = report.manifest!;
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-    else if (!quiet) ctx.info(`manifest: ${paths.join(', ')}`);
-
-    if (manifest.interrupted)
-      throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
-    const { checkThresholds } = await import('../../load/thresholds.js');
-    const exceeded = checkThresholds(manifest, config.thresholds);
-    if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
+    if (report.interrupted)
+      throw new InterruptedError(`interrupted; partial manifest written to ${report.manifestPaths![0]}`);
+    if (report.thresholdsExceeded.length > 0)
+      throw new CheckFailedError(report.thresholdsExceeded.join('\n'));
   });
-}
-
-/**
- * Runs a load with progress on stderr and the summary on stdout (unless json/quiet), stopping on
- * ctx.runtime.signal. `server` (e.g. stopping an in-process server) runs after the load and gives
- * the manifest's server part. Returns the manifest; does not write it (see writeRunManifest).
- */
-export async function executeLoad(
-  ctx: CliContext,
-  config: LoadConfig,
-  opts: { quiet: boolean; json: boolean; server?: (() => Promise<ManifestServer>) | undefined },
-): Promise<RunManifest> {
-  const { runLoad } = await import('../../load/runner.js');
-  const { describeLoadConfig } = await import('../../load/config.js');
-  const { buildManifest } = await import('../../manifest/build.js');
-  const { createProgressRenderer } = await import('../render/progress.js');
-  const talk = !opts.quiet && !opts.json;
-  if (talk) ctx.info(`load: run ${config.runId} → ${config.target}: ${describeLoadConfig(config)}`);
-  const progress = await createProgressRenderer(ctx, opts);
-  let result: Awaited<ReturnType<typeof runLoad>>;
-  try {
-    result = await runLoad(config, { signal: ctx.runtime.signal, onProgress: progress.update });
-  } finally {
-    progress.stop();
-  }
-  if (result.interrupted && talk) ctx.info('load: interrupted; waited for in-flight requests');
-  const manifest = buildManifest(config, result, await opts.server?.());
-  if (talk) {
-    const { renderLoadSummary } = await import('../render/load-summary.js');
-    ctx.runtime.stdout.write(renderLoadSummary(manifest, ctx.outColor));
-  }
-  return manifest;
 }

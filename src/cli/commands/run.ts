@@ -1,14 +1,16 @@
 import { Command } from 'commander';
-import type { RunManifest } from '../../manifest/schema.js';
+import { checkManifestOut } from '../../load/manifest-out.js';
+import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
-import type { SeriesSource } from '../../verify/types.js';
+import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
-import { serverStopBoundMs, startInProcessServer, stopServerForManifest } from '../in-process-server.js';
-import { addLoadOptions, given, type LoadFlags } from '../load-options.js';
+import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
+import { followPipeline } from '../pipeline-events.js';
+import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
-import { addVerifyOptions, type VerifyFlags } from '../verify-options.js';
+import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
   embedded?: boolean;
@@ -55,9 +57,8 @@ Examples:
   );
   return cmd.action(async (flags: RunFlags) => {
     const { runtime } = ctx;
-    const quiet = flags.quiet === true;
     const json = flags.json === true;
-    const talk = !quiet && !json;
+    const talk = flags.quiet !== true && !json;
     if (given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with run, which loads its own in-process server');
     }
@@ -75,131 +76,65 @@ Examples:
       },
       runtime.env,
     );
-    const { loadConfigFromCommand } = await import('../load-options.js');
-    // Validate all flags before anything starts. Run's load defaults (a short run) are the option
-    // table's: a scenario overrides them.
-    const planCheck = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
-    // Output paths too, before probing the pipeline, starting the server or sending anything.
-    const { checkManifestOut, writeRunManifest } = await import('../../load/manifest-out.js');
-    checkManifestOut(planCheck.runId, flags.out, runtime.cwd);
-    const { checkOutputPath } = await import('../../util/output-file.js');
+    // Every flag is checked before anything starts, the output paths too.
+    // Run's load defaults (a short run) are the option table's: a scenario overrides them.
+    const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
+    const backend = prometheusBackendFrom(flags, runtime.env);
+    checkManifestOut(load.runId, flags.out, runtime.cwd);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
-    // A stop comes during the load (then the run ends after writing the manifest) or during verify.
-    const { stopBoundMs } = await import('../../load/runner.js');
-    const stop = stopOf(runtime);
-    stop.limit(
-      stopLimitMs(
-        Math.max(
-          stopBoundMs(planCheck) + (await serverStopBoundMs(otlp.exportTimeoutMs)),
-          flags.queryTimeout,
-        ),
-      ),
-    );
-    const choice = flags.embedded
-      ? { reason: '--embedded given' }
-      : await pipelineIfAny(flags, ctx, otlp.metricsUrl);
-    const pipelineSource = choice.source;
-
-    const { CaptureExporter } = await import('../../telemetry/capture.js');
-    const capture = pipelineSource ? undefined : new CaptureExporter();
-    if (talk) {
-      ctx.info(
-        capture
-          ? `run: embedded mode: ${choice.reason}; metrics are captured in this process (no pipeline involved)`
-          : `run: metrics → ${otlp.metricsUrl}, verified at ${pipelineSource!.description}`,
-      );
-    }
-    const app = await startInProcessServer(
-      ctx,
-      flags,
-      capture
-        ? {
-            exporter: capture,
-            description: 'in-process capture',
-            exportIntervalMs: otlp.exportIntervalMs,
-            exportTimeoutMs: otlp.exportTimeoutMs,
-          }
-        : { otlp },
-    );
-    const manifestOwed = stop.owe(
-      `manifest not written (${flags.out ?? `.otelpoc/runs/${planCheck.runId}.json`})`,
-    );
-    let manifest: RunManifest;
-    let paths: string[];
-    try {
-      const config = { ...planCheck, target: `${app.url}/api` };
-      const { executeLoad } = await import('./load.js');
-      manifest = await executeLoad(ctx, config, {
-        quiet,
-        json,
-        server: stopServerForManifest(ctx, app, {
-          delay: flags.delay,
-          seed: flags.seed ?? null,
-          exportIntervalMs: otlp.exportIntervalMs,
-          embedded: !!capture,
-        }),
-      });
-      paths = await writeRunManifest(manifest, flags.out, runtime.cwd);
-    } finally {
-      await app.stop();
-      manifestOwed();
-    }
-    if (talk) ctx.info(`manifest: ${paths.join(', ')}`);
-    if (manifest.interrupted)
-      throw new InterruptedError(`interrupted; partial manifest written to ${paths[0]}`);
-
-    const { checkThresholds } = await import('../../load/thresholds.js');
-    const exceeded = checkThresholds(manifest, planCheck.thresholds);
-    const { CaptureSource } = await import('../../verify/capture-source.js');
-    const { verifyAndReport, interruptedVerifyMessage } = await import('./verify.js');
-    const report = await verifyAndReport(
-      ctx,
-      [{ manifest, source: paths[0]! }],
-      pipelineSource ?? new CaptureSource(capture!),
-      // The capture holds the final counts once the server stopped: one look is enough, and nothing
-      // can arrive later (no settle window).
-      {
-        ...flags,
-        junit,
-        verifyTimeout: capture ? 0 : flags.verifyTimeout,
-        quiet,
-        json,
-        ...(capture
-          ? { fixedSettle: { ms: 0, why: 'in-process capture: final once the server stopped' } }
-          : {}),
+    const config: PipelineConfig = {
+      serve: {
+        delay: flags.delay,
+        seed: flags.seed,
+        maxTenants: flags.maxTenants,
+        otlp,
+        metrics: flags.embedded ? 'capture' : 'auto',
+        captureReason: '--embedded given',
       },
-    );
-    if (json) {
-      runtime.stdout.write(
-        `${JSON.stringify({ ok: report.ok && exceeded.length === 0, embedded: !!capture, manifestPaths: paths, thresholdsExceeded: exceeded, manifest, verify: report }, null, 2)}\n`,
-      );
-    } else if (capture) {
+      load: { config: load, out: flags.out, cwd: runtime.cwd },
+      verify: {
+        backend,
+        timeoutMs: flags.verifyTimeout,
+        defaultTenant: flags.defaultTenant,
+        alsoTenants: flags.alsoTenants ?? [],
+        explain: flags.explain ?? false,
+        settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
+      },
+    };
+    const core = await import('../../pipeline/index.js');
+    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+    const follow = followPipeline(ctx, {
+      talk,
+      sayDestination: true,
+      manifest: flags.out ?? `.otelpoc/runs/${load.runId}.json`,
+      report: verifyOutputsLost({ junit, json }),
+    });
+    let report: RunReport;
+    try {
+      report = await core.runPipeline(config, {
+        env: runtime.env,
+        signal: runtime.signal,
+        warn: ctx.warn,
+        onEvent: follow.onEvent,
+      });
+      if (report.verify) await writeVerifyOutputs(ctx, report.verify, { junit, json });
+      if (json && report.verify)
+        runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
+    } finally {
+      follow.done();
+    }
+    // A load cut short ends the run once its manifest is written: there is nothing complete to verify.
+    if (report.manifest?.interrupted || !report.verify) {
+      throw new InterruptedError(`interrupted; partial manifest written to ${report.manifestPaths?.[0]}`);
+    }
+    if (!json && report.embedded) {
       runtime.stdout.write(
         `${ctx.outColor.yellow('note:')} embedded mode: no pipeline was involved. The metrics were captured in this process and checked with the same checks; this proves the instrumentation and the counting, not the delivery. Pass --url (and --otlp-endpoint) or start the stack to prove the pipeline.\n`,
       );
     }
-    if (report.interrupted) throw new InterruptedError(interruptedVerifyMessage(report, flags.junit));
-    if (exceeded.length > 0) throw new CheckFailedError(exceeded.join('\n'));
+    if (report.verify.interrupted)
+      throw new InterruptedError(interruptedVerifyMessage(report.verify, flags.junit));
+    if (report.thresholdsExceeded.length > 0)
+      throw new CheckFailedError(report.thresholdsExceeded.join('\n'));
   });
-}
-
-/** The pipeline to verify against (--url given, or the stack listening), or why there is none. */
-async function pipelineIfAny(
-  flags: RunFlags,
-  ctx: CliContext,
-  metricsUrl: string,
-): Promise<{ source?: SeriesSource; reason: string }> {
-  const { prometheusSourceFrom, DEFAULT_PROM_URL } = await import('../verify-options.js');
-  if (flags.url !== undefined || ctx.runtime.env.OTELPOC_VERIFY_URL) {
-    return { source: await prometheusSourceFrom(flags, ctx), reason: '--url given' };
-  }
-  const { isListening } = await import('../../util/net.js');
-  if (!(await isListening(metricsUrl))) return { reason: `nothing listens at ${metricsUrl} and no --url` };
-  // Something takes OTLP; use it only if the query side is there too (the stack).
-  if (await isListening(DEFAULT_PROM_URL)) {
-    return { source: await prometheusSourceFrom(flags, ctx), reason: 'the stack is listening' };
-  }
-  return {
-    reason: `something listens at ${metricsUrl} but nothing at ${DEFAULT_PROM_URL}, and no --url`,
-  };
 }

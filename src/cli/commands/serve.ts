@@ -14,11 +14,10 @@ export function serveCommand(ctx: CliContext): Command {
   const cmd = new Command('serve')
     .summary('run the instrumented GET /api server')
     .description(
-      `Runs the instrumented API of the original proof of concept and exports its metrics over OTLP/HTTP
-protobuf. GET /api answers after a random delay; ?sc=NNN picks the status code (200-599); the
-Client-ID header names the tenant (label client_id); X-Run-ID (sent by otelpoc load) becomes
-otelpoc_run_id. GET /healthz is for readiness. Runs until SIGINT/SIGTERM, then drains in-flight
-requests and flushes the metrics so that no recorded request is lost.`,
+      [
+        'Runs the instrumented API of the original proof of concept and exports its metrics over OTLP/HTTP protobuf. GET /api answers after a random delay; ?sc=NNN picks the status code (200-599); the Client-ID header names the tenant (label client_id); X-Run-ID (sent by otelpoc load) becomes otelpoc_run_id. GET /healthz is for readiness.',
+        'Runs until SIGINT/SIGTERM, then drains in-flight requests and flushes the metrics so that no recorded request is lost.',
+      ].join('\n\n'),
     )
     .addOption(
       new Option('-p, --port <port>', 'port to listen on; 0 picks a free one')

@@ -1,115 +1,12 @@
 import { Command, Option } from 'commander';
-import type { RunManifest } from '../../manifest/schema.js';
+import { LAST_RUN_FILE } from '../../manifest/io.js';
 import { InterruptedError } from '../../util/errors.js';
-import type { PollEvent } from '../../verify/poll.js';
-import type { SeriesSource, VerifyReport } from '../../verify/types.js';
-import type { Settle } from '../../verify/verify.js';
+import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
-import { canRedraw, stopLimitMs, stopOf } from '../runtime.js';
-import { addVerifyOptions, prometheusSourceFrom, type VerifyFlags } from '../verify-options.js';
-
-/**
- * Polls and renders: progress on stderr, the report table on stdout (not with --json: the caller
- * prints its one JSON document), JUnit to a file; sets the exit code to 1 when a check failed. An
- * interrupted poll is still reported (report.interrupted): the caller then exits 130.
- */
-export async function verifyAndReport(
-  ctx: CliContext,
-  manifests: { manifest: RunManifest; source: string }[],
-  source: SeriesSource,
-  flags: VerifyFlags & { json?: boolean; quiet?: boolean; fixedSettle?: Settle },
-): Promise<VerifyReport> {
-  const { expectationsFrom } = await import('../../verify/expectations.js');
-  const { runVerify, defaultSettle } = await import('../../verify/verify.js');
-  const { realClock } = await import('../../util/clock.js');
-  const render = await import('../render/verify-report.js');
-  const expectation = expectationsFrom(manifests, flags.defaultTenant);
-  const progress = progressReporter(ctx, !flags.quiet && !flags.json, render.renderProgress);
-  const outputs = [flags.json ? 'the --json report' : 'the report', flags.junit && `--junit ${flags.junit}`];
-  const reportOwed = stopOf(ctx.runtime).owe(`${outputs.filter(Boolean).join(' and ')} not written`);
-  let report: VerifyReport;
-  try {
-    report = await runVerify({
-      expectation,
-      source,
-      clock: realClock,
-      timeoutMs: flags.verifyTimeout,
-      signal: ctx.runtime.signal,
-      onEvent: progress.onEvent,
-      explain: flags.explain ?? false,
-      // The default tenant always: requests without Client-ID land there even when the manifest sent none.
-      alsoTenants: [flags.defaultTenant, ...(flags.alsoTenants ?? [])],
-      tenantHeader: source.isolated && flags.tenantHeader !== false ? flags.tenantHeader : null,
-      settle:
-        flags.fixedSettle ??
-        (flags.settle !== undefined
-          ? { ms: flags.settle, why: '--settle' }
-          : defaultSettle(manifests.map((m) => m.manifest))),
-    });
-  } finally {
-    progress.stop();
-    await source.close();
-  }
-  try {
-    if (flags.junit) {
-      const { writeFileAtomic } = await import('../../util/output-file.js');
-      await writeFileAtomic(flags.junit, render.renderJunit(report), '--junit');
-    }
-    if (!flags.json) ctx.runtime.stdout.write(render.renderReport(report, ctx.outColor));
-  } finally {
-    // With --json the caller prints the document right after this returns, without waiting.
-    reportOwed();
-  }
-  if (!report.ok) ctx.exitCode = 1;
-  return report;
-}
-
-/** The one line on stderr of an interrupted verify (exit 130): what was decided, and where it is. */
-export function interruptedVerifyMessage(report: VerifyReport, junit: string | undefined): string {
-  const passed = report.results.filter((r) => r.ok).length;
-  const undecided = report.results.filter((r) => r.undecided).length;
-  const where = junit ? ` (also in ${junit})` : '';
-  if (undecided === 0 && passed === report.results.length && passed > 0) {
-    // Every check green, but the settle window was not over: not a pass either.
-    return `verify interrupted in the settle window: all ${passed} checks green for ${(report.greenForMs / 1000).toFixed(1)} s of ${(report.settleMs / 1000).toFixed(1)} s; the report says so${where}`;
-  }
-  return `verify interrupted before all checks passed: ${passed} passed, ${undecided} not decided; the report says which${where}`;
-}
-
-function progressReporter(ctx: CliContext, enabled: boolean, line: (e: PollEvent) => string) {
-  const { stderr } = ctx.runtime;
-  if (!enabled) return { onEvent: undefined, stop: () => {} };
-  // ora needs a terminal width to redraw its line; without one (0 columns) use plain lines.
-  if (canRedraw(stderr)) {
-    let spinner: { text: string; stop(): void } | undefined;
-    const ready = import('ora').then(({ default: ora }) => {
-      spinner = ora({ text: 'verify: first poll…', stream: stderr as NodeJS.WritableStream }).start();
-    });
-    return {
-      onEvent: (e: PollEvent) => {
-        if (spinner) spinner.text = line(e);
-      },
-      stop: () => {
-        void ready.then(() => spinner?.stop());
-        spinner?.stop();
-      },
-    };
-  }
-  // Not a TTY: a plain line when the picture changes, at most every few seconds otherwise.
-  let last = '';
-  let lastAt = Number.NEGATIVE_INFINITY;
-  return {
-    onEvent: (e: PollEvent) => {
-      const key = e.type === 'poll' ? e.greenTenants.join(',') : 'error';
-      if (key !== last || e.elapsedMs - lastAt >= 5_000) {
-        ctx.info(line(e));
-        last = key;
-        lastAt = e.elapsedMs;
-      }
-    },
-    stop: () => {},
-  };
-}
+import { followPipeline } from '../pipeline-events.js';
+import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { stopLimitMs, stopOf } from '../runtime.js';
+import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
 export function verifyCommand(ctx: CliContext): Command {
   const cmd = new Command('verify')
@@ -140,23 +37,44 @@ Examples:
   );
   return cmd.action(
     async (flags: VerifyFlags & { manifest: string[]; timeout: number; json?: boolean; quiet?: boolean }) => {
+      const { runtime } = ctx;
+      const json = flags.json === true;
       // Checked before reading or polling anything: a report that cannot be written is refused now.
-      const { checkOutputPath } = await import('../../util/output-file.js');
-      const junit =
-        flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', ctx.runtime);
-      const { readManifests, LAST_RUN_FILE } = await import('../../manifest/io.js');
+      const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
+      const backend = prometheusBackendFrom(flags, runtime.env);
+      const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
-      const manifests = await readManifests(paths, ctx.runtime.cwd);
-      const source = await prometheusSourceFrom(flags, ctx);
+      const manifests = await core.readManifests(paths, runtime.cwd);
+      const config = {
+        verify: {
+          backend,
+          manifests,
+          timeoutMs: flags.timeout,
+          defaultTenant: flags.defaultTenant,
+          alsoTenants: flags.alsoTenants ?? [],
+          explain: flags.explain ?? false,
+          settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
+        },
+      };
       // Once interrupted, the query in flight is aborted; what is left is writing the report.
-      stopOf(ctx.runtime).limit(stopLimitMs(flags.queryTimeout));
-      const report = await verifyAndReport(ctx, manifests, source, {
-        ...flags,
-        junit,
-        verifyTimeout: flags.timeout,
+      stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+      const follow = followPipeline(ctx, {
+        talk: !flags.quiet && !json,
+        report: verifyOutputsLost({ junit, json }),
       });
-      if (flags.json) ctx.runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      if (report.interrupted) throw new InterruptedError(interruptedVerifyMessage(report, flags.junit));
+      try {
+        const { verify: report } = await core.runPipeline(config, {
+          env: runtime.env,
+          signal: runtime.signal,
+          warn: ctx.warn,
+          onEvent: follow.onEvent,
+        });
+        await writeVerifyOutputs(ctx, report!, { junit, json });
+        if (json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        if (report!.interrupted) throw new InterruptedError(interruptedVerifyMessage(report!, flags.junit));
+      } finally {
+        follow.done();
+      }
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { dropRate, errorRate } from '../../load/thresholds.js';
 import type { LatencySummary, RunManifest } from '../../manifest/schema.js';
+import { renderTable } from './table.js';
 
 /**
  * The end-of-run summary: requests by tenant × status, achieved vs target rate, dropped, errors by
@@ -42,7 +43,7 @@ export function renderLoadSummary(m: RunManifest, c: ChalkInstance): string {
     String(t.refused),
     String(t.dropped),
   ]);
-  out.push(...table(rows, c, { boldLast: true }));
+  out.push(...renderTable(rows, { header: c.dim, last: c.bold }));
   out.push('');
 
   const target = m.rate.targetPerSec !== null ? ` of ${m.rate.targetPerSec} target` : '';
@@ -83,7 +84,7 @@ export function renderLoadSummary(m: RunManifest, c: ChalkInstance): string {
   lat.push(row('service (send → response)', m.latency.service));
   lat.push(row('schedule-corrected', m.latency.scheduleCorrected));
   if (m.latency.sendLateness) lat.push(row('send lateness', m.latency.sendLateness));
-  out.push(...table(lat, c));
+  out.push(...renderTable(lat, { header: c.dim }));
   if (m.server) {
     out.push('');
     out.push(
@@ -101,16 +102,4 @@ function f(ms: number): string {
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.001 ? 3 : 1)}%`;
-}
-
-function table(rows: string[][], c: ChalkInstance, opts: { boldLast?: boolean } = {}): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, ri) => {
-    const line = r
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ');
-    if (ri === 0) return c.dim(line);
-    if (opts.boldLast && ri === rows.length - 1) return c.bold(line);
-    return line;
-  });
 }

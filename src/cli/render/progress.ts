@@ -3,7 +3,7 @@ import type { LoadProgress } from '../../load/runner.js';
 import type { CliContext } from '../context.js';
 import { canRedraw } from '../runtime.js';
 
-/** One progress line: elapsed, sent, achieved rate, in-flight, dropped, errors, p99. Pure. */
+/** One progress line of a load: elapsed, sent, achieved rate, in-flight, dropped, errors, p99. Pure. */
 export function formatProgress(p: LoadProgress, c: ChalkInstance): string {
   const target = p.targetPerSec !== null ? `/${fmt(p.targetPerSec)}` : '';
   const parts = [
@@ -22,42 +22,85 @@ function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-export interface ProgressRenderer {
-  update(p: LoadProgress): void;
+export interface Progress {
+  /**
+   * The current state. On a terminal it replaces the spinner's line. Otherwise a plain line is
+   * written when `key` differs from the last one written, or `plainEveryMs` after the last one
+   * (`atMs` is the caller's own elapsed time, so that fake clocks give the same lines).
+   */
+  update(text: string, at?: { key?: string; atMs?: number }): void;
+  /** Clears the spinner (a later update starts it again). */
   stop(): void;
 }
 
+export interface ProgressOptions {
+  /** False with --json or --quiet: nothing is written. */
+  enabled: boolean;
+  /** Plain lines: at most this often while the key stays the same. */
+  plainEveryMs?: number;
+  /** Plain lines: the first is due `plainEveryMs` after this (default: at once). */
+  startAtMs?: number;
+}
+
+const NONE: Progress = { update() {}, stop() {} };
+
 /**
- * Progress on stderr: an ora spinner line on a TTY, a plain line every `plainEveryMs` otherwise,
- * nothing with --quiet or --json.
+ * Progress on stderr, for every command: an ora spinner on a terminal that reports its width, plain
+ * lines otherwise (a pipe, a CI log, a pseudo-terminal of 0 columns, where ora would clear an
+ * endless number of lines), nothing when disabled. No colour with NO_COLOR or --no-color.
  */
-export async function createProgressRenderer(
-  ctx: CliContext,
-  opts: { quiet: boolean; json: boolean; plainEveryMs?: number },
-): Promise<ProgressRenderer> {
-  if (opts.quiet || opts.json) return { update() {}, stop() {} };
+export function createProgress(ctx: CliContext, opts: ProgressOptions): Progress {
+  if (!opts.enabled) return NONE;
   const { stderr } = ctx.runtime;
-  const c = ctx.errColor;
-  // ora divides by the terminal width: a pseudo-terminal reporting 0 columns would make it clear
-  // Infinity lines, so such terminals get the plain lines.
-  if (canRedraw(stderr)) {
-    const { default: ora } = await import('ora');
-    const spinner = ora({ stream: stderr as NodeJS.WritableStream, text: 'starting…' }).start();
-    return {
-      update: (p) => {
-        spinner.text = formatProgress(p, c);
-      },
-      stop: () => spinner.stop(),
-    };
-  }
-  const every = opts.plainEveryMs ?? 5000;
-  let nextAt = every;
+  if (canRedraw(stderr)) return spinnerProgress(ctx);
+  const every = opts.plainEveryMs ?? 5_000;
+  let lastKey: string | undefined;
+  let lastAt = opts.startAtMs ?? Number.NEGATIVE_INFINITY;
   return {
-    update: (p) => {
-      if (p.elapsedMs + 1 < nextAt) return;
-      nextAt = (Math.floor((p.elapsedMs + 1) / every) + 1) * every;
-      stderr.write(`load: ${formatProgress(p, c)}\n`);
+    update(text, at = {}) {
+      const now = at.atMs ?? performance.now();
+      const key = at.key ?? text;
+      // With startAtMs the first line waits its turn like every later one.
+      const changed = key !== lastKey && !(lastKey === undefined && opts.startAtMs !== undefined);
+      if (!changed && now - lastAt < every) return;
+      stderr.write(`${text}\n`);
+      lastKey = key;
+      lastAt = now;
     },
     stop() {},
+  };
+}
+
+function spinnerProgress(ctx: CliContext): Progress {
+  const stream = ctx.runtime.stderr as NodeJS.WritableStream;
+  type Spinner = { text: string; isSpinning: boolean; start(text?: string): unknown; stop(): unknown };
+  let spinner: Spinner | undefined;
+  let text: string | undefined;
+  let spinning = false;
+  // ora is loaded on a terminal only; updates until it is there are kept and shown once it is.
+  const ready = import('ora').then(({ default: ora }) => {
+    spinner = ora({
+      stream,
+      isEnabled: true,
+      discardStdin: false,
+      ...(ctx.errColor.level === 0 ? { color: false as const } : {}),
+    }) as Spinner;
+    if (spinning && text !== undefined) spinner.start(text);
+  });
+  return {
+    update(next) {
+      text = next;
+      spinning = true;
+      if (!spinner) return;
+      if (spinner.isSpinning) spinner.text = next;
+      else spinner.start(next);
+    },
+    stop() {
+      spinning = false;
+      spinner?.stop();
+      void ready.then(() => {
+        if (!spinning) spinner?.stop();
+      });
+    },
   };
 }

@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { PollEvent } from '../../verify/poll.js';
 import { CHECK_TITLES, type CheckResult, type VerifyReport } from '../../verify/types.js';
+import { renderTable } from './table.js';
 
 export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   const lines: string[] = [];
@@ -9,19 +10,9 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   lines.push('');
   const rows = report.results.map((r) => [r.tenant, CHECK_TITLES[r.check], mark(r, c), r.expected, r.found]);
   const header = ['tenant', 'check', '', 'expected', 'found'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => visibleLength(row[i]!))));
-  const fmt = (row: string[]) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
-      .join('  ')
-      .trimEnd();
-  lines.push(c.dim(fmt(header)));
-  let previous = '';
-  for (const row of rows) {
-    const tenant = row[0]!;
-    lines.push(fmt([tenant === previous ? '' : tenant, ...row.slice(1)]));
-    previous = tenant;
-  }
+  // A tenant's name on its first row only.
+  const shown = rows.map((row, i) => [row[0] === rows[i - 1]?.[0] ? '' : row[0]!, ...row.slice(1)]);
+  lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
   const failed = report.results.filter((r) => !r.ok && !r.undecided);
   const undecided = report.results.filter((r) => r.undecided);
   const said = new Set<string>();
@@ -115,11 +106,6 @@ function mark(r: CheckResult, c: ChalkInstance): string {
   if (r.skipped) return c.dim('–');
   if (r.undecided) return c.yellow('?');
   return r.ok ? c.green('✓') : c.red('✗');
-}
-
-function visibleLength(s: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
-  return s.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 
 /** One line of progress per poll: which tenants are green so far. */

@@ -1,0 +1,106 @@
+/**
+ * How the commands follow runPipeline: its events become progress and summaries on the terminal,
+ * and what a graceful stop still owes (the final export, the manifest, the report) is registered
+ * while it is owed, so that a stop cut short can say what it lost.
+ */
+import { describeLoadConfig } from '../load/config.js';
+import type { PipelineEvent } from '../pipeline/types.js';
+import type { CliContext } from './context.js';
+import { renderLoadSummary } from './render/load-summary.js';
+import { createProgress, formatProgress } from './render/progress.js';
+import { renderProgress } from './render/verify-report.js';
+import { stopOf } from './runtime.js';
+
+export interface FollowOptions {
+  /** Lines on stderr and the load summary on stdout: not with --json or --quiet. */
+  talk: boolean;
+  /** Say where the metrics go and why (run). */
+  sayDestination?: boolean;
+  /** What the stop loses if the manifest is not written yet (a load part), e.g. its path. */
+  manifest?: string;
+  /** What the stop loses if verify's outputs are not written yet (a verify part). */
+  report?: string;
+}
+
+export interface Follower {
+  onEvent(event: PipelineEvent): void;
+  /** Once the command has written everything: settles what is still owed, stops the progress. */
+  done(): void;
+}
+
+export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
+  const stop = stopOf(ctx.runtime);
+  const loadProgress = createProgress(ctx, { enabled: opts.talk, startAtMs: 0 });
+  const verifyProgress = createProgress(ctx, { enabled: opts.talk });
+  const settles = new Map<string, () => void>();
+  const owe = (what: string, lost: string) => settles.set(what, stop.owe(lost));
+  const settle = (what: string) => {
+    settles.get(what)?.();
+    settles.delete(what);
+  };
+  if (opts.manifest !== undefined) owe('manifest', `manifest not written (${opts.manifest})`);
+  const say = (line: string) => {
+    if (opts.talk) ctx.info(line);
+  };
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'destination':
+          if (opts.sayDestination) {
+            say(
+              e.embedded
+                ? `run: embedded mode: ${e.reason}; metrics are captured in this process (no pipeline involved)`
+                : `run: metrics → ${e.metricsUrl}, verified at ${e.verifiedAt ?? 'the backend'}`,
+            );
+          }
+          return;
+        case 'server-started':
+          owe(
+            'flush',
+            `final metrics export not sent (this run's last counts never reach ${e.metricsTarget})`,
+          );
+          return;
+        case 'server-stopped':
+          settle('flush');
+          return;
+        case 'load-started':
+          say(`load: run ${e.config.runId} → ${e.config.target}: ${describeLoadConfig(e.config)}`);
+          return;
+        case 'load-progress':
+          loadProgress.update(`load: ${formatProgress(e.progress, ctx.errColor)}`, {
+            key: 'load',
+            atMs: e.progress.elapsedMs,
+          });
+          return;
+        case 'load-finished':
+          loadProgress.stop();
+          if (e.manifest.interrupted) say('load: interrupted; waited for in-flight requests');
+          if (opts.talk) ctx.runtime.stdout.write(renderLoadSummary(e.manifest, ctx.outColor));
+          return;
+        case 'manifest-written':
+          settle('manifest');
+          say(`manifest: ${e.paths.join(', ')}`);
+          return;
+        case 'verify-started':
+          if (opts.report !== undefined) owe('report', opts.report);
+          return;
+        case 'verify-poll': {
+          const p = e.event;
+          verifyProgress.update(renderProgress(p), {
+            key: p.type === 'poll' ? p.greenTenants.join(',') : 'error',
+            atMs: p.elapsedMs,
+          });
+          return;
+        }
+        case 'verify-finished':
+          verifyProgress.stop();
+          return;
+      }
+    },
+    done() {
+      loadProgress.stop();
+      verifyProgress.stop();
+      for (const what of [...settles.keys()]) settle(what);
+    },
+  };
+}

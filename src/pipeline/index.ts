@@ -1,0 +1,274 @@
+/**
+ * serve + load + flush + verify as one library call, or any part of it. `run`, `load` and `verify`
+ * call it; so will a long-running canary. No terminal and no process.*: the caller passes the
+ * environment, an AbortSignal and callbacks, and renders the RunReport it gets back.
+ */
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { describeLoadConfig } from '../load/config.js';
+import { checkManifestOut, writeRunManifest } from '../load/manifest-out.js';
+import { type LoadProgress, stopBoundMs as loadStopBoundMs } from '../load/runner.js';
+import { checkThresholds } from '../load/thresholds.js';
+import type { RunManifest } from '../manifest/schema.js';
+import type { InstrumentedServer } from '../server/instrumented-server.js';
+import type { CaptureExporter } from '../telemetry/capture.js';
+import type { OtlpConfig } from '../telemetry/config.js';
+import { realClock } from '../util/clock.js';
+import { isListening } from '../util/net.js';
+import { CaptureSource } from '../verify/capture-source.js';
+import { expectationsFrom } from '../verify/expectations.js';
+import { PromClient } from '../verify/prom-client.js';
+import { PrometheusSource } from '../verify/prometheus-source.js';
+import type { SeriesSource, VerifyReport } from '../verify/types.js';
+import { defaultSettle, runVerify } from '../verify/verify.js';
+import { chooseDestination } from './destination.js';
+import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
+import type {
+  PipelineConfig,
+  PipelineDeps,
+  PipelineEvent,
+  PrometheusBackend,
+  RunReport,
+  VerifyPart,
+} from './types.js';
+
+export { readManifests } from '../manifest/io.js';
+export { resolveOtlpConfig } from '../telemetry/config.js';
+export { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+export type * from './types.js';
+export { checkManifestOut, describeLoadConfig };
+
+/**
+ * How long the pipeline may still take once its signal aborts: the load's in-flight requests, the
+ * server's drain and final export, one query of verify. The CLI adds its own margin.
+ */
+export async function stopBoundMs(config: PipelineConfig): Promise<number> {
+  let serverMs = 0;
+  if (config.serve) {
+    // The server's drain of its in-flight requests, then its final export.
+    const { DEFAULT_DRAIN_TIMEOUT_MS } = await import('../server/instrumented-server.js');
+    serverMs = DEFAULT_DRAIN_TIMEOUT_MS + config.serve.otlp.exportTimeoutMs;
+  }
+  const loadMs = config.load ? loadStopBoundMs(config.load.config) : 0;
+  // A stop comes during the load (then the pipeline ends after writing the manifest) or during verify.
+  return Math.max(loadMs + serverMs, config.verify?.backend?.queryTimeoutMs ?? 0);
+}
+
+export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): Promise<RunReport> {
+  const emit = deps.onEvent ?? (() => {});
+  const report: RunReport = { ok: false, interrupted: false, thresholdsExceeded: [] };
+  let manifests = config.verify?.manifests ?? [];
+  let capture: CaptureExporter | undefined;
+  if (config.load) {
+    const loaded = await loadPart(config, deps, emit);
+    capture = loaded.capture;
+    Object.assign(report, {
+      manifest: loaded.manifest,
+      manifestPaths: loaded.paths,
+      ...(loaded.embedded !== undefined
+        ? { embedded: loaded.embedded, destinationReason: loaded.reason }
+        : {}),
+    });
+    if (loaded.manifest.interrupted) return { ...report, interrupted: true };
+    report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
+    manifests = [{ manifest: loaded.manifest, source: loaded.paths[0]! }];
+  }
+  if (config.verify) {
+    const source = capture ? new CaptureSource(capture) : prometheusSource(config.verify.backend);
+    // The capture holds the final counts once the server stopped: one look is enough.
+    const settle = capture
+      ? { ms: 0, why: 'in-process capture: final once the server stopped' }
+      : (config.verify.settle ?? defaultSettle(manifests.map((m) => m.manifest)));
+    report.verify = await verifyPart(
+      config.verify,
+      manifests,
+      source,
+      capture ? 0 : config.verify.timeoutMs,
+      settle,
+      deps,
+      emit,
+    );
+    report.interrupted = report.verify.interrupted;
+  }
+  report.ok = !report.interrupted && report.thresholdsExceeded.length === 0 && (report.verify?.ok ?? true);
+  return report;
+}
+
+interface LoadOutcome {
+  manifest: RunManifest;
+  paths: string[];
+  capture?: CaptureExporter;
+  embedded?: boolean;
+  reason?: string;
+}
+
+/** Serve (if asked), load, stop the server (drain + final flush), build and write the manifest. */
+async function loadPart(
+  config: PipelineConfig,
+  deps: PipelineDeps,
+  emit: (e: PipelineEvent) => void,
+): Promise<LoadOutcome> {
+  const load = config.load!;
+  let loadConfig = load.config;
+  const onProgress = (progress: LoadProgress) => emit({ type: 'load-progress', progress });
+  if (!config.serve) {
+    emit({ type: 'load-started', config: loadConfig });
+    const manifest = buildRunManifest(
+      loadConfig,
+      await loadOnce(loadConfig, { signal: deps.signal, onProgress }),
+    );
+    emit({ type: 'load-finished', manifest });
+    return { manifest, paths: await written(manifest, load, emit) };
+  }
+
+  const serve = config.serve;
+  const dest = await chooseDestination(serve, config.verify?.backend, deps.isListening ?? isListening);
+  emit({
+    type: 'destination',
+    embedded: dest.embedded,
+    reason: dest.reason,
+    metricsUrl: serve.otlp.metricsUrl,
+    ...(config.verify?.backend && !dest.embedded ? { verifiedAt: config.verify.backend.url } : {}),
+  });
+  const [{ startInstrumentedServer }, { CaptureExporter }] = await Promise.all([
+    import('../server/instrumented-server.js'),
+    import('../telemetry/capture.js'),
+  ]);
+  const capture = dest.embedded ? new CaptureExporter() : undefined;
+  const app: InstrumentedServer = await startInstrumentedServer({
+    host: '127.0.0.1',
+    port: 0,
+    delay: serve.delay,
+    seed: serve.seed,
+    limits: { maxTenants: serve.maxTenants },
+    export: capture ? captureExport(capture, serve.otlp) : { otlp: serve.otlp },
+    env: deps.env,
+    warn: deps.warn,
+  });
+  emit({ type: 'server-started', url: app.url, metricsTarget: app.metricsTarget });
+  let server: ServerStats | undefined;
+  let loaded: Awaited<ReturnType<typeof loadOnce>>;
+  try {
+    loadConfig = { ...loadConfig, target: `${app.url}/api` };
+    emit({ type: 'load-started', config: loadConfig });
+    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress });
+  } finally {
+    // Stopped before the manifest is final: the backend or the capture then has every count.
+    server = await stopServer(app, deps, emit);
+  }
+  const manifest = buildRunManifest(loadConfig, loaded, {
+    ...server,
+    delay: serve.delay,
+    seed: serve.seed ?? null,
+    exportIntervalMs: serve.otlp.exportIntervalMs,
+    embedded: dest.embedded,
+  });
+  emit({ type: 'load-finished', manifest });
+  return {
+    manifest,
+    paths: await written(manifest, load, emit),
+    ...(capture ? { capture } : {}),
+    embedded: dest.embedded,
+    reason: dest.reason,
+  };
+}
+
+function captureExport(capture: PushMetricExporter, otlp: OtlpConfig) {
+  return {
+    exporter: capture,
+    description: 'in-process capture',
+    exportIntervalMs: otlp.exportIntervalMs,
+    exportTimeoutMs: otlp.exportTimeoutMs,
+  };
+}
+
+async function stopServer(
+  app: InstrumentedServer,
+  deps: PipelineDeps,
+  emit: (e: PipelineEvent) => void,
+): Promise<ServerStats> {
+  await app.stop();
+  const { stats } = app.pipeline;
+  const server: ServerStats = {
+    url: app.url,
+    metricsTarget: app.metricsTarget,
+    exports: stats.exports,
+    failedExports: stats.failures,
+    finalFlushOk: stats.consecutiveFailures === 0,
+  };
+  emit({ type: 'server-stopped', ...server });
+  if (!server.finalFlushOk) {
+    deps.warn(
+      `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
+    );
+  }
+  return server;
+}
+
+async function written(
+  manifest: RunManifest,
+  load: NonNullable<PipelineConfig['load']>,
+  emit: (e: PipelineEvent) => void,
+): Promise<string[]> {
+  const paths = await writeRunManifest(manifest, load.out, load.cwd);
+  emit({ type: 'manifest-written', paths });
+  return paths;
+}
+
+function prometheusSource(backend: PrometheusBackend | undefined): SeriesSource {
+  if (!backend) throw new Error('verify without a backend needs the in-process capture of a serve part');
+  const client = new PromClient({
+    baseUrl: backend.url,
+    tenantHeader: backend.tenantHeader,
+    headers: backend.headers,
+    timeoutMs: backend.queryTimeoutMs,
+    urlFlag: backend.urlFlag,
+  });
+  return new PrometheusSource(client, {
+    tenantHeader: backend.tenantHeader,
+    ...(backend.tenantsUrl ? { tenantsUrl: backend.tenantsUrl } : {}),
+  });
+}
+
+async function verifyPart(
+  part: VerifyPart,
+  manifests: { manifest: RunManifest; source: string }[],
+  source: SeriesSource,
+  timeoutMs: number,
+  settle: { ms: number; why: string },
+  deps: PipelineDeps,
+  emit: (e: PipelineEvent) => void,
+): Promise<VerifyReport> {
+  try {
+    const expectation = expectationsFrom(manifests, part.defaultTenant);
+    emit({ type: 'verify-started', source: source.description });
+    const report = await runVerify({
+      expectation,
+      source,
+      clock: realClock,
+      timeoutMs,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      onEvent: (event) => emit({ type: 'verify-poll', event }),
+      explain: part.explain,
+      // The default tenant always: requests without Client-ID land there even when the manifest sent none.
+      alsoTenants: [part.defaultTenant, ...part.alsoTenants],
+      tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
+      settle,
+    });
+    emit({ type: 'verify-finished', report });
+    return report;
+  } finally {
+    await source.close();
+  }
+}
+
+/** `run --json`: one document with the verdict, where the metrics went, the manifest and the verify report. */
+export function runDocument(report: RunReport) {
+  return {
+    ok: report.ok,
+    embedded: report.embedded ?? false,
+    manifestPaths: report.manifestPaths ?? [],
+    thresholdsExceeded: report.thresholdsExceeded,
+    manifest: report.manifest,
+    verify: report.verify,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * What `runPipeline` takes and gives: plain data in, plain data out. Which parts run is the caller's
+ * choice (serve + load + verify for `run`, load alone or with serve for `load`, verify alone for
+ * `verify`); what happened comes back as a RunReport, and progress as events while it runs.
+ */
+import type { LoadConfig } from '../load/config.js';
+import type { LoadProgress } from '../load/runner.js';
+import type { RunManifest } from '../manifest/schema.js';
+import type { Env, OtlpConfig } from '../telemetry/config.js';
+import type { DelayRange } from '../util/duration.js';
+import type { PollEvent } from '../verify/poll.js';
+import type { VerifyReport } from '../verify/types.js';
+
+/** The instrumented server, started in this process on a loopback port of its own. */
+export interface ServePart {
+  delay: DelayRange;
+  seed?: number | undefined;
+  maxTenants: number;
+  otlp: OtlpConfig;
+  /**
+   * Where its metrics go: the OTLP endpoint, captured in this process, or 'auto': the OTLP endpoint
+   * when a pipeline is there to verify them (see chooseDestination), the capture otherwise.
+   */
+  metrics: 'otlp' | 'capture' | 'auto';
+  /** Why 'capture' was asked for, for the report (e.g. "--embedded given"). */
+  captureReason?: string;
+}
+
+/** The load; with a serve part its target is the in-process server, whatever config.target says. */
+export interface LoadPart {
+  config: LoadConfig;
+  /** Where the manifest is written (see load/manifest-out.ts): `out`, or the default paths under `cwd`. */
+  out?: string | undefined;
+  cwd: string;
+}
+
+/** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
+export interface PrometheusBackend {
+  url: string;
+  /** Whether the user named it (--url or its env var): then `auto` metrics go through the pipeline. */
+  given: boolean;
+  /** The flag that set `url`, named when it looks wrong. */
+  urlFlag: string;
+  headers: Record<string, string>;
+  tenantHeader: string | null;
+  /** Set with --all-tenants: where the backend lists its tenants. */
+  tenantsUrl?: string | undefined;
+  queryTimeoutMs: number;
+}
+
+export interface VerifyPart {
+  /** The backend; absent when the metrics are captured in process (then there is nothing to query). */
+  backend?: PrometheusBackend | undefined;
+  /** The manifests to verify when there is no load part (verify alone). */
+  manifests?: { manifest: RunManifest; source: string }[];
+  timeoutMs: number;
+  defaultTenant: string;
+  alsoTenants: string[];
+  explain: boolean;
+  /**
+   * The settle window (verify passes only after every check stayed green this long), with where it
+   * came from. Undefined: one export interval of the run's server + a margin (see defaultSettle);
+   * the in-process capture needs none (it is final once the server stopped).
+   */
+  settle?: { ms: number; why: string } | undefined;
+}
+
+export interface PipelineConfig {
+  serve?: ServePart;
+  load?: LoadPart;
+  verify?: VerifyPart;
+}
+
+export interface PipelineDeps {
+  env: Env;
+  /** Aborts the load (the manifest is still written, then nothing else runs) or the verify (reported as interrupted). */
+  signal?: AbortSignal | undefined;
+  /** Warnings: export failures, cardinality overflow, a final export that did not get through. */
+  warn: (message: string) => void;
+  onEvent?: ((event: PipelineEvent) => void) | undefined;
+  /** Whether something accepts connections at a URL (tests may stub it). */
+  isListening?: ((url: string) => Promise<boolean>) | undefined;
+}
+
+export type PipelineEvent =
+  /** Where the metrics go and where they are verified, and why (serve part only). */
+  | { type: 'destination'; embedded: boolean; reason: string; metricsUrl: string; verifiedAt?: string }
+  | { type: 'server-started'; url: string; metricsTarget: string }
+  | { type: 'load-started'; config: LoadConfig }
+  | { type: 'load-progress'; progress: LoadProgress }
+  /** The server (if any) has stopped and flushed: the manifest is final, not yet written. */
+  | { type: 'load-finished'; manifest: RunManifest }
+  | { type: 'server-stopped'; exports: number; failedExports: number; finalFlushOk: boolean }
+  | { type: 'manifest-written'; paths: string[] }
+  | { type: 'verify-started'; source: string }
+  | { type: 'verify-poll'; event: PollEvent }
+  | { type: 'verify-finished'; report: VerifyReport };
+
+export interface RunReport {
+  /** Every part that ran succeeded: verify green, no load threshold exceeded, nothing interrupted. */
+  ok: boolean;
+  interrupted: boolean;
+  /** Serve part only: the metrics were captured in this process (no pipeline involved), and why. */
+  embedded?: boolean;
+  destinationReason?: string;
+  manifest?: RunManifest;
+  manifestPaths?: string[];
+  thresholdsExceeded: string[];
+  verify?: VerifyReport;
+}
