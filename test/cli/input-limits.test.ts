@@ -7,9 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Runtime } from '../../src/cli/runtime.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
 
 let cwd: string;
 beforeAll(async () => {
@@ -19,28 +18,8 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
-async function runInProcess(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const runtime: Runtime = {
-    env: { NO_COLOR: '1', ...env },
-    cwd,
-    stdout: {
-      write: (s: string | Uint8Array) => {
-        stdout += String(s);
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string | Uint8Array) => {
-        stderr += String(s);
-        return true;
-      },
-    },
-    signal: new AbortController().signal,
-  };
-  const code = await main(argv, runtime);
-  return { code, stdout, stderr };
+function runInProcess(argv: string[], env: Record<string, string> = {}) {
+  return mainInProcess(argv, { cwd, env: { NO_COLOR: '1', ...env } });
 }
 
 // Nothing may be sent: a refused port as target, a handful of requests at most.

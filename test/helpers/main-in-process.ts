@@ -10,7 +10,13 @@ export interface InProcessResult {
 
 export async function mainInProcess(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal } = {},
+  opts: {
+    cwd?: string;
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    /** Sees stderr as it grows (e.g. to act when progress reaches a state). */
+    onStderr?: (soFar: string) => void;
+  } = {},
 ): Promise<InProcessResult> {
   let stdout = '';
   let stderr = '';
@@ -26,6 +32,7 @@ export async function mainInProcess(
     stderr: {
       write: (s: string | Uint8Array) => {
         stderr += String(s);
+        opts.onStderr?.(stderr);
         return true;
       },
     },

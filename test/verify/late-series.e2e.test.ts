@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import {
   backendsAvailable,
@@ -20,33 +19,15 @@ import {
   type VictoriaMetrics,
 } from '../helpers/backends.js';
 import { type CliProcess, serveUrl, spawnServe } from '../helpers/cli.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
 import { keepFlushing } from './traffic.js';
 
 const enabled = backendsAvailable('verify sees late series (VictoriaMetrics)');
 const RUN = 'late-series';
 
 /** `main(argv)` in process, stdout and stderr collected. */
-async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {},
-    cwd,
-    stdout: {
-      write: (s: string | Uint8Array) => {
-        stdout += String(s);
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string | Uint8Array) => {
-        stderr += String(s);
-        return true;
-      },
-    },
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
+function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return mainInProcess(argv, { cwd, env: {} });
 }
 
 describe.skipIf(!enabled)('otelpoc verify → series that arrive after verify first looked', () => {
