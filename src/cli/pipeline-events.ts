@@ -4,7 +4,7 @@
  * while it is owed, so that a stop cut short can say what it lost.
  */
 import { describeLoadConfig } from '../load/config.js';
-import type { PipelineEvent } from '../pipeline/types.js';
+import type { PipelineDeps, PipelineEvent } from '../pipeline/types.js';
 import type { CliContext } from './context.js';
 import { renderLoadSummary } from './render/load-summary.js';
 import { createProgress, formatProgress } from './render/progress.js';
@@ -26,6 +26,8 @@ export interface Follower {
   onEvent(event: PipelineEvent): void;
   /** Once the command has written everything: settles what is still owed, stops the progress. */
   done(): void;
+  /** What runPipeline needs from the CLI: the environment, the stop signal, warnings, and these events. */
+  readonly deps: PipelineDeps;
 }
 
 export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
@@ -42,7 +44,15 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
   const say = (line: string) => {
     if (opts.talk) ctx.info(line);
   };
-  return {
+  const follower: Follower = {
+    get deps(): PipelineDeps {
+      return {
+        env: ctx.runtime.env,
+        signal: ctx.runtime.signal,
+        warn: ctx.warn,
+        onEvent: (e) => follower.onEvent(e),
+      };
+    },
     onEvent(e) {
       switch (e.type) {
         case 'destination':
@@ -103,4 +113,5 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
       for (const what of [...settles.keys()]) settle(what);
     },
   };
+  return follower;
 }

@@ -86,12 +86,7 @@ Examples:
     });
     let report: RunReport;
     try {
-      report = await core.runPipeline(config, {
-        env: runtime.env,
-        signal: runtime.signal,
-        warn: ctx.warn,
-        onEvent: follow.onEvent,
-      });
+      report = await core.runPipeline(config, follow.deps);
     } finally {
       follow.done();
     }

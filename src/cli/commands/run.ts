@@ -111,12 +111,7 @@ Examples:
     });
     let report: RunReport;
     try {
-      report = await core.runPipeline(config, {
-        env: runtime.env,
-        signal: runtime.signal,
-        warn: ctx.warn,
-        onEvent: follow.onEvent,
-      });
+      report = await core.runPipeline(config, follow.deps);
       if (report.verify) await writeVerifyOutputs(ctx, report.verify, { junit, json });
       if (json && report.verify)
         runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);

@@ -63,12 +63,7 @@ Examples:
         report: verifyOutputsLost({ junit, json }),
       });
       try {
-        const { verify: report } = await core.runPipeline(config, {
-          env: runtime.env,
-          signal: runtime.signal,
-          warn: ctx.warn,
-          onEvent: follow.onEvent,
-        });
+        const { verify: report } = await core.runPipeline(config, follow.deps);
         await writeVerifyOutputs(ctx, report!, { junit, json });
         if (json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         if (report!.interrupted) throw new InterruptedError(interruptedVerifyMessage(report!, flags.junit));
