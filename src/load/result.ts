@@ -96,6 +96,23 @@ export type StatusCounts = z.infer<typeof StatusCountsSchema>;
 export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 export type Totals = z.infer<typeof TotalsSchema>;
 
+/** The run's totals, summed from its tenant × status cells (`scheduled = sent + dropped`). */
+export function totalsOf(tenants: readonly Pick<TenantCounts, 'byStatus'>[]): Totals {
+  const totals = { scheduled: 0, dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
+  for (const t of tenants) {
+    for (const c of t.byStatus) {
+      totals.scheduled += c.dropped + c.sent;
+      totals.dropped += c.dropped;
+      totals.sent += c.sent;
+      totals.answered += c.answered;
+      totals.mismatched += c.mismatched;
+      totals.unanswered += c.unanswered;
+      totals.refused += c.refused;
+    }
+  }
+  return totals;
+}
+
 /** A tenant × status cell with nothing counted yet. */
 export function emptyStatusCounts(status: number): StatusCounts {
   return {

@@ -1,5 +1,11 @@
 import type { ErrorCategory, Outcome } from './client.js';
-import { emptyStatusCounts, type LoadResult, type StatusCounts, type TenantCounts } from './result.js';
+import {
+  emptyStatusCounts,
+  type LoadResult,
+  type StatusCounts,
+  type TenantCounts,
+  totalsOf,
+} from './result.js';
 import type { TenantWeight } from './values.js';
 
 type Cell = StatusCounts;
@@ -88,27 +94,7 @@ export class Tally {
         [...this.received[i]!.entries()].sort(([a], [b]) => a.localeCompare(b)),
       ),
     }));
-    const totals = {
-      scheduled: 0,
-      dropped: 0,
-      sent: 0,
-      answered: 0,
-      mismatched: 0,
-      unanswered: 0,
-      refused: 0,
-    };
-    for (const t of tenants) {
-      for (const c of t.byStatus) {
-        totals.scheduled += c.dropped + c.sent;
-        totals.dropped += c.dropped;
-        totals.sent += c.sent;
-        totals.answered += c.answered;
-        totals.mismatched += c.mismatched;
-        totals.unanswered += c.unanswered;
-        totals.refused += c.refused;
-      }
-    }
-    return { tenants, totals, errors: { ...this.errors } };
+    return { tenants, totals: totalsOf(tenants), errors: { ...this.errors } };
   }
 }
 

@@ -7,6 +7,7 @@
  * mismatched, unanswered or refused, and each outcome is counted once in the cells, once in the
  * totals, once in the errors and (for responses) once in the latency histograms.
  */
+import { totalsOf } from '../load/result.js';
 import { UsageError } from '../util/errors.js';
 import type { LatencySummary, RunManifest, StatusCounts } from './schema.js';
 
@@ -18,7 +19,6 @@ const CELL_FIELDS = ['dropped', 'sent', 'answered', 'mismatched', 'unanswered', 
  * undefined when every one holds.
  */
 export function manifestInconsistency(m: RunManifest): string | undefined {
-  const sums = { dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
   for (const [i, t] of m.tenants.entries()) {
     const who = `tenants[${i}] (${t.clientId ?? 'no Client-ID'})`;
     const seen = new Set<number>();
@@ -39,7 +39,6 @@ export function manifestInconsistency(m: RunManifest): string | undefined {
         return `${where}: receivedByStatus["${c.status}"] ${received} < answered ${c.answered}`;
       }
       responses += c.answered + c.mismatched;
-      for (const f of CELL_FIELDS) sums[f] += c[f];
     }
     const received = Object.values(t.receivedByStatus).reduce((a, b) => a + b, 0);
     if (received !== responses) {
@@ -50,6 +49,7 @@ export function manifestInconsistency(m: RunManifest): string | undefined {
   }
 
   const { totals, errors, latency } = m;
+  const sums = totalsOf(m.tenants);
   for (const f of CELL_FIELDS) {
     if (totals[f] !== sums[f]) return `totals.${f} ${totals[f]} ≠ Σ tenants[].byStatus[].${f} ${sums[f]}`;
   }

@@ -1,5 +1,6 @@
 /** Hand-built expectations and samples for the pure checks: exactly what a correct pipeline shows. */
 
+import { totalsOf } from '../../src/load/result.js';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import { DURATION_BUCKETS_S, PROM } from '../../src/telemetry/names.js';
 import type { RunExpectation, TenantExpectation } from '../../src/verify/expectations.js';
@@ -93,18 +94,7 @@ export async function realLoadManifestText(version: 1 | 2): Promise<string> {
  * (unanswered counted as timeouts), so a test can change what tenants got and still pass the reader.
  */
 export function reconciled(m: RunManifest): RunManifest {
-  const totals = { scheduled: 0, dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
-  for (const t of m.tenants) {
-    for (const c of t.byStatus) {
-      totals.scheduled += c.sent + c.dropped;
-      totals.dropped += c.dropped;
-      totals.sent += c.sent;
-      totals.answered += c.answered;
-      totals.mismatched += c.mismatched;
-      totals.unanswered += c.unanswered;
-      totals.refused += c.refused;
-    }
-  }
+  const totals = totalsOf(m.tenants);
   const responses = totals.answered + totals.mismatched;
   const { sendLateness, ...latency } = m.latency;
   return {
