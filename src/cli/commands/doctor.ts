@@ -125,7 +125,7 @@ Examples:
         probeTimeoutMs: flags.probeTimeout,
         probeExportIntervalMs: 1000,
       };
-      const { runDoctor, httpProbe, startInstrumentedServer } = await import('../../doctor/run.js');
+      const { runDoctor, httpProbe } = await import('../../doctor/run.js');
       const c = ctx.outColor;
       if (!flags.json) runtime.stdout.write(render.renderHeader());
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
@@ -137,7 +137,6 @@ Examples:
       };
       const report = await runDoctor(config, {
         http: httpProbe,
-        startServer: startInstrumentedServer,
         env: runtime.env,
         now: () => performance.now(),
         sleep: (ms, signal) =>
