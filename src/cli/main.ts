@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -7,6 +7,7 @@ import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
+import { readOptionEnv } from './options.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
 export { gracefulStopSettled } from './runtime.js';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (s) => ctx.runtime.stdout.write(s),
       writeErr: (s) => ctx.runtime.stderr.write(s),
@@ -61,11 +63,30 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(verifyCommand(ctx));
   program.addCommand(runCommand(ctx));
   program.addCommand(doctorCommand(ctx));
-  // Subcommands inherit the output settings; each names itself in the usage hint.
+  // Subcommands inherit the output and help settings; each names itself in the usage hint and
+  // reads its options' env vars from the runtime.
   for (const cmd of program.commands) {
-    cmd.configureOutput(program.configureOutput()).exitOverride(asUsageError(cmd));
+    cmd
+      .configureOutput(program.configureOutput())
+      .configureHelp(program.configureHelp())
+      .exitOverride(asUsageError(cmd));
+    readOptionEnv(cmd, ctx.runtime.env);
   }
   return program;
+}
+
+/**
+ * Commander's option help, plus the default of an option whose value is known only at run time
+ * (`--run-id`: generated; `--settle`: from the manifest), declared as `.default(undefined, 'what')`:
+ * commander shows only defaults that have a value.
+ */
+function optionDescription(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  if (option.defaultValue !== undefined || option.defaultValueDescription === undefined) return text;
+  const extra = `default: ${option.defaultValueDescription}`;
+  if (text === option.description) return `${text} (${extra})`;
+  // Commander appended "(env: X)" or similar after the description: the default goes first, as it does.
+  return `${option.description} (${extra}, ${text.slice(option.description.length + 2, -1)})`;
 }
 
 /**

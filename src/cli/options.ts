@@ -1,6 +1,13 @@
 import { type Command, Option } from 'commander';
-import { parseExportInterval } from '../telemetry/config.js';
-import { type DelayRange, parseDelayRange } from '../util/duration.js';
+import {
+  DEFAULT_EXPORT_INTERVAL_MS,
+  DEFAULT_OTLP_ENDPOINT,
+  type Env,
+  type OtlpConfig,
+  parseExportInterval,
+  resolveOtlpConfig,
+} from '../telemetry/config.js';
+import { type DelayRange, formatDurationMs, parseDelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import { parseSeed } from '../util/random.js';
 
@@ -28,7 +35,16 @@ export interface ServerFlags {
   maxTenants: number;
 }
 
-export function addServerOptions(cmd: Command, opts: { delayDefault?: string } = {}): Command {
+/**
+ * The server option table. A command may give its own defaults (run: a short run), shown in its help.
+ * --otlp-endpoint and --export-interval keep only a value given on the command line: their env vars
+ * and defaults are resolved by otlpConfigFrom (see readOptionEnv).
+ */
+export function addServerOptions(
+  cmd: Command,
+  opts: { delayDefault?: string; exportIntervalMs?: number } = {},
+): Command {
+  const exportIntervalMs = opts.exportIntervalMs ?? DEFAULT_EXPORT_INTERVAL_MS;
   return cmd
     .addOption(
       new Option('--delay <range>', 'response delay: fixed (0, 50ms, 1s) or a uniform range (0-500ms)')
@@ -36,25 +52,89 @@ export function addServerOptions(cmd: Command, opts: { delayDefault?: string } =
         .argParser((v) => parseDelayRange(v, '--delay')),
     )
     .addOption(
-      new Option('--seed <n>', 'seed the random delays, for reproducible runs').argParser((v) =>
-        parseSeed(v),
-      ),
+      new Option('--seed <n>', 'seed the random delays, for reproducible runs')
+        .default(undefined, 'random')
+        .argParser((v) => parseSeed(v)),
     )
     .addOption(
       new Option(
         '--otlp-endpoint <url>',
-        'OTLP/HTTP base URL (/v1/metrics is appended) [env: OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318]',
-      ),
+        'OTLP/HTTP base URL, /v1/metrics is appended (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, a full URL used as is, beats the generic variable)',
+      )
+        .env('OTEL_EXPORTER_OTLP_ENDPOINT')
+        .default(DEFAULT_OTLP_ENDPOINT),
     )
     .addOption(
-      new Option(
-        '--export-interval <duration>',
-        'metric export interval [env: OTEL_METRIC_EXPORT_INTERVAL, default 10s]',
-      ).argParser(parseExportInterval),
+      new Option('--export-interval <duration>', 'metric export interval (the variable is in milliseconds)')
+        .env('OTEL_METRIC_EXPORT_INTERVAL')
+        .default(exportIntervalMs, formatDurationMs(exportIntervalMs))
+        .argParser(parseExportInterval),
     )
     .addOption(
       new Option('--max-tenants <n>', 'distinct Client-ID values recorded before client_id="__overflow__"')
         .default(1000)
         .argParser(parseIntegerIn('--max-tenants', 1, 100_000)),
     );
+}
+
+/**
+ * The exporter settings of a command with --otlp-endpoint (and --export-interval): a flag given on
+ * the command line wins; then telemetry/config.ts, the one reader of OTEL_* variables, applies them
+ * (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, used as is, before OTEL_EXPORTER_OTLP_ENDPOINT, /v1/metrics
+ * appended); then the defaults the command's options declare (what its --help shows).
+ */
+export function otlpConfigFrom(cmd: Command, env: Env): OtlpConfig {
+  const flags = cmd.opts<Partial<ServerFlags>>();
+  const declared = (name: string) => cmd.options.find((o) => o.attributeName() === name)?.defaultValue;
+  return resolveOtlpConfig(
+    { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
+    env,
+    { otlpEndpoint: declared('otlpEndpoint'), exportIntervalMs: declared('exportInterval') },
+  );
+}
+
+/**
+ * Commander applies an option's `.env()` variable from process.env. otelpoc's environment is its
+ * Runtime's (bin/otelpoc: process.env; in-process tests: their own), so this replaces commander's
+ * env step, at the same point of the parse (after the command line, before hooks and the action),
+ * with one that reads `env`. The variable is declared once, on the Option, and --help shows it:
+ *
+ * - a value given on the command line wins; an empty variable counts as unset;
+ * - an OTEL_* variable is never applied to its option: telemetry/config.ts reads those, with the
+ *   spec's precedence (a signal-specific variable beats the generic one, intervals in milliseconds);
+ *   the option keeps only a command-line value and its default is left to otlpConfigFrom;
+ * - any other variable goes through the option's parser; a bad value is refused naming the variable.
+ */
+export function readOptionEnv(cmd: Command, env: Env): void {
+  if (typeof (cmd as unknown as Record<string, unknown>)._parseOptionsEnv !== 'function') {
+    // Fail loudly rather than let commander read process.env behind the Runtime's back.
+    throw new Error('commander no longer has Command._parseOptionsEnv: update readOptionEnv');
+  }
+  Object.assign(cmd, { _parseOptionsEnv: () => applyOptionEnv(cmd, env) });
+}
+
+function applyOptionEnv(cmd: Command, env: Env): void {
+  for (const option of cmd.options) {
+    const name = option.envVar;
+    const key = option.attributeName();
+    if (!name || cmd.getOptionValueSource(key) === 'cli') continue;
+    if (name.startsWith('OTEL_')) {
+      cmd.setOptionValueWithSource(key, undefined, 'default');
+      continue;
+    }
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    try {
+      if (option.parseArg) value = option.parseArg(raw, option.defaultValue);
+    } catch (err) {
+      // The parsers name the flag ("--bearer-token: …"); the value came from the variable.
+      const flag = option.long ?? '';
+      if (err instanceof UsageError && flag && err.message.startsWith(`${flag}:`)) {
+        throw new UsageError(`${name}${err.message.slice(flag.length)}`, { cause: err });
+      }
+      throw err;
+    }
+    cmd.setOptionValueWithSource(key, value, 'env');
+  }
 }

@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import type { PrometheusBackend } from '../pipeline/types.js';
-import type { Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -58,10 +57,9 @@ export function addVerifyOptions(
   refuseBothTenantHeaderFlags(cmd);
   return cmd
     .addOption(
-      new Option(
-        '--url <url>',
-        `Prometheus API prefix of the backend [env: OTELPOC_VERIFY_URL, default ${DEFAULT_PROM_URL}]`,
-      ),
+      new Option('--url <url>', 'Prometheus API prefix of the backend')
+        .env('OTELPOC_VERIFY_URL')
+        .default(DEFAULT_PROM_URL),
     )
     .addOption(
       new Option('--tenant-header <name>', 'header that names the tenant on each query')
@@ -74,14 +72,21 @@ export function addVerifyOptions(
         DEFAULT_TENANT,
       ),
     )
-    .addOption(new Option('--basic-auth <user:pass>', 'HTTP basic auth [env: OTELPOC_VERIFY_BASIC_AUTH]'))
     .addOption(
-      new Option('--bearer-token <token>', 'bearer token [env: OTELPOC_VERIFY_BEARER_TOKEN]').argParser(
-        (v) => {
+      new Option('--basic-auth <user:pass>', 'HTTP basic auth')
+        .env('OTELPOC_VERIFY_BASIC_AUTH')
+        .argParser((v) => {
+          if (!v.includes(':')) throw new UsageError('--basic-auth: expected user:password');
+          return v;
+        }),
+    )
+    .addOption(
+      new Option('--bearer-token <token>', 'bearer token')
+        .env('OTELPOC_VERIFY_BEARER_TOKEN')
+        .argParser((v) => {
           checkHeader('Authorization', `Bearer ${v}`, '--bearer-token');
           return v;
-        },
-      ),
+        }),
     )
     .addOption(
       new Option('--header <"K: V">', 'extra request header, repeatable').default([]).argParser(collect),
@@ -97,8 +102,10 @@ export function addVerifyOptions(
     .addOption(
       new Option(
         '--settle <duration>',
-        "after the first poll where all checks pass, keep polling this long and pass only if they all stayed green; 0 passes at once [default: the run's export interval + 5s when the manifest knows it, else 15s]",
-      ).argParser((v) => parseDurationMs(v, '--settle', { allowZero: true })),
+        'after the first poll where all checks pass, keep polling this long and pass only if they all stayed green; 0 passes at once',
+      )
+        .default(undefined, "the run's export interval + 5s when the manifest knows it, else 15s")
+        .argParser((v) => parseDurationMs(v, '--settle', { allowZero: true })),
     )
     .addOption(
       new Option('--query-timeout <duration>', 'timeout of one query')
@@ -112,9 +119,9 @@ export function addVerifyOptions(
       ),
     )
     .addOption(
-      new Option(
-        '--tenants-url <url>',
-        'where the backend lists its tenants, for --all-tenants [default: --url without /prometheus + /distributor/all_user_stats]',
+      new Option('--tenants-url <url>', 'where the backend lists its tenants, for --all-tenants').default(
+        undefined,
+        '--url without /prometheus + /distributor/all_user_stats',
       ),
     )
     .addOption(
@@ -134,40 +141,38 @@ export function addVerifyOptions(
     );
 }
 
-/** Flags → the backend to verify at (URL and auth from flags or env), every value checked. */
-export function prometheusBackendFrom(flags: VerifyFlags, env: Env): PrometheusBackend {
-  const url = flags.url ?? env.OTELPOC_VERIFY_URL ?? DEFAULT_PROM_URL;
-  const urlFlag = flags.url ? '--url' : 'OTELPOC_VERIFY_URL';
+/**
+ * Flags → the backend to verify at, every value checked. --url, --basic-auth and --bearer-token
+ * come from the command line or their OTELPOC_VERIFY_* variables (readOptionEnv), so the command's
+ * value sources tell which to name.
+ */
+export function prometheusBackendFrom(cmd: Command): PrometheusBackend {
+  const flags = cmd.opts<VerifyFlags>();
+  const source = (name: keyof VerifyFlags) => cmd.getOptionValueSource(name);
+  const envName = (name: keyof VerifyFlags, flag: string) =>
+    source(name) === 'env' ? (cmd.options.find((o) => o.attributeName() === name)?.envVar ?? flag) : flag;
+  const url = flags.url ?? DEFAULT_PROM_URL;
+  const urlFlag = envName('url', '--url');
   checkHttpUrl(url, urlFlag);
   const headers: Record<string, string> = {};
   for (const h of flags.header) {
     const [name, value] = parseHeaderLine(h, '--header');
     headers[name] = value;
   }
-  const basic = flags.basicAuth ?? env.OTELPOC_VERIFY_BASIC_AUTH;
-  const bearer = flags.bearerToken ?? env.OTELPOC_VERIFY_BEARER_TOKEN;
+  const basic = flags.basicAuth;
+  const bearer = flags.bearerToken;
   if (basic && bearer) {
     throw new UsageError(
-      '--basic-auth and --bearer-token: give one of them, not both (check OTELPOC_VERIFY_* too)',
+      `${envName('basicAuth', '--basic-auth')} and ${envName('bearerToken', '--bearer-token')}: give one of them, not both`,
     );
   }
-  if (basic !== undefined) {
-    if (!basic.includes(':')) throw new UsageError('--basic-auth: expected user:password');
-    headers.Authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
-  }
-  if (bearer !== undefined) {
-    checkHeader(
-      'Authorization',
-      `Bearer ${bearer}`,
-      flags.bearerToken ? '--bearer-token' : 'OTELPOC_VERIFY_BEARER_TOKEN',
-    );
-    headers.Authorization = `Bearer ${bearer}`;
-  }
+  if (basic !== undefined) headers.Authorization = `Basic ${Buffer.from(basic).toString('base64')}`;
+  if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
   const tenantHeader = flags.tenantHeader === false ? null : flags.tenantHeader;
   const tenantsUrl = tenantSearchFrom(flags, url, tenantHeader);
   return {
     url,
-    given: flags.url !== undefined || !!env.OTELPOC_VERIFY_URL,
+    given: source('url') === 'cli' || source('url') === 'env',
     urlFlag,
     headers,
     tenantHeader,

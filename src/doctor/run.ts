@@ -4,6 +4,7 @@
  * I/O comes in through `DoctorDeps`, so tests can drive it against real backends or stubs.
  */
 import type { Dispatcher } from 'undici';
+import type { PipelineDeps } from '../pipeline/types.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
@@ -14,7 +15,6 @@ import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
 import type { Sample } from '../verify/types.js';
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 
-export { startInstrumentedServer } from '../server/instrumented-server.js';
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
 
@@ -23,7 +23,9 @@ import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './type
 
 export interface DoctorDeps {
   http: HttpProbe;
-  startServer: (opts: InstrumentedServerOptions) => Promise<InstrumentedServer>;
+  /** The probe's server and load client (runPipeline's seams); tests stub them. Default: the real ones. */
+  startServer?: ((opts: InstrumentedServerOptions) => Promise<InstrumentedServer>) | undefined;
+  loadClient?: PipelineDeps['loadClient'];
   env: Env;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => number;
@@ -205,54 +207,67 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
     stage,
     ...(visibleAfterMs !== undefined ? { visibleAfterMs } : {}),
   });
+  // serve + a load of one request, as `run` does (the one way to run them): the server flushes its
+  // metrics when it stops, so the manifest says whether the request was served and exported.
   const warnings: string[] = [];
-  const app = await deps.startServer({
-    host: '127.0.0.1',
-    port: 0,
-    delay: { minMs: 0, maxMs: 0 },
-    limits: { maxTenants: 10 },
-    export: {
-      otlp: {
-        metricsUrl: config.otlpMetricsUrl,
-        headers: config.otlpHeaders,
-        exportIntervalMs: config.probeExportIntervalMs,
-        exportTimeoutMs: Math.min(config.timeoutMs, config.probeExportIntervalMs),
-      },
-    },
-    env: deps.env,
-    warn: (m) => warnings.push(m),
-  });
-  let status: number | undefined;
-  try {
-    const o = await deps.http({
-      url: `${app.url}/api`,
-      headers: { 'Client-ID': clientId, 'X-Run-ID': runId },
+  const { runPipeline } = await import('../pipeline/index.js');
+  const { resolveLoadConfig } = await import('../load/config.js');
+  const load = resolveLoadConfig(
+    {
+      requests: 1,
+      rate: 20, // the run ends 1/rate after its one request; the warm-up is half a second's worth (10 GET /healthz)
+      clientIds: [clientId],
+      statusMix: [{ status: 200, weight: 1 }],
       timeoutMs: config.timeoutMs,
+      runId,
+    },
+    undefined,
+    () => runId,
+  );
+  const run = await runPipeline(
+    {
+      serve: {
+        delay: { minMs: 0, maxMs: 0 },
+        maxTenants: 10,
+        metrics: 'otlp',
+        otlp: {
+          metricsUrl: config.otlpMetricsUrl,
+          headers: config.otlpHeaders,
+          exportIntervalMs: config.probeExportIntervalMs,
+          exportTimeoutMs: Math.min(config.timeoutMs, config.probeExportIntervalMs),
+        },
+      },
+      load: { config: load, cwd: '.', write: false },
+    },
+    {
+      env: deps.env,
       signal: deps.signal,
-    });
-    status = o.status;
-  } finally {
-    await app.stop({ drainTimeoutMs: config.timeoutMs }); // flushes: the export happens here at the latest
-  }
-  if (status !== 200) {
+      warn: (m) => warnings.push(m),
+      startServer: deps.startServer,
+      loadClient: deps.loadClient,
+    },
+  );
+  const manifest = run.manifest!;
+  if (manifest.totals.answered !== 1) {
+    const received = Object.keys(manifest.tenants[0]?.receivedByStatus ?? {})[0];
     return {
       status: 'fail',
-      detail: `the in-process server did not answer the probe request (status ${status ?? 'none'})`,
+      detail: `the in-process server did not answer the probe request (status ${received ?? 'none'})`,
       probe: probe('not-started'),
     };
   }
-  const stats = app.pipeline.stats;
-  if (stats.consecutiveFailures > 0 || stats.exports === 0) {
+  const server = manifest.server!;
+  if (!server.finalFlushOk || server.exports === 0) {
     return {
       status: 'fail',
-      detail: `served, but the metrics export failed: ${stats.lastError ?? 'nothing was exported'}`,
+      detail: `served, but the metrics export failed: ${warnings.at(-1) ?? 'nothing was exported'}`,
       probe: probe('served'),
     };
   }
   if (config.skip.includes('mimir')) {
     return {
       status: 'pass',
-      detail: `served and exported (${stats.exports} export(s)); not looked up in Mimir (--skip mimir)`,
+      detail: `served and exported (${server.exports} export(s)); not looked up in Mimir (--skip mimir)`,
       probe: probe('exported'),
     };
   }

@@ -16,7 +16,7 @@
  * - The result is plain data; src/manifest/build.ts makes the run manifest of it.
  */
 import { realClock } from '../util/clock.js';
-import { createHttpClient, type LoadClient } from './client.js';
+import { createHttpClient, type HttpClientOptions, type LoadClient } from './client.js';
 import { constantRate, type LoadConfig, plannedRequests } from './config.js';
 import { Dispatcher, type LoadClock } from './dispatch.js';
 import { runClosedModel } from './executors/closed-model.js';
@@ -50,8 +50,10 @@ export interface LoadDeps {
   signal?: AbortSignal | undefined;
   onProgress?: ((p: LoadProgress) => void) | undefined;
   clock?: LoadClock | undefined;
-  /** HTTP client; default: an undici keep-alive pool to config.target. */
+  /** HTTP client; default: an undici keep-alive pool to config.target, made by `createClient`. */
   client?: LoadClient | undefined;
+  /** Makes the HTTP client for the run's target; default createHttpClient. */
+  createClient?: ((opts: HttpClientOptions) => LoadClient) | undefined;
   progressIntervalMs?: number | undefined;
 }
 
@@ -79,7 +81,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const signal = deps.signal;
   const client =
     deps.client ??
-    createHttpClient({
+    (deps.createClient ?? createHttpClient)({
       targetUrl: config.target,
       runId: config.runId,
       connections: config.model === 'closed' ? config.connections! : config.maxInflight,

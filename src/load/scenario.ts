@@ -21,73 +21,80 @@ import {
   parseStatusMix,
   parseTarget,
   parseWeights,
+  RATE_EXPECTED,
   STATUS_MIX_EXPECTED,
-  type StatusWeight,
-  TARGET_EXPECTED,
   ValueProblem,
 } from './values.js';
 
 const DURATION_EXPECTED = 'a duration like 500ms, 30s or 2m';
+const STATUS_MIX_FORMS = `${STATUS_MIX_EXPECTED}, or a mapping like {200: 85, 404: 10}`;
 
-/** A field parsed by `fn`; its ValueProblem becomes the issue's message, with the input quoted. */
-function field<T>(expected: string, fn: (v: unknown) => T) {
-  return z.unknown().transform((v, ctx): T => {
+/** One message for every way a value can be wrong: "expected <what>" (the input is added when shown). */
+const expected = (what: string) => ({ error: `expected ${what}` });
+
+/**
+ * A value checked further by a value parser of ./values.ts, the one the flags use, so a scenario
+ * and a flag accept the same values: its ValueProblem ("expected …") becomes the issue.
+ */
+function through<I, T>(schema: z.ZodType<I>, parse: (value: I) => T) {
+  return schema.transform((value, ctx): T => {
     try {
-      if (v === undefined || v === null) throw new ValueProblem(expected);
-      return fn(v);
+      return parse(value);
     } catch (err) {
-      ctx.addIssue({
-        code: 'custom',
-        message: err instanceof ValueProblem ? err.message : `expected ${expected}`,
-        input: v,
-      });
+      if (!(err instanceof ValueProblem)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message, input: value });
       return z.NEVER;
     }
   });
 }
 
-const text = (v: unknown): string => {
-  if (typeof v === 'string') return v;
-  // Plain decimals, as a flag would be typed: YAML's 0.0000001 is the number 1e-7, whose String()
-  // the flag parsers would refuse as a syntax error instead of naming the precision allowed.
-  if (typeof v === 'number')
-    return v.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
-  throw new ValueProblem('text');
+/** Text, or a number (YAML reads `rate: 50` and `anonymous: 10` as numbers). */
+const scalar = z.union([z.string(), z.number()], expected('text'));
+
+/**
+ * A scalar as a flag would be typed: numbers as plain decimals. YAML's 0.0000001 is the number
+ * 1e-7, whose String() the value parsers would refuse as a syntax error instead of naming the
+ * precision allowed.
+ */
+const plain = (v: string | number): string =>
+  typeof v === 'string' ? v : v.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
+
+const integer = (min: number, max: number) => {
+  const e = expected(`an integer from ${min} to ${max}`);
+  return z.number(e).int(e).min(min, e).max(max, e);
 };
-const numberAtLeast0 = (v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValueProblem('a number ≥ 0');
-  return v;
-};
-const intIn = (min: number, max: number) => (v: unknown) => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ValueProblem(`an integer from ${min} to ${max}`);
-  }
-  return v;
-};
-const duration = (v: unknown): number => {
-  if (typeof v !== 'string') throw new ValueProblem(DURATION_EXPECTED);
-  const ms = readDurationMs(v); // the same bounds as the flags: 1 ms to 24 days
-  if (typeof ms !== 'number') {
-    throw new ValueProblem(ms.expected.startsWith('a duration like') ? DURATION_EXPECTED : ms.expected);
-  }
-  return ms;
-};
+
+/** The same bounds as the flags: 1 ms to 24 days. */
+const duration = through(z.string(expected(DURATION_EXPECTED)), (v) => {
+  const ms = readDurationMs(v);
+  if (typeof ms === 'number') return ms;
+  throw new ValueProblem(ms.expected.startsWith('a duration like') ? DURATION_EXPECTED : ms.expected);
+});
+
 /** A stage's rate: 0 (a pause) or within the bounds of --rps. */
-const stageRate = (v: unknown): number => checkStageRate(numberAtLeast0(v));
-const statusMix = (v: unknown): StatusWeight[] => {
-  if (typeof v === 'string' || typeof v === 'number') return parseStatusMix(String(v));
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    return parseStatusMix(
-      Object.entries(v)
-        .map(([k, w]) => `${k}:${typeof w === 'number' ? text(w) : w}`)
-        .join(','),
-    );
-  }
-  throw new ValueProblem(`${STATUS_MIX_EXPECTED}, or a mapping like {200: 85, 404: 10}`);
-};
-const percent = (v: unknown): number => parsePercent(text(v));
-const share = (v: unknown): number => parsePercent(text(v), { share: true });
-const fraction = (v: unknown): number => percent(v) / 100;
+const stageRate = through(
+  z.number(expected('a number ≥ 0')).min(0, expected('a number ≥ 0')),
+  checkStageRate,
+);
+
+/** "200:85,404:10" (or one status, 500), or a mapping {200: 85, 404: 10}. */
+const statusMix = through(
+  z.union(
+    [z.string(), z.number(), z.record(z.string(), z.union([z.number(), z.string()]))],
+    expected(STATUS_MIX_FORMS),
+  ),
+  (v) =>
+    parseStatusMix(
+      typeof v === 'object'
+        ? Object.entries(v)
+            .map(([status, w]) => `${status}:${plain(w)}`)
+            .join(',')
+        : String(v),
+    ),
+);
+
+/** A percentage, "10%" or 10. */
+const percent = (opts: { share?: boolean } = {}) => through(scalar, (v) => parsePercent(plain(v), opts));
 
 function strict<S extends z.ZodRawShape>(shape: S, what: string) {
   const keys = Object.keys(shape).join(', ');
@@ -101,41 +108,54 @@ function strict<S extends z.ZodRawShape>(shape: S, what: string) {
 
 const StageSchema = strict(
   {
-    duration: field(DURATION_EXPECTED, duration),
-    rate: field('a number ≥ 0', stageRate),
-    rampTo: field('a number ≥ 0', stageRate).optional(),
-    statusMix: field(STATUS_MIX_EXPECTED, statusMix).optional(),
+    duration,
+    rate: stageRate,
+    rampTo: stageRate.optional(),
+    statusMix: statusMix.optional(),
   },
   'a stage',
 );
 
+/** A scenario file as written; parseScenarioFile maps its names onto LoadInput's. */
 const ScenarioSchema = strict(
   {
-    description: field('text', text).optional(),
-    target: field(TARGET_EXPECTED, (v) => parseTarget(text(v))).optional(),
-    runId: field('a run id', (v) => parseRunId(text(v))).optional(),
-    rate: field('a number > 0 or "max"', (v) => parseRate(text(v))).optional(),
+    description: scalar.transform(plain).optional(),
+    target: through(scalar, (v) => parseTarget(plain(v))).optional(),
+    runId: through(scalar, (v) => parseRunId(plain(v))).optional(),
+    rate: through(z.union([z.number(), z.string()], expected(RATE_EXPECTED)), (v) =>
+      parseRate(plain(v)),
+    ).optional(),
     stages: z
-      .array(StageSchema, { error: 'expected a list of stages' })
-      .min(1, { error: 'expected at least one stage' })
+      .array(StageSchema, expected('a list of stages'))
+      .min(1, expected('at least one stage'))
       .optional(),
-    duration: field(DURATION_EXPECTED, duration).optional(),
-    requests: field('an integer from 1 to 100000000', intIn(1, 100_000_000)).optional(),
-    connections: field('an integer from 1 to 10000', intIn(1, 10_000)).optional(),
-    maxInflight: field('an integer from 1 to 100000', intIn(1, 100_000)).optional(),
-    timeout: field(DURATION_EXPECTED, duration).optional(),
-    tenants: field('a number of tenants from 1 to 10000, or a list of Client-ID values', (v) =>
-      Array.isArray(v) ? parseClientIds(v.map(text).join(',')) : intIn(1, 10_000)(v),
+    duration: duration.optional(),
+    requests: integer(1, 100_000_000).optional(),
+    connections: integer(1, 10_000).optional(),
+    maxInflight: integer(1, 100_000).optional(),
+    timeout: duration.optional(),
+    /** A number of tenants (tenant-1 … tenant-N), or the Client-ID values. */
+    tenants: through(
+      z.union(
+        [integer(1, 10_000), z.array(scalar)],
+        expected('a number of tenants from 1 to 10000, or a list of Client-ID values'),
+      ),
+      (v) => (typeof v === 'number' ? v : parseClientIds(v.map(plain).join(','))),
     ).optional(),
-    tenantWeights: field('a list of weights > 0', (v) =>
-      parseWeights(Array.isArray(v) ? v.map(text).join(',') : text(v)),
+    tenantWeights: through(
+      z.union([z.array(scalar), scalar], expected('a list of weights > 0, like [5, 1, 1] or "5,1,1"')),
+      (v) => parseWeights(Array.isArray(v) ? v.map(plain).join(',') : plain(v)),
     ).optional(),
-    anonymous: field('a percentage from 0 up to 100, like 10%', share).optional(),
-    statusMix: field(STATUS_MIX_EXPECTED, statusMix).optional(),
+    anonymous: percent({ share: true }).optional(),
+    statusMix: statusMix.optional(),
     thresholds: strict(
       {
-        maxErrorRate: field('a percentage like 1%', fraction).optional(),
-        maxDropRate: field('a percentage like 0.1%', fraction).optional(),
+        maxErrorRate: percent()
+          .transform((p) => p / 100)
+          .optional(),
+        maxDropRate: percent()
+          .transform((p) => p / 100)
+          .optional(),
       },
       'thresholds',
     ).optional(),

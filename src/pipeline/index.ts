@@ -70,7 +70,7 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
     });
     if (loaded.manifest.interrupted) return { ...report, interrupted: true };
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
-    manifests = [{ manifest: loaded.manifest, source: loaded.paths[0]! }];
+    manifests = [{ manifest: loaded.manifest, source: loaded.paths[0] ?? `run ${loaded.manifest.runId}` }];
   }
   if (config.verify) {
     const source = capture ? new CaptureSource(capture) : prometheusSource(config.verify.backend);
@@ -114,7 +114,7 @@ async function loadPart(
     emit({ type: 'load-started', config: loadConfig });
     const manifest = buildRunManifest(
       loadConfig,
-      await loadOnce(loadConfig, { signal: deps.signal, onProgress }),
+      await loadOnce(loadConfig, { signal: deps.signal, onProgress, createClient: deps.loadClient }),
     );
     emit({ type: 'load-finished', manifest });
     return { manifest, paths: await written(manifest, load, emit) };
@@ -134,7 +134,7 @@ async function loadPart(
     import('../telemetry/capture.js'),
   ]);
   const capture = dest.embedded ? new CaptureExporter() : undefined;
-  const app: InstrumentedServer = await startInstrumentedServer({
+  const app: InstrumentedServer = await (deps.startServer ?? startInstrumentedServer)({
     host: '127.0.0.1',
     port: 0,
     delay: serve.delay,
@@ -150,7 +150,7 @@ async function loadPart(
   try {
     loadConfig = { ...loadConfig, target: `${app.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
-    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress });
+    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress, createClient: deps.loadClient });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await stopServer(app, deps, emit);
@@ -209,6 +209,7 @@ async function written(
   load: NonNullable<PipelineConfig['load']>,
   emit: (e: PipelineEvent) => void,
 ): Promise<string[]> {
+  if (load.write === false) return [];
   const paths = await writeRunManifest(manifest, load.out, load.cwd);
   emit({ type: 'manifest-written', paths });
   return paths;

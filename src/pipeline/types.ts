@@ -3,9 +3,11 @@
  * choice (serve + load + verify for `run`, load alone or with serve for `load`, verify alone for
  * `verify`); what happened comes back as a RunReport, and progress as events while it runs.
  */
+import type { HttpClientOptions, LoadClient } from '../load/client.js';
 import type { LoadConfig } from '../load/config.js';
 import type { LoadProgress } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
+import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { Env, OtlpConfig } from '../telemetry/config.js';
 import type { DelayRange } from '../util/duration.js';
 import type { PollEvent } from '../verify/poll.js';
@@ -32,6 +34,8 @@ export interface LoadPart {
   /** Where the manifest is written (see load/manifest-out.ts): `out`, or the default paths under `cwd`. */
   out?: string | undefined;
   cwd: string;
+  /** false: the manifest is only returned, not written (doctor's probe). Default true. */
+  write?: boolean | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -80,6 +84,10 @@ export interface PipelineDeps {
   onEvent?: ((event: PipelineEvent) => void) | undefined;
   /** Whether something accepts connections at a URL (tests may stub it). */
   isListening?: ((url: string) => Promise<boolean>) | undefined;
+  /** Starts the serve part's server; default startInstrumentedServer (tests stub where metrics go). */
+  startServer?: ((opts: InstrumentedServerOptions) => Promise<InstrumentedServer>) | undefined;
+  /** Makes the load's HTTP client; default an undici pool (tests answer the requests themselves). */
+  loadClient?: ((opts: HttpClientOptions) => LoadClient) | undefined;
 }
 
 export type PipelineEvent =

@@ -28,11 +28,15 @@ const METRICS_PATH = '/v1/metrics';
 
 /**
  * Resolves the exporter settings: flags win over signal-specific env vars, which win over generic
- * ones, which win over the OTel spec defaults. Unlike the SDK (which warns and ignores), a bad value
+ * ones, which win over the defaults (the command's, else the OTel spec's). Unlike the SDK (which warns and ignores), a bad value
  * here is an error that names the variable: this tool exists to prove metrics arrive, so silently
  * exporting somewhere else would defeat it.
  */
-export function resolveOtlpConfig(flags: OtlpFlags, env: Env): OtlpConfig {
+export function resolveOtlpConfig(
+  flags: OtlpFlags,
+  env: Env,
+  defaults: { otlpEndpoint?: string | undefined; exportIntervalMs?: number | undefined } = {},
+): OtlpConfig {
   const protocolVar = env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL
     ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
     : 'OTEL_EXPORTER_OTLP_PROTOCOL';
@@ -51,14 +55,19 @@ export function resolveOtlpConfig(flags: OtlpFlags, env: Env): OtlpConfig {
     metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT; // used as is, per the spec
   } else {
     urlSource = 'OTEL_EXPORTER_OTLP_ENDPOINT';
-    metricsUrl = withMetricsPath(env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_OTLP_ENDPOINT);
+    metricsUrl = withMetricsPath(
+      env.OTEL_EXPORTER_OTLP_ENDPOINT || defaults.otlpEndpoint || DEFAULT_OTLP_ENDPOINT,
+    );
   }
   checkHttpUrl(metricsUrl, urlSource);
 
   const headers = otlpHeadersFromEnv(env);
 
   const exportIntervalMs =
-    flags.exportIntervalMs ?? envMillis(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_EXPORT_INTERVAL_MS;
+    flags.exportIntervalMs ??
+    envMillis(env, 'OTEL_METRIC_EXPORT_INTERVAL') ??
+    defaults.exportIntervalMs ??
+    DEFAULT_EXPORT_INTERVAL_MS;
   // The SDK refuses a timeout longer than the interval; clamp the default, reject an explicit conflict.
   const explicitTimeout = envMillis(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
   if (explicitTimeout !== undefined && explicitTimeout > exportIntervalMs) {

@@ -1,6 +1,10 @@
-/** `otelpoc load` flag errors: one line on stderr naming the flag, exit 2. Spawns the built CLI. */
+/**
+ * `otelpoc load` flag errors: one line on stderr naming the flag, exit 2. In process through main();
+ * one case spawns the built CLI, to prove the binary maps a UsageError to exit 2 the same way.
+ */
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
 
 describe('otelpoc load: bad flags', () => {
   it.each([
@@ -37,14 +41,23 @@ describe('otelpoc load: bad flags', () => {
       '--target: not allowed with --serve, which loads its own in-process server',
     ],
   ])('load %j → exit 2, one line', async (args, message) => {
-    const r = await runCli(['load', ...args], { timeoutMs: 20_000 });
+    const r = await mainInProcess(['load', ...args]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`otelpoc: ${message}\n`);
   });
 
+  it('the binary too: exit 2, one line', async () => {
+    const r = await runCli(['load', '--rps', 'fast'], { timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'otelpoc: --rps: expected a number from 0.001 to 100000 (requests per second) or "max", got "fast"\n',
+    );
+  });
+
   it('--help lists the flags with examples', async () => {
-    const r = await runCli(['load', '--help']);
+    const r = await mainInProcess(['load', '--help']);
     expect(r.code).toBe(0);
     for (const f of [
       '--rps',

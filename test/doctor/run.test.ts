@@ -53,9 +53,12 @@ function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } 
     },
     http: async (req) => answer(req),
     promDispatcher: mimir,
+    // The probe runs through runPipeline: its server is stubbed (where the metrics went) and its one
+    // request is answered from the same table.
     startServer: async () =>
       ({
         url: 'http://probe.test',
+        metricsTarget: 'http://localhost:4318/v1/metrics',
         pipeline: {
           stats:
             opts.exportOk === false
@@ -64,6 +67,19 @@ function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } 
         },
         stop: async () => {},
       }) as unknown as InstrumentedServer,
+    loadClient: (client) => ({
+      send: (req, done) => {
+        const o = answer({
+          url: client.targetUrl,
+          headers: { 'Client-ID': req.clientId ?? '', 'X-Run-ID': client.runId },
+          timeoutMs: client.timeoutMs,
+        });
+        done(
+          o.status === undefined ? { error: 'refused', message: o.error ?? 'refused' } : { status: o.status },
+        );
+      },
+      close: async () => {},
+    }),
   };
   return { deps, requests, elapsed: () => nowMs };
 }
@@ -176,7 +192,9 @@ describe('runDoctor', () => {
     );
     const probe = (await runDoctor(doctorConfig(), deps)).checks.find((c) => c.id === 'probe')!;
     expect(probe.status).toBe('fail');
-    expect(probe.detail).toBe('served, but the metrics export failed: ECONNREFUSED');
+    expect(probe.detail).toBe(
+      "served, but the metrics export failed: the final metrics export to http://localhost:4318/v1/metrics failed (ECONNREFUSED): the backend lacks this run's last counts",
+    );
     expect(probe.probe!.stage).toBe('served');
   });
 

@@ -64,6 +64,40 @@ describe('scenario validation', () => {
     ]);
   });
 
+  it.each([
+    ['rate: [1]', 'rate: expected a number from 0.001 to 100000 (requests per second) or "max", got [1]'],
+    ['requests: 1.5', 'requests: expected an integer from 1 to 100000000, got 1.5'],
+    [
+      'tenants: x',
+      'tenants: expected a number of tenants from 1 to 10000, or a list of Client-ID values, got "x"',
+    ],
+    ['tenants: [a, a]', 'tenants: expected distinct tenant IDs (one is repeated), got ["a","a"]'],
+    [
+      'tenantWeights: {a: 1}',
+      'tenantWeights: expected a list of weights > 0, like [5, 1, 1] or "5,1,1", got {"a":1}',
+    ],
+    [
+      'tenantWeights: [1, -1]',
+      'tenantWeights: expected weights > 0 separated by commas, like 5,1,1, got [1,-1]',
+    ],
+    [
+      'thresholds: {maxErrorRate: lots}',
+      'thresholds.maxErrorRate: expected a percentage from 0 up to 100, like 10%, got "lots"',
+    ],
+    [
+      'anonymous: 0.0000001',
+      'anonymous: expected a percentage from 0 up to 100 with at most 6 decimal places, like 10%, got 1e-7',
+    ],
+    ['timeout: 30', 'timeout: expected a duration like 500ms, 30s or 2m, got 30'],
+    [
+      'statusMix: {200: x}',
+      'statusMix: expected status:weight pairs like 200:85,404:10,500:5 (status 200-599, weight > 0), got {"200":"x"}',
+    ],
+    ['description: [1]', 'description: expected text, got [1]'],
+  ])('%j: names the field, what is allowed and the input', (yaml, message) => {
+    expect(problems(yaml)).toEqual([`scenarios/x.yaml: ${message}`]);
+  });
+
   it('accepts both status-mix forms and per-stage overrides', () => {
     const spec = parseScenarioText(
       'statusMix: {200: 9, 503: 1}\nstages:\n  - {duration: 2s, rate: 5, rampTo: 10, statusMix: "500"}\n',

@@ -3,7 +3,6 @@ import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../doctor/defaults
 import { parseSkip } from '../../doctor/plan.js';
 import * as render from '../../doctor/render.js';
 import type { DoctorConfig, SkipName } from '../../doctor/types.js';
-import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
@@ -11,6 +10,7 @@ import { parseHeaderName } from '../../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
 import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
+import { otlpConfigFrom } from '../options.js';
 import { createProgress } from '../render/progress.js';
 
 interface DoctorFlags {
@@ -40,10 +40,9 @@ export function doctorCommand(ctx: CliContext): Command {
       ].join('\n\n'),
     )
     .addOption(
-      new Option(
-        '--otlp-endpoint <url>',
-        `OTLP/HTTP base URL, as for serve [env: OTEL_EXPORTER_OTLP_ENDPOINT, default ${STACK_URLS.otlpEndpoint}]`,
-      ),
+      new Option('--otlp-endpoint <url>', 'OTLP/HTTP base URL, as for serve')
+        .env('OTEL_EXPORTER_OTLP_ENDPOINT')
+        .default(STACK_URLS.otlpEndpoint),
     )
     .addOption(
       new Option('--alloy-url <url>', "Alloy's HTTP server")
@@ -108,9 +107,9 @@ Examples:
   $ otelpoc doctor --json | jq '.checks[] | select(.status == "fail")'
   $ otelpoc doctor --mimir-url http://mimir.internal:9009/prometheus --tenants ${DEMO_TENANTS.slice(0, 3).join(',')}`,
     )
-    .action(async (flags: DoctorFlags) => {
+    .action(async (flags: DoctorFlags, cmd: Command) => {
       const { runtime } = ctx;
-      const otlp = resolveOtlpConfig({ otlpEndpoint: flags.otlpEndpoint }, runtime.env);
+      const otlp = otlpConfigFrom(cmd, runtime.env);
       const config: DoctorConfig = {
         otlpMetricsUrl: otlp.metricsUrl,
         otlpHeaders: otlp.headers,
@@ -126,7 +125,7 @@ Examples:
         probeTimeoutMs: flags.probeTimeout,
         probeExportIntervalMs: 1000,
       };
-      const { runDoctor, httpProbe, startInstrumentedServer } = await import('../../doctor/run.js');
+      const { runDoctor, httpProbe } = await import('../../doctor/run.js');
       const c = ctx.outColor;
       if (!flags.json) runtime.stdout.write(render.renderHeader());
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
@@ -138,7 +137,6 @@ Examples:
       };
       const report = await runDoctor(config, {
         http: httpProbe,
-        startServer: startInstrumentedServer,
         env: runtime.env,
         now: () => performance.now(),
         sleep: (ms, signal) =>

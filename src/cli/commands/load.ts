@@ -1,11 +1,10 @@
 import { Command } from 'commander';
 import { checkManifestOut } from '../../load/manifest-out.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
-import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
-import { addServerOptions, type ServerFlags } from '../options.js';
+import { addServerOptions, otlpConfigFrom, type ServerFlags } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 
@@ -56,12 +55,7 @@ Examples:
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
     const load = await loadConfigFromCommand(cmd, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
-    const otlp = flags.serve
-      ? resolveOtlpConfig(
-          { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
-          runtime.env,
-        )
-      : undefined;
+    const otlp = flags.serve ? otlpConfigFrom(cmd, runtime.env) : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd);
     const config: PipelineConfig = {

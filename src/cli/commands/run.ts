@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import { checkManifestOut } from '../../load/manifest-out.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
-import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
-import { addServerOptions, type ServerFlags } from '../options.js';
+import { addServerOptions, otlpConfigFrom, type ServerFlags } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
@@ -28,8 +27,8 @@ export function runCommand(ctx: CliContext): Command {
     .description(
       [
         'Starts the instrumented server in this process, loads it (flags and --scenario as in `otelpoc load`), flushes its metrics, then verifies them (as `otelpoc verify`) and prints one verdict.',
-        `Where metrics go: with --url, to the OTLP endpoint (--otlp-endpoint / OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318) and verified at --url. Without --url, the same when something listens at the OTLP endpoint (verified at ${'http://localhost:9009/prometheus'}); otherwise, or with --embedded, the metrics are captured in process and checked with the same checks: no pipeline is involved then, and the verdict says so.`,
-        `Defaults when no --scenario is given: --rps ${RUN_DEFAULTS.ratePerSec} --duration ${RUN_DEFAULTS.durationMs / 1000}s --tenants 3, status mix 200:85,404:10,500:5, --export-interval ${RUN_DEFAULTS.exportIntervalMs / 1000}s.`,
+        'Where metrics go: with --url, to the OTLP endpoint (--otlp-endpoint) and verified at --url. Without --url, the same when something listens at the OTLP endpoint (verified at the default --url); otherwise, or with --embedded, the metrics are captured in process and checked with the same checks: no pipeline is involved then, and the verdict says so.',
+        'The defaults below make a short run of a few seconds; a --scenario overrides them, and flags given override the scenario.',
         'Exit 0 all checks pass, 1 a check failed (or a load threshold was exceeded), 2 bad flags or unreachable backend, 130 interrupted.',
       ].join('\n\n'),
     )
@@ -44,7 +43,10 @@ export function runCommand(ctx: CliContext): Command {
     .option('--json', 'print one JSON document: the manifest and the verify report')
     .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
-  addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
+  addServerOptions(cmd, {
+    delayDefault: RUN_DEFAULTS.delay,
+    exportIntervalMs: RUN_DEFAULTS.exportIntervalMs,
+  });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
   cmd.addHelpText(
     'after',
@@ -62,24 +64,16 @@ Examples:
     if (given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with run, which loads its own in-process server');
     }
-    if (flags.embedded && flags.url !== undefined) {
+    if (flags.embedded && cmd.getOptionValueSource('url') === 'cli') {
       throw new UsageError(
         '--embedded and --url: give one of them (--embedded verifies in this process, --url at a backend)',
       );
     }
-    const otlp = resolveOtlpConfig(
-      {
-        otlpEndpoint: flags.otlpEndpoint,
-        exportIntervalMs:
-          flags.exportInterval ??
-          (runtime.env.OTEL_METRIC_EXPORT_INTERVAL ? undefined : RUN_DEFAULTS.exportIntervalMs),
-      },
-      runtime.env,
-    );
+    const otlp = otlpConfigFrom(cmd, runtime.env);
     // Every flag is checked before anything starts, the output paths too.
     // Run's load defaults (a short run) are the option table's: a scenario overrides them.
     const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
-    const backend = prometheusBackendFrom(flags, runtime.env);
+    const backend = prometheusBackendFrom(cmd);
     checkManifestOut(load.runId, flags.out, runtime.cwd);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const config: PipelineConfig = {

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { formatDurationMs } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
-import { addServerOptions, parsePort, type ServerFlags } from '../options.js';
+import { addServerOptions, otlpConfigFrom, parsePort, type ServerFlags } from '../options.js';
 import { stopLimitMs, stopOf, untilAborted } from '../runtime.js';
 
 interface ServeFlags extends ServerFlags {
@@ -36,10 +35,7 @@ Examples:
   );
   return cmd.action(async (flags: ServeFlags) => {
     const { runtime } = ctx;
-    const otlp = resolveOtlpConfig(
-      { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
-      runtime.env,
-    );
+    const otlp = otlpConfigFrom(cmd, runtime.env);
     const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS } = await import(
       '../../server/instrumented-server.js'
     );

@@ -41,7 +41,7 @@ Examples:
       const json = flags.json === true;
       // Checked before reading or polling anything: a report that cannot be written is refused now.
       const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
-      const backend = prometheusBackendFrom(flags, runtime.env);
+      const backend = prometheusBackendFrom(cmd);
       const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
       const manifests = await core.readManifests(paths, runtime.cwd);
