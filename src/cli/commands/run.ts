@@ -6,7 +6,7 @@ import { CheckFailedError, InterruptedError, UsageError } from '../../util/error
 import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
-import { addServerOptions, type ServerFlags } from '../options.js';
+import { addServerOptions, type ServerFlags, tenantExportFrom } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
@@ -14,6 +14,7 @@ import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../ve
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
   embedded?: boolean;
+  perTenantExport?: boolean;
   out?: string;
   json?: boolean;
   quiet?: boolean;
@@ -44,7 +45,7 @@ export function runCommand(ctx: CliContext): Command {
     .option('--json', 'print one JSON document: the manifest and the verify report')
     .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
-  addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
+  addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay, tenantFlags: 'shared' });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
   cmd.addHelpText(
     'after',
@@ -53,7 +54,8 @@ Examples:
   $ otelpoc run                                    # no infrastructure needed: embedded capture
   $ otelpoc run --url http://localhost:9009/prometheus --rps 50 --duration 10s
   $ otelpoc run --scenario smoke --junit verify.xml
-  $ otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m`,
+  $ otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m
+  $ otelpoc run --per-tenant-export --otlp-endpoint http://localhost:9009/otlp --url http://localhost:9009/prometheus`,
   );
   return cmd.action(async (flags: RunFlags) => {
     const { runtime } = ctx;
@@ -80,6 +82,7 @@ Examples:
     // Run's load defaults (a short run) are the option table's: a scenario overrides them.
     const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
     const backend = prometheusBackendFrom(flags, runtime.env);
+    const tenantExport = tenantExportFrom(flags, 'shared');
     checkManifestOut(load.runId, flags.out, runtime.cwd);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const config: PipelineConfig = {
@@ -90,6 +93,7 @@ Examples:
         otlp,
         metrics: flags.embedded ? 'capture' : 'auto',
         captureReason: '--embedded given',
+        tenantExport,
       },
       load: { config: load, out: flags.out, cwd: runtime.cwd },
       verify: {
