@@ -18,7 +18,14 @@ export { startInstrumentedServer } from '../server/instrumented-server.js';
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
 
-import { blockedBy, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
+import {
+  blockedBy,
+  otlpCheckHeaders,
+  type PlannedCheck,
+  planChecks,
+  summarize,
+  tenantsToQuery,
+} from './plan.js';
 import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
 
 export interface DoctorDeps {
@@ -116,7 +123,7 @@ const RUNNERS: Record<DoctorCheck['id'], Runner> = {
     const o = await deps.http({
       url: config.otlpMetricsUrl,
       method: 'POST',
-      headers: { ...config.otlpHeaders, 'content-type': 'application/x-protobuf' },
+      headers: { ...otlpCheckHeaders(config), 'content-type': 'application/x-protobuf' },
       body: new Uint8Array(0),
       timeoutMs: config.timeoutMs,
       signal: deps.signal,
@@ -219,6 +226,11 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
         exportTimeoutMs: Math.min(config.timeoutMs, config.probeExportIntervalMs),
       },
     },
+    // Direct topology: the probe exports as users' services do there, one stream per tenant.
+    tenantExport:
+      config.topology === 'direct'
+        ? { header: config.tenantHeader, defaultTenant: DEFAULT_TENANT }
+        : undefined,
     env: deps.env,
     warn: (m) => warnings.push(m),
   });
@@ -295,10 +307,12 @@ async function diagnoseMissing(config: DoctorConfig, deps: RunDeps, runId: strin
   if (own.ok && own.samples.length > 0) {
     const names = own.samples.map((v) => v.name).join(', ');
     hints.push(
-      `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
+      config.topology === 'direct'
+        ? `the probe arrived under other names (${names}), not ${PROM.requestTotal}: set limits.otel_metric_suffixes_enabled: true in stack/mimir/mimir.yaml`
+        : `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
     );
   }
-  if (config.probeClientId !== DEFAULT_TENANT) {
+  if (config.probeClientId !== DEFAULT_TENANT && config.topology !== 'direct') {
     const fallback = await promQuery(deps, DEFAULT_TENANT, anyName);
     if (fallback.ok && fallback.samples.length > 0) {
       hints.push(

@@ -8,10 +8,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorReport } from '../../src/doctor/types.js';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import {
   backendsAvailable,
+  freePort,
   type PerTenantBackends,
   pollUntil,
   startPerTenantBackends,
@@ -29,7 +31,7 @@ describe.skipIf(!enabled)('per-tenant export → vmauth (X-Scope-OrgID) → one 
   let stopFlushing: () => void;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-per-tenant-'));
-    b = await startPerTenantBackends(TENANTS);
+    b = await startPerTenantBackends([...TENANTS, 'otelpoc-doctor']);
     // VictoriaMetrics makes new series searchable after ~10 s; its test-only force_flush at once.
     stopFlushing = keepFlushing(async () => {
       await Promise.all(Object.values(b.stores).map((s) => s.forceFlush()));
@@ -181,5 +183,44 @@ describe.skipIf(!enabled)('per-tenant export → vmauth (X-Scope-OrgID) → one 
     } finally {
       serve.kill('SIGKILL');
     }
+  });
+
+  it('doctor --topology direct checks only the direct hops, and its probe arrives by its tenant header alone', async () => {
+    const gw = await b.startGateway();
+    const grafana = `http://127.0.0.1:${await freePort()}`;
+    const res = await mainInProcess([
+      'doctor',
+      '--topology',
+      'direct',
+      '--otlp-endpoint',
+      gw.otlpEndpoint,
+      '--mimir-url',
+      gw.promUrl,
+      '--grafana-url',
+      grafana,
+      '--skip',
+      'grafana',
+      '--tenants',
+      'anonymous,tenant-1',
+      '--timeout',
+      '2s',
+      '--probe-timeout',
+      '30s',
+      '--json',
+    ]);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    expect(Object.fromEntries(report.checks.map((c) => [c.id, c.status])), res.stderr).toEqual({
+      otlp: 'pass',
+      mimir: 'pass',
+      'mimir-tenants': 'pass',
+      grafana: 'skip',
+      probe: 'pass',
+    });
+    expect(res.code).toBe(0);
+    // vmauth routes writes by X-Scope-OrgID only: the probe's series is where its header sent it.
+    expect(report.checks.find((c) => c.id === 'probe')!.probe).toMatchObject({
+      clientId: 'otelpoc-doctor',
+      stage: 'stored',
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../doctor/defaults.js';
-import { parseSkip } from '../../doctor/plan.js';
+import { mimirOtlpEndpoint, parseSkip, parseTopology } from '../../doctor/plan.js';
 import * as render from '../../doctor/render.js';
-import type { DoctorConfig, SkipName } from '../../doctor/types.js';
+import type { DoctorConfig, DoctorTopology, SkipName } from '../../doctor/types.js';
 import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
@@ -14,6 +14,7 @@ import type { CliContext } from '../context.js';
 import { createProgress } from '../render/progress.js';
 
 interface DoctorFlags {
+  topology: DoctorTopology;
   otlpEndpoint?: string;
   alloyUrl: string;
   cortexTenantUrl: string;
@@ -38,6 +39,14 @@ export function doctorCommand(ctx: CliContext): Command {
         `Then it starts an in-process serve, sends one request with Client-ID ${PROBE_CLIENT_ID}, flushes its metrics and waits until the series shows up in Mimir for that tenant, and reports how far the probe got. Every failure says what to look at next.`,
         'Exit 0 when every check that ran passed, 1 otherwise.',
       ].join('\n\n'),
+    )
+    .addOption(
+      new Option(
+        '--topology <name>',
+        'router: OTLP → Alloy → cortex-tenant → Mimir; direct: per-tenant OTLP export straight into Mimir (/otlp), no Alloy or cortex-tenant checks',
+      )
+        .default('router')
+        .argParser(parseTopology),
     )
     .addOption(
       new Option(
@@ -105,13 +114,21 @@ export function doctorCommand(ctx: CliContext): Command {
 Examples:
   $ docker compose up -d --wait && otelpoc doctor
   $ otelpoc doctor --skip grafana,cortex-tenant
+  $ otelpoc doctor --topology direct          # compose profile direct: OTLP straight into Mimir
   $ otelpoc doctor --json | jq '.checks[] | select(.status == "fail")'
   $ otelpoc doctor --mimir-url http://mimir.internal:9009/prometheus --tenants ${DEMO_TENANTS.slice(0, 3).join(',')}`,
     )
     .action(async (flags: DoctorFlags) => {
       const { runtime } = ctx;
-      const otlp = resolveOtlpConfig({ otlpEndpoint: flags.otlpEndpoint }, runtime.env);
+      // Direct: the OTLP endpoint is Mimir's own, unless given (flag or env).
+      const envEndpoint =
+        runtime.env.OTEL_EXPORTER_OTLP_ENDPOINT || runtime.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+      const otlpEndpoint =
+        flags.otlpEndpoint ??
+        (flags.topology === 'direct' && !envEndpoint ? mimirOtlpEndpoint(flags.mimirUrl) : undefined);
+      const otlp = resolveOtlpConfig({ otlpEndpoint }, runtime.env);
       const config: DoctorConfig = {
+        topology: flags.topology,
         otlpMetricsUrl: otlp.metricsUrl,
         otlpHeaders: otlp.headers,
         alloyUrl: flags.alloyUrl,
