@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import type { TenantExportOptions } from '../server/tenant-streams.js';
 import {
   DEFAULT_EXPORT_INTERVAL_MS,
   DEFAULT_OTLP_ENDPOINT,
@@ -7,8 +8,11 @@ import {
   parseExportInterval,
   resolveOtlpConfig,
 } from '../telemetry/config.js';
+import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { type DelayRange, formatDurationMs, parseDelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
+import { parseHeaderName } from '../util/http-headers.js';
+import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { parseSeed } from '../util/random.js';
 
 /**
@@ -35,16 +39,28 @@ export interface ServerFlags {
   maxTenants: number;
 }
 
+/** serve's and load's per-tenant export flags (run's: --per-tenant-export, see addServerOptions). */
+export interface TenantExportFlags {
+  tenantHeader?: string;
+  defaultTenant?: string;
+  perTenantExport?: boolean;
+}
+
 /**
  * The server option table. A command may give its own defaults (run: a short run), shown in its help.
  * --otlp-endpoint and --export-interval keep only a value given on the command line: their env vars
  * and defaults are resolved by otlpConfigFrom (see readOptionEnv).
+ *
+ * `tenantFlags`: 'own' (serve, load) adds --tenant-header and --default-tenant; 'shared' (run, whose
+ * verify flags already have both, for the queries) adds --per-tenant-export, which exports with
+ * those same two: in the per-tenant topology the write side and the read side must agree on them.
  */
 export function addServerOptions(
   cmd: Command,
-  opts: { delayDefault?: string; exportIntervalMs?: number } = {},
+  opts: { delayDefault?: string; exportIntervalMs?: number; tenantFlags?: 'own' | 'shared' } = {},
 ): Command {
   const exportIntervalMs = opts.exportIntervalMs ?? DEFAULT_EXPORT_INTERVAL_MS;
+  addTenantExportOptions(cmd, opts.tenantFlags ?? 'own');
   return cmd
     .addOption(
       new Option('--delay <range>', 'response delay: fixed (0, 50ms, 1s) or a uniform range (0-500ms)')
@@ -71,7 +87,10 @@ export function addServerOptions(
         .argParser(parseExportInterval),
     )
     .addOption(
-      new Option('--max-tenants <n>', 'distinct Client-ID values recorded before client_id="__overflow__"')
+      new Option(
+        '--max-tenants <n>',
+        'distinct Client-ID values recorded (with --tenant-header: tenant streams) before client_id="__overflow__"',
+      )
         .default(1000)
         .argParser(parseIntegerIn('--max-tenants', 1, 100_000)),
     );
@@ -137,4 +156,59 @@ function applyOptionEnv(cmd: Command, env: Env): void {
     }
     cmd.setOptionValueWithSource(key, value, 'env');
   }
+}
+
+function addTenantExportOptions(cmd: Command, kind: 'own' | 'shared'): void {
+  if (kind === 'shared') {
+    cmd.addOption(
+      new Option(
+        '--per-tenant-export',
+        'one OTLP export stream per tenant, each sending --tenant-header: <Client-ID> (no Client-ID: --default-tenant)',
+      ),
+    );
+    return;
+  }
+  cmd
+    .addOption(
+      new Option(
+        '--tenant-header <name>',
+        'export one OTLP stream per tenant, each with this header = its Client-ID (e.g. X-Scope-OrgID); without it, one stream for all tenants',
+      ).argParser((v) => parseHeaderName(v, '--tenant-header')),
+    )
+    .addOption(
+      new Option(
+        '--default-tenant <id>',
+        'with --tenant-header: the tenant of requests sent without Client-ID',
+      )
+        .default(DEFAULT_TENANT)
+        .argParser((v) => parseTenantId(v, '--default-tenant')),
+    );
+}
+
+/** The per-tenant export asked for by the flags, or undefined for the single stream. */
+export function tenantExportFrom(
+  flags: TenantExportFlags | (Omit<TenantExportFlags, 'tenantHeader'> & { tenantHeader: string | false }),
+  kind: 'own' | 'shared',
+): TenantExportOptions | undefined {
+  const defaultTenant = flags.defaultTenant ?? DEFAULT_TENANT;
+  if (kind === 'shared') {
+    if (!flags.perTenantExport) return undefined;
+    if (flags.tenantHeader === false) {
+      throw new UsageError(
+        '--per-tenant-export and --no-tenant-header: per-tenant export sends the tenant header; give one of them',
+      );
+    }
+    // run's --default-tenant is verify's (not parsed there): checked here, since it becomes a header.
+    return {
+      header: flags.tenantHeader ?? TENANT_HEADER,
+      defaultTenant: parseTenantId(defaultTenant, '--default-tenant'),
+    };
+  }
+  return typeof flags.tenantHeader === 'string' ? { header: flags.tenantHeader, defaultTenant } : undefined;
+}
+
+function parseTenantId(value: string, flag: string): string {
+  const problem = tenantIdProblem(value);
+  if (problem) throw new UsageError(`${flag}: "${value}" ${problem}; a tenant is ${TENANT_ID_RULE}`);
+  return value;
 }

@@ -60,7 +60,7 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
             say(
               e.embedded
                 ? `run: embedded mode: ${e.reason}; metrics are captured in this process (no pipeline involved)`
-                : `run: metrics → ${e.metricsUrl}, verified at ${e.verifiedAt ?? 'the backend'}`,
+                : `run: metrics → ${e.metricsUrl} (${e.topology === 'per-tenant-export' ? 'one stream per tenant' : 'one stream, tenants routed downstream'}), verified at ${e.verifiedAt ?? 'the backend'}`,
             );
           }
           return;

@@ -6,13 +6,39 @@
 
 import { UsageError } from '../util/errors.js';
 import {
+  DOCTOR_TOPOLOGIES,
   type DoctorCheck,
   type DoctorCheckId,
   type DoctorConfig,
   type DoctorReport,
+  type DoctorTopology,
   SKIP_NAMES,
   type SkipName,
 } from './types.js';
+
+/** Hops that exist only in the router topology: the direct one sends straight to Mimir. */
+const ROUTER_ONLY: DoctorCheckId[] = ['alloy', 'cortex-tenant'];
+
+/**
+ * Headers of the OTLP endpoint check's empty export. In the direct topology the endpoint is Mimir's,
+ * which refuses an export without the tenant header (401 "no org id"): send the probe's tenant.
+ */
+export function otlpCheckHeaders(config: DoctorConfig): Record<string, string> {
+  if (config.topology !== 'direct') return config.otlpHeaders;
+  return { ...config.otlpHeaders, [config.tenantHeader]: config.probeClientId };
+}
+
+/** The OTLP base URL of Mimir's own endpoint, from its Prometheus API prefix: http://h:9009/otlp. */
+export function mimirOtlpEndpoint(mimirUrl: string): string {
+  return joinUrl(originOf(mimirUrl), '/otlp');
+}
+
+export function parseTopology(value: string): DoctorTopology {
+  if (!(DOCTOR_TOPOLOGIES as readonly string[]).includes(value)) {
+    throw new UsageError(`--topology: expected one of ${DOCTOR_TOPOLOGIES.join(', ')}, got "${value}"`);
+  }
+  return value as DoctorTopology;
+}
 
 export interface PlannedCheck {
   id: DoctorCheckId;
@@ -56,17 +82,24 @@ export function planChecks(config: DoctorConfig): PlannedCheck[] {
   const skippedBy = (id: DoctorCheckId): SkipName | undefined =>
     config.skip.find((name) => SKIP_COVERS[name].includes(id));
   const tenants = tenantsToQuery(config);
+  const direct = config.topology === 'direct';
   const checks: PlannedCheck[] = [
     {
       id: 'otlp',
       title: 'OTLP endpoint',
       target: config.otlpMetricsUrl,
       needs: [],
-      hints: [
-        'docker compose ps alloy          # is Alloy up? (it receives OTLP on 4317/4318)',
-        'docker compose logs alloy',
-        'otelpoc exports to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318; /v1/metrics is appended)',
-      ],
+      hints: direct
+        ? [
+            "docker compose logs mimir        # Mimir's OTLP endpoint is /otlp/v1/metrics on its HTTP port (9009)",
+            `the export carries ${config.tenantHeader}: ${config.probeClientId}; without it Mimir answers 401 "no org id"`,
+            'otelpoc exports to --otlp-endpoint (direct default: --mimir-url origin + /otlp; /v1/metrics is appended)',
+          ]
+        : [
+            'docker compose ps alloy          # is Alloy up? (it receives OTLP on 4317/4318)',
+            'docker compose logs alloy',
+            'otelpoc exports to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318; /v1/metrics is appended)',
+          ],
     },
     {
       id: 'alloy',
@@ -119,19 +152,29 @@ export function planChecks(config: DoctorConfig): PlannedCheck[] {
     {
       id: 'probe',
       title: 'Probe request end to end',
-      target: `GET /api (Client-ID: ${config.probeClientId}) → ${config.otlpMetricsUrl} → ${config.mimirUrl}`,
+      target: direct
+        ? `GET /api (Client-ID: ${config.probeClientId}) → ${config.otlpMetricsUrl} (${config.tenantHeader}: ${config.probeClientId}) → ${config.mimirUrl}`
+        : `GET /api (Client-ID: ${config.probeClientId}) → ${config.otlpMetricsUrl} → ${config.mimirUrl}`,
       needs: ['otlp'],
-      hints: [
-        'docker compose logs alloy          # remote_write errors: a 400 from cortex-tenant is never retried',
-        'docker compose logs cortex-tenant  # "label(s) client_id not found", or what Mimir answered',
-        'docker compose logs mimir          # rejected samples: limits, out-of-order, invalid tenant',
-      ],
+      hints: direct
+        ? [
+            'docker compose logs mimir          # rejected samples: limits, out-of-order, invalid tenant',
+            'stack/mimir/mimir.yaml: limits.otel_metric_suffixes_enabled must be true for http_server_request_total (docs/stack-facts.md)',
+            `serve --tenant-header ${config.tenantHeader} sends one stream per tenant; without it every series lands in one tenant (or none: 401)`,
+          ]
+        : [
+            'docker compose logs alloy          # remote_write errors: a 400 from cortex-tenant is never retried',
+            'docker compose logs cortex-tenant  # "label(s) client_id not found", or what Mimir answered',
+            'docker compose logs mimir          # rejected samples: limits, out-of-order, invalid tenant',
+          ],
     },
   ];
-  return checks.map((c) => {
-    const by = skippedBy(c.id);
-    return by ? { ...c, skippedBy: by } : c;
-  });
+  return checks
+    .filter((c) => !(direct && ROUTER_ONLY.includes(c.id)))
+    .map((c) => {
+      const by = skippedBy(c.id);
+      return by ? { ...c, skippedBy: by } : c;
+    });
 }
 
 /** Why a planned check should not run, given the results so far; undefined when it should run. */

@@ -18,7 +18,14 @@ import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
 
-import { blockedBy, type PlannedCheck, planChecks, summarize, tenantsToQuery } from './plan.js';
+import {
+  blockedBy,
+  otlpCheckHeaders,
+  type PlannedCheck,
+  planChecks,
+  summarize,
+  tenantsToQuery,
+} from './plan.js';
 import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
 
 export interface DoctorDeps {
@@ -118,7 +125,7 @@ const RUNNERS: Record<DoctorCheck['id'], Runner> = {
     const o = await deps.http({
       url: config.otlpMetricsUrl,
       method: 'POST',
-      headers: { ...config.otlpHeaders, 'content-type': 'application/x-protobuf' },
+      headers: { ...otlpCheckHeaders(config), 'content-type': 'application/x-protobuf' },
       body: new Uint8Array(0),
       timeoutMs: config.timeoutMs,
       signal: deps.signal,
@@ -230,6 +237,11 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
         delay: { minMs: 0, maxMs: 0 },
         maxTenants: 10,
         metrics: 'otlp',
+        // Direct topology: the probe exports as users' services do there, one stream per tenant.
+        tenantExport:
+          config.topology === 'direct'
+            ? { header: config.tenantHeader, defaultTenant: DEFAULT_TENANT }
+            : undefined,
         otlp: {
           metricsUrl: config.otlpMetricsUrl,
           headers: config.otlpHeaders,
@@ -310,10 +322,12 @@ async function diagnoseMissing(config: DoctorConfig, deps: RunDeps, runId: strin
   if (own.ok && own.samples.length > 0) {
     const names = own.samples.map((v) => v.name).join(', ');
     hints.push(
-      `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
+      config.topology === 'direct'
+        ? `the probe arrived under other names (${names}), not ${PROM.requestTotal}: set limits.otel_metric_suffixes_enabled: true in stack/mimir/mimir.yaml`
+        : `the probe arrived under other names (${names}), not ${PROM.requestTotal}: check add_metric_suffixes in stack/alloy/config.alloy`,
     );
   }
-  if (config.probeClientId !== DEFAULT_TENANT) {
+  if (config.probeClientId !== DEFAULT_TENANT && config.topology !== 'direct') {
     const fallback = await promQuery(deps, DEFAULT_TENANT, anyName);
     if (fallback.ok && fallback.samples.length > 0) {
       hints.push(

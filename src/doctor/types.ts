@@ -16,7 +16,16 @@ export type DoctorCheckId = (typeof DOCTOR_CHECK_IDS)[number];
 export const SKIP_NAMES = ['otlp', 'alloy', 'cortex-tenant', 'mimir', 'grafana', 'probe'] as const;
 export type SkipName = (typeof SKIP_NAMES)[number];
 
+/**
+ * Which pipeline is checked: `router` (the stack's default: OTLP → Alloy → cortex-tenant → Mimir) or
+ * `direct` (per-tenant OTLP export straight into Mimir's /otlp/v1/metrics, no router).
+ */
+export const DOCTOR_TOPOLOGIES = ['router', 'direct'] as const;
+export type DoctorTopology = (typeof DOCTOR_TOPOLOGIES)[number];
+
 export interface DoctorConfig {
+  /** Default `router`. In `direct`, the Alloy and cortex-tenant checks are not planned. */
+  topology?: DoctorTopology;
   /** Full OTLP/HTTP metrics URL, e.g. http://localhost:4318/v1/metrics. */
   otlpMetricsUrl: string;
   /** Extra headers for the OTLP export (OTEL_EXPORTER_OTLP_HEADERS). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LoadConfigSchema } from '../load/config.js';
 import { LoadResultSchema } from '../load/result.js';
+import { TOPOLOGIES } from '../telemetry/topology.js';
 import { UsageError } from '../util/errors.js';
 import { formatPath } from '../util/format-path.js';
 import { assertManifestConsistent } from './consistency.js';
@@ -34,6 +35,15 @@ export const ManifestServerSchema = z.object({
   exportIntervalMs: z.number().positive().optional(),
   /** True when the metrics went to an in-process capture (run without a pipeline), not over OTLP. */
   embedded: z.boolean().optional(),
+  /**
+   * How tenants reached the backend (src/telemetry/topology.ts): one stream routed downstream by
+   * client_id, one stream per tenant with the tenant header, or the capture. Absent in older manifests.
+   */
+  topology: z.enum(TOPOLOGIES).optional(),
+  /** Per-tenant export: each tenant stream's exports and whether its final flush got through. */
+  streams: z
+    .array(z.object({ tenant: z.string(), exports: count, failedExports: count, finalFlushOk: z.boolean() }))
+    .optional(),
 });
 
 export const ManifestSchema = z.object({

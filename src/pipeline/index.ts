@@ -12,6 +12,7 @@ import type { RunManifest } from '../manifest/schema.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import type { OtlpConfig } from '../telemetry/config.js';
+import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import { isListening } from '../util/net.js';
 import { CaptureSource } from '../verify/capture-source.js';
@@ -67,6 +68,7 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
       ...(loaded.embedded !== undefined
         ? { embedded: loaded.embedded, destinationReason: loaded.reason }
         : {}),
+      ...(loaded.topology ? { topology: loaded.topology } : {}),
     });
     if (loaded.manifest.interrupted) return { ...report, interrupted: true };
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
@@ -86,7 +88,9 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
       settle,
       deps,
       emit,
+      report.topology ?? topologyOf(manifests.map((m) => m.manifest)),
     );
+    report.topology ??= report.verify.topology;
     report.interrupted = report.verify.interrupted;
   }
   report.ok = !report.interrupted && report.thresholdsExceeded.length === 0 && (report.verify?.ok ?? true);
@@ -99,6 +103,7 @@ interface LoadOutcome {
   capture?: CaptureExporter;
   embedded?: boolean;
   reason?: string;
+  topology?: Topology;
 }
 
 /** Serve (if asked), load, stop the server (drain + final flush), build and write the manifest. */
@@ -124,6 +129,7 @@ async function loadPart(
   const dest = await chooseDestination(serve, config.verify?.backend, deps.isListening ?? isListening);
   emit({
     type: 'destination',
+    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'tenant-router',
     embedded: dest.embedded,
     reason: dest.reason,
     metricsUrl: serve.otlp.metricsUrl,
@@ -141,6 +147,7 @@ async function loadPart(
     seed: serve.seed,
     limits: { maxTenants: serve.maxTenants },
     export: capture ? captureExport(capture, serve.otlp) : { otlp: serve.otlp },
+    tenantExport: capture ? undefined : serve.tenantExport,
     env: deps.env,
     warn: deps.warn,
   });
@@ -169,6 +176,7 @@ async function loadPart(
     ...(capture ? { capture } : {}),
     embedded: dest.embedded,
     reason: dest.reason,
+    topology: app.topology,
   };
 }
 
@@ -188,20 +196,49 @@ async function stopServer(
 ): Promise<ServerStats> {
   await app.stop();
   const { stats } = app.pipeline;
+  const streams = app.streams().map((st) => ({
+    tenant: st.tenant,
+    exports: st.exports,
+    failedExports: st.failedExports,
+    finalFlushOk: st.lastExportOk,
+  }));
   const server: ServerStats = {
     url: app.url,
     metricsTarget: app.metricsTarget,
     exports: stats.exports,
     failedExports: stats.failures,
     finalFlushOk: stats.consecutiveFailures === 0,
+    topology: app.topology,
+    ...(app.topology === 'per-tenant-export' ? { streams } : {}),
   };
-  emit({ type: 'server-stopped', ...server });
-  if (!server.finalFlushOk) {
+  emit({
+    type: 'server-stopped',
+    exports: server.exports,
+    failedExports: server.failedExports,
+    finalFlushOk: server.finalFlushOk,
+    ...(server.streams ? { streams } : {}),
+  });
+  if (app.topology === 'per-tenant-export') {
+    // One line per tenant whose stream lost its last counts: the others' are complete.
+    for (const st of app.streams().filter((x) => !x.lastExportOk)) {
+      deps.warn(
+        `the final metrics export for tenant "${st.tenant}" to ${app.metricsTarget} failed (${st.lastError ?? 'export failed'}): the backend lacks this run's last counts for that tenant`,
+      );
+    }
+  } else if (!server.finalFlushOk) {
     deps.warn(
       `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
     );
   }
   return server;
+}
+
+/** The topology the manifests record, when they all record the same one. */
+function topologyOf(manifests: RunManifest[]): Topology | undefined {
+  const found = new Set(
+    manifests.map((m) => m.server?.topology ?? (m.server?.embedded ? 'embedded' : undefined)),
+  );
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 async function written(
@@ -238,6 +275,7 @@ async function verifyPart(
   settle: { ms: number; why: string },
   deps: PipelineDeps,
   emit: (e: PipelineEvent) => void,
+  topology: Topology | undefined,
 ): Promise<VerifyReport> {
   try {
     const expectation = expectationsFrom(manifests, part.defaultTenant);
@@ -255,6 +293,7 @@ async function verifyPart(
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
     });
+    if (topology) report.topology = topology;
     emit({ type: 'verify-finished', report });
     return report;
   } finally {
@@ -267,6 +306,7 @@ export function runDocument(report: RunReport) {
   return {
     ok: report.ok,
     embedded: report.embedded ?? false,
+    topology: report.topology ?? null,
     manifestPaths: report.manifestPaths ?? [],
     thresholdsExceeded: report.thresholdsExceeded,
     manifest: report.manifest,

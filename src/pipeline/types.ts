@@ -8,7 +8,9 @@ import type { LoadConfig } from '../load/config.js';
 import type { LoadProgress } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
+import type { TenantExportOptions } from '../server/tenant-streams.js';
 import type { Env, OtlpConfig } from '../telemetry/config.js';
+import type { Topology } from '../telemetry/topology.js';
 import type { DelayRange } from '../util/duration.js';
 import type { PollEvent } from '../verify/poll.js';
 import type { VerifyReport } from '../verify/types.js';
@@ -26,6 +28,11 @@ export interface ServePart {
   metrics: 'otlp' | 'capture' | 'auto';
   /** Why 'capture' was asked for, for the report (e.g. "--embedded given"). */
   captureReason?: string;
+  /**
+   * One OTLP export stream per tenant, each with this tenant header (the per-tenant topology);
+   * absent: one stream for every tenant (a router downstream). Ignored when the metrics are captured.
+   */
+  tenantExport?: TenantExportOptions | undefined;
 }
 
 /** The load; with a serve part its target is the in-process server, whatever config.target says. */
@@ -92,13 +99,27 @@ export interface PipelineDeps {
 
 export type PipelineEvent =
   /** Where the metrics go and where they are verified, and why (serve part only). */
-  | { type: 'destination'; embedded: boolean; reason: string; metricsUrl: string; verifiedAt?: string }
+  | {
+      type: 'destination';
+      embedded: boolean;
+      reason: string;
+      metricsUrl: string;
+      verifiedAt?: string;
+      topology: Topology;
+    }
   | { type: 'server-started'; url: string; metricsTarget: string }
   | { type: 'load-started'; config: LoadConfig }
   | { type: 'load-progress'; progress: LoadProgress }
   /** The server (if any) has stopped and flushed: the manifest is final, not yet written. */
   | { type: 'load-finished'; manifest: RunManifest }
-  | { type: 'server-stopped'; exports: number; failedExports: number; finalFlushOk: boolean }
+  | {
+      type: 'server-stopped';
+      exports: number;
+      failedExports: number;
+      finalFlushOk: boolean;
+      /** Per-tenant export: each stream's record. */
+      streams?: { tenant: string; exports: number; failedExports: number; finalFlushOk: boolean }[];
+    }
   | { type: 'manifest-written'; paths: string[] }
   | { type: 'verify-started'; source: string }
   | { type: 'verify-poll'; event: PollEvent }
@@ -111,6 +132,11 @@ export interface RunReport {
   /** Serve part only: the metrics were captured in this process (no pipeline involved), and why. */
   embedded?: boolean;
   destinationReason?: string;
+  /**
+   * The topology the run proved: the in-process server's (serve part), or the one its manifests
+   * record (verify alone); absent when no manifest records one (the server ran outside otelpoc).
+   */
+  topology?: Topology;
   manifest?: RunManifest;
   manifestPaths?: string[];
   thresholdsExceeded: string[];

@@ -5,7 +5,7 @@ import { API_ROUTE, HEADERS } from '../telemetry/names.js';
 import type { DelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import type { Random } from '../util/random.js';
-import type { RequestMetrics } from './request-metrics.js';
+import type { RequestRecorder } from './request-metrics.js';
 import { headerValues, parseApiRequest, splitTarget } from './request-parsing.js';
 
 export interface ApiServerOptions {
@@ -13,7 +13,7 @@ export interface ApiServerOptions {
   port: number;
   delay: DelayRange;
   random: Random;
-  metrics: RequestMetrics;
+  metrics: RequestRecorder;
 }
 
 export interface ApiServer {

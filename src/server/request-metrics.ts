@@ -12,6 +12,14 @@ export interface RequestAttributes {
   runId: string | undefined;
 }
 
+/** What the /api server records into: one stream (RequestMetrics) or one per tenant (TenantStreams). */
+export interface RequestRecorder {
+  /** Marks a request active; returns the function that ends it (call it once). */
+  begin(method: string, scheme: 'http' | 'https', clientId: string | undefined): () => void;
+  /** Records a finished request. */
+  record(durationS: number, a: RequestAttributes): void;
+}
+
 export interface CardinalityLimits {
   maxTenants: number;
   maxRunIds: number;
@@ -44,7 +52,7 @@ export const ATTRIBUTE_CACHE_LIMIT = 20_000;
  * values it is made of (tenant × run id × method × status, all capped), and passed again as the
  * same object, with its keys inserted in sorted order (the SDK sorts them to hash).
  */
-export class RequestMetrics {
+export class RequestMetrics implements RequestRecorder {
   readonly #duration: Histogram;
   readonly #requests: Counter;
   readonly #active: UpDownCounter;

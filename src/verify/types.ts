@@ -2,6 +2,7 @@
  * The data verify works on. Checks are pure functions of these; where the samples come from (a
  * Prometheus API, or the in-process capture of `otelpoc run`) is hidden behind `SeriesSource`.
  */
+import type { Topology } from '../telemetry/topology.js';
 
 /** One series' latest value, Prometheus-style: metric name + labels (without __name__). */
 export interface Sample {
@@ -125,6 +126,8 @@ export interface VerifyReport {
    */
   interrupted: boolean;
   source: string;
+  /** The topology the run went through (src/telemetry/topology.ts), when its manifest records it. */
+  topology?: Topology;
   isolated: boolean;
   /** Header carrying the tenant, or null (--no-tenant-header / capture). */
   tenantHeader: string | null;

@@ -3,7 +3,10 @@ import { DEMO_TENANTS, PROBE_CLIENT_ID } from '../../src/doctor/defaults.js';
 import {
   blockedBy,
   joinUrl,
+  mimirOtlpEndpoint,
+  otlpCheckHeaders,
   parseSkip,
+  parseTopology,
   planChecks,
   summarize,
   tenantsToQuery,
@@ -115,5 +118,31 @@ describe('summarize', () => {
       summary: { passed: 1, failed: 0, skipped: 1 },
     });
     expect(summarize([result('otlp', 'pass'), result('alloy', 'fail')]).ok).toBe(false);
+  });
+});
+
+describe('planChecks --topology direct', () => {
+  it('checks only the hops of the direct topology: OTLP into Mimir, Mimir, Grafana, the probe', () => {
+    const plan = planChecks(doctorConfig({ topology: 'direct' }));
+    expect(plan.map((c) => c.id)).toEqual(['otlp', 'mimir', 'mimir-tenants', 'grafana', 'probe']);
+    expect(plan.find((c) => c.id === 'probe')!.target).toContain('(X-Scope-OrgID: otelpoc-doctor)');
+    expect(plan.find((c) => c.id === 'probe')!.hints.join('\n')).toContain('otel_metric_suffixes_enabled');
+    // The router topology is unchanged.
+    expect(planChecks(doctorConfig({ topology: 'router' })).map((c) => c.id)).toEqual([...DOCTOR_CHECK_IDS]);
+  });
+
+  it("sends the tenant header with the OTLP check's export only in the direct topology", () => {
+    expect(otlpCheckHeaders(doctorConfig({ otlpHeaders: { a: 'b' } }))).toEqual({ a: 'b' });
+    expect(otlpCheckHeaders(doctorConfig({ topology: 'direct', otlpHeaders: { a: 'b' } }))).toEqual({
+      a: 'b',
+      'X-Scope-OrgID': PROBE_CLIENT_ID,
+    });
+    expect(mimirOtlpEndpoint('http://localhost:9009/prometheus')).toBe('http://localhost:9009/otlp');
+  });
+
+  it('--topology accepts direct and router only', () => {
+    expect(parseTopology('direct')).toBe('direct');
+    expect(() => parseTopology('alloy')).toThrow(UsageError);
+    expect(() => parseTopology('alloy')).toThrow('--topology: expected one of router, direct, got "alloy"');
   });
 });

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -338,4 +339,108 @@ export async function startMultiTenantHarness(
     await stopAll();
     throw err;
   }
+}
+
+export interface PerTenantBackends {
+  /** One store per tenant. */
+  stores: Record<string, VictoriaMetrics>;
+  /**
+   * Starts a vmauth that routes every request (OTLP writes at /opentelemetry/v1/metrics, queries at
+   * /prometheus) by X-Scope-OrgID to that tenant's store, as Mimir's OTLP endpoint and query API
+   * separate tenants by that header. Writes of the tenants in `refuseWrites` go to a server that
+   * answers 400 instead (a broken route; their queries still reach their store).
+   */
+  startGateway(opts?: { refuseWrites?: string[] }): Promise<TenantGateway>;
+  /** Instant query in one tenant's store (force-flushed first). */
+  query(tenant: string, promql: string): Promise<PromSample[]>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface TenantGateway {
+  /** OTLP base URL: the SDK exporter posts to `${otlpEndpoint}/v1/metrics`. */
+  otlpEndpoint: string;
+  /** Prometheus API prefix; queries need X-Scope-OrgID. */
+  promUrl: string;
+  /** Write requests the refusing server answered 400, by tenant header. */
+  refused: Record<string, number>;
+}
+
+/** The per-tenant export topology's backend: one VictoriaMetrics per tenant behind vmauth. */
+export async function startPerTenantBackends(tenants: string[]): Promise<PerTenantBackends> {
+  const bin = backendBinDir();
+  if (!bin) throw new Error('VictoriaMetrics binaries are not installed');
+  const dir = await mkdtemp(join(tmpdir(), 'otelpoc-pt-'));
+  const stores: Record<string, VictoriaMetrics> = {};
+  const procs: ManagedProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all(closers.map((c) => c()));
+    await Promise.all(Object.values(stores).map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const t of tenants) stores[t] = await startVictoriaMetrics();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  let gateways = 0;
+  return {
+    stores,
+    async startGateway(opts = {}) {
+      const refused: Record<string, number> = {};
+      const refuser = createHttpServer((req, res) => {
+        const tenant = String(req.headers['x-scope-orgid'] ?? '');
+        refused[tenant] = (refused[tenant] ?? 0) + 1;
+        req.resume();
+        res.writeHead(400, { 'Content-Type': 'text/plain' });
+        res.end(`tenant ${tenant}: writes refused\n`);
+      });
+      await new Promise<void>((r) => refuser.listen(0, '127.0.0.1', r));
+      closers.push(
+        () =>
+          new Promise<void>((r) => {
+            refuser.closeAllConnections();
+            refuser.close(() => r());
+          }),
+      );
+      const refuserUrl = `http://127.0.0.1:${(refuser.address() as { port: number }).port}/`;
+      const lines = ['unauthorized_user:', '  url_map:'];
+      for (const t of tenants) {
+        // The first matching entry wins: a refused tenant's writes before its store's route.
+        if (opts.refuseWrites?.includes(t)) {
+          lines.push(
+            '  - src_paths: ["/opentelemetry/.*"]',
+            `    src_headers: ["X-Scope-OrgID: ${t}"]`,
+            `    url_prefix: "${refuserUrl}"`,
+          );
+        }
+        lines.push(
+          '  - src_paths: ["/.*"]',
+          `    src_headers: ["X-Scope-OrgID: ${t}"]`,
+          `    url_prefix: "${stores[t]!.url}/"`,
+        );
+      }
+      const file = join(dir, `vmauth-${gateways++}.yml`);
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const auth = await startOnFreePort(
+        'vmauth',
+        join(bin, 'vmauth'),
+        (p) => [`-auth.config=${file}`, `-httpListenAddr=127.0.0.1:${p}`, '-loggerLevel=WARN'],
+        '/health',
+      );
+      procs.push(auth.proc);
+      const base = `http://127.0.0.1:${auth.port}`;
+      return { otlpEndpoint: `${base}/opentelemetry`, promUrl: `${base}/prometheus`, refused };
+    },
+    async query(tenant, promql) {
+      const store = stores[tenant]!;
+      await store.forceFlush();
+      return instantQuery(store.url, promql);
+    },
+    logs: () => [...procs.map((p) => p.tail()), ...Object.values(stores).map((s) => s.logs())].join('\n'),
+    stop,
+  };
 }

@@ -14,7 +14,7 @@ const PROBED = { mimir: 'mimir-ready', 'cortex-tenant': 'cortex-tenant-ready' } 
 
 describe.skipIf(!enabled)('docker-compose config', () => {
   it('validates the file with every profile', async () => {
-    for (const profiles of [[], ['app']]) {
+    for (const profiles of [[], ['app'], ['direct']]) {
       const res = await compose(['config', '--quiet'], { profiles });
       expect(res.code, `profiles ${profiles.join(',') || '(none)'}: ${res.stderr}`).toBe(0);
     }
@@ -49,6 +49,30 @@ describe.skipIf(!enabled)('docker-compose config', () => {
     expect(Object.keys(withApp.services).sort()).toEqual([...STACK_SERVICES, 'app'].sort());
     expect(withApp.services.app!.profiles).toEqual(['app']);
     expect(withApp.services.app!.build).toBeDefined();
+  });
+
+  it('adds app-direct only with --profile direct: serve per tenant, straight into Mimir, after Mimir is ready', async () => {
+    const direct = await resolvedCompose(['direct']);
+    expect(Object.keys(direct.services).sort()).toEqual([...STACK_SERVICES, 'app-direct'].sort());
+    const svc = direct.services['app-direct']!;
+    expect(svc.profiles).toEqual(['direct']);
+    expect(svc.image).toBe('otelpoc:local');
+    expect(svc.command).toEqual([
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8088',
+      '--tenant-header',
+      'X-Scope-OrgID',
+    ]);
+    expect(svc.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://mimir:9009/otlp');
+    expect(svc.ports?.map((p) => [Number(p.published), p.target])).toEqual([[8088, 8088]]);
+    expect(svc.depends_on).toEqual({
+      'mimir-ready': expect.objectContaining({ condition: 'service_completed_successfully' }),
+    });
+    expect(svc.healthcheck?.test.join(' ')).toContain("fetch('http://127.0.0.1:8088/healthz')");
+    expect(svc.healthcheck?.interval).toBe('5s');
   });
 
   it('pins every image to a version tag', async () => {

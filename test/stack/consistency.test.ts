@@ -8,6 +8,7 @@ import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { DEFAULT_PROM_URL } from '../../src/cli/verify-options.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
+import { mimirOtlpEndpoint } from '../../src/doctor/plan.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';
 import { child, component, refTarget } from './alloy-config.js';
@@ -335,5 +336,49 @@ describe('the app profile ↔ otelpoc serve', () => {
   it('the Dockerfile starts the same command', () => {
     expect(stack.dockerfile).toMatch(/ENTRYPOINT \["node", "\/app\/bin\/otelpoc"\]/);
     expect(stack.dockerfile).toMatch(/CMD \["serve", "--host", "0.0.0.0", "--port", "8088"\]/);
+  });
+});
+
+describe('the direct profile ↔ Mimir OTLP ↔ otelpoc serve and verify', () => {
+  const direct = services['app-direct']!;
+  const command = direct.command as string[];
+  const flag = (name: string) => command[command.indexOf(name) + 1];
+
+  it('runs serve on its default port with one export stream per tenant, named by the header verify queries with', () => {
+    expect(direct.profiles).toEqual(['direct']);
+    const servePort = cliDefault('serve', '--port');
+    expect(publishedPorts('app-direct').get(8088)).toBe(servePort);
+    expect(command.slice(0, 5)).toEqual(['serve', '--host', '0.0.0.0', '--port', String(servePort)]);
+    // Written tenant = queried tenant: the same header, and the same default tenant (serve's default).
+    expect(flag('--tenant-header')).toBe(TENANT_HEADER);
+    expect(cliDefault('verify', '--tenant-header')).toBe(TENANT_HEADER);
+    expect(command).not.toContain('--default-tenant');
+    expect(cliDefault('serve', '--default-tenant')).toBe(DEFAULT_TENANT);
+    expect(cliDefault('verify', '--default-tenant')).toBe(DEFAULT_TENANT);
+  });
+
+  it("exports straight to Mimir's OTLP path on its HTTP port, with no router in the path", () => {
+    const env = direct.environment as Record<string, string>;
+    const otlp = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!);
+    expect(otlp.hostname).toBe('mimir');
+    expect(Number(otlp.port)).toBe(mimirPort);
+    // otelpoc appends /v1/metrics: Mimir's OTLP endpoint is /otlp/v1/metrics.
+    expect(`${otlp.pathname}/v1/metrics`).toBe('/otlp/v1/metrics');
+    expect(Object.keys(direct.depends_on as object)).toEqual(['mimir-ready']);
+    expect(JSON.stringify(direct)).not.toMatch(/alloy|cortex-tenant/);
+    // doctor --topology direct looks there by default, on the port compose publishes.
+    expect(mimirOtlpEndpoint(STACK_URLS.mimir)).toBe(`http://localhost:${mimirPort}/otlp`);
+    expect(publishedPorts('mimir').get(portOf(STACK_URLS.mimir))).toBe(mimirPort);
+  });
+
+  it("sets Mimir's OTLP translation so the names are those verify checks, and nothing that could panic it", () => {
+    // docs/stack-facts.md, "Mimir's OTLP endpoint": suffixes default off (http_server_request,
+    // http_server_request_duration_bucket); on → http_server_request_total, ..._seconds_bucket.
+    expect(mimir.limits.otel_metric_suffixes_enabled).toBe(true);
+    expect(mimir.limits.otel_translation_strategy).toBeUndefined();
+    expect(mimir.limits.name_validation_scheme ?? 'legacy').toBe('legacy');
+    expect(mimir.limits.otel_convert_histograms_to_nhcb ?? false).toBe(false);
+    expect(PROM.requestTotal).toBe('http_server_request_total');
+    expect(PROM.durationBucket).toBe('http_server_request_duration_seconds_bucket');
   });
 });

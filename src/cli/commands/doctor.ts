@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../doctor/defaults.js';
-import { parseSkip } from '../../doctor/plan.js';
+import { mimirOtlpEndpoint, parseSkip, parseTopology } from '../../doctor/plan.js';
 import * as render from '../../doctor/render.js';
-import type { DoctorConfig, SkipName } from '../../doctor/types.js';
+import type { DoctorConfig, DoctorTopology, SkipName } from '../../doctor/types.js';
+import { resolveOtlpConfig } from '../../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
@@ -14,6 +15,7 @@ import { otlpConfigFrom } from '../options.js';
 import { createProgress } from '../render/progress.js';
 
 interface DoctorFlags {
+  topology: DoctorTopology;
   otlpEndpoint?: string;
   alloyUrl: string;
   cortexTenantUrl: string;
@@ -40,7 +42,18 @@ export function doctorCommand(ctx: CliContext): Command {
       ].join('\n\n'),
     )
     .addOption(
-      new Option('--otlp-endpoint <url>', 'OTLP/HTTP base URL, as for serve')
+      new Option(
+        '--topology <name>',
+        'router: OTLP → Alloy → cortex-tenant → Mimir; direct: per-tenant OTLP export straight into Mimir (/otlp), no Alloy or cortex-tenant checks',
+      )
+        .default('router')
+        .argParser(parseTopology),
+    )
+    .addOption(
+      new Option(
+        '--otlp-endpoint <url>',
+        `OTLP/HTTP base URL, as for serve (with --topology direct: --mimir-url's origin + /otlp unless given)`,
+      )
         .env('OTEL_EXPORTER_OTLP_ENDPOINT')
         .default(STACK_URLS.otlpEndpoint),
     )
@@ -104,13 +117,19 @@ export function doctorCommand(ctx: CliContext): Command {
 Examples:
   $ docker compose up -d --wait && otelpoc doctor
   $ otelpoc doctor --skip grafana,cortex-tenant
+  $ otelpoc doctor --topology direct          # compose profile direct: OTLP straight into Mimir
   $ otelpoc doctor --json | jq '.checks[] | select(.status == "fail")'
   $ otelpoc doctor --mimir-url http://mimir.internal:9009/prometheus --tenants ${DEMO_TENANTS.slice(0, 3).join(',')}`,
     )
     .action(async (flags: DoctorFlags, cmd: Command) => {
       const { runtime } = ctx;
-      const otlp = otlpConfigFrom(cmd, runtime.env);
+      // Direct: the OTLP endpoint defaults to Mimir's own (the flag and the OTEL_* variables still win).
+      const otlp = resolveOtlpConfig({ otlpEndpoint: flags.otlpEndpoint }, runtime.env, {
+        otlpEndpoint:
+          flags.topology === 'direct' ? mimirOtlpEndpoint(flags.mimirUrl) : STACK_URLS.otlpEndpoint,
+      });
       const config: DoctorConfig = {
+        topology: flags.topology,
         otlpMetricsUrl: otlp.metricsUrl,
         otlpHeaders: otlp.headers,
         alloyUrl: flags.alloyUrl,

@@ -4,11 +4,17 @@ import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
-import { addServerOptions, otlpConfigFrom, type ServerFlags } from '../options.js';
+import {
+  addServerOptions,
+  otlpConfigFrom,
+  type ServerFlags,
+  type TenantExportFlags,
+  tenantExportFrom,
+} from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 
-interface LoadCommandFlags extends LoadFlags, ServerFlags {
+interface LoadCommandFlags extends LoadFlags, ServerFlags, TenantExportFlags {
   serve?: boolean;
   out?: string;
   json?: boolean;
@@ -37,7 +43,7 @@ export function loadCommand(ctx: CliContext): Command {
   cmd.addHelpText(
     'after',
     `
-Server options (--delay, --seed, --otlp-endpoint, --export-interval, --max-tenants) apply to the in-process server of --serve.
+Server options (--delay, --seed, --otlp-endpoint, --export-interval, --max-tenants, --tenant-header, --default-tenant) apply to the in-process server of --serve.
 
 Examples:
   $ otelpoc load --serve --rps 50 --tenants 3 --duration 10s
@@ -68,6 +74,7 @@ Examples:
               maxTenants: flags.maxTenants,
               otlp,
               metrics: 'otlp' as const,
+              tenantExport: tenantExportFrom(flags, 'own'),
             },
           }
         : {}),

@@ -5,7 +5,7 @@ import { CheckFailedError, InterruptedError, UsageError } from '../../util/error
 import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
-import { addServerOptions, otlpConfigFrom, type ServerFlags } from '../options.js';
+import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
@@ -13,6 +13,7 @@ import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../ve
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
   embedded?: boolean;
+  perTenantExport?: boolean;
   out?: string;
   json?: boolean;
   quiet?: boolean;
@@ -46,6 +47,7 @@ export function runCommand(ctx: CliContext): Command {
   addServerOptions(cmd, {
     delayDefault: RUN_DEFAULTS.delay,
     exportIntervalMs: RUN_DEFAULTS.exportIntervalMs,
+    tenantFlags: 'shared',
   });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
   cmd.addHelpText(
@@ -55,7 +57,8 @@ Examples:
   $ otelpoc run                                    # no infrastructure needed: embedded capture
   $ otelpoc run --url http://localhost:9009/prometheus --rps 50 --duration 10s
   $ otelpoc run --scenario smoke --junit verify.xml
-  $ otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m`,
+  $ otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m
+  $ otelpoc run --per-tenant-export --otlp-endpoint http://localhost:9009/otlp --url http://localhost:9009/prometheus`,
   );
   return cmd.action(async (flags: RunFlags) => {
     const { runtime } = ctx;
@@ -74,6 +77,7 @@ Examples:
     // Run's load defaults (a short run) are the option table's: a scenario overrides them.
     const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
     const backend = prometheusBackendFrom(cmd);
+    const tenantExport = tenantExportFrom(flags, 'shared');
     checkManifestOut(load.runId, flags.out, runtime.cwd);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const config: PipelineConfig = {
@@ -84,6 +88,7 @@ Examples:
         otlp,
         metrics: flags.embedded ? 'capture' : 'auto',
         captureReason: '--embedded given',
+        tenantExport,
       },
       load: { config: load, out: flags.out, cwd: runtime.cwd },
       verify: {

@@ -1,10 +1,17 @@
 import { Command, Option } from 'commander';
 import { formatDurationMs } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
-import { addServerOptions, otlpConfigFrom, parsePort, type ServerFlags } from '../options.js';
+import {
+  addServerOptions,
+  otlpConfigFrom,
+  parsePort,
+  type ServerFlags,
+  type TenantExportFlags,
+  tenantExportFrom,
+} from '../options.js';
 import { stopLimitMs, stopOf, untilAborted } from '../runtime.js';
 
-interface ServeFlags extends ServerFlags {
+interface ServeFlags extends ServerFlags, TenantExportFlags {
   port: number;
   host: string;
 }
@@ -31,11 +38,13 @@ Examples:
   $ otelpoc serve
   $ otelpoc serve --port 0 --delay 0 --export-interval 1s
   $ OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otelpoc serve --delay 10-20ms
+  $ otelpoc serve --otlp-endpoint http://localhost:9009/otlp --tenant-header X-Scope-OrgID   # straight into Mimir, per tenant
   $ curl -H 'Client-ID: tenant-1' 'http://127.0.0.1:8088/api?sc=404'`,
   );
   return cmd.action(async (flags: ServeFlags) => {
     const { runtime } = ctx;
     const otlp = otlpConfigFrom(cmd, runtime.env);
+    const tenantExport = tenantExportFrom(flags, 'own');
     const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS } = await import(
       '../../server/instrumented-server.js'
     );
@@ -48,12 +57,13 @@ Examples:
       seed: flags.seed,
       limits: { maxTenants: flags.maxTenants },
       export: { otlp },
+      tenantExport,
       env: runtime.env,
       warn: ctx.warn,
     });
     const c = ctx.outColor;
     runtime.stdout.write(
-      `otelpoc serve: listening on ${c.bold(`${app.url}/api`)} · metrics → ${otlp.metricsUrl} every ${formatDurationMs(otlp.exportIntervalMs)} · Ctrl-C to stop\n`,
+      `otelpoc serve: listening on ${c.bold(`${app.url}/api`)} · metrics → ${otlp.metricsUrl}${tenantExport ? ` (one stream per tenant, ${tenantExport.header}: <Client-ID>, none: ${tenantExport.defaultTenant})` : ''} every ${formatDurationMs(otlp.exportIntervalMs)} · Ctrl-C to stop\n`,
     );
 
     const flushOwed = stop.owe(
@@ -70,11 +80,19 @@ Examples:
       flushOwed();
     }
     const { stats } = app.pipeline;
-    if (stats.consecutiveFailures > 0) {
+    if (tenantExport) {
+      // Per stream: which tenants lost their last counts, and that the others did not.
+      for (const st of app.streams().filter((x) => !x.lastExportOk)) {
+        ctx.warn(
+          `the last export for tenant "${st.tenant}" to ${otlp.metricsUrl} failed (${st.lastError ?? 'export failed'}): that tenant's metrics recorded since its last successful export did not reach it`,
+        );
+      }
+    } else if (stats.consecutiveFailures > 0) {
       ctx.warn(
         `the last export to ${otlp.metricsUrl} failed (${stats.lastError}): metrics recorded since the last successful export did not reach it`,
       );
     }
-    ctx.info(`otelpoc serve: stopped (${stats.exports} export(s), ${stats.failures} failed)`);
+    const streams = tenantExport ? `, ${app.streams().length} tenant stream(s)` : '';
+    ctx.info(`otelpoc serve: stopped (${stats.exports} export(s), ${stats.failures} failed${streams})`);
   });
 }

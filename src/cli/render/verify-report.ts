@@ -6,7 +6,9 @@ import { renderTable } from './table.js';
 
 export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   const lines: string[] = [];
-  lines.push(`${c.bold('otelpoc verify')} · run ${report.runId} · ${report.source}`);
+  lines.push(
+    `${c.bold('otelpoc verify')} · run ${report.runId} · ${report.source}${report.topology ? ` · topology ${report.topology}` : ''}`,
+  );
   lines.push('');
   const rows = report.results.map((r) => [r.tenant, CHECK_TITLES[r.check], mark(r, c), r.expected, r.found]);
   const header = ['tenant', 'check', '', 'expected', 'found'];
