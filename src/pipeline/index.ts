@@ -114,7 +114,9 @@ async function loadPart(
     emit({ type: 'load-started', config: loadConfig });
     const manifest = buildRunManifest(
       loadConfig,
-      await loadOnce(loadConfig, { signal: deps.signal, onProgress }),
+      await loadOnce(loadConfig, { signal: deps.signal, onProgress, shard: load.shard }),
+      undefined,
+      load.shard,
     );
     emit({ type: 'load-finished', manifest });
     return { manifest, paths: await written(manifest, load, emit) };
@@ -150,18 +152,23 @@ async function loadPart(
   try {
     loadConfig = { ...loadConfig, target: `${app.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
-    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress });
+    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress, shard: load.shard });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await stopServer(app, deps, emit);
   }
-  const manifest = buildRunManifest(loadConfig, loaded, {
-    ...server,
-    delay: serve.delay,
-    seed: serve.seed ?? null,
-    exportIntervalMs: serve.otlp.exportIntervalMs,
-    embedded: dest.embedded,
-  });
+  const manifest = buildRunManifest(
+    loadConfig,
+    loaded,
+    {
+      ...server,
+      delay: serve.delay,
+      seed: serve.seed ?? null,
+      exportIntervalMs: serve.otlp.exportIntervalMs,
+      embedded: dest.embedded,
+    },
+    load.shard,
+  );
   emit({ type: 'load-finished', manifest });
   return {
     manifest,
@@ -239,7 +246,8 @@ async function verifyPart(
   emit: (e: PipelineEvent) => void,
 ): Promise<VerifyReport> {
   try {
-    const expectation = expectationsFrom(manifests, part.defaultTenant);
+    // run --shard checks its own shard in process: the other shards are elsewhere, on purpose.
+    const expectation = expectationsFrom(manifests, part.defaultTenant, { partial: part.ownShardOnly });
     emit({ type: 'verify-started', source: source.description });
     const report = await runVerify({
       expectation,

@@ -5,6 +5,7 @@
  */
 import type { LoadConfig } from '../load/config.js';
 import type { LoadProgress } from '../load/runner.js';
+import type { Shard } from '../load/shard.js';
 import type { RunManifest } from '../manifest/schema.js';
 import type { Env, OtlpConfig } from '../telemetry/config.js';
 import type { DelayRange } from '../util/duration.js';
@@ -32,6 +33,8 @@ export interface LoadPart {
   /** Where the manifest is written (see load/manifest-out.ts): `out`, or the default paths under `cwd`. */
   out?: string | undefined;
   cwd: string;
+  /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
+  shard?: Shard | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -63,6 +66,11 @@ export interface VerifyPart {
    * the in-process capture needs none (it is final once the server stopped).
    */
   settle?: { ms: number; why: string } | undefined;
+  /**
+   * Verify the load part's shard alone (run --shard, with the in-process capture, which holds only
+   * this process's metrics); the run's other shards are not expected.
+   */
+  ownShardOnly?: boolean;
 }
 
 export interface PipelineConfig {

@@ -45,16 +45,18 @@ export const NO_CLIENT_ID = '';
 /**
  * Sums the manifests (shards of one run) into what each tenant must show. Requests sent without a
  * Client-ID are expected in `defaultTenant`. Throws a UsageError when the manifests are not shards
- * of one run (same run id and plan, each shard once).
+ * of one run (same run id and plan, each shard once; `partial`: some shards on purpose, see
+ * assertShardsOfOneRun).
  */
 export function expectationsFrom(
   manifests: readonly { manifest: RunManifest; source: string }[],
   defaultTenant: string,
+  opts: { partial?: boolean } = {},
 ): RunExpectation {
   const first = manifests[0];
   if (!first) throw new UsageError('--manifest: no manifest given');
   const runId = first.manifest.runId;
-  assertShardsOfOneRun(manifests);
+  assertShardsOfOneRun(manifests, opts);
 
   const tenants = new Map<string, TenantExpectation>();
   const received = new Map<string, Map<number, number>>();
