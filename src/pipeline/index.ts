@@ -15,7 +15,7 @@ import type { OtlpConfig } from '../telemetry/config.js';
 import { realClock } from '../util/clock.js';
 import { isListening } from '../util/net.js';
 import { CaptureSource } from '../verify/capture-source.js';
-import { expectationsFrom } from '../verify/expectations.js';
+import { expectationsFrom, undeliveredShards } from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
@@ -262,6 +262,8 @@ async function verifyPart(
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
     });
+    const undelivered = undeliveredShards(manifests);
+    if (undelivered.length > 0) report.undelivered = undelivered;
     emit({ type: 'verify-finished', report });
     return report;
   } finally {

@@ -113,3 +113,20 @@ export function expectationsFrom(
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
   };
 }
+
+/**
+ * The manifests whose in-process server could not deliver its last counts (its final export failed,
+ * `server.finalFlushOk` false), named by shard and file: when verify is red, the likely cause. A
+ * shard that exported to a dead endpoint is named here instead of only as missing counts.
+ */
+export function undeliveredShards(manifests: readonly { manifest: RunManifest; source: string }[]): string[] {
+  return manifests
+    .filter((m) => m.manifest.server && !m.manifest.server.finalFlushOk)
+    .map(({ manifest, source }) => {
+      const s = manifest.server!;
+      const who = manifest.shard
+        ? `shard ${manifest.shard.index}/${manifest.shard.count} (${source})`
+        : source;
+      return `${who}: its server's final export to ${s.metricsTarget} failed (${s.failedExports} of ${s.exports + s.failedExports} exports failed), so the backend lacks its counts`;
+    });
+}
