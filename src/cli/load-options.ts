@@ -209,11 +209,13 @@ function defaultsOf(cmd: Command): LoadDefaults {
 /**
  * Resolves --scenario and the flags given into a validated LoadConfig. `target` overrides --target
  * when given (the in-process server of --serve/run); pass '' to use --target or the default.
+ * `makeRunId`: called when neither the flags nor the scenario give a run id (default: a new one).
  */
 export async function loadConfigFromCommand(
   cmd: Command,
   ctx: CliContext,
   target: string,
+  makeRunId?: () => string,
 ): Promise<LoadConfig> {
   const { resolveLoadConfig } = await import('../load/config.js');
   const scenarioArg = cmd.opts<LoadFlags>().scenario;
@@ -224,5 +226,5 @@ export async function loadConfigFromCommand(
   }
   const input = loadInputFromCommand(cmd);
   if (target) input.target = flag('--target', parseTarget)(target);
-  return resolveLoadConfig(input, scenario, undefined, defaultsOf(cmd));
+  return resolveLoadConfig(input, scenario, makeRunId, defaultsOf(cmd));
 }

@@ -1,21 +1,41 @@
-import { resolve } from 'node:path';
-import { defaultManifestPath, LAST_RUN_FILE, writeManifest } from '../manifest/io.js';
+import { join, resolve } from 'node:path';
+import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { checkOutputPath } from '../util/output-file.js';
+import type { Shard } from './shard.js';
+
+/**
+ * A shard's default manifest: .otelpoc/runs/<run-id>/shard-<i>-of-<n>.json, so that shards run in
+ * one directory do not overwrite each other and `verify --manifest .otelpoc/runs/<run-id>` finds
+ * them all. A shard does not write last-run.json: it is one part of the run, not the run.
+ */
+export function defaultShardManifestPath(runId: string, shard: Shard): string {
+  return join(MANIFEST_DIR, 'runs', runId, `shard-${shard.index}-of-${shard.count}.json`);
+}
+
+function defaultPaths(runId: string, shard: Shard | undefined): string[] {
+  return shard ? [defaultShardManifestPath(runId, shard)] : [defaultManifestPath(runId), LAST_RUN_FILE];
+}
 
 /**
  * Where the manifest goes: `out`, or by default .otelpoc/runs/<run-id>.json plus
- * .otelpoc/last-run.json (what `verify` reads when no --manifest is given), relative to `cwd`.
+ * .otelpoc/last-run.json (what `verify` reads when no --manifest is given), relative to `cwd`; a
+ * shard's default is defaultShardManifestPath.
  * Called before the load starts: a path that cannot be written is a UsageError naming --out, before
  * any request is sent. The default directories may be created; a path given with --out gets none.
  */
-export function checkManifestOut(runId: string | undefined, out: string | undefined, cwd: string): void {
+export function checkManifestOut(
+  runId: string | undefined,
+  out: string | undefined,
+  cwd: string,
+  shard?: Shard,
+): void {
   if (out !== undefined) {
     checkOutputPath(out, '--out', { cwd });
     return;
   }
   // The run id may not be known yet (generated later): its file sits beside last-run.json.
-  for (const p of [defaultManifestPath(runId ?? 'run'), LAST_RUN_FILE]) {
+  for (const p of defaultPaths(runId ?? 'run', shard)) {
     checkOutputPath(p, '--out (default path)', { cwd, parentMayBeCreated: true });
   }
 }
@@ -26,7 +46,7 @@ export async function writeRunManifest(
   out: string | undefined,
   cwd: string,
 ): Promise<string[]> {
-  const paths = out !== undefined ? [out] : [defaultManifestPath(manifest.runId), LAST_RUN_FILE];
+  const paths = out !== undefined ? [out] : defaultPaths(manifest.runId, manifest.shard);
   for (const p of paths) {
     await writeManifest(resolve(cwd, p), manifest, {
       flag: out !== undefined ? '--out' : '--out (default path)',

@@ -25,6 +25,7 @@ import { LatencyRecorder } from './latency.js';
 import { TrafficMix } from './mix.js';
 import type { LoadResult } from './result.js';
 import { stagesDurationMs } from './schedule.js';
+import { localLimits, type Shard } from './shard.js';
 import { Tally } from './tally.js';
 
 export type { LoadClock } from './dispatch.js';
@@ -55,6 +56,11 @@ export interface LoadDeps {
   /** Makes the HTTP client for the run's target; default createHttpClient. */
   createClient?: ((opts: HttpClientOptions) => LoadClient) | undefined;
   progressIntervalMs?: number | undefined;
+  /**
+   * Send only this shard's part of the global schedule (./shard.ts); `config` stays the whole
+   * run's plan. Rates in the result and the progress are then the shard's (its share of the target).
+   */
+  shard?: Shard | undefined;
 }
 
 /** Connections opened before the run (closed model: all of them; open model: one per 100 req/s). */
@@ -79,12 +85,16 @@ function maxRate(config: LoadConfig): number {
 export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<LoadResult> {
   const clock = deps.clock ?? realClock;
   const signal = deps.signal;
+  const shard = deps.shard;
+  const limits = localLimits(config, shard);
+  // The shard's share of the target rate (every shard sends every count-th request).
+  const perProcess = (rate: number | null) => (rate === null || !shard ? rate : rate / shard.count);
   const client =
     deps.client ??
     (deps.createClient ?? createHttpClient)({
       targetUrl: config.target,
       runId: config.runId,
-      connections: config.model === 'closed' ? config.connections! : config.maxInflight,
+      connections: config.model === 'closed' ? limits.connections! : limits.maxInflight,
       timeoutMs: config.timeoutMs,
     });
   const tally = new Tally(config.tenants);
@@ -94,11 +104,12 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const stageMix = config.stages.map((s) => (s.statusMix ? mixes.push(s.statusMix) - 1 : 0));
   const mix = new TrafficMix(config.tenants, mixes);
 
-  await warmUp(config, client, signal);
+  await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
   const startedWall = clock.wallNow();
   const t0 = clock.now();
 
-  let currentTarget: number | null = config.model === 'open' ? (config.stages[0]?.fromPerSec ?? null) : null;
+  let currentTarget: number | null =
+    config.model === 'open' ? perProcess(config.stages[0]?.fromPerSec ?? null) : null;
   const ticker = startTicker(clock, t0, deps, () => {
     const elapsedMs = clock.now() - t0;
     return {
@@ -119,6 +130,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
     config.model === 'open'
       ? await runOpenModel({
           config,
+          maxInflight: limits.maxInflight,
           clock,
           signal,
           t0,
@@ -128,10 +140,20 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           stageMix,
           lateness,
           onStage: (rate) => {
-            currentTarget = rate;
+            currentTarget = perProcess(rate);
           },
+          shard,
         })
-      : await runClosedModel({ config, clock, signal, t0, dispatcher, mix });
+      : await runClosedModel({
+          config,
+          connections: limits.connections!,
+          clock,
+          signal,
+          t0,
+          dispatcher,
+          mix,
+          shard,
+        });
   const aborted = () => signal?.aborted === true;
   const interruptedWhileScheduling = aborted();
 
@@ -160,7 +182,9 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
     interrupted: interruptedWhileScheduling || aborted(),
     ...tally.result(),
     rate: {
-      targetPerSec: rate ?? (planned !== null && Number.isFinite(planned) ? round3(planned) : null),
+      targetPerSec: roundOrNull(
+        perProcess(rate ?? (planned !== null && Number.isFinite(planned) ? planned : null)),
+      ),
       achievedPerSec: scheduleEndRel > 0 ? round3((tally.sent * 1000) / scheduleEndRel) : 0,
     },
     latency: {
@@ -200,6 +224,20 @@ function startTicker(clock: LoadClock, t0: number, deps: LoadDeps, progress: () 
       await done;
     },
   };
+}
+
+/** The stages at this process's share of the rate, for sizing the warm-up. */
+function scaledStages(config: LoadConfig, shard: Shard | undefined): LoadConfig['stages'] {
+  if (!shard) return config.stages;
+  return config.stages.map((s) => ({
+    ...s,
+    fromPerSec: s.fromPerSec / shard.count,
+    toPerSec: s.toPerSec / shard.count,
+  }));
+}
+
+function roundOrNull(n: number | null): number | null {
+  return n === null ? null : round3(n);
 }
 
 function round3(n: number): number {

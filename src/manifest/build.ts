@@ -1,5 +1,6 @@
 import type { LoadConfig } from '../load/config.js';
 import type { LoadResult } from '../load/result.js';
+import type { Shard } from '../load/shard.js';
 import { VERSION } from '../version.js';
 import { MANIFEST_SCHEMA_VERSION, type ManifestServer, type RunManifest } from './schema.js';
 
@@ -7,13 +8,19 @@ import { MANIFEST_SCHEMA_VERSION, type ManifestServer, type RunManifest } from '
  * The one place a run manifest is made: the configuration a load executed, what it counted, and,
  * when it loaded an in-process server, that server's settings and export stats (stopped and
  * flushed first, so the stats are final). Pure: the manifest is returned, not written (see
- * src/load/manifest-out.ts).
+ * src/load/manifest-out.ts). `shard`: the part of the run this process sent (`config` is the whole plan).
  */
-export function buildManifest(config: LoadConfig, result: LoadResult, server?: ManifestServer): RunManifest {
+export function buildManifest(
+  config: LoadConfig,
+  result: LoadResult,
+  server?: ManifestServer,
+  shard?: Shard,
+): RunManifest {
   return {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     tool: { name: 'otelpoc', version: VERSION },
     runId: config.runId,
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     target: config.target,
     config,
     startedAt: result.startedAt,

@@ -19,6 +19,9 @@ const CELL_FIELDS = ['dropped', 'sent', 'answered', 'mismatched', 'unanswered', 
  * undefined when every one holds.
  */
 export function manifestInconsistency(m: RunManifest): string | undefined {
+  if (m.shard && m.shard.index >= m.shard.count) {
+    return `shard.index ${m.shard.index} ≥ shard.count ${m.shard.count} (shards are numbered from 0)`;
+  }
   for (const [i, t] of m.tenants.entries()) {
     const who = `tenants[${i}] (${t.clientId ?? 'no Client-ID'})`;
     const seen = new Set<number>();
@@ -104,20 +107,26 @@ export function assertManifestConsistent(m: RunManifest, source: string): void {
 }
 
 /**
- * Several manifests are the shards of one run: the same run id and plan (config), each shard once,
- * none missing. Two identical manifests are the same shard given twice (one file by two paths, say):
- * summing them would double every expected count.
+ * Several manifests are the shards of one run: the same run id and plan (config, apart from the
+ * target: each shard may load its own server, `load --serve`), each shard once, none missing. Two
+ * identical manifests are the same shard given twice (one file by two paths, say): summing them
+ * would double every expected count. Every problem is one line naming the shard (`shard 1/3`) and
+ * the files. `partial`: the manifests are some shards of a run on purpose (`run --shard`, which
+ * checks its own shard in process); missing shards are then fine.
  */
-export function assertShardsOfOneRun(manifests: readonly { manifest: RunManifest; source: string }[]): void {
+export function assertShardsOfOneRun(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+  opts: { partial?: boolean } = {},
+): void {
   const first = manifests[0];
   if (!first) return;
   const runId = first.manifest.runId;
-  const config = JSON.stringify(first.manifest.config);
+  const plan = planOf(first.manifest);
   const withShard = manifests.filter((m) => m.manifest.shard !== undefined);
   if (withShard.length > 0 && withShard.length < manifests.length) {
     const without = manifests.find((m) => m.manifest.shard === undefined)!;
     throw new UsageError(
-      `--manifest: ${withShard[0]!.source} is a shard of run "${runId}" but ${without.source} carries no shard information`,
+      `--manifest: ${withShard[0]!.source} is ${shardName(withShard[0]!.manifest)} of run "${runId}" but ${without.source} carries no shard information`,
     );
   }
   const shardOf = new Map<number, string>();
@@ -128,7 +137,7 @@ export function assertShardsOfOneRun(manifests: readonly { manifest: RunManifest
         `--manifest: ${source} is run "${manifest.runId}" but ${first.source} is run "${runId}"; several --manifest must be shards of one run`,
       );
     }
-    if (JSON.stringify(manifest.config) !== config) {
+    if (planOf(manifest) !== plan) {
       throw new UsageError(
         `--manifest: ${source} and ${first.source} have different config (the load plan); shards of one run share it`,
       );
@@ -143,26 +152,43 @@ export function assertShardsOfOneRun(manifests: readonly { manifest: RunManifest
     contents.set(content, source);
     const shard = manifest.shard;
     if (shard) {
-      const expectedOf = first.manifest.shard!.of;
-      if (shard.of !== expectedOf || shard.index >= shard.of) {
+      const expected = first.manifest.shard!.count;
+      if (shard.count !== expected) {
         throw new UsageError(
-          `--manifest: ${source} is shard ${shard.index} of ${shard.of}, but ${first.source} is one of ${expectedOf} shards`,
+          `--manifest: ${source} is ${shardName(manifest)}, but ${first.source} is one of ${expected} shards; the shards of one run share their count`,
         );
       }
       const other = shardOf.get(shard.index);
       if (other !== undefined) {
         throw new UsageError(
-          `--manifest: ${source} and ${other} are both shard ${shard.index} of run "${runId}"`,
+          `--manifest: ${source} and ${other} are both ${shardName(manifest)} of run "${runId}"; give each shard once`,
         );
       }
       shardOf.set(shard.index, source);
     }
   }
-  const of = first.manifest.shard?.of;
-  if (of !== undefined && shardOf.size < of) {
-    const missing = Array.from({ length: of }, (_, i) => i).filter((i) => !shardOf.has(i));
+  if (manifests.length > 1 && withShard.length === 0) {
     throw new UsageError(
-      `--manifest: run "${runId}" has ${of} shards but shard ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing: the backend holds all of them`,
+      `--manifest: ${manifests.length} manifests of run "${runId}" but none is a shard (load --shard i/n); give one manifest, or the shards of one run`,
     );
   }
+  const count = first.manifest.shard?.count;
+  if (count !== undefined && shardOf.size < count && !opts.partial) {
+    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !shardOf.has(i));
+    const names = missing.map((i) => `${i}/${count}`);
+    const shown = names.length > 10 ? [...names.slice(0, 10), `… (${names.length} in all)`] : names;
+    throw new UsageError(
+      `--manifest: run "${runId}" has ${count} shards but shard ${shown.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (found ${shardOf.size}: ${[...shardOf.values()].join(', ')}); give every shard's manifest`,
+    );
+  }
+}
+
+/** The plan shards share: the config without the target (each shard may load a server of its own). */
+function planOf(m: RunManifest): string {
+  const { target: _target, ...plan } = m.config;
+  return JSON.stringify(plan);
+}
+
+function shardName(m: RunManifest): string {
+  return m.shard ? `shard ${m.shard.index}/${m.shard.count}` : 'unsharded';
 }

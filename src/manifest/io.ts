@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { makeDirs, writeFileAtomic } from '../util/output-file.js';
@@ -53,13 +53,17 @@ export async function readManifest(path: string, cwd = process.cwd()): Promise<R
 }
 
 /**
- * Reads the manifests of one run (its shards). The same file given twice under two names
- * (m.json, ./m.json, a symlink) would be counted twice: refused, naming both.
+ * Reads the manifests of one run (its shards). A directory stands for every *.json file directly in
+ * it (the shards' manifests gathered in one place: a CI job's downloaded artifacts, a shared volume).
+ * The same file given twice under two names (m.json, ./m.json, a symlink) would be counted twice:
+ * refused, naming both.
  */
 export async function readManifests(
-  paths: readonly string[],
+  given: readonly string[],
   cwd = process.cwd(),
 ): Promise<{ manifest: RunManifest; source: string }[]> {
+  const paths: string[] = [];
+  for (const p of given) paths.push(...(await expandDirectory(p, cwd)));
   const seen = new Map<string, string>();
   for (const p of paths) {
     const abs = resolve(cwd, p);
@@ -74,4 +78,22 @@ export async function readManifests(
     seen.set(real, p);
   }
   return Promise.all(paths.map(async (p) => ({ manifest: await readManifest(p, cwd), source: p })));
+}
+
+/** `p` itself, or, when it is a directory, its *.json files (sorted, named as `p/<file>`). */
+async function expandDirectory(p: string, cwd: string): Promise<string[]> {
+  const abs = resolve(cwd, p);
+  const info = await stat(abs).catch(() => undefined);
+  if (!info?.isDirectory()) return [p]; // a missing file is reported by readManifest
+  let names: string[];
+  try {
+    names = await readdir(abs);
+  } catch (err) {
+    throw new UsageError(`--manifest: cannot read the directory ${p}: ${(err as Error).message}`);
+  }
+  const files = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
+  if (files.length === 0) {
+    throw new UsageError(`--manifest: the directory ${p} holds no *.json manifest`);
+  }
+  return files.map((n) => join(p, n));
 }

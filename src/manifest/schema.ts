@@ -51,8 +51,11 @@ export const ManifestSchema = z.object({
   tool: z.object({ name: z.literal('otelpoc'), version: z.string() }),
   /** = config.runId; what verify selects series by. */
   runId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  /** Shard of a run split across processes (--workers or separate load commands); verify sums shards. */
-  shard: z.object({ index: count, of: z.number().int().positive() }).optional(),
+  /**
+   * Present when this process sent one shard of a run split across processes (`load --shard i/n`):
+   * index 0…count−1. `verify` sums the shards of a run and wants each exactly once.
+   */
+  shard: z.object({ index: count, count: z.number().int().positive() }).optional(),
   /** = config.target: the full URL requests were sent to, e.g. http://127.0.0.1:8088/api. */
   target: z.string().url(),
   /** The resolved load configuration (after scenario + flags): what the run executed. */

@@ -16,7 +16,7 @@ import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import { isListening } from '../util/net.js';
 import { CaptureSource } from '../verify/capture-source.js';
-import { expectationsFrom } from '../verify/expectations.js';
+import { expectationsFrom, undeliveredShards } from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
@@ -119,7 +119,14 @@ async function loadPart(
     emit({ type: 'load-started', config: loadConfig });
     const manifest = buildRunManifest(
       loadConfig,
-      await loadOnce(loadConfig, { signal: deps.signal, onProgress, createClient: deps.loadClient }),
+      await loadOnce(loadConfig, {
+        signal: deps.signal,
+        onProgress,
+        createClient: deps.loadClient,
+        shard: load.shard,
+      }),
+      undefined,
+      load.shard,
     );
     emit({ type: 'load-finished', manifest });
     return { manifest, paths: await written(manifest, load, emit) };
@@ -157,18 +164,28 @@ async function loadPart(
   try {
     loadConfig = { ...loadConfig, target: `${app.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
-    loaded = await loadOnce(loadConfig, { signal: deps.signal, onProgress, createClient: deps.loadClient });
+    loaded = await loadOnce(loadConfig, {
+      signal: deps.signal,
+      onProgress,
+      createClient: deps.loadClient,
+      shard: load.shard,
+    });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await stopServer(app, deps, emit);
   }
-  const manifest = buildRunManifest(loadConfig, loaded, {
-    ...server,
-    delay: serve.delay,
-    seed: serve.seed ?? null,
-    exportIntervalMs: serve.otlp.exportIntervalMs,
-    embedded: dest.embedded,
-  });
+  const manifest = buildRunManifest(
+    loadConfig,
+    loaded,
+    {
+      ...server,
+      delay: serve.delay,
+      seed: serve.seed ?? null,
+      exportIntervalMs: serve.otlp.exportIntervalMs,
+      embedded: dest.embedded,
+    },
+    load.shard,
+  );
   emit({ type: 'load-finished', manifest });
   return {
     manifest,
@@ -278,7 +295,8 @@ async function verifyPart(
   topology: Topology | undefined,
 ): Promise<VerifyReport> {
   try {
-    const expectation = expectationsFrom(manifests, part.defaultTenant);
+    // run --shard checks its own shard in process: the other shards are elsewhere, on purpose.
+    const expectation = expectationsFrom(manifests, part.defaultTenant, { partial: part.ownShardOnly });
     emit({ type: 'verify-started', source: source.description });
     const report = await runVerify({
       expectation,
@@ -294,6 +312,8 @@ async function verifyPart(
       settle,
     });
     if (topology) report.topology = topology;
+    const undelivered = undeliveredShards(manifests);
+    if (undelivered.length > 0) report.undelivered = undelivered;
     emit({ type: 'verify-finished', report });
     return report;
   } finally {

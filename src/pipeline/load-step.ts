@@ -5,6 +5,7 @@
  */
 import type { LoadConfig } from '../load/config.js';
 import { type LoadDeps, runLoad } from '../load/runner.js';
+import type { Shard } from '../load/shard.js';
 import { buildManifest } from '../manifest/build.js';
 import type { ManifestServer, RunManifest } from '../manifest/schema.js';
 
@@ -17,6 +18,11 @@ export function loadOnce(config: LoadConfig, deps: LoadDeps): Promise<Loaded> {
   return runLoad(config, deps);
 }
 
-export function buildRunManifest(config: LoadConfig, loaded: Loaded, server?: ServerStats): RunManifest {
-  return buildManifest(config, loaded, server);
+export function buildRunManifest(
+  config: LoadConfig,
+  loaded: Loaded,
+  server?: ServerStats,
+  shard?: Shard,
+): RunManifest {
+  return buildManifest(config, loaded, server, shard);
 }

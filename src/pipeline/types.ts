@@ -6,6 +6,7 @@
 import type { HttpClientOptions, LoadClient } from '../load/client.js';
 import type { LoadConfig } from '../load/config.js';
 import type { LoadProgress } from '../load/runner.js';
+import type { Shard } from '../load/shard.js';
 import type { RunManifest } from '../manifest/schema.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { TenantExportOptions } from '../server/tenant-streams.js';
@@ -43,6 +44,8 @@ export interface LoadPart {
   cwd: string;
   /** false: the manifest is only returned, not written (doctor's probe). Default true. */
   write?: boolean | undefined;
+  /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
+  shard?: Shard | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -74,6 +77,11 @@ export interface VerifyPart {
    * the in-process capture needs none (it is final once the server stopped).
    */
   settle?: { ms: number; why: string } | undefined;
+  /**
+   * Verify the load part's shard alone (run --shard, with the in-process capture, which holds only
+   * this process's metrics); the run's other shards are not expected.
+   */
+  ownShardOnly?: boolean;
 }
 
 export interface PipelineConfig {

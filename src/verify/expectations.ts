@@ -45,16 +45,18 @@ export const NO_CLIENT_ID = '';
 /**
  * Sums the manifests (shards of one run) into what each tenant must show. Requests sent without a
  * Client-ID are expected in `defaultTenant`. Throws a UsageError when the manifests are not shards
- * of one run (same run id and plan, each shard once).
+ * of one run (same run id and plan, each shard once; `partial`: some shards on purpose, see
+ * assertShardsOfOneRun).
  */
 export function expectationsFrom(
   manifests: readonly { manifest: RunManifest; source: string }[],
   defaultTenant: string,
+  opts: { partial?: boolean } = {},
 ): RunExpectation {
   const first = manifests[0];
   if (!first) throw new UsageError('--manifest: no manifest given');
   const runId = first.manifest.runId;
-  assertShardsOfOneRun(manifests);
+  assertShardsOfOneRun(manifests, opts);
 
   const tenants = new Map<string, TenantExpectation>();
   const received = new Map<string, Map<number, number>>();
@@ -110,4 +112,21 @@ export function expectationsFrom(
     endedAtMs: Math.max(...manifests.map((m) => Date.parse(m.manifest.endedAt))),
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
   };
+}
+
+/**
+ * The manifests whose in-process server could not deliver its last counts (its final export failed,
+ * `server.finalFlushOk` false), named by shard and file: when verify is red, the likely cause. A
+ * shard that exported to a dead endpoint is named here instead of only as missing counts.
+ */
+export function undeliveredShards(manifests: readonly { manifest: RunManifest; source: string }[]): string[] {
+  return manifests
+    .filter((m) => m.manifest.server && !m.manifest.server.finalFlushOk)
+    .map(({ manifest, source }) => {
+      const s = manifest.server!;
+      const who = manifest.shard
+        ? `shard ${manifest.shard.index}/${manifest.shard.count} (${source})`
+        : source;
+      return `${who}: its server's final export to ${s.metricsTarget} failed (${s.failedExports} of ${s.exports + s.failedExports} exports failed), so the backend lacks its counts`;
+    });
 }

@@ -157,4 +157,6 @@ export interface VerifyReport {
   visibleAfterMs?: number;
   /** Checks that went red after a poll where every check was green (the first few), when any did. */
   flaps?: Flap[];
+  /** Manifests (shards) whose server's final export failed: their counts cannot be in the backend. */
+  undelivered?: string[];
 }

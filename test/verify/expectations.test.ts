@@ -3,7 +3,7 @@ import type { RunManifest } from '../../src/manifest/schema.js';
 import { UsageError } from '../../src/util/errors.js';
 import { expectationsFrom } from '../../src/verify/expectations.js';
 
-function manifest(runId: string, shard?: { index: number; of: number }, timeoutMs = 5000): RunManifest {
+function manifest(runId: string, shard?: { index: number; count: number }, timeoutMs = 5000): RunManifest {
   const cell = (status: number, sent: number, unanswered = 0) => ({
     status,
     dropped: 0,
@@ -96,8 +96,8 @@ describe('expectationsFrom', () => {
   it('sums the shards of one run', () => {
     const e = expectationsFrom(
       [
-        { manifest: manifest('r', { index: 0, of: 2 }, 7000), source: 'a.json' },
-        { manifest: manifest('r', { index: 1, of: 2 }, 7000), source: 'b.json' },
+        { manifest: manifest('r', { index: 0, count: 2 }, 7000), source: 'a.json' },
+        { manifest: manifest('r', { index: 1, count: 2 }, 7000), source: 'b.json' },
       ],
       'default',
     );
@@ -121,8 +121,8 @@ describe('expectationsFrom', () => {
     expect(() =>
       expectationsFrom(
         [
-          { manifest: manifest('r', { index: 0, of: 2 }), source: 'a.json' },
-          { manifest: manifest('r', { index: 0, of: 2 }), source: 'b.json' },
+          { manifest: manifest('r', { index: 0, count: 2 }), source: 'a.json' },
+          { manifest: manifest('r', { index: 0, count: 2 }), source: 'b.json' },
         ],
         'x',
       ),

@@ -183,17 +183,28 @@ describe('the manifest adds up, or it is refused when read', () => {
 });
 
 describe('several manifests are the shards of one run', () => {
-  const shard = (index: number, of: number, edit: (m: RunManifest) => void = () => {}) =>
+  const shard = (index: number, count: number, edit: (m: RunManifest) => void = () => {}) =>
     tampered((m) => {
-      m.shard = { index, of };
+      m.shard = { index, count };
       edit(m);
     });
   const check = (...ms: RunManifest[]) =>
     assertShardsOfOneRun(ms.map((manifest, i) => ({ manifest, source: `s${i}.json` })));
 
-  it('accepts each shard once, with the same run and plan', () => {
+  it('accepts each shard once, with the same run and plan; per-shard targets (load --serve) differ', () => {
     expect(() => check(shard(0, 2), shard(1, 2))).not.toThrow();
     expect(() => check(real)).not.toThrow();
+    const own = (port: number) => (m: RunManifest) => {
+      m.config.target = `http://127.0.0.1:${port}/api`;
+      m.target = m.config.target;
+    };
+    expect(() => check(shard(1, 3, own(1001)), shard(0, 3, own(1002)), shard(2, 3, own(1003)))).not.toThrow();
+  });
+
+  it('partial: some shards on purpose (run --shard checks its own)', () => {
+    expect(() =>
+      assertShardsOfOneRun([{ manifest: shard(1, 3), source: 's.json' }], { partial: true }),
+    ).not.toThrow();
   });
 
   it.each<[string, () => RunManifest[], RegExp]>([
@@ -210,15 +221,25 @@ describe('several manifests are the shards of one run', () => {
     [
       'the same shard twice',
       () => [shard(1, 2), shard(1, 2, (m) => (m.endedAt = m.startedAt))],
-      /both shard 1/,
+      /^--manifest: s1\.json and s0\.json are both shard 1\/2 of run "[^"]+"; give each shard once$/,
     ],
-    ['a shard missing', () => [shard(0, 3), shard(2, 3)], /shard 1 is missing/],
-    ['a lone shard', () => [shard(0, 2)], /shard 1 is missing/],
+    [
+      'a shard missing',
+      () => [shard(0, 3), shard(2, 3)],
+      /^--manifest: run "[^"]+" has 3 shards but shard 1\/3 is missing \(found 2: s0\.json, s1\.json\); give every shard's manifest$/,
+    ],
+    ['a lone shard', () => [shard(0, 2)], /shard 1\/2 is missing/],
+    ['two shards missing', () => [shard(1, 4), shard(3, 4)], /shard 0\/4, 2\/4 are missing/],
+    [
+      'two unsharded manifests of one run',
+      () => [real, tampered((m) => (m.endedAt = m.startedAt))],
+      /2 manifests of run "[^"]+" but none is a shard/,
+    ],
     ['shard info on one only', () => [shard(0, 2), tampered(() => {})], /carries no shard information/],
     [
       'a different shard count',
       () => [shard(0, 2), shard(1, 3)],
-      /is shard 1 of 3, but s0\.json is one of 2/,
+      /is shard 1\/3, but s0\.json is one of 2 shards/,
     ],
   ])('refuses %s', (_name, make, message) => {
     expect(() => check(...make())).toThrow(message);

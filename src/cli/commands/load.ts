@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { checkManifestOut } from '../../load/manifest-out.js';
+import { checkManifestOut, defaultShardManifestPath } from '../../load/manifest-out.js';
+import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
@@ -13,8 +14,9 @@ import {
 } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
+import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 
-interface LoadCommandFlags extends LoadFlags, ServerFlags, TenantExportFlags {
+interface LoadCommandFlags extends LoadFlags, ServerFlags, TenantExportFlags, ShardFlags {
   serve?: boolean;
   out?: string;
   json?: boolean;
@@ -28,6 +30,7 @@ export function loadCommand(ctx: CliContext): Command {
       [
         'Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible (--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an exact, deterministic weighted round robin; every request carries X-Run-ID.',
         'Writes the run manifest (what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.',
+        'Sharded runs (one run over several processes or machines): --shard i/n sends requests i, i+n, … of the one global schedule, at their global times, with the tenant × status the unsharded run gives them; rate, --requests, --connections and --max-inflight describe the whole run. Every shard needs the same flags and --run-id; its manifest goes to .otelpoc/runs/<run-id>/shard-<i>-of-<n>.json (or --out), and `otelpoc verify --manifest DIR` checks all shards as one run.',
         'Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
       ].join('\n\n'),
     )
@@ -40,6 +43,7 @@ export function loadCommand(ctx: CliContext): Command {
     .option('-q, --quiet', 'no progress and no summary');
   addLoadOptions(cmd);
   addServerOptions(cmd);
+  addShardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -51,7 +55,8 @@ Examples:
   $ otelpoc load --requests 1000 --client-ids acme,globex --tenant-weights 3,1
   $ otelpoc load --scenario ramp --max-drop-rate 0.1%
   $ otelpoc load --scenario ./my-scenario.yaml --json > run.json
-  $ otelpoc load --rps max --connections 50 --duration 20s`,
+  $ otelpoc load --rps max --connections 50 --duration 20s
+  $ otelpoc load --serve --shard 0/3 --run-id big-1 --rps 300 --requests 30000   # one of 3 processes`,
   );
   return cmd.action(async (flags: LoadCommandFlags) => {
     const { runtime } = ctx;
@@ -60,12 +65,19 @@ Examples:
     if (flags.serve && given(cmd, 'target')) {
       throw new UsageError('--target: not allowed with --serve, which loads its own in-process server');
     }
-    const load = await loadConfigFromCommand(cmd, ctx, flags.serve ? 'http://127.0.0.1:1/api' : '');
+    const shard = shardFrom(flags, runtime.env);
+    const load = await loadConfigFromCommand(
+      cmd,
+      ctx,
+      flags.serve ? 'http://127.0.0.1:1/api' : '',
+      shardRunId(shard),
+    );
+    checkShardFits(load, shard);
     const otlp = flags.serve ? otlpConfigFrom(cmd, runtime.env) : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
-    checkManifestOut(load.runId, flags.out, runtime.cwd);
+    checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const config: PipelineConfig = {
-      load: { config: load, out: flags.out, cwd: runtime.cwd },
+      load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       ...(otlp
         ? {
             serve: {
@@ -83,7 +95,9 @@ Examples:
     stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
     const follow = followPipeline(ctx, {
       talk: !quiet && !json,
-      manifest: flags.out ?? `.otelpoc/runs/${load.runId}.json`,
+      manifest:
+        flags.out ??
+        (shard ? defaultShardManifestPath(load.runId, shard) : `.otelpoc/runs/${load.runId}.json`),
     });
     let report: RunReport;
     try {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { checkManifestOut } from '../../load/manifest-out.js';
+import { checkManifestOut, defaultShardManifestPath } from '../../load/manifest-out.js';
+import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import { checkOutputPath } from '../../util/output-file.js';
@@ -9,9 +10,10 @@ import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } 
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
+import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
-interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
+interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags, ShardFlags {
   embedded?: boolean;
   perTenantExport?: boolean;
   out?: string;
@@ -30,6 +32,7 @@ export function runCommand(ctx: CliContext): Command {
         'Starts the instrumented server in this process, loads it (flags and --scenario as in `otelpoc load`), flushes its metrics, then verifies them (as `otelpoc verify`) and prints one verdict.',
         'Where metrics go: with --url, to the OTLP endpoint (--otlp-endpoint) and verified at --url. Without --url, the same when something listens at the OTLP endpoint (verified at the default --url); otherwise, or with --embedded, the metrics are captured in process and checked with the same checks: no pipeline is involved then, and the verdict says so.',
         'The defaults below make a short run of a few seconds; a --scenario overrides them, and flags given override the scenario.',
+        "With --shard i/n (or --shards n), run sends its shard of the run (as `otelpoc load --shard`) and checks that shard in process (embedded): a backend holds every shard's metrics, so a sharded run is verified at a backend by one `otelpoc verify` over all the shards' manifests.",
         'Exit 0 all checks pass, 1 a check failed (or a load threshold was exceeded), 2 bad flags or unreachable backend, 130 interrupted.',
       ].join('\n\n'),
     )
@@ -50,6 +53,7 @@ export function runCommand(ctx: CliContext): Command {
     tenantFlags: 'shared',
   });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
+  addShardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -75,10 +79,17 @@ Examples:
     const otlp = otlpConfigFrom(cmd, runtime.env);
     // Every flag is checked before anything starts, the output paths too.
     // Run's load defaults (a short run) are the option table's: a scenario overrides them.
-    const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api');
+    const shard = shardFrom(flags, runtime.env);
     const backend = prometheusBackendFrom(cmd);
+    if (shard && backend.given) {
+      throw new UsageError(
+        `--shard and --url: a backend holds every shard's metrics, so run checks its shard in process only; load each shard with \`otelpoc load --serve --shard i/${shard.count}\` and verify them together with \`otelpoc verify --manifest DIR\``,
+      );
+    }
+    const load = await loadConfigFromCommand(cmd, ctx, 'http://127.0.0.1:1/api', shardRunId(shard));
+    checkShardFits(load, shard);
     const tenantExport = tenantExportFrom(flags, 'shared');
-    checkManifestOut(load.runId, flags.out, runtime.cwd);
+    checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const config: PipelineConfig = {
       serve: {
@@ -86,11 +97,11 @@ Examples:
         seed: flags.seed,
         maxTenants: flags.maxTenants,
         otlp,
-        metrics: flags.embedded ? 'capture' : 'auto',
-        captureReason: '--embedded given',
+        metrics: flags.embedded || shard ? 'capture' : 'auto',
+        captureReason: shard ? '--shard: run checks its own shard in process' : '--embedded given',
         tenantExport,
       },
-      load: { config: load, out: flags.out, cwd: runtime.cwd },
+      load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       verify: {
         backend,
         timeoutMs: flags.verifyTimeout,
@@ -98,6 +109,7 @@ Examples:
         alsoTenants: flags.alsoTenants ?? [],
         explain: flags.explain ?? false,
         settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
+        ownShardOnly: shard !== undefined,
       },
     };
     const core = await import('../../pipeline/index.js');
@@ -105,7 +117,9 @@ Examples:
     const follow = followPipeline(ctx, {
       talk,
       sayDestination: true,
-      manifest: flags.out ?? `.otelpoc/runs/${load.runId}.json`,
+      manifest:
+        flags.out ??
+        (shard ? defaultShardManifestPath(load.runId, shard) : `.otelpoc/runs/${load.runId}.json`),
       report: verifyOutputsLost({ junit, json }),
     });
     let report: RunReport;

@@ -19,7 +19,10 @@ export function verifyCommand(ctx: CliContext): Command {
       ].join('\n\n'),
     )
     .addOption(
-      new Option('--manifest <file>', 'run manifest; repeat for the shards of one run')
+      new Option(
+        '--manifest <file|dir>',
+        "run manifest; repeat for the shards of one run, or give a directory (every *.json in it: a sharded run's manifests)",
+      )
         .default([] as string[], '.otelpoc/last-run.json')
         .argParser((v: string, prev: string[]) => [...prev, v]),
     )
@@ -33,6 +36,7 @@ Examples:
   $ otelpoc verify --url http://mimir:9009/prometheus --timeout 2m --junit verify.xml
   $ otelpoc verify --url http://127.0.0.1:8428 --no-tenant-header   # single-tenant VictoriaMetrics
   $ otelpoc verify --manifest shard-0.json --manifest shard-1.json --json
+  $ otelpoc verify --manifest .otelpoc/runs/big-1/ --url http://127.0.0.1:8428 --no-tenant-header   # all shards
   $ OTELPOC_VERIFY_BEARER_TOKEN=… otelpoc verify --url https://mimir.example/prometheus --explain`,
   );
   return cmd.action(

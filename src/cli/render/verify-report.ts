@@ -42,6 +42,11 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   }
   problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
+  if (!report.ok && report.undelivered) {
+    lines.push('');
+    lines.push(c.bold('Metrics that never left their server (from the manifests):'));
+    for (const u of report.undelivered) lines.push(`  ${c.red('✗')} ${u}`);
+  }
   if (report.queries) {
     lines.push('');
     lines.push(c.bold('Queries (--explain):'));
@@ -89,7 +94,11 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const flapped = flap
     ? ` — ${flap.tenant} · ${CHECK_TITLES[flap.check]} went red at ${seconds(flap.atMs)}, after every check had been green since ${seconds(flap.greenSinceMs)}`
     : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${hint}`;
+  const lost = report.undelivered?.[0];
+  const undelivered = lost
+    ? ` — ${lost}${report.undelivered!.length > 1 ? ` (and ${report.undelivered!.length - 1} more)` : ''}`
+    : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${hint}`;
 }
 
 /** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */

@@ -1,6 +1,7 @@
 import type { LoadConfig } from '../config.js';
 import type { Dispatcher, LoadClock } from '../dispatch.js';
 import type { TrafficMix } from '../mix.js';
+import { type Shard, shareOf } from '../shard.js';
 
 export interface ClosedModelRun {
   config: LoadConfig;
@@ -10,36 +11,51 @@ export interface ClosedModelRun {
   t0: number;
   dispatcher: Dispatcher;
   mix: TrafficMix;
+  /** This process's connections (config.connections, or a shard's part of them). */
+  connections: number;
+  /** This process's part of the run (../shard.ts); undefined: all of it. */
+  shard?: Shard | undefined;
 }
 
 /**
  * Closed model (`--rps max`): `connections` loops, each sending the next request when its last one
  * is done, until the duration or the request count is reached. Returns when the loops stopped (or
- * the signal aborted), in ms since t0.
+ * the signal aborted), in ms since t0. A shard sends the global requests k ≡ index (mod count), each
+ * with the tenant × status the global mix gives request k; --requests bounds the global run, so the
+ * shard stops after its share of it.
  */
 export async function runClosedModel(run: ClosedModelRun): Promise<number> {
   const { config, clock, signal, t0, dispatcher, mix } = run;
   const endAt = config.durationMs !== null ? t0 + config.durationMs : Number.POSITIVE_INFINITY;
+  const limit = config.requests === null ? null : shareOf(config.requests, run.shard);
+  const step = run.shard?.count ?? 1;
+  let nextGlobal = run.shard?.index ?? 0; // the global index of this process's next request
+  let drawn = 0; // global picks drawn from the mix so far
+  const pick = () => {
+    while (drawn < nextGlobal) {
+      mix.next(0);
+      drawn++;
+    }
+    drawn++;
+    nextGlobal += step;
+    return mix.next(0);
+  };
   let started = 0;
   const loop = () =>
     new Promise<void>((resolve) => {
       const go = () => {
-        if (
-          signal?.aborted ||
-          clock.now() >= endAt ||
-          (config.requests !== null && started >= config.requests)
-        ) {
+        if (signal?.aborted || clock.now() >= endAt || (limit !== null && started >= limit)) {
           resolve();
           return;
         }
         started++;
-        const { tenant, status } = mix.next(0);
+        const { tenant, status } = pick();
         // No schedule: the intended start is the send time.
         dispatcher.send(tenant, status, null, go);
       };
       go();
     });
-  const loops = Array.from({ length: config.connections ?? 1 }, loop);
+  const loops = Array.from({ length: run.connections }, loop);
   if (signal) {
     // On abort, stop waiting for loops stuck on slow responses; the runner's drain bounds them.
     const abortedP = new Promise<void>((r) => {

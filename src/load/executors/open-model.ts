@@ -3,6 +3,7 @@ import type { Dispatcher, LoadClock } from '../dispatch.js';
 import type { LatencyRecorder } from '../latency.js';
 import type { TrafficMix } from '../mix.js';
 import { arrivals, stagesDurationMs } from '../schedule.js';
+import { ownsRequest, type Shard } from '../shard.js';
 import type { Tally } from '../tally.js';
 
 /**
@@ -13,6 +14,8 @@ const BURST_BEFORE_YIELD = 32;
 
 export interface OpenModelRun {
   config: LoadConfig;
+  /** This process's in-flight cap (config.maxInflight, or a shard's part of it). */
+  maxInflight: number;
   clock: LoadClock;
   signal: AbortSignal | undefined;
   /** Clock time of the start of the run. */
@@ -26,12 +29,16 @@ export interface OpenModelRun {
   lateness: LatencyRecorder;
   /** Told the rate the current stage asks for (null during a ramp). */
   onStage: (targetPerSec: number | null) => void;
+  /** This process's part of the schedule (../shard.ts); undefined: all of it. */
+  shard?: Shard | undefined;
 }
 
 /**
  * Open model: request i is due at t0 + its arrival time (../schedule.ts, from the start, no drift);
  * if `maxInflight` requests are in flight when one is due, it is dropped and counted, never delayed.
- * Returns when scheduling stopped, in ms since t0.
+ * A shard walks the whole global schedule and sends only its requests, at their global due times;
+ * the mix is drawn for every global request, so each request gets the tenant × status it gets in
+ * the unsharded run. Returns when scheduling stopped, in ms since t0.
  */
 export async function runOpenModel(run: OpenModelRun): Promise<number> {
   const { config, clock, signal, t0, dispatcher, tally, mix } = run;
@@ -47,6 +54,9 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
       endRel = config.durationMs;
       break;
     }
+    // Drawn for every request of the global schedule, the shard's or not: the sequence is global.
+    const { tenant, status } = mix.next(run.stageMix[a.stage]);
+    if (!ownsRequest(run.shard, a.index)) continue;
     const due = t0 + a.atMs;
     if (clock.now() < due) {
       sinceYield = 0;
@@ -60,8 +70,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
     if (aborted()) return clock.now() - t0;
     const stage = config.stages[a.stage]!;
     run.onStage(stage.fromPerSec === stage.toPerSec ? stage.fromPerSec : null);
-    const { tenant, status } = mix.next(run.stageMix[a.stage]);
-    if (dispatcher.inflight >= config.maxInflight) {
+    if (dispatcher.inflight >= run.maxInflight) {
       tally.drop(tenant, status);
     } else {
       const sentAt = dispatcher.send(tenant, status, due);

@@ -1,0 +1,101 @@
+/**
+ * Sharded runs: one run split over `count` processes (pods of a Kubernetes Indexed Job, jobs of a CI
+ * matrix). Every flag describes the whole run; shard `index` (0-based) sends its part of the one
+ * global, deterministic plan, so that the union of the shards is the unsharded run:
+ *
+ * - Requests: the shard sends the global requests k with k mod count = index — open model at their
+ *   global due times (./schedule.ts), with the tenant × status the global round robin (./mix.ts)
+ *   gives request k; closed model as the shard's loops ask for the next one.
+ * - Bounds: --requests N and --duration bound the global run (shard i sends ⌈(N − i) / count⌉ of N).
+ * - Shared resources (--connections, --max-inflight) are split the same way: ⌈(x − i) / count⌉ each,
+ *   so the shards together open as many connections and allow as much in flight as one process would.
+ */
+import { UsageError } from '../util/errors.js';
+import type { LoadConfig } from './config.js';
+import { arrivals } from './schedule.js';
+
+export interface Shard {
+  /** 0-based, < count. */
+  index: number;
+  count: number;
+}
+
+/** The most shards a run may be split into. */
+export const MAX_SHARDS = 10_000;
+
+export const SHARD_EXPECTED = `i/n with 0 ≤ i < n ≤ ${MAX_SHARDS}, like 0/4 (i is 0-based)`;
+
+/** `i/n` → a shard; anything else: a UsageError naming `what` (the flag). */
+export function parseShard(text: string, what = '--shard'): Shard {
+  const m = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || count > MAX_SHARDS || index >= count) {
+    throw new UsageError(`${what}: expected ${SHARD_EXPECTED}, got ${JSON.stringify(text)}`);
+  }
+  return { index, count };
+}
+
+/** Whether global request `k` is this shard's. */
+export function ownsRequest(shard: Shard | undefined, k: number): boolean {
+  return shard === undefined || k % shard.count === shard.index;
+}
+
+/** This shard's part of `total` (requests, connections, the in-flight cap): ⌈(total − i) / n⌉. */
+export function shareOf(total: number, shard: Shard | undefined): number {
+  if (!shard) return total;
+  return Math.max(0, Math.ceil((total - shard.index) / shard.count));
+}
+
+/** The in-process limits of this shard: its share of the connections and the in-flight cap. */
+export function localLimits(config: LoadConfig, shard: Shard | undefined) {
+  return {
+    connections: config.connections === null ? null : shareOf(config.connections, shard),
+    maxInflight: shareOf(config.maxInflight, shard),
+  };
+}
+
+/** "shard 1/4" in messages. */
+export function describeShard(shard: Shard): string {
+  return `shard ${shard.index}/${shard.count}`;
+}
+
+/**
+ * Refuses a shard that would do nothing: no request of the global schedule is its, or it gets no
+ * connection / no in-flight room. Almost always a mistake (e.g. --requests 2 over 4 shards).
+ */
+export function checkShardFits(config: LoadConfig, shard: Shard | undefined, what = '--shard'): void {
+  if (!shard || shard.count === 1) return;
+  const name = `${what} ${shard.index}/${shard.count}`;
+  const limits = localLimits(config, shard);
+  if (config.model === 'closed' && limits.connections! < 1) {
+    throw new UsageError(
+      `${name}: --connections ${config.connections} is split between ${shard.count} shards, so this one gets none; give at least ${shard.count}`,
+    );
+  }
+  if (config.model === 'open' && limits.maxInflight < 1) {
+    throw new UsageError(
+      `${name}: --max-inflight ${config.maxInflight} is split between ${shard.count} shards, so this one gets none; give at least ${shard.count}`,
+    );
+  }
+  if (config.requests !== null && shareOf(config.requests, shard) < 1) {
+    throw new UsageError(
+      `${name}: --requests ${config.requests} over ${shard.count} shards leaves none for this one (shard i sends requests i, i+n, …); lower the shard count`,
+    );
+  }
+  if (config.model === 'open' && !hasArrival(config, shard.index)) {
+    throw new UsageError(
+      `${name}: the schedule has fewer than ${shard.index + 1} requests (shard i sends requests i, i+n, …), so this one would send nothing; lower the shard count or raise --rps / --duration`,
+    );
+  }
+}
+
+/** Whether the open-model schedule, within its bounds, has a request with global index `k`. */
+function hasArrival(config: LoadConfig, k: number): boolean {
+  if (config.requests !== null && k >= config.requests) return false;
+  for (const a of arrivals(config.stages)) {
+    if (config.durationMs !== null && a.atMs >= config.durationMs) return false;
+    if (a.index >= k) return true;
+  }
+  return false;
+}
