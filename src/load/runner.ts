@@ -13,7 +13,8 @@
  *   requests, and resolves with the partial result marked `interrupted: true`. It never rejects
  *   for HTTP errors: those are counted by category.
  * - `onProgress` gets a LoadProgress every `progressIntervalMs` (default 1000) of `clock` time.
- * - The result is plain data; src/manifest/build.ts makes the run manifest of it.
+ * - The result is plain data; src/manifest/build.ts makes the run manifest of it. Its `timeline`
+ *   (./timeline.ts) is the run second by second, for the HTML report.
  */
 import { realClock } from '../util/clock.js';
 import { createHttpClient, type LoadClient } from './client.js';
@@ -95,6 +96,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   await warmUp(config, client, signal);
   const startedWall = clock.wallNow();
   const t0 = clock.now();
+  dispatcher.timeline.origin = t0;
 
   let currentTarget: number | null = config.model === 'open' ? (config.stages[0]?.fromPerSec ?? null) : null;
   const ticker = startTicker(clock, t0, deps, () => {
@@ -121,7 +123,6 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           signal,
           t0,
           dispatcher,
-          tally,
           mix,
           stageMix,
           lateness,
@@ -166,6 +167,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       scheduleCorrected: dispatcher.corrected.summary(),
       ...(config.model === 'open' ? { sendLateness: lateness.summary() } : {}),
     },
+    timeline: dispatcher.timeline.finish(t0 + endRel),
   };
 }
 

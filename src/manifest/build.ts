@@ -24,6 +24,7 @@ export function buildManifest(config: LoadConfig, result: LoadResult, server?: M
     errors: result.errors,
     rate: result.rate,
     latency: result.latency,
+    ...(result.timeline ? { timeline: result.timeline } : {}),
     ...(server ? { server } : {}),
   };
 }
