@@ -7,11 +7,13 @@ import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, type ServerFlags } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
+import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 
 interface LoadCommandFlags extends LoadFlags, ServerFlags {
   serve?: boolean;
   out?: string;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -32,7 +34,8 @@ export function loadCommand(ctx: CliContext): Command {
       'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
     )
     .option('--json', 'print the manifest as JSON on stdout instead of the summary')
-    .option('-q, --quiet', 'no progress and no summary');
+    .option('-q, --quiet', 'no progress and no summary')
+    .addOption(reportOption());
   addLoadOptions(cmd);
   addServerOptions(cmd);
   cmd.addHelpText(
@@ -64,6 +67,7 @@ Examples:
       : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd);
+    const reportPath = checkReportPath(flags.report, ctx);
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd },
       ...(otlp
@@ -91,6 +95,13 @@ Examples:
       follow.done();
     }
     const manifest = report.manifest!;
+    // Interrupted too: the partial run is worth a look.
+    await writeHtmlReport(
+      ctx,
+      reportPath,
+      { manifests: [manifest] },
+      { talk: !quiet && !json, shown: flags.report },
+    );
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     if (report.interrupted)
       throw new InterruptedError(`interrupted; partial manifest written to ${report.manifestPaths![0]}`);

@@ -9,12 +9,14 @@ import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '..
 import { addServerOptions, type ServerFlags } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags {
   embedded?: boolean;
   out?: string;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -42,7 +44,8 @@ export function runCommand(ctx: CliContext): Command {
       'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
     )
     .option('--json', 'print one JSON document: the manifest and the verify report')
-    .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
+    .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)')
+    .addOption(reportOption());
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
   addServerOptions(cmd, { delayDefault: RUN_DEFAULTS.delay });
   addVerifyOptions(cmd, { timeoutFlag: '--verify-timeout' });
@@ -82,6 +85,7 @@ Examples:
     const backend = prometheusBackendFrom(flags, runtime.env);
     checkManifestOut(load.runId, flags.out, runtime.cwd);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
+    const reportPath = checkReportPath(flags.report, ctx);
     const config: PipelineConfig = {
       serve: {
         delay: flags.delay,
@@ -113,6 +117,14 @@ Examples:
     try {
       report = await core.runPipeline(config, follow.deps);
       if (report.verify) await writeVerifyOutputs(ctx, report.verify, { junit, json });
+      if (report.manifest) {
+        await writeHtmlReport(
+          ctx,
+          reportPath,
+          { manifests: [report.manifest], verify: report.verify },
+          { talk, shown: flags.report },
+        );
+      }
       if (json && report.verify)
         runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
     } finally {
