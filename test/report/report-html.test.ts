@@ -106,3 +106,17 @@ describe('combinedTimeline', () => {
     expect(t.service.max[0]).toBe(999);
   });
 });
+
+describe('--report', () => {
+  it.each([['load'], ['verify'], ['run']])(
+    '%s: a path that cannot be written is refused up front (exit 2)',
+    async (cmd) => {
+      const { mainInProcess } = await import('../helpers/main-in-process.js');
+      const r = await mainInProcess([cmd, '--report', 'no-such-dir/r.html'], { cwd: process.cwd() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^otelpoc: --report: the directory of "no-such-dir\/r\.html" .* does not exist/m,
+      );
+    },
+  );
+});
