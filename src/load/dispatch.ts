@@ -3,6 +3,7 @@ import type { LoadClient } from './client.js';
 import type { TenantWeight } from './config.js';
 import { LatencyRecorder } from './latency.js';
 import type { Tally } from './tally.js';
+import { TimelineRecorder } from './timeline.js';
 
 /** The part of the clock the scheduler uses. */
 export type LoadClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'>;
@@ -19,6 +20,8 @@ export class Dispatcher {
    * no schedule; it passes the send time, so this equals the service time.
    */
   readonly corrected = new LatencyRecorder();
+  /** The same, second by second (its origin is set when the schedule starts). */
+  readonly timeline = new TimelineRecorder();
   private inflightCount = 0;
   private onIdle: (() => void) | undefined;
 
@@ -41,6 +44,8 @@ export class Dispatcher {
     const sentAt = this.clock.now();
     const due = intendedAt ?? sentAt;
     this.tally.send(tenant, status);
+    this.timeline.scheduled(due);
+    this.timeline.sent(sentAt);
     this.inflightCount++;
     this.client.send({ clientId: this.tenants[tenant]!.clientId, status }, (outcome) => {
       const end = this.clock.now();
@@ -50,11 +55,22 @@ export class Dispatcher {
       if (outcome.error === undefined) {
         this.service.recordMs(serviceMs);
         this.corrected.recordMs(end - due);
+        const kind = outcome.status === status ? null : 'statusMismatch';
+        this.timeline.completed(end, kind, { serviceMs, correctedMs: end - due });
+      } else {
+        this.timeline.completed(end, outcome.error);
       }
       if (this.inflightCount === 0) this.onIdle?.();
       then?.();
     });
     return sentAt;
+  }
+
+  /** Counts a request due at `due` (clock ms) as dropped: not sent (the open model's in-flight cap). */
+  drop(tenant: number, status: number, due: number): void {
+    this.tally.drop(tenant, status);
+    this.timeline.scheduled(due);
+    this.timeline.dropped(due);
   }
 
   /** Resolves when nothing is in flight. */

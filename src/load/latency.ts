@@ -9,6 +9,11 @@ export class LatencyRecorder {
     this.h.recordValue(Math.max(0, Math.round(ms * 1000)));
   }
 
+  /** Forgets every value recorded (the timeline reuses one recorder per bucket). */
+  reset(): void {
+    this.h.reset();
+  }
+
   get count(): number {
     return this.h.totalCount;
   }

@@ -68,6 +68,35 @@ export const ErrorCountsSchema = z.object({
   other: count,
 });
 
+/** Latency percentiles of one timeline bucket, ms. */
+export const TimelinePercentilesSchema = z.object({ p50Ms: ms, p90Ms: ms, p99Ms: ms, maxMs: ms });
+
+/** One bucket (one second, unless the run was long: see ./timeline.ts) of the run. */
+export const TimelineEntrySchema = z.object({
+  /** Seconds since the start of the run: the bucket covers [t, t + bucketMs / 1000). */
+  t: z.number().nonnegative(),
+  /** Requests the schedule had due in this bucket: the target (closed model: = sent). */
+  scheduled: count,
+  /** Requests due in this bucket and dropped (the in-flight cap). */
+  dropped: count,
+  /** Requests put on the wire in this bucket: the achieved rate. */
+  sent: count,
+  /** Responses with the requested status received in this bucket. */
+  answered: count,
+  /** Requests that ended in this bucket without the requested status, by kind (as `errors`). */
+  errors: ErrorCountsSchema,
+  /** Of the responses received in this bucket (answered + statusMismatch); null when none. */
+  service: TimelinePercentilesSchema.nullable(),
+  scheduleCorrected: TimelinePercentilesSchema.nullable(),
+});
+
+export const TimelineSchema = z.object({
+  /** Width of each bucket: 1000 ms, doubled for each halving of a run longer than the entry cap. */
+  bucketMs: z.number().int().positive(),
+  /** Every bucket from the start to the end of the run, in order, empty ones too. */
+  entries: z.array(TimelineEntrySchema),
+});
+
 export const LoadResultSchema = z.object({
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime(),
@@ -88,6 +117,8 @@ export const LoadResultSchema = z.object({
     /** How late requests were sent against their schedule (open model). */
     sendLateness: LatencySummarySchema.optional(),
   }),
+  /** Per second (./timeline.ts). Absent in manifests of schema versions 1 and 2. */
+  timeline: TimelineSchema.optional(),
 });
 
 export type LoadResult = z.infer<typeof LoadResultSchema>;
@@ -95,6 +126,9 @@ export type TenantCounts = z.infer<typeof TenantCountsSchema>;
 export type StatusCounts = z.infer<typeof StatusCountsSchema>;
 export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 export type Totals = z.infer<typeof TotalsSchema>;
+export type Timeline = z.infer<typeof TimelineSchema>;
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+export type TimelinePercentiles = z.infer<typeof TimelinePercentilesSchema>;
 
 /** The run's totals, summed from its tenant × status cells (`scheduled = sent + dropped`). */
 export function totalsOf(tenants: readonly Pick<TenantCounts, 'byStatus'>[]): Totals {

@@ -13,7 +13,8 @@
  *   requests, and resolves with the partial result marked `interrupted: true`. It never rejects
  *   for HTTP errors: those are counted by category.
  * - `onProgress` gets a LoadProgress every `progressIntervalMs` (default 1000) of `clock` time.
- * - The result is plain data; src/manifest/build.ts makes the run manifest of it.
+ * - The result is plain data; src/manifest/build.ts makes the run manifest of it. Its `timeline`
+ *   (./timeline.ts) is the run second by second, for the HTML report.
  */
 import { realClock } from '../util/clock.js';
 import { createHttpClient, type HttpClientOptions, type LoadClient } from './client.js';
@@ -107,6 +108,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
   const startedWall = clock.wallNow();
   const t0 = clock.now();
+  dispatcher.timeline.origin = t0;
 
   let currentTarget: number | null =
     config.model === 'open' ? perProcess(config.stages[0]?.fromPerSec ?? null) : null;
@@ -135,7 +137,6 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           signal,
           t0,
           dispatcher,
-          tally,
           mix,
           stageMix,
           lateness,
@@ -192,6 +193,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       scheduleCorrected: dispatcher.corrected.summary(),
       ...(config.model === 'open' ? { sendLateness: lateness.summary() } : {}),
     },
+    timeline: dispatcher.timeline.finish(t0 + endRel),
   };
 }
 

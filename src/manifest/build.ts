@@ -31,6 +31,7 @@ export function buildManifest(
     errors: result.errors,
     rate: result.rate,
     latency: result.latency,
+    ...(result.timeline ? { timeline: result.timeline } : {}),
     ...(server ? { server } : {}),
   };
 }

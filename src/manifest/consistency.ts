@@ -84,6 +84,48 @@ export function manifestInconsistency(m: RunManifest): string | undefined {
       return `${name} ${summary.count} ≠ totals ${what} ${expected}`;
     }
   }
+  return m.timeline ? timelineInconsistency(m) : undefined;
+}
+
+const TIMELINE_COUNTS = ['scheduled', 'dropped', 'sent', 'answered'] as const;
+const ERROR_KINDS = ['refused', 'reset', 'timeout', 'statusMismatch', 'other'] as const;
+
+/**
+ * The timeline (schema version 3) is the same run second by second: its buckets follow each other
+ * from the start, fit in the run's duration, and sum to the totals. The report draws it; a timeline
+ * edited to show a smooth run over a bad one is refused like any other contradiction.
+ */
+function timelineInconsistency(m: RunManifest): string | undefined {
+  const { bucketMs, entries } = m.timeline!;
+  const runMs = Date.parse(m.endedAt) - Date.parse(m.startedAt);
+  // The timestamps are whole ms: the run may be up to 1 ms longer than they say.
+  const most = Math.floor((Math.max(0, runMs) + 1) / bucketMs) + 1;
+  if (entries.length > most) {
+    return `timeline: ${entries.length} entries of ${bucketMs} ms for a run of ${runMs} ms (at most ${most})`;
+  }
+  for (const [i, e] of entries.entries()) {
+    const t = (i * bucketMs) / 1000;
+    if (e.t !== t)
+      return `timeline.entries[${i}].t ${e.t} ≠ ${t} (entries are consecutive ${bucketMs} ms buckets)`;
+    const responses = e.answered + e.errors.statusMismatch;
+    for (const kind of ['service', 'scheduleCorrected'] as const) {
+      const p = e[kind];
+      if ((p === null) !== (responses === 0)) {
+        return `timeline.entries[${i}].${kind}: ${p === null ? 'null with' : 'percentiles without'} responses (answered + statusMismatch ${responses})`;
+      }
+      if (p && !(p.p50Ms <= p.p90Ms && p.p90Ms <= p.p99Ms && p.p99Ms <= p.maxMs)) {
+        return `timeline.entries[${i}].${kind}: percentiles out of order (p50 ${p.p50Ms}, p90 ${p.p90Ms}, p99 ${p.p99Ms}, max ${p.maxMs})`;
+      }
+    }
+  }
+  for (const f of TIMELINE_COUNTS) {
+    const sum = entries.reduce((a, e) => a + e[f], 0);
+    if (sum !== m.totals[f]) return `Σ timeline.entries[].${f} ${sum} ≠ totals.${f} ${m.totals[f]}`;
+  }
+  for (const k of ERROR_KINDS) {
+    const sum = entries.reduce((a, e) => a + e.errors[k], 0);
+    if (sum !== m.errors[k]) return `Σ timeline.entries[].errors.${k} ${sum} ≠ errors.${k} ${m.errors[k]}`;
+  }
   return undefined;
 }
 

@@ -13,10 +13,15 @@ import { isManifestV1, manifestV1ToV2 } from './v1.js';
  * Bump MANIFEST_SCHEMA_VERSION on any incompatible change, keep the older versions readable (see
  * ./v1.ts) and document it in the README.
  *
+ * Version 3: adds `timeline`, the run second by second (src/load/timeline.ts). Versions 1 and 2
+ * have none and are read as version 3 without it.
  * Version 2: `config` is the load's LoadConfig (src/load/config.ts) and the serve settings are in
  * `server`; version 1 had a flatter config with a free-form `extra`.
  */
-export const MANIFEST_SCHEMA_VERSION = 2;
+export const MANIFEST_SCHEMA_VERSION = 3;
+
+/** The versions parseManifest reads (older ones are converted on reading). */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, MANIFEST_SCHEMA_VERSION];
 
 const count = z.number().int().nonnegative();
 
@@ -84,21 +89,19 @@ export { formatPath } from '../util/format-path.js';
  */
 export function parseManifest(data: unknown, source: string): RunManifest {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (
-    data &&
-    typeof data === 'object' &&
-    version !== undefined &&
-    version !== MANIFEST_SCHEMA_VERSION &&
-    version !== 1
-  ) {
+  if (data && typeof data === 'object' && version !== undefined && !READABLE_VERSIONS.includes(version)) {
     // A string "2" is not a newer or older version: say which type is expected.
     throw new UsageError(
       typeof version === 'number'
-        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads versions 1 and ${MANIFEST_SCHEMA_VERSION}`
-        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION} (or 1), got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
+        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads versions 1, 2 and ${MANIFEST_SCHEMA_VERSION}`
+        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION} (or 1, 2), got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
     );
   }
   if (isManifestV1(data)) data = manifestV1ToV2(data, source);
+  // Version 2 is version 3 without a timeline (optional in the schema).
+  if (data && typeof data === 'object' && (data as { schemaVersion?: unknown }).schemaVersion === 2) {
+    data = { ...data, schemaVersion: MANIFEST_SCHEMA_VERSION };
+  }
   const result = ManifestSchema.safeParse(data);
   if (result.success) {
     assertManifestConsistent(result.data, source);

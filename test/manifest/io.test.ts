@@ -64,13 +64,13 @@ describe('readManifest', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('a schemaVersion that is a string: says the number 2 is expected', () => {
+  it('a schemaVersion that is a string: says the number 3 is expected', () => {
     const data = { ...JSON.parse(text), schemaVersion: '2' };
     expect(() => parseManifest(data, 'm.json')).toThrow(
-      /^m\.json: schemaVersion: expected the number 2 \(or 1\), got the string "2"$/,
+      /^m\.json: schemaVersion: expected the number 3 \(or 1, 2\), got the string "2"$/,
     );
-    expect(() => parseManifest({ ...data, schemaVersion: 3 }, 'm.json')).toThrow(
-      'm.json: manifest schemaVersion 3 is not supported; this otelpoc reads versions 1 and 2',
+    expect(() => parseManifest({ ...data, schemaVersion: 4 }, 'm.json')).toThrow(
+      'm.json: manifest schemaVersion 4 is not supported; this otelpoc reads versions 1, 2 and 3',
     );
   });
 });

@@ -16,7 +16,7 @@ function manifest(runId: string, shard?: { index: number; count: number }, timeo
     latencyMaxMs: 12,
   });
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     tool: { name: 'otelpoc', version: 't' },
     runId,
     ...(shard ? { shard } : {}),

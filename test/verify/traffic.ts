@@ -59,7 +59,7 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
     maxMs: sorted.at(-1) ?? 0,
   };
   const manifest: RunManifest = {
-    schemaVersion: 2,
+    schemaVersion: 3,
     tool: { name: 'otelpoc', version: 'test' },
     runId,
     target: apiUrl,

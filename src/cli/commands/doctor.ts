@@ -11,7 +11,6 @@ import { parseHeaderName } from '../../util/http-headers.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../../util/ids.js';
 import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
-import { otlpConfigFrom } from '../options.js';
 import { createProgress } from '../render/progress.js';
 
 interface DoctorFlags {
@@ -121,7 +120,7 @@ Examples:
   $ otelpoc doctor --json | jq '.checks[] | select(.status == "fail")'
   $ otelpoc doctor --mimir-url http://mimir.internal:9009/prometheus --tenants ${DEMO_TENANTS.slice(0, 3).join(',')}`,
     )
-    .action(async (flags: DoctorFlags, cmd: Command) => {
+    .action(async (flags: DoctorFlags, _cmd: Command) => {
       const { runtime } = ctx;
       // Direct: the OTLP endpoint defaults to Mimir's own (the flag and the OTEL_* variables still win).
       const otlp = resolveOtlpConfig({ otlpEndpoint: flags.otlpEndpoint }, runtime.env, {

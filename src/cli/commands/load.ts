@@ -13,12 +13,14 @@ import {
   tenantExportFrom,
 } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
+import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 
 interface LoadCommandFlags extends LoadFlags, ServerFlags, TenantExportFlags, ShardFlags {
   serve?: boolean;
   out?: string;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,7 +42,8 @@ export function loadCommand(ctx: CliContext): Command {
       'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
     )
     .option('--json', 'print the manifest as JSON on stdout instead of the summary')
-    .option('-q, --quiet', 'no progress and no summary');
+    .option('-q, --quiet', 'no progress and no summary')
+    .addOption(reportOption());
   addLoadOptions(cmd);
   addServerOptions(cmd);
   addShardOptions(cmd);
@@ -76,6 +79,7 @@ Examples:
     const otlp = flags.serve ? otlpConfigFrom(cmd, runtime.env) : undefined;
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
+    const reportPath = checkReportPath(flags.report, ctx);
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       ...(otlp
@@ -106,6 +110,13 @@ Examples:
       follow.done();
     }
     const manifest = report.manifest!;
+    // Interrupted too: the partial run is worth a look.
+    await writeHtmlReport(
+      ctx,
+      reportPath,
+      { manifests: [manifest] },
+      { talk: !quiet && !json, shown: flags.report },
+    );
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     if (report.interrupted)
       throw new InterruptedError(`interrupted; partial manifest written to ${report.manifestPaths![0]}`);

@@ -9,6 +9,7 @@ import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '..
 import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
@@ -17,6 +18,7 @@ interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags, ShardFlags {
   embedded?: boolean;
   perTenantExport?: boolean;
   out?: string;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -45,7 +47,8 @@ export function runCommand(ctx: CliContext): Command {
       'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
     )
     .option('--json', 'print one JSON document: the manifest and the verify report')
-    .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)');
+    .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)')
+    .addOption(reportOption());
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
   addServerOptions(cmd, {
     delayDefault: RUN_DEFAULTS.delay,
@@ -91,6 +94,7 @@ Examples:
     const tenantExport = tenantExportFrom(flags, 'shared');
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
+    const reportPath = checkReportPath(flags.report, ctx);
     const config: PipelineConfig = {
       serve: {
         delay: flags.delay,
@@ -126,6 +130,14 @@ Examples:
     try {
       report = await core.runPipeline(config, follow.deps);
       if (report.verify) await writeVerifyOutputs(ctx, report.verify, { junit, json });
+      if (report.manifest) {
+        await writeHtmlReport(
+          ctx,
+          reportPath,
+          { manifests: [report.manifest], verify: report.verify },
+          { talk, shown: flags.report },
+        );
+      }
       if (json && report.verify)
         runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
     } finally {

@@ -5,6 +5,7 @@ import { checkOutputPath } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
@@ -27,7 +28,8 @@ export function verifyCommand(ctx: CliContext): Command {
         .argParser((v: string, prev: string[]) => [...prev, v]),
     )
     .addOption(new Option('--json', 'print the report as one JSON document'))
-    .addOption(new Option('-q, --quiet', 'no progress on stderr'));
+    .addOption(new Option('-q, --quiet', 'no progress on stderr'))
+    .addOption(reportOption());
   addVerifyOptions(cmd, { timeoutFlag: '--timeout' }).addHelpText(
     'after',
     `
@@ -40,11 +42,20 @@ Examples:
   $ OTELPOC_VERIFY_BEARER_TOKEN=… otelpoc verify --url https://mimir.example/prometheus --explain`,
   );
   return cmd.action(
-    async (flags: VerifyFlags & { manifest: string[]; timeout: number; json?: boolean; quiet?: boolean }) => {
+    async (
+      flags: VerifyFlags & {
+        manifest: string[];
+        timeout: number;
+        json?: boolean;
+        quiet?: boolean;
+        report?: string;
+      },
+    ) => {
       const { runtime } = ctx;
       const json = flags.json === true;
       // Checked before reading or polling anything: a report that cannot be written is refused now.
       const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
+      const reportPath = checkReportPath(flags.report, ctx);
       const backend = prometheusBackendFrom(cmd);
       const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
@@ -69,6 +80,12 @@ Examples:
       try {
         const { verify: report } = await core.runPipeline(config, follow.deps);
         await writeVerifyOutputs(ctx, report!, { junit, json });
+        await writeHtmlReport(
+          ctx,
+          reportPath,
+          { manifests: manifests.map((m) => m.manifest), verify: report },
+          { talk: !flags.quiet && !json, shown: flags.report },
+        );
         if (json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         if (report!.interrupted) throw new InterruptedError(interruptedVerifyMessage(report!, flags.junit));
       } finally {

@@ -4,7 +4,6 @@ import type { LatencyRecorder } from '../latency.js';
 import type { TrafficMix } from '../mix.js';
 import { arrivals, stagesDurationMs } from '../schedule.js';
 import { ownsRequest, type Shard } from '../shard.js';
-import type { Tally } from '../tally.js';
 
 /**
  * Behind schedule, the sender yields to I/O after this many back-to-back sends, so responses free
@@ -21,7 +20,6 @@ export interface OpenModelRun {
   /** Clock time of the start of the run. */
   t0: number;
   dispatcher: Dispatcher;
-  tally: Tally;
   mix: TrafficMix;
   /** The mix index of each stage (0: the config's status mix). */
   stageMix: readonly number[];
@@ -41,7 +39,7 @@ export interface OpenModelRun {
  * the unsharded run. Returns when scheduling stopped, in ms since t0.
  */
 export async function runOpenModel(run: OpenModelRun): Promise<number> {
-  const { config, clock, signal, t0, dispatcher, tally, mix } = run;
+  const { config, clock, signal, t0, dispatcher, mix } = run;
   const aborted = () => signal?.aborted === true;
   let endRel = stagesDurationMs(config.stages);
   let sinceYield = 0;
@@ -71,7 +69,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
     const stage = config.stages[a.stage]!;
     run.onStage(stage.fromPerSec === stage.toPerSec ? stage.fromPerSec : null);
     if (dispatcher.inflight >= run.maxInflight) {
-      tally.drop(tenant, status);
+      dispatcher.drop(tenant, status, due);
     } else {
       const sentAt = dispatcher.send(tenant, status, due);
       run.lateness.recordMs(sentAt - due);

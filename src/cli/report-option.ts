@@ -1,0 +1,38 @@
+import { Option } from 'commander';
+import type { RunManifest } from '../manifest/schema.js';
+import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+import type { VerifyReport } from '../verify/types.js';
+import type { CliContext } from './context.js';
+
+/** `--report <file.html>`, on load, verify and run: checked up front like --out, written at the end. */
+export function reportOption(): Option {
+  return new Option(
+    '--report <file.html>',
+    'also write a one-file HTML report: rate, errors and latency second by second, tenant × status counts, and the verify check matrix (opens offline)',
+  );
+}
+
+/** Checked before any work starts: a report that cannot be written is refused now (exit 2). */
+export function checkReportPath(path: string | undefined, ctx: CliContext): string | undefined {
+  return path === undefined ? undefined : checkOutputPath(path, '--report', ctx.runtime);
+}
+
+/** Renders and writes the report (atomically); says where on stderr when `talk`. */
+export async function writeHtmlReport(
+  ctx: CliContext,
+  absPath: string | undefined,
+  input: { manifests: readonly RunManifest[]; verify?: VerifyReport | undefined },
+  opts: { talk: boolean; shown: string | undefined },
+): Promise<void> {
+  if (absPath === undefined) return;
+  const [{ renderReportHtml }, { loadReportAssets }] = await Promise.all([
+    import('../report/html.js'),
+    import('../report/assets.js'),
+  ]);
+  const html = renderReportHtml(
+    { ...input, generatedAt: new Date().toISOString() },
+    await loadReportAssets(),
+  );
+  await writeFileAtomic(absPath, html, '--report');
+  if (opts.talk) ctx.info(`report: ${opts.shown}`);
+}

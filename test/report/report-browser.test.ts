@@ -1,0 +1,177 @@
+/**
+ * The HTML report in a real browser (headless Chromium): the report of a real run opens without a
+ * console error and without a single request, its charts are drawn with data, and in a red run
+ * (a real verify against VictoriaMetrics that fails for one tenant) the check matrix names that tenant.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  backendsAvailable,
+  pollUntil,
+  startVictoriaMetrics,
+  type VictoriaMetrics,
+} from '../helpers/backends.js';
+import { chromiumAvailable, launchChromium, openReport } from '../helpers/chromium.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
+import { keepFlushing } from '../verify/traffic.js';
+
+/** Each chart's series colours (src/report/html.ts), to find them drawn on its canvas. */
+const CHARTS = {
+  'chart-rate': ['#8250df', '#0969da', '#1a7f37'],
+  'chart-errors': ['#bf8700', '#cf222e', '#a40e26', '#fa4549', '#e16f24', '#6e7781'],
+  'chart-latency': ['#0969da', '#54aeff', '#1a7f37', '#cf222e', '#8250df'],
+};
+
+const withBrowser = chromiumAvailable('HTML report in a browser (chromium-headless-shell)');
+
+describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-report-'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a green run (embedded): no console error, no request, three charts drawn with data', async () => {
+    const run = await mainInProcess(
+      [
+        'run',
+        '--embedded',
+        '--rps',
+        '40',
+        '--duration',
+        '3s',
+        '--out',
+        'm.json',
+        '--report',
+        'run.html',
+        '--quiet',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const opened = await openReport(browser, join(dir, 'run.html'), CHARTS);
+    expect(opened.consoleErrors).toEqual([]);
+    expect(opened.otherRequests).toEqual([]);
+    for (const id of Object.keys(CHARTS)) expect(opened.seriesPixels[id], id).toBeGreaterThan(100);
+    expect(opened.matrix.map(([tenant, cls]) => [tenant, cls])).toEqual([
+      ['tenant-1', 'ok'],
+      ['tenant-2', 'ok'],
+      ['tenant-3', 'ok'],
+    ]);
+  });
+
+  const withBackend = backendsAvailable('HTML report of a red verify (VictoriaMetrics)');
+
+  describe.skipIf(!withBackend)('a red verify against VictoriaMetrics', () => {
+    let vm: VictoriaMetrics;
+    let stopFlushing = () => {};
+    beforeAll(async () => {
+      vm = await startVictoriaMetrics();
+      stopFlushing = keepFlushing(vm.forceFlush);
+    });
+    afterAll(async () => {
+      stopFlushing();
+      await vm?.stop();
+    });
+
+    it('one request too many for tenant-2: the matrix names tenant-2, red, with the reason', async () => {
+      const run = 'report-red';
+      const load = (extra: string[]) =>
+        mainInProcess(
+          [
+            'load',
+            '--serve',
+            '--otlp-endpoint',
+            vm.otlpEndpoint,
+            '--export-interval',
+            '1s',
+            '--delay',
+            '0',
+            '--run-id',
+            run,
+            '--quiet',
+            ...extra,
+          ],
+          { cwd: dir, env: {} },
+        );
+      const first = await load([
+        '--requests',
+        '40',
+        '--rps',
+        '40',
+        '--tenants',
+        '2',
+        '--status-mix',
+        '200:1',
+        '--out',
+        'red.json',
+      ]);
+      expect(first.code, first.stderr).toBe(0);
+      // The same run id, one more request of tenant-2, from another load: the backend gets 41.
+      const extra = await load([
+        '--requests',
+        '1',
+        '--client-ids',
+        'tenant-2',
+        '--status-mix',
+        '200:1',
+        '--out',
+        'extra.json',
+      ]);
+      expect(extra.code, extra.stderr).toBe(0);
+      let attempt = 0;
+      let seen: number | undefined;
+      await pollUntil(
+        async () => {
+          const q = `sum(http_server_request_total{otelpoc_run_id="${run}",attempt!="${++attempt}"})`;
+          seen = (await vm.query(q))[0]?.value;
+          return seen === 41 ? true : undefined;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          describe: () => `the backend has ${seen} requests of the run, not 41\n${vm.logs()}`,
+        },
+      );
+      const verify = await mainInProcess(
+        [
+          'verify',
+          '--manifest',
+          'red.json',
+          '--url',
+          vm.promUrl,
+          '--no-tenant-header',
+          '--timeout',
+          '3s',
+          '--settle',
+          '0',
+          '--report',
+          'red.html',
+          '--quiet',
+        ],
+        { cwd: dir, env: {} },
+      );
+      expect(verify.code, verify.stdout).toBe(1);
+      const opened = await openReport(browser, join(dir, 'red.html'), CHARTS);
+      expect(opened.consoleErrors).toEqual([]);
+      expect(opened.otherRequests).toEqual([]);
+      // A short run (0.2 s, within one export interval): one point per series, drawn.
+      for (const id of Object.keys(CHARTS)) expect(opened.seriesPixels[id], id).toBeGreaterThan(0);
+      const row = (tenant: string) => opened.matrix.find(([t]) => t === tenant);
+      expect(row('tenant-2')?.[1]).toBe('failed');
+      expect(row('tenant-2')?.[2]).toContain('check fail');
+      expect(row('tenant-1')?.[1]).toBe('ok');
+      expect(opened.failures).toMatch(/tenant-2 · exact counts per status: .*more than were sent/);
+      expect(opened.failures).not.toContain('tenant-1');
+    });
+  });
+});

@@ -1,0 +1,122 @@
+/** The HTML report as a string: escaping of embedded data, nothing fetched from elsewhere, what it shows. */
+import { describe, expect, it } from 'vitest';
+import { loadReportAssets } from '../../src/report/assets.js';
+import { embedJson, renderReportHtml } from '../../src/report/html.js';
+import { combinedTimeline } from '../../src/report/timeline.js';
+import { realLoadManifest } from '../verify/fixtures.js';
+import { realRunManifest, redVerify } from './fixtures.js';
+
+const HOSTILE = '</script><script>alert(1)</script><!-- \u2028\u2029 & "\'';
+
+function embedded(html: string): unknown {
+  const m = /<script type="application\/json" id="otelpoc-data">([^<]*)<\/script>/.exec(html);
+  if (!m) throw new Error('no embedded data');
+  return JSON.parse(m[1]!);
+}
+
+describe('embedJson', () => {
+  it('escapes what could end or change a script element, and reads back the same', () => {
+    const text = embedJson({ s: HOSTILE });
+    expect(text).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(text)).toEqual({ s: HOSTILE });
+  });
+});
+
+describe('renderReportHtml', () => {
+  it('a hostile Client-ID stays data: escaped in the tables, intact in the embedded JSON', async () => {
+    const m = realRunManifest();
+    m.tenants[0]!.clientId = HOSTILE;
+    const verify = redVerify([HOSTILE, 'tenant-2'], HOSTILE, `count of ${HOSTILE}`);
+    const html = renderReportHtml({ manifests: [m], verify, generatedAt: 'now' }, await loadReportAssets());
+    // Exactly the report's own three scripts: the data, uPlot, the page's.
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(html).not.toContain('alert(1)</script>');
+    expect(html).not.toMatch(/[\u2028\u2029]/);
+    expect(html).toContain('&#60;/script&#62;&#60;script&#62;alert(1)');
+    const data = embedded(html) as { manifests: { tenants: { clientId: string }[] }[] };
+    expect(data.manifests[0]!.tenants[0]!.clientId).toBe(HOSTILE);
+  });
+
+  it('refers to nothing outside the file, and forbids the page any request', async () => {
+    const html = renderReportHtml(
+      {
+        manifests: [realRunManifest()],
+        verify: redVerify(['tenant-1'], 'tenant-1', 'x'),
+        generatedAt: 'now',
+      },
+      await loadReportAssets(),
+    );
+    expect(html).not.toMatch(/\b(src|href|action|srcset|poster|data)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/url\(\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import/i);
+    expect(html).toContain(
+      `content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"`,
+    );
+    // uPlot is inlined, not linked.
+    expect(html).toContain('var uPlot=');
+  });
+
+  it('a red verify: the matrix marks the failing tenant and lists the reason; never visible', async () => {
+    const html = renderReportHtml(
+      {
+        manifests: [realRunManifest()],
+        verify: redVerify(['tenant-1', 'tenant-2'], 'tenant-2', 'count of status 200 is 18, expected 17'),
+        generatedAt: 'now',
+      },
+      await loadReportAssets(),
+    );
+    expect(html).toContain('verify FAILED');
+    expect(html).toMatch(/<tr class="failed"><th class="tenant">tenant-2<\/th>/);
+    expect(html).toMatch(/<tr class="ok"><th class="tenant">tenant-1<\/th>/);
+    expect(html).toContain(
+      '<b>tenant-2</b> · exact counts per status: count of status 200 is 18, expected 17',
+    );
+    expect(html).toContain('never (no poll had every check green)');
+  });
+
+  it('a manifest of schema version 2 (no timeline): says so, draws no chart', async () => {
+    const html = renderReportHtml(
+      { manifests: [await realLoadManifest()], generatedAt: 'now' },
+      await loadReportAssets(),
+    );
+    expect(html).toContain(
+      'No timeline: this manifest was written by an otelpoc before manifest schema version 3.',
+    );
+    expect(html).not.toContain('id="chart-rate"');
+    expect(html).toContain('verify did not run');
+    expect((embedded(html) as { timeline: unknown }).timeline).toBeNull();
+  });
+});
+
+describe('combinedTimeline', () => {
+  it('one manifest: rates per second from its entries', () => {
+    const m = realRunManifest();
+    const t = combinedTimeline([m])!;
+    expect(t.sent).toEqual(m.timeline!.entries.map((e) => e.sent));
+    expect(t.t).toEqual(m.timeline!.entries.map((e) => e.t));
+  });
+
+  it('shards: summed bucket by bucket, percentiles the largest', () => {
+    const a = realRunManifest();
+    const b = realRunManifest();
+    b.timeline!.entries[0]!.service = { p50Ms: 1, p90Ms: 2, p99Ms: 3, maxMs: 999 };
+    const t = combinedTimeline([a, b])!;
+    expect(t.sent).toEqual(a.timeline!.entries.map((e) => 2 * e.sent));
+    expect(t.service.max[0]).toBe(999);
+  });
+});
+
+describe('--report', () => {
+  it.each([['load'], ['verify'], ['run']])(
+    '%s: a path that cannot be written is refused up front (exit 2)',
+    async (cmd) => {
+      const { mainInProcess } = await import('../helpers/main-in-process.js');
+      const r = await mainInProcess([cmd, '--report', 'no-such-dir/r.html'], { cwd: process.cwd() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^otelpoc: --report: the directory of "no-such-dir\/r\.html" .* does not exist/m,
+      );
+    },
+  );
+});
