@@ -97,8 +97,10 @@ export function reconciled(m: RunManifest): RunManifest {
   const totals = totalsOf(m.tenants);
   const responses = totals.answered + totals.mismatched;
   const { sendLateness, ...latency } = m.latency;
+  // The per-second timeline (optional) told the story of the counts before the edit: it goes.
+  const { timeline: _timeline, ...rest } = m;
   return {
-    ...m,
+    ...rest,
     totals,
     errors: {
       refused: totals.refused,
