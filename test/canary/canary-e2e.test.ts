@@ -13,6 +13,7 @@ import {
   pollUntil,
   startMultiTenantHarness,
 } from '../helpers/backends.js';
+import { spawnCli } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 const enabled = backendsAvailable('canary against the multi-tenant harness');
@@ -175,6 +176,36 @@ describe.skipIf(!enabled)('canary against the multi-tenant harness', () => {
       expect(result.code, fail()).toBe(0);
     }
   }, 150_000);
+});
+
+describe.skipIf(!enabled)('otelpoc canary --once (the built CLI)', () => {
+  let h: MultiTenantHarness;
+  beforeAll(async () => {
+    h = await startMultiTenantHarness(TENANTS);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('exits 0 against a healthy pipeline, with one line per tenant', async () => {
+    const cli = spawnCli([
+      'canary',
+      '--once',
+      '--url',
+      h.promUrl,
+      '--otlp-endpoint',
+      h.otlpEndpoint,
+      '--export-interval',
+      '1s',
+      '--interval',
+      '8s',
+    ]);
+    const r = await cli.exited;
+    expect(r.code, `${r.stdout}\n${r.stderr}\n${h.logs()}`).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(
+      TENANTS.map((t) => expect.stringMatching(new RegExp(`^green ${t}  lag`))),
+    );
+  }, 60_000);
 });
 
 describe.skipIf(!enabled)('canary with a router that leaks one tenant into another', () => {
