@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CanaryConfig, CanaryEvent, IntervalReport, Transition } from '../../canary/canary.js';
+import { CANARY_METRICS_PORT } from '../../canary/metric-names.js';
 import {
   integerStatusMix,
   parseClientIds,
@@ -114,7 +115,7 @@ export function canaryCommand(ctx: CliContext): Command {
     )
     .addOption(
       new Option('--metrics-port <port>', 'port of /metrics and /healthz; 0 picks a free one')
-        .default(9465)
+        .default(CANARY_METRICS_PORT)
         .argParser(parseIntegerIn('--metrics-port', 0, 65535)),
     )
     .addOption(
