@@ -82,9 +82,9 @@ export function canaryCommand(ctx: CliContext): Command {
       ).default('default'),
     )
     .addOption(
-      new Option('--tenants <n>', 'check tenant-1 … tenant-N')
-        .default(undefined, '3')
-        .argParser(flag('--tenants', (t) => parsePositiveInt(t, 100))),
+      new Option('--tenants <n>', 'check tenant-1 … tenant-N (default: 3)').argParser(
+        flag('--tenants', (t) => parsePositiveInt(t, 100)),
+      ),
     )
     .addOption(
       new Option(
