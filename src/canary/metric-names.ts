@@ -65,3 +65,13 @@ export const CANARY_SCRAPE_JOB = 'otelpoc-canary';
 export const CANARY_SCRAPER_METRICS = {
   up: { name: 'up', type: 'gauge', labels: ['job', 'instance'] },
 } as const;
+
+/**
+ * The tenant the stack writes the canary's own metrics into (Alloy scrapes /metrics and remote-writes
+ * them with this X-Scope-OrgID): an operations tenant, not one of the tenants the canary checks, so
+ * that a leak or an outage in a checked tenant cannot hide the canary's verdict on it.
+ */
+export const CANARY_OPS_TENANT = 'ops';
+
+/** The canary's default /metrics port (`--metrics-port`), also the stack's scrape target port. */
+export const CANARY_METRICS_PORT = 9465;

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
+import { canaryCommand } from './commands/canary.js';
 import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
 import { runCommand } from './commands/run.js';
@@ -21,6 +22,7 @@ Examples:
   $ otelpoc load --rps 50 --tenants 3             # writes .otelpoc/last-run.json
   $ otelpoc verify                                # per tenant, in Mimir at localhost:9009
   $ otelpoc doctor                                # check the docker-compose stack hop by hop
+  $ otelpoc canary                                # check every tenant continuously, metrics on :9465
 
 Exit codes: 0 ok · 1 a check or the run failed · 2 bad usage, bad input or unreachable backend ·
 130 interrupted. Run "otelpoc <command> --help" for a command's options.`;
@@ -63,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(verifyCommand(ctx));
   program.addCommand(runCommand(ctx));
   program.addCommand(doctorCommand(ctx));
+  program.addCommand(canaryCommand(ctx));
   // Subcommands inherit the output and help settings; each names itself in the usage hint and
   // reads its options' env vars from the runtime.
   for (const cmd of program.commands) {

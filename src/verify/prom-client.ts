@@ -6,11 +6,36 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { BackendError, errorMessage } from '../util/errors.js';
-import { describeNetError } from '../util/net-errors.js';
+import { classifyNetError, describeNetError } from '../util/net-errors.js';
 import type { Sample } from './types.js';
 
 /** A backend failure worth retrying: the backend may come up, recover or stop throttling. */
 export class TransientBackendError extends BackendError {}
+
+/**
+ * What a failed query ran into, for callers that count failures by kind (the canary's
+ * query_errors_total): the HTTP status when one came back, or why no answer came.
+ */
+export interface QueryFailure {
+  status?: number;
+  timedOut?: boolean;
+}
+
+/** The QueryFailure a PromClient error carries (set on every error `query` / `queryMatrix` throw). */
+export function queryFailureOf(err: unknown): QueryFailure | undefined {
+  return (err as { queryFailure?: QueryFailure } | null)?.queryFailure;
+}
+
+function tagged<E extends Error>(err: E, failure: QueryFailure): E {
+  return Object.assign(err, { queryFailure: failure });
+}
+
+/** One series of a range-vector selector: every raw sample in the range, timestamps in epoch ms. */
+export interface SeriesPoints {
+  name: string;
+  labels: Record<string, string>;
+  points: { atMs: number; value: number }[];
+}
 
 /** The backend refused to answer for this one tenant (vmauth's "missing route"): the tenant does not exist there. */
 export class TenantRejectedError extends BackendError {}
@@ -33,7 +58,14 @@ interface PromResponse {
   status?: string;
   error?: string;
   errorType?: string;
-  data?: { resultType?: string; result?: { metric?: Record<string, string>; value?: [number, string] }[] };
+  data?: {
+    resultType?: string;
+    result?: {
+      metric?: Record<string, string>;
+      value?: [number, string];
+      values?: [number, string][];
+    }[];
+  };
 }
 
 export class PromClient {
@@ -61,6 +93,36 @@ export class PromClient {
     tenant: string | undefined,
     opts: { signal?: AbortSignal | undefined; atMs?: number | undefined } = {},
   ): Promise<Sample[]> {
+    const data = await this.#post(promql, tenant, opts, 'vector');
+    return data.map((r) => {
+      const { __name__: name = '', ...labels } = r.metric ?? {};
+      return { name, labels, value: Number(r.value?.[1]) };
+    });
+  }
+
+  /**
+   * An instant query of a range-vector selector (`{…}[5m]`): the raw samples of every series in the
+   * range, with their own timestamps (what the canary compares with what it exported).
+   */
+  async queryMatrix(
+    promql: string,
+    tenant: string | undefined,
+    opts: { signal?: AbortSignal | undefined; atMs?: number | undefined } = {},
+  ): Promise<SeriesPoints[]> {
+    const data = await this.#post(promql, tenant, opts, 'matrix');
+    return data.map((r) => {
+      const { __name__: name = '', ...labels } = r.metric ?? {};
+      const points = (r.values ?? []).map(([t, v]) => ({ atMs: Math.round(t * 1000), value: Number(v) }));
+      return { name, labels, points };
+    });
+  }
+
+  async #post(
+    promql: string,
+    tenant: string | undefined,
+    opts: { signal?: AbortSignal | undefined; atMs?: number | undefined },
+    resultType: 'vector' | 'matrix',
+  ): Promise<NonNullable<NonNullable<PromResponse['data']>['result']>> {
     const { signal } = opts;
     const url = `${this.#opts.baseUrl}/api/v1/query`;
     const headers: Record<string, string> = {
@@ -87,12 +149,33 @@ export class PromClient {
     } catch (err) {
       if (signal?.aborted) throw err;
       const why = describeNetError(err, { timeoutMs: this.#opts.timeoutMs, check: this.#urlFlag });
-      throw new TransientBackendError(`cannot reach the Prometheus API at ${url}: ${why}`, { cause: err });
+      throw tagged(
+        new TransientBackendError(`cannot reach the Prometheus API at ${url}: ${why}`, { cause: err }),
+        { timedOut: classifyNetError(err).category === 'timeout' },
+      );
     }
-    const text = await res.body.text().catch((err) => {
-      throw new TransientBackendError(`reading the answer of ${url} failed: ${errorMessage(err)}`);
-    });
     const status = res.statusCode;
+    try {
+      return await this.#answer(url, promql, who, status, res, resultType);
+    } catch (err) {
+      throw err instanceof Error && !queryFailureOf(err) ? tagged(err, { status }) : err;
+    }
+  }
+
+  async #answer(
+    url: string,
+    promql: string,
+    who: string,
+    status: number,
+    res: Dispatcher.ResponseData,
+    resultType: 'vector' | 'matrix',
+  ): Promise<NonNullable<NonNullable<PromResponse['data']>['result']>> {
+    const text = await res.body.text().catch((err) => {
+      throw tagged(new TransientBackendError(`reading the answer of ${url} failed: ${errorMessage(err)}`), {
+        status,
+        timedOut: classifyNetError(err).category === 'timeout',
+      });
+    });
     const detail = errorDetail(text);
     if (status === 429 || status >= 500) {
       throw new TransientBackendError(`${url} answered ${status}${who}${detail ? `: ${detail}` : ''}`);
@@ -132,15 +215,12 @@ export class PromClient {
         `${url} answered ${status}${who}: ${body.errorType ?? 'error'}: ${body.error ?? truncate(text)}`,
       );
     }
-    if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
+    if (body.data?.resultType !== resultType || !Array.isArray(body.data.result)) {
       throw new BackendError(
-        `${url}: expected an instant vector for ${promql}, got ${body.data?.resultType ?? 'nothing'}`,
+        `${url}: expected ${resultType === 'vector' ? 'an instant vector' : 'a range vector (matrix)'} for ${promql}, got ${body.data?.resultType ?? 'nothing'}`,
       );
     }
-    return body.data.result.map((r) => {
-      const { __name__: name = '', ...labels } = r.metric ?? {};
-      return { name, labels, value: Number(r.value?.[1]) };
-    });
+    return body.data.result;
   }
 
   /**

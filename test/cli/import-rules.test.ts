@@ -33,8 +33,9 @@ const files = readdirSync(COMMANDS)
   .map((f) => join(COMMANDS, f));
 
 describe('src/cli/commands/', () => {
-  it('holds the five commands', () => {
+  it('holds the six commands', () => {
     expect(files.map((f) => basename(f)).sort()).toEqual([
+      'canary.ts',
       'doctor.ts',
       'load.ts',
       'run.ts',

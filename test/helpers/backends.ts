@@ -242,6 +242,10 @@ export interface MultiTenantHarness {
   forceFlush(): Promise<void>;
   /** Instant query as `tenant` through vmauth. */
   query(tenant: string, promql: string): Promise<PromSample[]>;
+  /** Stops vmagent (the pipeline's collector + router): exports to otlpEndpoint are refused. */
+  stopPipeline(): Promise<void>;
+  /** Starts vmagent again on the same port, with the same routes. */
+  startPipeline(): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -253,7 +257,12 @@ export interface MultiTenantHarness {
  */
 export async function startMultiTenantHarness(
   tenants: string[],
-  opts: { defaultTenant?: string; flushIntervalMs?: number } = {},
+  opts: {
+    defaultTenant?: string;
+    flushIntervalMs?: number;
+    /** A faulty router: also copies the series of client_id `from` into tenant `into` (a leak). */
+    copy?: { from: string; into: string };
+  } = {},
 ): Promise<MultiTenantHarness> {
   const bin = backendBinDir();
   if (!bin) throw new Error('VictoriaMetrics binaries are not installed');
@@ -296,7 +305,9 @@ export async function startMultiTenantHarness(
     const rwArgs: string[] = [];
     for (const t of all) {
       const relabel = join(dir, `keep-${t}.yml`);
-      const regex = t === opts.defaultTenant ? '' : t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const quote = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      let regex = t === opts.defaultTenant ? '' : quote(t);
+      if (opts.copy?.into === t) regex = `${regex}|${quote(opts.copy.from)}`;
       await writeFile(relabel, `- action: keep\n  source_labels: [client_id]\n  regex: '${regex}'\n`);
       rwArgs.push(
         `-remoteWrite.url=http://127.0.0.1:${auth.port}/api/v1/write`,
@@ -304,20 +315,17 @@ export async function startMultiTenantHarness(
         `-remoteWrite.headers=X-Scope-OrgID:${t}`,
       );
     }
-    const agent = await startOnFreePort(
-      'vmagent',
-      join(bin, 'vmagent'),
-      (p) => [
-        `-httpListenAddr=127.0.0.1:${p}`,
-        '-opentelemetry.usePrometheusNaming',
-        `-remoteWrite.tmpDataPath=${join(dir, `vmagent-${p}`)}`,
-        `-remoteWrite.flushInterval=${opts.flushIntervalMs ?? 1000}ms`,
-        '-loggerLevel=WARN',
-        ...rwArgs,
-      ],
-      '/health',
-    );
+    const agentArgs = (p: number) => [
+      `-httpListenAddr=127.0.0.1:${p}`,
+      '-opentelemetry.usePrometheusNaming',
+      `-remoteWrite.tmpDataPath=${join(dir, `vmagent-${p}`)}`,
+      `-remoteWrite.flushInterval=${opts.flushIntervalMs ?? 1000}ms`,
+      '-loggerLevel=WARN',
+      ...rwArgs,
+    ];
+    const agent = await startOnFreePort('vmagent', join(bin, 'vmagent'), agentArgs, '/health');
     procs.push(agent.proc);
+    let agentProc = agent.proc;
 
     const promUrl = `http://127.0.0.1:${auth.port}/prometheus`;
     const forceFlush = async () => {
@@ -331,6 +339,20 @@ export async function startMultiTenantHarness(
       async query(tenant, promql) {
         await forceFlush();
         return instantQuery(promUrl, promql, { 'X-Scope-OrgID': tenant });
+      },
+      async stopPipeline() {
+        await agentProc.stop();
+      },
+      async startPipeline() {
+        const again = await startOnFreePort(
+          'vmagent',
+          join(bin, 'vmagent'),
+          agentArgs,
+          '/health',
+          agent.port,
+        );
+        agentProc = again.proc;
+        procs.push(again.proc);
       },
       logs: () => [...procs.map((p) => p.tail()), ...Object.values(stores).map((s) => s.logs())].join('\n'),
       stop: stopAll,

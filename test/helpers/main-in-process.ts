@@ -16,6 +16,8 @@ export async function mainInProcess(
     signal?: AbortSignal;
     /** Sees stderr as it grows (e.g. to act when progress reaches a state). */
     onStderr?: (soFar: string) => void;
+    /** Sees stdout as it grows (a long-running command's JSON lines). */
+    onStdout?: (soFar: string) => void;
   } = {},
 ): Promise<InProcessResult> {
   let stdout = '';
@@ -26,6 +28,7 @@ export async function mainInProcess(
     stdout: {
       write: (s: string | Uint8Array) => {
         stdout += String(s);
+        opts.onStdout?.(stdout);
         return true;
       },
     },

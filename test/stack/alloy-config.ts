@@ -1,11 +1,13 @@
 /**
  * A careful, text-level reader for the subset of the Alloy configuration syntax that
  * stack/alloy/config.alloy uses: blocks (`name "label" { ... }` and `name { ... }`), attributes
- * (`key = value`) with string, number, boolean and list values (lists of references or strings), and
+ * (`key = value`) with string, number, boolean, list values (lists of references, strings or
+ * objects) and object values (`{ "key" = value, ... }`, keys quoted or bare), and
  * `//` or `/* *\/` comments. Anything else is an error, so a config the reader misunderstands fails
  * loudly instead of being half-checked.
  */
-export type AlloyValue = string | number | boolean | AlloyValue[] | { ref: string };
+export type AlloyValue = string | number | boolean | AlloyValue[] | { ref: string } | { object: AlloyObject };
+export type AlloyObject = Record<string, AlloyValue>;
 
 export interface AlloyBlock {
   name: string;
@@ -110,6 +112,19 @@ export function parseAlloy(src: string): AlloyBlock[] {
         if (sep?.kind === 'punct' && sep.text === ',') pos++;
       }
     }
+    if (t.text === '{') {
+      const object: AlloyObject = {};
+      for (;;) {
+        const k = next();
+        if (k.kind === 'punct' && k.text === '}') return { object };
+        if (k.kind !== 'string' && k.kind !== 'ident')
+          throw new Error(`line ${k.line}: expected an object key`);
+        expectPunct('=');
+        object[k.text] = value();
+        const sep = peek();
+        if (sep?.kind === 'punct' && sep.text === ',') pos++;
+      }
+    }
     throw new Error(`line ${t.line}: unexpected "${t.text}"`);
   };
 
@@ -163,7 +178,7 @@ export function child(parent: AlloyBlock, name: string): AlloyBlock {
 
 /** A reference's target component, e.g. `otelcol.processor.batch.default.input` → ["otelcol.processor.batch", "default"]. */
 export function refTarget(ref: AlloyValue): { component: string; label: string; export: string } {
-  if (typeof ref !== 'object' || Array.isArray(ref))
+  if (typeof ref !== 'object' || Array.isArray(ref) || !('ref' in ref))
     throw new Error(`not a reference: ${JSON.stringify(ref)}`);
   const parts = ref.ref.split('.');
   if (parts.length < 3) throw new Error(`not a component reference: ${ref.ref}`);
@@ -172,4 +187,11 @@ export function refTarget(ref: AlloyValue): { component: string; label: string; 
     label: parts.at(-2)!,
     export: parts.at(-1)!,
   };
+}
+
+/** An object value's entries (e.g. a scrape target, a header map); throws for anything else. */
+export function objectOf(value: AlloyValue | undefined): AlloyObject {
+  if (typeof value !== 'object' || Array.isArray(value) || !('object' in value))
+    throw new Error(`not an object: ${JSON.stringify(value)}`);
+  return value.object;
 }

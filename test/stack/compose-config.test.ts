@@ -14,7 +14,7 @@ const PROBED = { mimir: 'mimir-ready', 'cortex-tenant': 'cortex-tenant-ready' } 
 
 describe.skipIf(!enabled)('docker-compose config', () => {
   it('validates the file with every profile', async () => {
-    for (const profiles of [[], ['app'], ['direct']]) {
+    for (const profiles of [[], ['app'], ['direct'], ['canary'], ['app', 'canary']]) {
       const res = await compose(['config', '--quiet'], { profiles });
       expect(res.code, `profiles ${profiles.join(',') || '(none)'}: ${res.stderr}`).toBe(0);
     }
@@ -49,6 +49,14 @@ describe.skipIf(!enabled)('docker-compose config', () => {
     expect(Object.keys(withApp.services).sort()).toEqual([...STACK_SERVICES, 'app'].sort());
     expect(withApp.services.app!.profiles).toEqual(['app']);
     expect(withApp.services.app!.build).toBeDefined();
+    const withCanary = await resolvedCompose(['canary']);
+    expect(Object.keys(withCanary.services).sort()).toEqual([...STACK_SERVICES, 'canary'].sort());
+    const canary = withCanary.services.canary!;
+    expect(canary.profiles).toEqual(['canary']);
+    expect(canary.image).toBe('otelpoc:local');
+    expect(canary.build).toBeDefined();
+    expect(canary.depends_on!.alloy!.condition).toBe('service_healthy');
+    expect(canary.healthcheck!.test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
   });
 
   it('adds app-direct only with --profile direct: serve per tenant, straight into Mimir, after Mimir is ready', async () => {

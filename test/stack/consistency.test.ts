@@ -4,6 +4,12 @@
  * needed: every file is parsed (YAML with the yaml package, the Alloy file with a strict text reader).
  */
 import { describe, expect, it } from 'vitest';
+import {
+  CANARY_METRICS,
+  CANARY_METRICS_PORT,
+  CANARY_OPS_TENANT,
+  CANARY_SCRAPE_JOB,
+} from '../../src/canary/metric-names.js';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { DEFAULT_PROM_URL } from '../../src/cli/verify-options.js';
@@ -11,7 +17,7 @@ import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defa
 import { mimirOtlpEndpoint } from '../../src/doctor/plan.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';
-import { child, component, refTarget } from './alloy-config.js';
+import { child, component, objectOf, refTarget } from './alloy-config.js';
 import { dashboardExpressions, labelNames, metricNames, readStack } from './stack-files.js';
 
 const stack = readStack();
@@ -44,7 +50,7 @@ function cliDefault(command: string, flag: string): unknown {
 
 const receiver = component(stack.alloy, 'otelcol.receiver.otlp');
 const exporter = component(stack.alloy, 'otelcol.exporter.prometheus');
-const remoteWrite = component(stack.alloy, 'prometheus.remote_write');
+const remoteWrite = component(stack.alloy, 'prometheus.remote_write', 'tenant_router');
 const ct = stack.cortexTenant;
 const mimir = stack.mimir;
 const mimirPort: number = mimir.server.http_listen_port;
@@ -238,7 +244,10 @@ describe('Grafana ↔ Mimir ↔ otelpoc', () => {
 
   it('has one datasource per demo tenant and a federated one across all of them', () => {
     const single = dsList.filter((d) => !d.secureJsonData.httpHeaderValue1!.includes('|'));
-    expect(single.map((d) => d.secureJsonData.httpHeaderValue1).sort()).toEqual([...DEMO_TENANTS].sort());
+    // Plus the ops tenant of the canary's own metrics, which is no demo tenant (see below).
+    expect(single.map((d) => d.secureJsonData.httpHeaderValue1).sort()).toEqual(
+      [...DEMO_TENANTS, CANARY_OPS_TENANT].sort(),
+    );
     const federated = dsList.filter((d) => d.secureJsonData.httpHeaderValue1!.includes('|'));
     expect(federated).toHaveLength(1);
     expect(federated[0]!.secureJsonData.httpHeaderValue1!.split('|').sort()).toEqual(
@@ -380,5 +389,82 @@ describe('the direct profile ↔ Mimir OTLP ↔ otelpoc serve and verify', () =>
     expect(mimir.limits.otel_convert_histograms_to_nhcb ?? false).toBe(false);
     expect(PROM.requestTotal).toBe('http_server_request_total');
     expect(PROM.durationBucket).toBe('http_server_request_duration_seconds_bucket');
+  });
+});
+
+describe('the canary profile ↔ otelpoc canary ↔ Alloy ↔ Grafana', () => {
+  const canary = services.canary!;
+  const flagValue = (flag: string) => {
+    const cmd = canary.command as string[];
+    return cmd[cmd.indexOf(flag) + 1];
+  };
+
+  it('runs the canary against Alloy and Mimir, /metrics on its default port, published', () => {
+    expect(canary.profiles).toEqual(['canary']);
+    expect((canary.command as string[])[0]).toBe('canary');
+    expect(cliDefault('canary', '--metrics-port')).toBe(CANARY_METRICS_PORT);
+    expect(Number(flagValue('--metrics-port'))).toBe(CANARY_METRICS_PORT);
+    expect(flagValue('--metrics-host')).toBe('0.0.0.0');
+    expect(publishedPorts('canary').get(CANARY_METRICS_PORT)).toBe(CANARY_METRICS_PORT);
+    const url = new URL(flagValue('--url')!);
+    expect([url.hostname, Number(url.port), url.pathname]).toEqual([
+      'mimir',
+      mimirPort,
+      new URL(STACK_URLS.mimir).pathname,
+    ]);
+    const otlp = new URL((canary.environment as Record<string, string>).OTEL_EXPORTER_OTLP_ENDPOINT!);
+    expect([otlp.hostname, Number(otlp.port)]).toEqual(['alloy', 4318]);
+    const check = (canary.healthcheck as { test: string[] }).test;
+    expect(check[3]).toContain(`fetch('http://127.0.0.1:${CANARY_METRICS_PORT}/healthz')`);
+  });
+
+  it('Alloy scrapes it as job otelpoc-canary and writes it into the ops tenant of Mimir', () => {
+    const scrape = component(stack.alloy, 'prometheus.scrape', 'canary');
+    expect(scrape.attrs.job_name).toBe(CANARY_SCRAPE_JOB);
+    const targets = scrape.attrs.targets as never[];
+    expect(targets.map((t) => objectOf(t).__address__)).toEqual([`canary:${CANARY_METRICS_PORT}`]);
+    const to = refTarget((scrape.attrs.forward_to as never[])[0]!);
+    expect(to.component).toBe('prometheus.remote_write');
+    const endpoint = child(component(stack.alloy, 'prometheus.remote_write', to.label), 'endpoint');
+    const push = new URL(endpoint.attrs.url as string);
+    expect([push.hostname, Number(push.port), push.pathname]).toEqual(['mimir', mimirPort, '/api/v1/push']);
+    expect(objectOf(endpoint.attrs.headers)).toEqual({ [TENANT_HEADER]: CANARY_OPS_TENANT });
+    expect(DEMO_TENANTS as readonly string[]).not.toContain(CANARY_OPS_TENANT);
+  });
+
+  it('the "otelpoc canary" dashboard reads the ops tenant, only the canary\'s metrics, by their labels', () => {
+    const d = stack.canaryDashboard;
+    expect([d.uid, d.title]).toEqual(['otelpoc-canary', 'otelpoc canary']);
+    const ops = stack.datasources.find((ds) => ds.secureJsonData.httpHeaderValue1 === CANARY_OPS_TENANT)!;
+    expect(ops).toBeDefined();
+    const names = new Set<string>(['up']);
+    const labels = new Set<string>(['job', 'instance', 'le']);
+    for (const m of Object.values(CANARY_METRICS)) {
+      for (const n of m.type === 'histogram'
+        ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`]
+        : [m.name])
+        names.add(n);
+      for (const l of m.labels) labels.add(l);
+    }
+    const exprs = dashboardExpressions(d);
+    expect(exprs.length).toBeGreaterThanOrEqual(9);
+    for (const p of d.panels) expect(p.datasource.uid, p.title).toBe(ops.uid);
+    const used = new Set<string>();
+    for (const { where, expr } of exprs) {
+      expect(expr, where).toContain(`job="${CANARY_SCRAPE_JOB}"`);
+      for (const n of metricNames(expr)) {
+        expect([...names], `${where} queries ${n}`).toContain(n);
+        used.add(n);
+      }
+      for (const l of labelNames(expr)) expect([...labels], `${where} uses label ${l}`).toContain(l);
+    }
+    // Per tenant: status, lag, failures by check.
+    for (const n of [
+      CANARY_METRICS.checkOk.name,
+      CANARY_METRICS.deliveryLag.name,
+      CANARY_METRICS.checks.name,
+    ])
+      expect(used).toContain(n);
+    expect(new Set(d.panels.map((p) => p.id)).size).toBe(d.panels.length);
   });
 });

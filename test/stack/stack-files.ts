@@ -64,6 +64,7 @@ export function readStack() {
     datasourcesFile: parse(text('stack/grafana/provisioning/datasources/mimir.yaml')) as Yaml,
     dashboardProviders: parse(text('stack/grafana/provisioning/dashboards/otelpoc.yaml')) as Yaml,
     dashboard: JSON.parse(text('stack/grafana/dashboards/otelpoc.json')) as Dashboard,
+    canaryDashboard: JSON.parse(text('stack/grafana/dashboards/otelpoc-canary.json')) as Dashboard,
     dockerfile: text('Dockerfile'),
   };
 }

@@ -1,0 +1,310 @@
+/**
+ * `otelpoc canary` as a library call: the instrumented server in process (exporting over OTLP as
+ * `serve` does, its exporter recorded in an ExportLog), steady traffic to it, and every interval the
+ * checks of ./window.ts per tenant against the backend's Prometheus API, published as prom-client
+ * metrics. Runs until `deps.signal` aborts (or one interval with `once`), then stops the traffic,
+ * drains the server and flushes its last export. No terminal and no process.*: the CLI renders the
+ * events.
+ *
+ * It never throws for what the pipeline or the backend does: a backend that is down, slow or refuses
+ * turns the tenants red with the reason, and the next interval tries again.
+ */
+
+import type { StatusWeight } from '../load/values.js';
+import type { PrometheusBackend } from '../pipeline/types.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, startInstrumentedServer } from '../server/instrumented-server.js';
+import type { Env, OtlpConfig } from '../telemetry/config.js';
+import { PROM } from '../telemetry/names.js';
+import { createOtlpExporter } from '../telemetry/provider.js';
+import type { DelayRange } from '../util/duration.js';
+import { errorMessage, UsageError } from '../util/errors.js';
+import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
+import { ExportLog, recordingExporter } from './export-log.js';
+import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
+import { startTraffic } from './traffic.js';
+import { type CheckOutcome, evaluateTenant, type TenantResult, type WindowSettings } from './window.js';
+
+export interface CanaryConfig {
+  /** --name; the run id (`canary-<name>`) and service.instance.id derive from it: one per instance. */
+  name: string;
+  runId: string;
+  /** One tenant per Client-ID (the stack routes client_id → tenant). */
+  clientIds: string[];
+  statusMix: StatusWeight[];
+  ratePerSec: number;
+  intervalMs: number;
+  maxLagMs: number;
+  once: boolean;
+  serve: { delay: DelayRange; seed?: number | undefined; maxTenants: number; otlp: OtlpConfig };
+  backend: PrometheusBackend;
+  /** Where /metrics and /healthz listen; null: not served (--once). */
+  metrics: { host: string; port: number } | null;
+}
+
+export interface IntervalReport {
+  atMs: number;
+  ok: boolean;
+  tenants: TenantResult[];
+}
+
+export interface Transition {
+  tenant: string;
+  to: 'red' | 'green';
+  atMs: number;
+  /** The failing checks (red), none (green). */
+  failing: CheckOutcome[];
+  /** green: how long it was red. */
+  redForMs?: number;
+}
+
+export type CanaryEvent =
+  | { type: 'started'; serverUrl: string; metricsUrl: string | null; windowMs: number }
+  | { type: 'interval'; report: IntervalReport }
+  | { type: 'transition'; transition: Transition }
+  | { type: 'stopping' }
+  | { type: 'stopped'; exports: number; failedExports: number };
+
+export interface CanaryDeps {
+  env: Env;
+  signal: AbortSignal;
+  warn(message: string): void;
+  onEvent(event: CanaryEvent): void;
+}
+
+/** How far back each interval looks: the lag allowed, plus two intervals and two exports of margin. */
+export function windowMsOf(c: Pick<CanaryConfig, 'maxLagMs' | 'intervalMs' | 'serve'>): number {
+  return c.maxLagMs + 2 * c.intervalMs + 2 * c.serve.otlp.exportIntervalMs;
+}
+
+/** The query of one tenant: every raw sample of the canary's series in the window (buckets aside). */
+export function windowQuery(runId: string, windowMs: number): string {
+  return `{${PROM.labels.runId}="${runId}",__name__!~".+_bucket"}[${Math.ceil(windowMs / 1000)}s]`;
+}
+
+/** How long the canary may still take once its signal aborts. */
+export function stopBoundMs(c: CanaryConfig): number {
+  return 5_000 + DEFAULT_DRAIN_TIMEOUT_MS + c.serve.otlp.exportTimeoutMs + c.backend.queryTimeoutMs;
+}
+
+/** Resolves with the last interval's report (undefined when stopped before the first). */
+export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<IntervalReport | undefined> {
+  const metrics = new CanaryMetrics(c.clientIds);
+  const metricsServer = c.metrics ? await listenMetrics(metrics, c.metrics) : null;
+  const log = new ExportLog();
+  const startedAtMs = Date.now();
+  const windowMs = windowMsOf(c);
+  const settings: WindowSettings = {
+    runId: c.runId,
+    windowMs,
+    maxLagMs: c.maxLagMs,
+    exportIntervalMs: c.serve.otlp.exportIntervalMs,
+    startedAtMs,
+    isolated: c.backend.tenantHeader !== null,
+    once: c.once,
+  };
+  const exporter = recordingExporter(createOtlpExporter(c.serve.otlp), log, c.runId, {
+    onResult: (_record, ok) => metrics.exported(ok),
+  });
+  const client = new PromClient({
+    baseUrl: c.backend.url,
+    tenantHeader: c.backend.tenantHeader,
+    headers: c.backend.headers,
+    timeoutMs: c.backend.queryTimeoutMs,
+    urlFlag: c.backend.urlFlag,
+  });
+  let app: Awaited<ReturnType<typeof startInstrumentedServer>>;
+  try {
+    app = await startInstrumentedServer({
+      host: '127.0.0.1',
+      port: 0,
+      delay: c.serve.delay,
+      seed: c.serve.seed,
+      limits: { maxTenants: c.serve.maxTenants },
+      export: {
+        exporter,
+        description: c.serve.otlp.metricsUrl,
+        exportIntervalMs: c.serve.otlp.exportIntervalMs,
+        exportTimeoutMs: c.serve.otlp.exportTimeoutMs,
+      },
+      env: withInstanceId(deps.env, c.runId),
+      warn: deps.warn,
+    });
+  } catch (err) {
+    await metricsServer?.close();
+    await client.close();
+    throw err;
+  }
+  const traffic = startTraffic({
+    targetUrl: `${app.url}/api`,
+    runId: c.runId,
+    clientIds: c.clientIds,
+    statusMix: c.statusMix,
+    ratePerSec: c.ratePerSec,
+    timeoutMs: 5_000,
+    onSent: (clientId) => metrics.request(clientId),
+  });
+  deps.onEvent({ type: 'started', serverUrl: app.url, metricsUrl: metricsServer?.url ?? null, windowMs });
+
+  const state = new Map<string, { red: boolean; sinceMs: number } | undefined>();
+  const lastSeen = new Map<string, number | undefined>();
+  let last: IntervalReport | undefined;
+  try {
+    // Due times on the start's grid; an interval that overran skips the due times it missed.
+    for (let dueMs = startedAtMs + c.intervalMs; ; ) {
+      if (!(await sleepUntil(dueMs, deps.signal))) break;
+      while (dueMs <= Date.now()) dueMs += c.intervalMs;
+      try {
+        last = await oneInterval(c, client, log, metrics, settings, lastSeen, deps.signal);
+      } catch (err) {
+        if (deps.signal.aborted) break;
+        deps.warn(`canary interval failed unexpectedly: ${errorMessage(err)}`);
+        continue;
+      }
+      if (deps.signal.aborted) break;
+      for (const t of last.tenants) {
+        const before = state.get(t.tenant);
+        if (!t.ok && !before?.red) {
+          state.set(t.tenant, { red: true, sinceMs: last.atMs });
+          deps.onEvent({
+            type: 'transition',
+            transition: {
+              tenant: t.tenant,
+              to: 'red',
+              atMs: last.atMs,
+              failing: t.checks.filter((x) => !x.ok),
+            },
+          });
+        } else if (t.ok && before?.red) {
+          state.set(t.tenant, { red: false, sinceMs: last.atMs });
+          deps.onEvent({
+            type: 'transition',
+            transition: {
+              tenant: t.tenant,
+              to: 'green',
+              atMs: last.atMs,
+              failing: [],
+              redForMs: last.atMs - before.sinceMs,
+            },
+          });
+        } else if (!before) {
+          state.set(t.tenant, { red: !t.ok, sinceMs: last.atMs });
+        }
+      }
+      // Forget what no window reaches any more: memory stays flat.
+      log.prune(Date.now() - windowMs - c.serve.otlp.exportIntervalMs);
+      deps.onEvent({ type: 'interval', report: last });
+      if (c.once) break;
+    }
+  } finally {
+    deps.onEvent({ type: 'stopping' });
+    await traffic.stop();
+    await app.stop();
+    await metricsServer?.close();
+    await client.close();
+    deps.onEvent({
+      type: 'stopped',
+      exports: app.pipeline.stats.exports,
+      failedExports: app.pipeline.stats.failures,
+    });
+  }
+  return last;
+}
+
+async function oneInterval(
+  c: CanaryConfig,
+  client: PromClient,
+  log: ExportLog,
+  metrics: CanaryMetrics,
+  settings: WindowSettings,
+  lastSeen: Map<string, number | undefined>,
+  signal: AbortSignal,
+): Promise<IntervalReport> {
+  const query = windowQuery(c.runId, settings.windowMs);
+  const atMs = Date.now();
+  const answers = await Promise.all(
+    c.clientIds.map(async (tenant) => {
+      try {
+        const series: SeriesPoints[] = await client.queryMatrix(query, tenant, { signal, atMs });
+        metrics.queried(tenant);
+        return { series };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        metrics.queried(tenant, queryErrorReason(err));
+        return { error: errorMessage(err) };
+      }
+    }),
+  );
+  // Judged at the time queried: exports after it cannot be in the answer.
+  const tenants = c.clientIds.map((tenant, i) => {
+    const result = evaluateTenant(
+      { tenant, clientIds: [tenant], backend: answers[i]!, lastSeenMs: lastSeen.get(tenant) },
+      log,
+      settings,
+      atMs,
+    );
+    lastSeen.set(tenant, result.lastSeenMs);
+    // The lag as of now (the query may have taken a while).
+    metrics.checked(result, Date.now());
+    return result;
+  });
+  return { atMs, ok: tenants.every((t) => t.ok), tenants };
+}
+
+/** The query_errors_total reason of a failed query (a closed set: see metric-names.ts). */
+export function queryErrorReason(err: unknown): QueryErrorReason {
+  const f = queryFailureOf(err);
+  if (!f) return 'bad_response';
+  if (f.status === undefined) return f.timedOut ? 'timeout' : 'unreachable';
+  if (f.timedOut) return 'timeout';
+  if (f.status === 401) return 'unauthorized';
+  if (f.status === 403) return 'forbidden';
+  if (f.status === 429) return 'rate_limited';
+  if (f.status >= 500) return 'server_error';
+  return 'bad_response';
+}
+
+/**
+ * The series of one canary instance must be the same across restarts (bounded series): the
+ * resource's service.instance.id (the backend's `instance` label) is otherwise a random UUID per
+ * process. Put first, so OTEL_RESOURCE_ATTRIBUTES given by the user still wins.
+ */
+function withInstanceId(env: Env, runId: string): Env {
+  const given = env.OTEL_RESOURCE_ATTRIBUTES?.trim();
+  return {
+    ...env,
+    OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${runId}${given ? `,${given}` : ''}`,
+  };
+}
+
+async function listenMetrics(metrics: CanaryMetrics, at: { host: string; port: number }) {
+  try {
+    return await startMetricsServer(metrics.registry, at.host, at.port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(
+        `--metrics-port ${at.port}: cannot listen on ${at.host}:${at.port} (${code}); pick another port, or 0 for a free one`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** Sleeps until the wall time `atMs`; false when the signal aborted first. */
+function sleepUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, atMs - Date.now()),
+    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The canary's traffic: a steady, low, deterministic request stream to its in-process server, for as
+ * long as the canary runs. The load engine's runner plans a bounded run (a duration, a count) and
+ * reports once at its end; the canary needs an endless one whose requests it counts as they go. So
+ * it reuses the engine's parts, not its runner: the exact tenant × status mix (TrafficMix, a smooth
+ * weighted round robin) and its HTTP client (keep-alive pool, X-Run-ID and Client-ID headers).
+ *
+ * Bounded: one request every 1/rate seconds, at most MAX_INFLIGHT in flight (a request due beyond
+ * that is skipped, not queued), each with a timeout.
+ */
+import { createHttpClient } from '../load/client.js';
+import { TrafficMix } from '../load/mix.js';
+import type { StatusWeight } from '../load/values.js';
+import { longTimeout } from '../util/clock.js';
+
+export interface TrafficOptions {
+  targetUrl: string;
+  runId: string;
+  clientIds: readonly string[];
+  statusMix: readonly StatusWeight[];
+  ratePerSec: number;
+  timeoutMs: number;
+  /** Called when a request was sent, with its Client-ID. */
+  onSent(clientId: string): void;
+}
+
+const MAX_INFLIGHT = 16;
+
+export interface Traffic {
+  /** Stops sending; waits for the requests in flight (bounded by their timeout). */
+  stop(): Promise<void>;
+}
+
+export function startTraffic(opts: TrafficOptions): Traffic {
+  const client = createHttpClient({
+    targetUrl: opts.targetUrl,
+    runId: opts.runId,
+    connections: 4,
+    timeoutMs: opts.timeoutMs,
+  });
+  const mix = new TrafficMix(
+    opts.clientIds.map((clientId) => ({ clientId, weight: 1 })),
+    [opts.statusMix],
+  );
+  const periodMs = 1000 / opts.ratePerSec;
+  const startedAt = performance.now();
+  let sent = 0;
+  let inflight = 0;
+  let stopped = false;
+  let cancel: () => void = () => {};
+  const tick = () => {
+    if (stopped) return;
+    if (inflight < MAX_INFLIGHT) {
+      const pick = mix.next();
+      const clientId = opts.clientIds[pick.tenant]!;
+      inflight++;
+      opts.onSent(clientId);
+      client.send({ clientId, status: pick.status }, () => {
+        inflight--;
+      });
+    }
+    sent++;
+    // Due times from the start, not from the last tick: timer drift does not accumulate.
+    cancel = longTimeout(tick, startedAt + sent * periodMs - performance.now());
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      cancel();
+      await client.close(opts.timeoutMs);
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The canary's window logic on hand-built data: what the exporter sent (an ExportLog), what the
+ * backend shows (raw samples), at a chosen "now". Each failure kind has its own case, which goes
+ * green if the check that catches it is taken out of evaluateTenant.
+ */
+import { describe, expect, it } from 'vitest';
+import { ExportLog, type ExportRecord, seriesKey } from '../../src/canary/export-log.js';
+import { evaluateTenant, type TenantInput, type WindowSettings } from '../../src/canary/window.js';
+import type { SeriesPoints } from '../../src/verify/prom-client.js';
+
+const T0 = Date.UTC(2030, 0, 1); // the canary's start
+const S: WindowSettings = {
+  runId: 'canary-t',
+  windowMs: 60_000,
+  maxLagMs: 20_000,
+  exportIntervalMs: 5_000,
+  startedAtMs: T0,
+  isolated: true,
+};
+
+/** Exports every 5 s from T0+5s to `untilMs`; tenant-1 and tenant-2, status 200, +10 requests each time. */
+function logUntil(untilMs: number, opts: { failedAt?: number[] } = {}): ExportLog {
+  const log = new ExportLog();
+  for (let at = T0 + 5000, n = 10; at <= untilMs; at += 5000, n += 10) {
+    const values = new Map<string, number>();
+    for (const c of ['tenant-1', 'tenant-2']) {
+      values.set(seriesKey('http_server_request_total', c, '200'), n);
+      values.set(seriesKey('http_server_request_duration_seconds_count', c, '200'), n);
+    }
+    const record: ExportRecord = { atMs: at, values, clientIds: new Set(['tenant-1', 'tenant-2']), ok: true };
+    if (opts.failedAt?.includes(at)) Object.assign(record, { ok: false, error: 'ECONNREFUSED' });
+    log.add(record);
+  }
+  return log;
+}
+
+/** What the backend holds for `clientId`, faithfully, for the exports in [from, to]. */
+function series(
+  log: ExportLog,
+  clientId: string,
+  from: number,
+  to: number,
+  skip: number[] = [],
+): SeriesPoints[] {
+  return ['http_server_request_total', 'http_server_request_duration_seconds_count'].map((name) => ({
+    name,
+    labels: { client_id: clientId, http_response_status_code: '200', otelpoc_run_id: 'canary-t' },
+    points: log.records
+      .filter((r) => r.atMs >= from && r.atMs <= to && !skip.includes(r.atMs))
+      .map((r) => ({ atMs: r.atMs, value: r.values.get(seriesKey(name, clientId, '200'))! })),
+  }));
+}
+
+function input(backend: TenantInput['backend'], lastSeenMs?: number): TenantInput {
+  return { tenant: 'tenant-1', clientIds: ['tenant-1'], backend, lastSeenMs };
+}
+
+function failing(r: ReturnType<typeof evaluateTenant>) {
+  return Object.fromEntries(r.checks.filter((c) => !c.ok).map((c) => [c.check, c.reason]));
+}
+
+describe('evaluateTenant', () => {
+  const now = T0 + 120_000;
+  const log = logUntil(now - 1000);
+
+  it('is green when every export up to now − a little is there with its exact values', () => {
+    const r = evaluateTenant(
+      input({ series: series(log, 'tenant-1', now - 60_000, now - 3000) }),
+      log,
+      S,
+      now,
+    );
+    expect(failing(r)).toEqual({});
+    expect(r.ok).toBe(true);
+    expect(r.lagMs).toBe(5000); // newest visible: the export at now − 5 s
+    expect(r.exportsExpected).toBeGreaterThan(5);
+    expect(r.exportsVisible).toBe(r.exportsExpected);
+  });
+
+  it('correctness: a sample that differs from what was exported at its timestamp', () => {
+    const s = series(log, 'tenant-1', now - 60_000, now - 3000);
+    s[0]!.points[2]!.value += 1;
+    const r = evaluateTenant(input({ series: s }), log, S, now);
+    expect(Object.keys(failing(r))).toEqual(['correctness']);
+    expect(failing(r).correctness).toMatch(/the backend has \d+, the canary exported \d+/);
+  });
+
+  it('correctness: a sample at a time this canary never exported (a second canary with the same --name)', () => {
+    const s = series(log, 'tenant-1', now - 60_000, now - 3000);
+    s[0]!.points.push({ atMs: now - 2500, value: 999 });
+    const r = evaluateTenant(input({ series: s }), log, S, now);
+    expect(failing(r).correctness).toMatch(/exported nothing with that timestamp/);
+  });
+
+  it('correctness: samples from before the start (a restart, counters from 0 again) are not judged', () => {
+    const s = series(log, 'tenant-1', now - 60_000, now - 3000);
+    s[0]!.points.unshift({ atMs: T0 - 1000, value: 123_456 });
+    expect(evaluateTenant(input({ series: s }), log, S, now).ok).toBe(true);
+  });
+
+  it('freshness: the newest sample is older than --max-lag', () => {
+    // Delivery stopped 30 s ago: later exports are not in the backend.
+    const r = evaluateTenant(
+      input({ series: series(log, 'tenant-1', now - 60_000, now - 30_000) }),
+      log,
+      S,
+      now,
+    );
+    expect(failing(r).freshness).toMatch(/delivery lag 30 s over --max-lag 20 s/);
+    expect(r.lagMs).toBe(30_000);
+  });
+
+  it('freshness: nothing ever visible, --max-lag after the start', () => {
+    const r = evaluateTenant(input({ series: [] }), log, S, T0 + 25_000);
+    expect(failing(r).freshness).toMatch(/no sample of the canary's series visible 25 s after its start/);
+    // Before --max-lag has passed, an empty backend is not yet late…
+    expect(evaluateTenant(input({ series: [] }), log, S, T0 + 15_000).ok).toBe(true);
+    // …except with --once, which has no later interval to wait for.
+    expect(evaluateTenant(input({ series: [] }), log, { ...S, once: true }, T0 + 15_000).ok).toBe(false);
+  });
+
+  it('completeness: an export missing in the middle of the window, while the newest is fresh', () => {
+    const gap = T0 + 80_000;
+    const r = evaluateTenant(
+      input({ series: series(log, 'tenant-1', now - 60_000, now - 3000, [gap]) }),
+      log,
+      S,
+      now,
+    );
+    expect(Object.keys(failing(r))).toEqual(['completeness']);
+    expect(failing(r).completeness).toMatch(
+      /^1 of \d+ exports in the window are missing \(2030-01-01T00:01:20.000Z\)/,
+    );
+  });
+
+  it('completeness: exports the exporter failed to send are missing too, and say why', () => {
+    const failedLog = logUntil(now - 1000, { failedAt: [T0 + 80_000] });
+    const r = evaluateTenant(
+      input({ series: series(failedLog, 'tenant-1', now - 60_000, now - 3000, [T0 + 80_000]) }),
+      failedLog,
+      S,
+      now,
+    );
+    expect(failing(r).completeness).toMatch(/the canary's exporter failed 1 of them \(ECONNREFUSED\)/);
+  });
+
+  it('completeness: exports younger than --max-lag are not expected yet', () => {
+    const r = evaluateTenant(
+      input({ series: series(log, 'tenant-1', now - 60_000, now - 19_000) }),
+      log,
+      S,
+      now,
+    );
+    expect(r.ok).toBe(true);
+  });
+
+  it("isolation: another tenant's client_id in this tenant", () => {
+    const s = [
+      ...series(log, 'tenant-1', now - 60_000, now - 3000),
+      ...series(log, 'tenant-2', now - 10_000, now - 3000),
+    ];
+    const r = evaluateTenant(input({ series: s }), log, S, now);
+    expect(Object.keys(failing(r))).toEqual(['isolation']);
+    expect(failing(r).isolation).toMatch(
+      /leak: 2 series of run "canary-t" with client_id="tenant-2" are visible in tenant "tenant-1"/,
+    );
+    // Without tenant isolation (one store) it cannot be tested.
+    expect(evaluateTenant(input({ series: s }), log, { ...S, isolated: false }, now).ok).toBe(true);
+  });
+
+  it('names: the canary’s series under another name (suffixes dropped)', () => {
+    const s = series(log, 'tenant-1', now - 60_000, now - 3000).map((x) => ({
+      ...x,
+      name: x.name === 'http_server_request_total' ? 'http_server_request' : x.name,
+    }));
+    const r = evaluateTenant(input({ series: s }), log, S, now);
+    expect(failing(r).names).toMatch(/found http_server_request instead of http_server_request_total/);
+  });
+
+  it('a backend that does not answer: every check red with the reason, the lag keeps growing', () => {
+    const r = evaluateTenant(input({ error: 'answered 503' }, now - 40_000), log, S, now);
+    expect(r.ok).toBe(false);
+    expect(
+      r.checks.every((c) => !c.ok && c.reason.includes('did not answer for tenant "tenant-1": answered 503')),
+    ).toBe(true);
+    expect(r.lagMs).toBe(40_000);
+    expect(r.lastSeenMs).toBe(now - 40_000);
+  });
+});
+
+describe('ExportLog', () => {
+  it('keeps only what the window reaches', () => {
+    const log = logUntil(T0 + 100_000);
+    expect(log.records).toHaveLength(20);
+    log.prune(T0 + 60_000);
+    expect(log.records[0]!.atMs).toBe(T0 + 60_000);
+    expect(log.records).toHaveLength(9);
+    expect(log.at(T0 + 60_001)?.atMs).toBe(T0 + 60_000);
+    expect(log.at(T0 + 62_000)).toBeUndefined();
+  });
+});
