@@ -1,25 +1,25 @@
 /**
- * `otelpoc canary` as a library call: the instrumented server in process (exporting over OTLP as
- * `serve` does, its exporter recorded in an ExportLog), steady traffic to it, and every interval the
- * checks of ./window.ts per tenant against the backend's Prometheus API, published as prom-client
- * metrics. Runs until `deps.signal` aborts (or one interval with `once`), then stops the traffic,
- * drains the server and flushes its last export. No terminal and no process.*: the CLI renders the
- * events.
+ * `otelpoc canary` as a library call: the instrumented server in process, started by the core's serve
+ * part (exporting over OTLP as `serve` does, one stream or one per tenant; what each stream exported
+ * recorded in an ExportLog), steady traffic to it, and every interval the checks of ./window.ts per
+ * tenant against the backend's Prometheus API, published as prom-client metrics. Runs until
+ * `deps.signal` aborts (or one interval with `once`), then stops the traffic, drains the server and
+ * flushes its last export. No terminal and no process.*: the CLI renders the events.
  *
  * It never throws for what the pipeline or the backend does: a backend that is down, slow or refuses
  * turns the tenants red with the reason, and the next interval tries again.
  */
 
 import type { StatusWeight } from '../load/values.js';
-import type { PrometheusBackend } from '../pipeline/types.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, startInstrumentedServer } from '../server/instrumented-server.js';
-import type { Env, OtlpConfig } from '../telemetry/config.js';
+import { type RunningServe, startServePart } from '../pipeline/serve-part.js';
+import type { PrometheusBackend, ServePart } from '../pipeline/types.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../server/instrumented-server.js';
+import type { Env } from '../telemetry/config.js';
 import { PROM } from '../telemetry/names.js';
-import { createOtlpExporter } from '../telemetry/provider.js';
-import type { DelayRange } from '../util/duration.js';
+import type { Topology } from '../telemetry/topology.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
-import { ExportLog, recordingExporter } from './export-log.js';
+import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
 import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
 import { startTraffic } from './traffic.js';
 import { type CheckOutcome, evaluateTenant, type TenantResult, type WindowSettings } from './window.js';
@@ -35,7 +35,11 @@ export interface CanaryConfig {
   intervalMs: number;
   maxLagMs: number;
   once: boolean;
-  serve: { delay: DelayRange; seed?: number | undefined; maxTenants: number; otlp: OtlpConfig };
+  /**
+   * The server's settings; with `tenantExport` (--per-tenant-export) one OTLP stream per tenant, each
+   * sending the tenant header: the per-tenant-export topology, otherwise tenant-router.
+   */
+  serve: Pick<ServePart, 'delay' | 'seed' | 'maxTenants' | 'otlp' | 'tenantExport'>;
   backend: PrometheusBackend;
   /** Where /metrics and /healthz listen; null: not served (--once). */
   metrics: { host: string; port: number } | null;
@@ -43,6 +47,8 @@ export interface CanaryConfig {
 
 export interface IntervalReport {
   atMs: number;
+  /** How tenants reach the backend, as this canary proves it. */
+  topology: Topology;
   ok: boolean;
   tenants: TenantResult[];
 }
@@ -58,7 +64,13 @@ export interface Transition {
 }
 
 export type CanaryEvent =
-  | { type: 'started'; serverUrl: string; metricsUrl: string | null; windowMs: number }
+  | {
+      type: 'started';
+      serverUrl: string;
+      metricsUrl: string | null;
+      windowMs: number;
+      topology: Topology;
+    }
   | { type: 'interval'; report: IntervalReport }
   | { type: 'transition'; transition: Transition }
   | { type: 'stopping' }
@@ -90,7 +102,7 @@ export function stopBoundMs(c: CanaryConfig): number {
 export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<IntervalReport | undefined> {
   const metrics = new CanaryMetrics(c.clientIds);
   const metricsServer = c.metrics ? await listenMetrics(metrics, c.metrics) : null;
-  const log = new ExportLog();
+  const logs = new ExportLogs();
   const startedAtMs = Date.now();
   const windowMs = windowMsOf(c);
   const settings: WindowSettings = {
@@ -102,9 +114,6 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     isolated: c.backend.tenantHeader !== null,
     once: c.once,
   };
-  const exporter = recordingExporter(createOtlpExporter(c.serve.otlp), log, c.runId, {
-    onResult: (_record, ok) => metrics.exported(ok),
-  });
   const client = new PromClient({
     baseUrl: c.backend.url,
     tenantHeader: c.backend.tenantHeader,
@@ -112,30 +121,31 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     timeoutMs: c.backend.queryTimeoutMs,
     urlFlag: c.backend.urlFlag,
   });
-  let app: Awaited<ReturnType<typeof startInstrumentedServer>>;
+  let serve: RunningServe;
   try {
-    app = await startInstrumentedServer({
-      host: '127.0.0.1',
-      port: 0,
-      delay: c.serve.delay,
-      seed: c.serve.seed,
-      limits: { maxTenants: c.serve.maxTenants },
-      export: {
-        exporter,
-        description: c.serve.otlp.metricsUrl,
-        exportIntervalMs: c.serve.otlp.exportIntervalMs,
-        exportTimeoutMs: c.serve.otlp.exportTimeoutMs,
+    serve = await startServePart(
+      { ...c.serve, metrics: 'otlp' },
+      {
+        env: withInstanceId(deps.env, c.runId),
+        warn: deps.warn,
+        // The exporter of each stream (the single one, or each tenant's) is recorded in that stream's
+        // log before the SDK gets it: what is recorded is what was sent.
+        observeExport: (tenant, exporter) =>
+          recordingExporter(exporter, logs.of(tenant), c.runId, {
+            onResult: (_record, ok) => metrics.exported(ok),
+          }),
       },
-      env: withInstanceId(deps.env, c.runId),
-      warn: deps.warn,
-    });
+    );
   } catch (err) {
     await metricsServer?.close();
     await client.close();
     throw err;
   }
+  const topology = serve.topology;
+  // The log a tenant's samples are checked against: its own stream's, or the single stream's.
+  const logOf = (tenant: string) => logs.of(c.serve.tenantExport ? tenant : undefined);
   const traffic = startTraffic({
-    targetUrl: `${app.url}/api`,
+    targetUrl: `${serve.url}/api`,
     runId: c.runId,
     clientIds: c.clientIds,
     statusMix: c.statusMix,
@@ -143,7 +153,13 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     timeoutMs: 5_000,
     onSent: (clientId) => metrics.request(clientId),
   });
-  deps.onEvent({ type: 'started', serverUrl: app.url, metricsUrl: metricsServer?.url ?? null, windowMs });
+  deps.onEvent({
+    type: 'started',
+    serverUrl: serve.url,
+    metricsUrl: metricsServer?.url ?? null,
+    windowMs,
+    topology,
+  });
 
   const state = new Map<string, { red: boolean; sinceMs: number } | undefined>();
   const lastSeen = new Map<string, number | undefined>();
@@ -154,7 +170,8 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
       if (!(await sleepUntil(dueMs, deps.signal))) break;
       while (dueMs <= Date.now()) dueMs += c.intervalMs;
       try {
-        last = await oneInterval(c, client, log, metrics, settings, lastSeen, deps.signal);
+        const checked = await oneInterval(c, client, logOf, metrics, settings, lastSeen, deps.signal);
+        last = { ...checked, topology };
       } catch (err) {
         if (deps.signal.aborted) break;
         deps.warn(`canary interval failed unexpectedly: ${errorMessage(err)}`);
@@ -191,21 +208,17 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
         }
       }
       // Forget what no window reaches any more: memory stays flat.
-      log.prune(Date.now() - windowMs - c.serve.otlp.exportIntervalMs);
+      logs.prune(Date.now() - windowMs - c.serve.otlp.exportIntervalMs);
       deps.onEvent({ type: 'interval', report: last });
       if (c.once) break;
     }
   } finally {
     deps.onEvent({ type: 'stopping' });
     await traffic.stop();
-    await app.stop();
+    const stats = await serve.stop();
     await metricsServer?.close();
     await client.close();
-    deps.onEvent({
-      type: 'stopped',
-      exports: app.pipeline.stats.exports,
-      failedExports: app.pipeline.stats.failures,
-    });
+    deps.onEvent({ type: 'stopped', exports: stats.exports, failedExports: stats.failedExports });
   }
   return last;
 }
@@ -213,12 +226,12 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
 async function oneInterval(
   c: CanaryConfig,
   client: PromClient,
-  log: ExportLog,
+  logOf: (tenant: string) => ExportLog,
   metrics: CanaryMetrics,
   settings: WindowSettings,
   lastSeen: Map<string, number | undefined>,
   signal: AbortSignal,
-): Promise<IntervalReport> {
+): Promise<Omit<IntervalReport, 'topology'>> {
   const query = windowQuery(c.runId, settings.windowMs);
   const atMs = Date.now();
   const answers = await Promise.all(
@@ -238,7 +251,7 @@ async function oneInterval(
   const tenants = c.clientIds.map((tenant, i) => {
     const result = evaluateTenant(
       { tenant, clientIds: [tenant], backend: answers[i]!, lastSeenMs: lastSeen.get(tenant) },
-      log,
+      logOf(tenant),
       settings,
       atMs,
     );

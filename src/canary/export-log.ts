@@ -62,6 +62,31 @@ export class ExportLog {
   }
 }
 
+/**
+ * One ExportLog per export stream: the single stream of the tenant-router topology (key ''), or one
+ * per tenant stream with per-tenant export. Streams export on timers of their own, so their
+ * timestamps differ: a tenant's samples are matched against its own stream's exports only, and its
+ * completeness counts its own stream's exports.
+ */
+export class ExportLogs {
+  readonly #logs = new Map<string, ExportLog>();
+
+  /** The log of the stream of `tenant` (undefined: the single stream); made on first use. */
+  of(tenant: string | undefined): ExportLog {
+    const key = tenant ?? '';
+    let log = this.#logs.get(key);
+    if (!log) {
+      log = new ExportLog();
+      this.#logs.set(key, log);
+    }
+    return log;
+  }
+
+  prune(beforeMs: number): void {
+    for (const log of this.#logs.values()) log.prune(beforeMs);
+  }
+}
+
 /** The record of one ResourceMetrics: its counters' values by series, its timestamp. */
 export function recordOf(metrics: ResourceMetrics, runId: string): ExportRecord | undefined {
   const values = new Map<string, number>();

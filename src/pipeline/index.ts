@@ -1,28 +1,19 @@
-/**
- * serve + load + flush + verify as one library call, or any part of it. `run`, `load` and `verify`
- * call it; so will a long-running canary. No terminal and no process.*: the caller passes the
- * environment, an AbortSignal and callbacks, and renders the RunReport it gets back.
- */
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { describeLoadConfig } from '../load/config.js';
 import { checkManifestOut, writeRunManifest } from '../load/manifest-out.js';
 import { type LoadProgress, stopBoundMs as loadStopBoundMs } from '../load/runner.js';
 import { checkThresholds } from '../load/thresholds.js';
 import type { RunManifest } from '../manifest/schema.js';
-import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
-import type { OtlpConfig } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
-import { isListening } from '../util/net.js';
 import { CaptureSource } from '../verify/capture-source.js';
 import { expectationsFrom, undeliveredShards } from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
-import { chooseDestination } from './destination.js';
 import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
+import { startServePart } from './serve-part.js';
 import type {
   PipelineConfig,
   PipelineDeps,
@@ -35,6 +26,7 @@ import type {
 export { readManifests } from '../manifest/io.js';
 export { resolveOtlpConfig } from '../telemetry/config.js';
 export { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+export { type RunningServe, startServePart } from './serve-part.js';
 export type * from './types.js';
 export { checkManifestOut, describeLoadConfig };
 
@@ -132,37 +124,11 @@ async function loadPart(
     return { manifest, paths: await written(manifest, load, emit) };
   }
 
-  const serve = config.serve;
-  const dest = await chooseDestination(serve, config.verify?.backend, deps.isListening ?? isListening);
-  emit({
-    type: 'destination',
-    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'tenant-router',
-    embedded: dest.embedded,
-    reason: dest.reason,
-    metricsUrl: serve.otlp.metricsUrl,
-    ...(config.verify?.backend && !dest.embedded ? { verifiedAt: config.verify.backend.url } : {}),
-  });
-  const [{ startInstrumentedServer }, { CaptureExporter }] = await Promise.all([
-    import('../server/instrumented-server.js'),
-    import('../telemetry/capture.js'),
-  ]);
-  const capture = dest.embedded ? new CaptureExporter() : undefined;
-  const app: InstrumentedServer = await (deps.startServer ?? startInstrumentedServer)({
-    host: '127.0.0.1',
-    port: 0,
-    delay: serve.delay,
-    seed: serve.seed,
-    limits: { maxTenants: serve.maxTenants },
-    export: capture ? captureExport(capture, serve.otlp) : { otlp: serve.otlp },
-    tenantExport: capture ? undefined : serve.tenantExport,
-    env: deps.env,
-    warn: deps.warn,
-  });
-  emit({ type: 'server-started', url: app.url, metricsTarget: app.metricsTarget });
+  const serve = await startServePart(config.serve, deps, config.verify?.backend);
   let server: ServerStats | undefined;
   let loaded: Awaited<ReturnType<typeof loadOnce>>;
   try {
-    loadConfig = { ...loadConfig, target: `${app.url}/api` };
+    loadConfig = { ...loadConfig, target: `${serve.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
     loaded = await loadOnce(loadConfig, {
       signal: deps.signal,
@@ -172,17 +138,17 @@ async function loadPart(
     });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
-    server = await stopServer(app, deps, emit);
+    server = await serve.stop();
   }
   const manifest = buildRunManifest(
     loadConfig,
     loaded,
     {
       ...server,
-      delay: serve.delay,
-      seed: serve.seed ?? null,
-      exportIntervalMs: serve.otlp.exportIntervalMs,
-      embedded: dest.embedded,
+      delay: config.serve.delay,
+      seed: config.serve.seed ?? null,
+      exportIntervalMs: config.serve.otlp.exportIntervalMs,
+      embedded: serve.embedded,
     },
     load.shard,
   );
@@ -190,64 +156,11 @@ async function loadPart(
   return {
     manifest,
     paths: await written(manifest, load, emit),
-    ...(capture ? { capture } : {}),
-    embedded: dest.embedded,
-    reason: dest.reason,
-    topology: app.topology,
+    ...(serve.capture ? { capture: serve.capture } : {}),
+    embedded: serve.embedded,
+    reason: serve.reason,
+    topology: serve.topology,
   };
-}
-
-function captureExport(capture: PushMetricExporter, otlp: OtlpConfig) {
-  return {
-    exporter: capture,
-    description: 'in-process capture',
-    exportIntervalMs: otlp.exportIntervalMs,
-    exportTimeoutMs: otlp.exportTimeoutMs,
-  };
-}
-
-async function stopServer(
-  app: InstrumentedServer,
-  deps: PipelineDeps,
-  emit: (e: PipelineEvent) => void,
-): Promise<ServerStats> {
-  await app.stop();
-  const { stats } = app.pipeline;
-  const streams = app.streams().map((st) => ({
-    tenant: st.tenant,
-    exports: st.exports,
-    failedExports: st.failedExports,
-    finalFlushOk: st.lastExportOk,
-  }));
-  const server: ServerStats = {
-    url: app.url,
-    metricsTarget: app.metricsTarget,
-    exports: stats.exports,
-    failedExports: stats.failures,
-    finalFlushOk: stats.consecutiveFailures === 0,
-    topology: app.topology,
-    ...(app.topology === 'per-tenant-export' ? { streams } : {}),
-  };
-  emit({
-    type: 'server-stopped',
-    exports: server.exports,
-    failedExports: server.failedExports,
-    finalFlushOk: server.finalFlushOk,
-    ...(server.streams ? { streams } : {}),
-  });
-  if (app.topology === 'per-tenant-export') {
-    // One line per tenant whose stream lost its last counts: the others' are complete.
-    for (const st of app.streams().filter((x) => !x.lastExportOk)) {
-      deps.warn(
-        `the final metrics export for tenant "${st.tenant}" to ${app.metricsTarget} failed (${st.lastError ?? 'export failed'}): the backend lacks this run's last counts for that tenant`,
-      );
-    }
-  } else if (!server.finalFlushOk) {
-    deps.warn(
-      `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
-    );
-  }
-  return server;
 }
 
 /** The topology the manifests record, when they all record the same one. */

@@ -8,7 +8,11 @@ import type { LoadConfig } from '../load/config.js';
 import type { LoadProgress } from '../load/runner.js';
 import type { Shard } from '../load/shard.js';
 import type { RunManifest } from '../manifest/schema.js';
-import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
+import type {
+  InstrumentedServer,
+  InstrumentedServerOptions,
+  ObserveExport,
+} from '../server/instrumented-server.js';
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 import type { Env, OtlpConfig } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
@@ -101,6 +105,11 @@ export interface PipelineDeps {
   isListening?: ((url: string) => Promise<boolean>) | undefined;
   /** Starts the serve part's server; default startInstrumentedServer (tests stub where metrics go). */
   startServer?: ((opts: InstrumentedServerOptions) => Promise<InstrumentedServer>) | undefined;
+  /**
+   * Sees (and may wrap) each OTLP exporter the serve part's server makes, per tenant stream
+   * (undefined: the single stream); the canary records what each stream exported.
+   */
+  observeExport?: ObserveExport | undefined;
   /** Makes the load's HTTP client; default an undici pool (tests answer the requests themselves). */
   loadClient?: ((opts: HttpClientOptions) => LoadClient) | undefined;
 }

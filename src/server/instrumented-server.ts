@@ -34,10 +34,18 @@ export interface InstrumentedServerOptions {
    * (see tenant-streams.ts). Without: one stream for every tenant, routed downstream by client_id.
    */
   tenantExport?: TenantExportOptions | undefined;
+  /**
+   * Sees each OTLP exporter before the SDK gets it, and may wrap it (the canary records what each
+   * stream exported): `tenant` is the stream's tenant, undefined for the single stream. The exporter
+   * itself is still made here, by createOtlpExporter.
+   */
+  observeExport?: ObserveExport | undefined;
   env: Env;
   /** Warnings: export failure streaks and recoveries, cardinality overflow. */
   warn: (message: string) => void;
 }
+
+export type ObserveExport = (tenant: string | undefined, exporter: PushMetricExporter) => PushMetricExporter;
 
 /** What the server's exports did: one stream's stats, or every tenant stream's summed. */
 export interface ExportPipeline {
@@ -72,6 +80,7 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
   const intervals = 'otlp' in exp ? exp.otlp : exp;
   const metricsTarget = 'otlp' in exp ? exp.otlp.metricsUrl : exp.description;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const observe = opts.observeExport ?? ((_tenant, exporter) => exporter);
   let pipeline: ExportPipeline & { shutdown(wait: (tenant: string) => number | undefined): Promise<void> };
   let metrics: RequestRecorder;
   let tenantStreams: TenantStreams | undefined;
@@ -83,7 +92,7 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
       limits,
       // One OTLPMetricExporter per tenant, its tenant in a header: what a service writes for this.
       exporterFor: (tenant) =>
-        createOtlpExporter({ ...otlp, headers: { ...otlp.headers, [header]: tenant } }),
+        observe(tenant, createOtlpExporter({ ...otlp, headers: { ...otlp.headers, [header]: tenant } })),
       target: metricsTarget,
       exportIntervalMs: otlp.exportIntervalMs,
       exportTimeoutMs: otlp.exportTimeoutMs,
@@ -94,7 +103,7 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
     metrics = tenantStreams;
   } else {
     const single = createMetricsPipeline({
-      exporter: 'otlp' in exp ? createOtlpExporter(exp.otlp) : exp.exporter,
+      exporter: 'otlp' in exp ? observe(undefined, createOtlpExporter(exp.otlp)) : exp.exporter,
       exportIntervalMs: intervals.exportIntervalMs,
       exportTimeoutMs: intervals.exportTimeoutMs,
       env: opts.env,

@@ -24,6 +24,9 @@ describe('canary usage errors', () => {
     [['--junit', 'x.xml'], /^otelpoc: --junit: not an option of canary/],
     [['--url', 'ftp://x'], /^otelpoc: --url/],
     [['--metrics-port', '70000'], /^otelpoc: --metrics-port: expected an integer from 0 to 65535/],
+    [['--default-tenant', 'x'], /^otelpoc: --default-tenant: only used with --per-tenant-export/],
+    [['--per-tenant-export', '--no-tenant-header'], /^otelpoc: --per-tenant-export and --no-tenant-header/],
+    [['--per-tenant-export', '--default-tenant', 'a/b'], /^otelpoc: --default-tenant: "a\/b"/],
   ])('%j → exit 2', async (args, message) => {
     const r = await mainInProcess(['canary', ...args, '--once']);
     expect(r.code, r.stderr).toBe(2);

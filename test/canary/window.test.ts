@@ -4,7 +4,7 @@
  * green if the check that catches it is taken out of evaluateTenant.
  */
 import { describe, expect, it } from 'vitest';
-import { ExportLog, type ExportRecord, seriesKey } from '../../src/canary/export-log.js';
+import { ExportLog, ExportLogs, type ExportRecord, seriesKey } from '../../src/canary/export-log.js';
 import { evaluateTenant, type TenantInput, type WindowSettings } from '../../src/canary/window.js';
 import type { SeriesPoints } from '../../src/verify/prom-client.js';
 
@@ -197,5 +197,46 @@ describe('ExportLog', () => {
     expect(log.records).toHaveLength(9);
     expect(log.at(T0 + 60_001)?.atMs).toBe(T0 + 60_000);
     expect(log.at(T0 + 62_000)).toBeUndefined();
+  });
+});
+
+describe('per-tenant export: one ExportLog per stream', () => {
+  // Two tenant streams export on timers of their own; here both in the same millisecond, each with
+  // its own tenant's series only (one MeterProvider per tenant).
+  const now = T0 + 60_000;
+  const logs = new ExportLogs();
+  for (let at = T0 + 5000, n = 10; at <= now - 1000; at += 5000, n += 10) {
+    for (const [c, v] of [
+      ['tenant-1', n],
+      ['tenant-2', 2 * n],
+    ] as const) {
+      logs.of(c).add({
+        atMs: at,
+        values: new Map([
+          [seriesKey('http_server_request_total', c, '200'), v],
+          [seriesKey('http_server_request_duration_seconds_count', c, '200'), v],
+        ]),
+        clientIds: new Set([c]),
+        ok: true,
+      });
+    }
+  }
+  const mine = series(logs.of('tenant-1'), 'tenant-1', T0, now - 3000);
+
+  it("a tenant's samples are matched against its own stream's exports: green", () => {
+    const r = evaluateTenant(input({ series: mine }), logs.of('tenant-1'), S, now);
+    expect(failing(r)).toEqual({});
+  });
+
+  it('one log for every stream would match a sample against the other stream of the same millisecond', () => {
+    const merged = new ExportLog();
+    for (const c of ['tenant-2', 'tenant-1']) for (const r of logs.of(c).records) merged.add(r);
+    const r = evaluateTenant(input({ series: mine }), merged, S, now);
+    expect(failing(r).correctness).toMatch(/the export of that time had no such series/);
+  });
+
+  it('prunes every stream', () => {
+    logs.prune(now);
+    expect([logs.of('tenant-1').records.length, logs.of('tenant-2').records.length]).toEqual([0, 0]);
   });
 });

@@ -15,11 +15,18 @@ import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from '../../util/d
 import { CheckFailedError, UsageError } from '../../util/errors.js';
 import { isValidRunId } from '../../util/ids.js';
 import type { CliContext } from '../context.js';
-import { addServerOptions, otlpConfigFrom, parseIntegerIn, type ServerFlags } from '../options.js';
+import {
+  addServerOptions,
+  otlpConfigFrom,
+  parseIntegerIn,
+  type ServerFlags,
+  tenantExportFrom,
+} from '../options.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
 
 interface CanaryFlags extends ServerFlags, VerifyFlags {
+  perTenantExport?: boolean;
   name: string;
   tenants: number;
   clientIds?: string[];
@@ -48,8 +55,12 @@ const VERIFY_ONLY = [
   'allTenants',
   'tenantsUrl',
   'alsoTenants',
-  'defaultTenant',
 ];
+/**
+ * --default-tenant names a tenant stream only with --per-tenant-export (as in `run`): refused
+ * without it. The canary's own requests all carry a Client-ID; the flag is there for parity.
+ */
+const PER_TENANT_EXPORT_ONLY = 'defaultTenant';
 
 /** `--flag: expected …, got "…"` for the load value parsers (exit 2). */
 function flag<T>(name: string, parse: (text: string) => T) {
@@ -70,6 +81,7 @@ export function canaryCommand(ctx: CliContext): Command {
     .description(
       [
         "Runs until SIGINT/SIGTERM. Starts the instrumented server in process (exporting over OTLP as `serve` does), sends it a steady, low, deterministic request mix for each tenant, and every --interval checks each tenant in the backend's Prometheus API (same options as `verify`): correctness (every sample equals the cumulative value the canary exported with that timestamp), freshness (delivery lag within --max-lag), completeness (no export missing in the window), isolation (no other tenant's client_id) and names.",
+        "With --per-tenant-export the server keeps one OTLP export stream per tenant, each sending --tenant-header: <Client-ID> (the direct topology: no tenant router, e.g. straight into Mimir's /otlp endpoint); each tenant is checked against what its own stream exported.",
         'Its own metrics (prefix otelpoc_canary_) are on --metrics-port at /metrics, with /healthz. One log line when a tenant turns red (the failing check and its reason) and one when it turns green again.',
         'Exit (--once): 0 every tenant green, 1 a check failed, 2 bad input.',
       ].join('\n\n'),
@@ -137,7 +149,8 @@ export function canaryCommand(ctx: CliContext): Command {
 Examples:
   $ otelpoc canary                                              # Alloy on :4318, Mimir on :9009
   $ otelpoc canary --once --interval 20s --export-interval 5s    # a smoke test: exit 0/1
-  $ otelpoc canary --name eu-1 --tenants 5 --log-format json --metrics-host 0.0.0.0`,
+  $ otelpoc canary --name eu-1 --tenants 5 --log-format json --metrics-host 0.0.0.0
+  $ otelpoc canary --per-tenant-export --otlp-endpoint http://localhost:9009/otlp --url http://localhost:9009/prometheus`,
   );
   return cmd.action(async (flags: CanaryFlags) => {
     const { runtime } = ctx;
@@ -147,6 +160,12 @@ Examples:
         const opt = cmd.options.find((o) => o.attributeName() === name)!;
         throw new UsageError(`${opt.long}: not an option of canary (it is verify's); drop it`);
       }
+    }
+    const source = cmd.getOptionValueSource(PER_TENANT_EXPORT_ONLY);
+    if ((source === 'cli' || source === 'env') && !flags.perTenantExport) {
+      throw new UsageError(
+        '--default-tenant: only used with --per-tenant-export (the tenant of requests without Client-ID); add it, or drop --default-tenant',
+      );
     }
     const config = canaryConfigFrom(flags, cmd, runtime.env);
     const { runCanary, stopBoundMs } = await import('../../canary/canary.js');
@@ -212,7 +231,13 @@ function canaryConfigFrom(flags: CanaryFlags, cmd: Command, env: Env): CanaryCon
     intervalMs: flags.interval,
     maxLagMs,
     once: flags.once === true,
-    serve: { delay: flags.delay, seed: flags.seed, maxTenants: flags.maxTenants, otlp },
+    serve: {
+      delay: flags.delay,
+      seed: flags.seed,
+      maxTenants: flags.maxTenants,
+      otlp,
+      tenantExport: tenantExportFrom(flags, 'shared'),
+    },
     backend,
     metrics: flags.once ? null : { host: flags.metricsHost, port: flags.metricsPort },
   };
@@ -226,8 +251,8 @@ function render(ctx: CliContext, flags: CanaryFlags, e: CanaryEvent): void {
         ctx,
         flags.logFormat,
         'info',
-        `canary started: run id canary-${flags.name}, server ${e.serverUrl}, checks every ${formatDurationMs(flags.interval)} over the last ${formatDurationMs(e.windowMs)}${e.metricsUrl ? `, metrics at ${e.metricsUrl}/metrics` : ''}`,
-        { event: 'started', metricsUrl: e.metricsUrl },
+        `canary started (${e.topology}): run id canary-${flags.name}, server ${e.serverUrl}, checks every ${formatDurationMs(flags.interval)} over the last ${formatDurationMs(e.windowMs)}${e.metricsUrl ? `, metrics at ${e.metricsUrl}/metrics` : ''}`,
+        { event: 'started', topology: e.topology, metricsUrl: e.metricsUrl },
       );
       break;
     case 'interval':
@@ -295,6 +320,7 @@ function intervalDocument(r: IntervalReport) {
   return {
     time: new Date(r.atMs).toISOString(),
     ok: r.ok,
+    topology: r.topology,
     tenants: r.tenants.map((t) => ({
       tenant: t.tenant,
       ok: t.ok,
@@ -326,7 +352,7 @@ function intervalText(r: IntervalReport): string {
 
 function redSummary(r: IntervalReport): string {
   const red = r.tenants.filter((t) => !t.ok);
-  return `${red.length} of ${r.tenants.length} tenant(s) red: ${red
+  return `${red.length} of ${r.tenants.length} tenant(s) red (${r.topology}): ${red
     .map(
       (t) =>
         `${t.tenant} (${t.checks
