@@ -6,7 +6,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import {
   backendsAvailable,
   pollUntil,

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import {
   backendsAvailable,
   pollUntil,

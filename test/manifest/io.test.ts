@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, readManifests } from '../../src/manifest/io.js';
-import { parseManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 

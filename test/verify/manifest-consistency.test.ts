@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { assertShardsOfOneRun } from '../../src/manifest/consistency.js';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import { realLoadManifest, realLoadManifestText, reconciled } from './fixtures.js';
 
 let real: RunManifest;

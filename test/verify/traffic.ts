@@ -3,7 +3,8 @@
  * RunManifest, the way `otelpoc load` does, so verify can be tested against what really reached a
  * server (and, through it, a real backend).
  */
-import { emptyStatusCounts, parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import { emptyStatusCounts, type RunManifest } from '../../src/manifest/schema.js';
 
 export interface Send {
   clientId: string | null;
