@@ -103,21 +103,3 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
   };
   return parseManifest(manifest, 'test manifest');
 }
-
-/**
- * Makes freshly written series searchable while verify polls (VictoriaMetrics' test-only
- * force_flush; a real Mimir has no such endpoint and verify itself never calls it). Returns stop().
- */
-export function keepFlushing(flush: () => Promise<void>, intervalMs = 200): () => void {
-  let stopped = false;
-  const loop = async () => {
-    while (!stopped) {
-      await flush().catch(() => {});
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  };
-  void loop();
-  return () => {
-    stopped = true;
-  };
-}
