@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import type { PrometheusBackend } from '../pipeline/types.js';
+import type { PrometheusBackend, VerifyPart } from '../pipeline/types.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -178,6 +178,25 @@ export function prometheusBackendFrom(cmd: Command): PrometheusBackend {
     tenantHeader,
     tenantsUrl,
     queryTimeoutMs: flags.queryTimeout,
+  };
+}
+
+/**
+ * The verify step as `verify` and `run` configure it: at `backend`, polling for `timeoutMs` (each
+ * command names its deadline flag), with the settle window of --settle or, without it, the manifest's.
+ */
+export function verifyPartFrom(
+  flags: VerifyFlags,
+  backend: PrometheusBackend,
+  timeoutMs: number,
+): Omit<VerifyPart, 'manifests' | 'ownShardOnly'> {
+  return {
+    backend,
+    timeoutMs,
+    defaultTenant: flags.defaultTenant,
+    alsoTenants: flags.alsoTenants ?? [],
+    explain: flags.explain ?? false,
+    settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
   };
 }
 

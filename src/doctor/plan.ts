@@ -4,12 +4,15 @@
  * made executable). No I/O here.
  */
 
+import { type Env, resolveOtlpConfig } from '../telemetry/config.js';
 import { UsageError } from '../util/errors.js';
+import { STACK_URLS } from './defaults.js';
 import {
   DOCTOR_TOPOLOGIES,
   type DoctorCheck,
   type DoctorCheckId,
   type DoctorConfig,
+  type DoctorInput,
   type DoctorReport,
   type DoctorTopology,
   SKIP_NAMES,
@@ -26,6 +29,26 @@ const ROUTER_ONLY: DoctorCheckId[] = ['alloy', 'cortex-tenant'];
 export function otlpCheckHeaders(config: DoctorConfig): Record<string, string> {
   if (config.topology !== 'direct') return config.otlpHeaders;
   return { ...config.otlpHeaders, [config.tenantHeader]: config.probeClientId };
+}
+
+/** The probe's in-process server exports this often: soon after its one request. */
+export const PROBE_EXPORT_INTERVAL_MS = 1000;
+
+/**
+ * The flags (and the OTEL_* variables in `env`) → what doctor checks. In the direct topology the
+ * OTLP endpoint defaults to Mimir's own (the flag and the OTEL_* variables still win).
+ */
+export function resolveDoctorConfig(input: DoctorInput, env: Env): DoctorConfig {
+  const { otlpEndpoint, ...rest } = input;
+  const otlp = resolveOtlpConfig({ otlpEndpoint }, env, {
+    otlpEndpoint: input.topology === 'direct' ? mimirOtlpEndpoint(input.mimirUrl) : STACK_URLS.otlpEndpoint,
+  });
+  return {
+    ...rest,
+    otlpMetricsUrl: otlp.metricsUrl,
+    otlpHeaders: otlp.headers,
+    probeExportIntervalMs: PROBE_EXPORT_INTERVAL_MS,
+  };
 }
 
 /** The OTLP base URL of Mimir's own endpoint, from its Prometheus API prefix: http://h:9009/otlp. */

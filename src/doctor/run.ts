@@ -18,6 +18,17 @@ import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
 
+/** DoctorDeps' real `sleep`: resolves after `ms`, or at once when `signal` aborts (never rejects). */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 import {
   blockedBy,
   otlpCheckHeaders,

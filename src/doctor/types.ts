@@ -48,6 +48,19 @@ export interface DoctorConfig {
   probeExportIntervalMs: number;
 }
 
+/**
+ * What the flags set: a DoctorConfig but for the OTLP export, which resolveDoctorConfig derives
+ * (its endpoint's default depends on the topology), and the probe's export interval.
+ */
+export type DoctorInput = Omit<
+  DoctorConfig,
+  'topology' | 'otlpMetricsUrl' | 'otlpHeaders' | 'probeExportIntervalMs'
+> & {
+  topology: DoctorTopology;
+  /** OTLP/HTTP base URL given with --otlp-endpoint; else from the OTEL_* variables or the default. */
+  otlpEndpoint?: string | undefined;
+};
+
 export type DoctorCheckStatus = 'pass' | 'fail' | 'skip';
 
 /** How far the probe request got through the pipeline. */

@@ -12,19 +12,16 @@ import { z } from 'zod';
 import { formatDurationMs, MAX_DURATION_MS } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import { newRunId } from '../util/ids.js';
-import { arrivals } from './schedule.js';
-import { buildTenantWeights, integerStatusMix, parseStatusMix, parseTarget, ValueProblem } from './values.js';
-
-export const StatusWeightSchema = z.object({
-  status: z.number().int().min(200).max(599),
-  weight: z.number().positive(),
-});
-
-export const TenantWeightSchema = z.object({
-  /** The Client-ID sent, or null for anonymous requests (no Client-ID header). */
-  clientId: z.string().min(1).nullable(),
-  weight: z.number().positive(),
-});
+import { arrivals, type Stage, StageSchema } from './schedule.js';
+import {
+  buildTenantWeights,
+  integerStatusMix,
+  parseStatusMix,
+  parseTarget,
+  StatusWeightSchema,
+  TenantWeightSchema,
+  ValueProblem,
+} from './values.js';
 
 const fraction = z.number().min(0).max(1);
 
@@ -67,19 +64,6 @@ export const LoadInputSchema = z.object({
   thresholds: ThresholdsSchema.optional(),
 });
 
-/**
- * One stage of an open-model run: the arrival rate goes linearly from `fromPerSec` to `toPerSec`
- * over `durationMs` (equal rates: constant). A spike is a short stage at a high rate.
- */
-export const StageSchema = z.object({
-  /** null only for a constant-rate run bounded by `requests` alone. */
-  durationMs: z.number().positive().nullable(),
-  fromPerSec: z.number().nonnegative(),
-  toPerSec: z.number().nonnegative(),
-  /** Overrides the config's status mix during this stage. */
-  statusMix: z.array(StatusWeightSchema).optional(),
-});
-
 /** Everything a load run needs, resolved and validated; also `manifest.config`. */
 export const LoadConfigSchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
@@ -108,12 +92,8 @@ export const LoadConfigSchema = z.object({
   thresholds: ThresholdsSchema,
 });
 
-export type StatusWeight = z.infer<typeof StatusWeightSchema>;
-export type TenantWeight = z.infer<typeof TenantWeightSchema>;
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
-export type StageInput = z.infer<typeof StageInputSchema>;
 export type LoadInput = z.infer<typeof LoadInputSchema>;
-export type Stage = z.infer<typeof StageSchema>;
 export type LoadConfig = z.infer<typeof LoadConfigSchema>;
 
 /** A scenario file's input and how to name it in messages (its name or path as given). */

@@ -1,9 +1,9 @@
 import type { Clock } from '../util/clock.js';
 import type { LoadClient } from './client.js';
-import type { TenantWeight } from './config.js';
 import { LatencyRecorder } from './latency.js';
 import type { Tally } from './tally.js';
 import { TimelineRecorder } from './timeline.js';
+import type { TenantWeight } from './values.js';
 
 /** The part of the clock the scheduler uses. */
 export type LoadClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'>;

@@ -17,6 +17,11 @@ function defaultPaths(runId: string, shard: Shard | undefined): string[] {
   return shard ? [defaultShardManifestPath(runId, shard)] : [defaultManifestPath(runId), LAST_RUN_FILE];
 }
 
+/** The manifest's main path, as given (`out`, or the default of the run or its shard). */
+export function manifestPath(runId: string, out: string | undefined, shard?: Shard): string {
+  return out ?? defaultPaths(runId, shard)[0]!;
+}
+
 /**
  * Where the manifest goes: `out`, or by default .otelpoc/runs/<run-id>.json plus
  * .otelpoc/last-run.json (what `verify` reads when no --manifest is given), relative to `cwd`; a

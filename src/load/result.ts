@@ -19,10 +19,11 @@ export const LatencySummarySchema = z.object({
   maxMs: ms,
 });
 
-/** One tenant × requested status cell. All counts are exact. */
-export const StatusCountsSchema = z.object({
-  /** The status code requested with ?sc=. */
-  status: z.number().int().min(200).max(599),
+/**
+ * What became of the requests, counted in each tenant × status cell and in the totals: every
+ * scheduled request is dropped or sent, every sent one answered, mismatched, unanswered or refused.
+ */
+const OUTCOME_COUNTS = {
   /** Scheduled but never sent: the in-flight cap was reached (open model). */
   dropped: count,
   /** Put on the wire (or attempted). sent = answered + mismatched + unanswered + refused. */
@@ -35,6 +36,16 @@ export const StatusCountsSchema = z.object({
   unanswered: count,
   /** Connection refused: never reached the server, certainly not recorded. */
   refused: count,
+};
+
+/** The outcome counts' names, in the manifest's order. */
+export const OUTCOME_FIELDS = Object.keys(OUTCOME_COUNTS) as (keyof typeof OUTCOME_COUNTS)[];
+
+/** One tenant × requested status cell. All counts are exact. */
+export const StatusCountsSchema = z.object({
+  /** The status code requested with ?sc=. */
+  status: z.number().int().min(200).max(599),
+  ...OUTCOME_COUNTS,
   /** Sum of service times (send → response) of the answered and mismatched requests, ms. */
   latencySumMs: ms,
   /** Longest service time among them, ms. */
@@ -49,15 +60,7 @@ export const TenantCountsSchema = z.object({
   receivedByStatus: z.record(z.string().regex(/^\d{3}$/), count),
 });
 
-export const TotalsSchema = z.object({
-  scheduled: count,
-  dropped: count,
-  sent: count,
-  answered: count,
-  mismatched: count,
-  unanswered: count,
-  refused: count,
-});
+export const TotalsSchema = z.object({ scheduled: count, ...OUTCOME_COUNTS });
 
 /** Client-side errors by category. */
 export const ErrorCountsSchema = z.object({
@@ -132,16 +135,11 @@ export type TimelinePercentiles = z.infer<typeof TimelinePercentilesSchema>;
 
 /** The run's totals, summed from its tenant × status cells (`scheduled = sent + dropped`). */
 export function totalsOf(tenants: readonly Pick<TenantCounts, 'byStatus'>[]): Totals {
-  const totals = { scheduled: 0, dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
+  const totals: Totals = { scheduled: 0, ...noOutcomes() };
   for (const t of tenants) {
     for (const c of t.byStatus) {
       totals.scheduled += c.dropped + c.sent;
-      totals.dropped += c.dropped;
-      totals.sent += c.sent;
-      totals.answered += c.answered;
-      totals.mismatched += c.mismatched;
-      totals.unanswered += c.unanswered;
-      totals.refused += c.refused;
+      for (const f of OUTCOME_FIELDS) totals[f] += c[f];
     }
   }
   return totals;
@@ -149,15 +147,9 @@ export function totalsOf(tenants: readonly Pick<TenantCounts, 'byStatus'>[]): To
 
 /** A tenant × status cell with nothing counted yet. */
 export function emptyStatusCounts(status: number): StatusCounts {
-  return {
-    status,
-    dropped: 0,
-    sent: 0,
-    answered: 0,
-    mismatched: 0,
-    unanswered: 0,
-    refused: 0,
-    latencySumMs: 0,
-    latencyMaxMs: 0,
-  };
+  return { status, ...noOutcomes(), latencySumMs: 0, latencyMaxMs: 0 };
+}
+
+function noOutcomes(): Record<(typeof OUTCOME_FIELDS)[number], number> {
+  return { dropped: 0, sent: 0, answered: 0, mismatched: 0, unanswered: 0, refused: 0 };
 }

@@ -1,4 +1,20 @@
-import type { Stage } from './config.js';
+import { z } from 'zod';
+import { StatusWeightSchema } from './values.js';
+
+/**
+ * One stage of an open-model run: the arrival rate goes linearly from `fromPerSec` to `toPerSec`
+ * over `durationMs` (equal rates: constant). A spike is a short stage at a high rate.
+ */
+export const StageSchema = z.object({
+  /** null only for a constant-rate run bounded by `requests` alone. */
+  durationMs: z.number().positive().nullable(),
+  fromPerSec: z.number().nonnegative(),
+  toPerSec: z.number().nonnegative(),
+  /** Overrides the config's status mix during this stage. */
+  statusMix: z.array(StatusWeightSchema).optional(),
+});
+
+export type Stage = z.infer<typeof StageSchema>;
 
 export interface Arrival {
   /** 0-based index of the request in the run. */

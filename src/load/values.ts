@@ -3,6 +3,7 @@
  * shares. Each returns the parsed value or throws a Problem naming what is allowed; the caller adds
  * where the value came from (a flag name, or a file and path).
  */
+import { z } from 'zod';
 import { isValidRunId, RUN_ID_RULE, TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 
 /** A value that is not allowed. `expected` reads "expected <expected>, got <input>". */
@@ -12,16 +13,19 @@ export class ValueProblem extends Error {
   }
 }
 
-export interface StatusWeight {
-  status: number;
-  weight: number;
-}
+export const StatusWeightSchema = z.object({
+  status: z.number().int().min(200).max(599),
+  weight: z.number().positive(),
+});
 
-export interface TenantWeight {
+export const TenantWeightSchema = z.object({
   /** The Client-ID sent, or null for anonymous requests (no Client-ID header). */
-  clientId: string | null;
-  weight: number;
-}
+  clientId: z.string().min(1).nullable(),
+  weight: z.number().positive(),
+});
+
+export type StatusWeight = z.infer<typeof StatusWeightSchema>;
+export type TenantWeight = z.infer<typeof TenantWeightSchema>;
 
 const NUMBER = /^\d+(?:\.\d+)?$/;
 

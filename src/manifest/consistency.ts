@@ -7,11 +7,9 @@
  * mismatched, unanswered or refused, and each outcome is counted once in the cells, once in the
  * totals, once in the errors and (for responses) once in the latency histograms.
  */
-import { totalsOf } from '../load/result.js';
+import { OUTCOME_FIELDS, totalsOf } from '../load/result.js';
 import { UsageError } from '../util/errors.js';
 import type { LatencySummary, RunManifest, StatusCounts } from './schema.js';
-
-const CELL_FIELDS = ['dropped', 'sent', 'answered', 'mismatched', 'unanswered', 'refused'] as const;
 
 /**
  * The first equation the manifest breaks, as one line naming where and with its numbers, e.g.
@@ -53,7 +51,7 @@ export function manifestInconsistency(m: RunManifest): string | undefined {
 
   const { totals, errors, latency } = m;
   const sums = totalsOf(m.tenants);
-  for (const f of CELL_FIELDS) {
+  for (const f of OUTCOME_FIELDS) {
     if (totals[f] !== sums[f]) return `totals.${f} ${totals[f]} ≠ Σ tenants[].byStatus[].${f} ${sums[f]}`;
   }
   if (totals.scheduled !== totals.sent + totals.dropped) {

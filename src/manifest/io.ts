@@ -2,7 +2,8 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { makeDirs, writeFileAtomic } from '../util/output-file.js';
-import { parseManifest, type RunManifest } from './schema.js';
+import { parseManifest } from './parse.js';
+import type { RunManifest } from './schema.js';
 
 export const MANIFEST_DIR = '.otelpoc';
 export const LAST_RUN_FILE = join(MANIFEST_DIR, 'last-run.json');

@@ -2,14 +2,11 @@ import { z } from 'zod';
 import { LoadConfigSchema } from '../load/config.js';
 import { LoadResultSchema } from '../load/result.js';
 import { TOPOLOGIES } from '../telemetry/topology.js';
-import { UsageError } from '../util/errors.js';
-import { formatPath } from '../util/format-path.js';
-import { assertManifestConsistent } from './consistency.js';
-import { isManifestV1, manifestV1ToV2 } from './v1.js';
 
 /**
  * The run manifest: what `otelpoc load` sent, exactly, and what `otelpoc verify` checks the backend
- * against. One schema, one type (inferred from the schema), one validator, shared by both commands.
+ * against. One schema, one type (inferred from the schema), shared by both commands; ./parse.ts
+ * validates untrusted JSON against it.
  * Bump MANIFEST_SCHEMA_VERSION on any incompatible change, keep the older versions readable (see
  * ./v1.ts) and document it in the README.
  *
@@ -19,9 +16,6 @@ import { isManifestV1, manifestV1ToV2 } from './v1.js';
  * `server`; version 1 had a flatter config with a free-form `extra`.
  */
 export const MANIFEST_SCHEMA_VERSION = 3;
-
-/** The versions parseManifest reads (older ones are converted on reading). */
-const READABLE_VERSIONS: readonly unknown[] = [1, 2, MANIFEST_SCHEMA_VERSION];
 
 const count = z.number().int().nonnegative();
 
@@ -80,35 +74,3 @@ export {
   TenantCountsSchema,
 } from '../load/result.js';
 export { formatPath } from '../util/format-path.js';
-
-/**
- * Validates untrusted JSON as a manifest. Throws a UsageError naming the source and every failing
- * path, e.g. `run.json: tenants[0].byStatus[1].sent: expected number, received string`, or, for a
- * well-formed manifest whose numbers contradict each other, the first broken equation
- * (manifest/consistency.ts).
- */
-export function parseManifest(data: unknown, source: string): RunManifest {
-  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (data && typeof data === 'object' && version !== undefined && !READABLE_VERSIONS.includes(version)) {
-    // A string "2" is not a newer or older version: say which type is expected.
-    throw new UsageError(
-      typeof version === 'number'
-        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads versions 1, 2 and ${MANIFEST_SCHEMA_VERSION}`
-        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION} (or 1, 2), got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
-    );
-  }
-  if (isManifestV1(data)) data = manifestV1ToV2(data, source);
-  // Version 2 is version 3 without a timeline (optional in the schema).
-  if (data && typeof data === 'object' && (data as { schemaVersion?: unknown }).schemaVersion === 2) {
-    data = { ...data, schemaVersion: MANIFEST_SCHEMA_VERSION };
-  }
-  const result = ManifestSchema.safeParse(data);
-  if (result.success) {
-    assertManifestConsistent(result.data, source);
-    return result.data;
-  }
-  const problems = result.error.issues.map(
-    (issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`,
-  );
-  throw new UsageError(problems.join('\n'));
-}

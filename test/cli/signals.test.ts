@@ -5,21 +5,22 @@
  * write. Only a signal 2 s or more after the first cuts it short, and then stderr says what was lost.
  */
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
-import {
-  backendsAvailable,
-  pollUntil,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable } from '../helpers/backends.js';
 import { type CliProcess, serveUrl, spawnCli, spawnServe } from '../helpers/cli.js';
+import {
+  expectedFromManifest,
+  expectFlushedPartialManifest,
+  readManifestFile,
+  waitForCounts,
+} from '../helpers/run-counts.js';
 
 const enabled = backendsAvailable('repeated signals (VictoriaMetrics)');
 
@@ -29,37 +30,6 @@ async function signalRepeatedly(p: CliProcess, signal: NodeJS.Signals, times: nu
     if (i > 0) await sleep(gapMs);
     p.kill(signal);
   }
-}
-
-async function countsInVm(vm: VictoriaMetrics, runId: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const s of await vm.query(
-    `sum by (client_id, http_response_status_code) (http_server_request_total{otelpoc_run_id="${runId}"})`,
-  )) {
-    out[`${s.metric.client_id ?? '-'}|${s.metric.http_response_status_code}`] = s.value;
-  }
-  return sortKeys(out);
-}
-
-function expectedFromManifest(m: RunManifest): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const t of m.tenants) {
-    for (const [status, n] of Object.entries(t.receivedByStatus)) out[`${t.clientId ?? '-'}|${status}`] = n;
-  }
-  return sortKeys(out);
-}
-
-async function waitForCounts(vm: VictoriaMetrics, runId: string, expected: Record<string, number>) {
-  return pollUntil(
-    async () => {
-      const got = await countsInVm(vm, runId);
-      return JSON.stringify(got) === JSON.stringify(expected) ? got : undefined;
-    },
-    {
-      timeoutMs: 30_000,
-      describe: () => `VictoriaMetrics never held ${JSON.stringify(expected)} for ${runId}\n${vm.logs()}`,
-    },
-  );
 }
 
 /** GET with its own connection; resolves with the status, or undefined when the server closed without answering. */
@@ -85,12 +55,11 @@ function get(
 }
 
 describe.skipIf(!enabled)('repeated SIGINT/SIGTERM do not skip the graceful stop', () => {
-  let vm: VictoriaMetrics;
+  const vm = useVictoriaMetrics();
   let dir: string;
   let proc: CliProcess | undefined;
 
   beforeAll(async () => {
-    vm = await startVictoriaMetrics();
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-signals-'));
   });
   afterEach(() => {
@@ -98,7 +67,6 @@ describe.skipIf(!enabled)('repeated SIGINT/SIGTERM do not skip the graceful stop
     proc = undefined;
   });
   afterAll(async () => {
-    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -144,13 +112,8 @@ describe.skipIf(!enabled)('repeated SIGINT/SIGTERM do not skip the graceful stop
       expect(r.stderr).toMatch(/otelpoc: interrupted; partial manifest written to /);
       expect(r.stderr).toMatch(new RegExp(`otelpoc: ${signal} again within 2 s: taken as the same request`));
       expect(r.stderr).not.toMatch(/stopping now/);
-      const m = parseManifest(JSON.parse(await readFile(out, 'utf8')), out);
-      expect(m.interrupted).toBe(true);
-      expect(m.totals.sent).toBeGreaterThan(0);
-      expect(m.totals.sent).toBe(
-        m.totals.answered + m.totals.mismatched + m.totals.unanswered + m.totals.refused,
-      );
-      expect(m.server?.finalFlushOk).toBe(true);
+      const m = await readManifestFile(out);
+      expectFlushedPartialManifest(m);
       // Export interval 1 h: only the final flush of the graceful stop can have delivered these.
       const expected = expectedFromManifest(m);
       expect(await waitForCounts(vm, runId, expected)).toEqual(expected);
@@ -204,7 +167,7 @@ describe.skipIf(!enabled)('repeated SIGINT/SIGTERM do not skip the graceful stop
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/otelpoc: SIGTERM again within 2 s: taken as the same request/);
     expect(r.stderr).toMatch(/otelpoc: interrupted; partial manifest written to /);
-    const m = parseManifest(JSON.parse(await readFile(out, 'utf8')), out);
+    const m = await readManifestFile(out);
     expect(m).toMatchObject({ runId: 'signals-run', interrupted: true });
     expect(m.totals.sent).toBeGreaterThan(0);
     expect(m.server?.finalFlushOk).toBe(true);
@@ -244,7 +207,3 @@ describe('a deliberate second signal cuts the graceful stop short and says what 
     );
   });
 });
-
-function sortKeys(o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
-import { mainInProcess } from '../helpers/main-in-process.js';
+import { mainInProcess, writeLoadManifest } from '../helpers/main-in-process.js';
 
 describe('commander parse errors: one line, like every other error', () => {
   it.each([
@@ -43,22 +43,7 @@ describe('verify: the same manifest given twice', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-usage-'));
     server = await startCountingServer();
-    const r = await mainInProcess(
-      [
-        'load',
-        '--target',
-        `${server.url}/api`,
-        '--requests',
-        '2',
-        '--rps',
-        '100',
-        '--quiet',
-        '--out',
-        'm.json',
-      ],
-      { cwd: dir },
-    );
-    expect(r.code, r.stderr).toBe(0);
+    await writeLoadManifest(dir, server.url, 2);
     server.reset();
   });
   afterAll(async () => {

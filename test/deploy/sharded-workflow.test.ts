@@ -3,21 +3,9 @@
  * each load one shard (index and count from the matrix) of one run id, upload their manifests under
  * names the verify job downloads into the directory it verifies, and every otelpoc flag exists.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { createContext } from '../../src/cli/context.js';
-import { buildProgram } from '../../src/cli/main.js';
-import { ROOT } from '../helpers/cli.js';
+import { optionsOf, readWorkflow, type WorkflowStep as Step } from '../helpers/workflow.js';
 
-interface Step {
-  name?: string;
-  run?: string;
-  uses?: string;
-  if?: string;
-  with?: Record<string, string | boolean>;
-}
 interface Job {
   needs?: string;
   if?: string;
@@ -25,10 +13,10 @@ interface Job {
   steps: Step[];
 }
 
-const workflow = parse(readFileSync(join(ROOT, '.github/workflows/sharded.yml'), 'utf8')) as {
+const workflow = readWorkflow<{
   env: Record<string, string>;
   jobs: { shard: Job; verify: Job };
-};
+}>('sharded.yml');
 const { shard, verify } = workflow.jobs;
 /** The otelpoc command of the job's step that runs `prefix`, from `prefix` on, on one line. */
 function line(job: Job, prefix: string): string {
@@ -38,16 +26,6 @@ function line(job: Job, prefix: string): string {
 
 /** A GitHub Actions expression as written in the workflow: gh('github.run_id') → "${{ github.run_id }}". */
 const gh = (e: string) => `\${{ ${e} }}`;
-
-function optionsOf(command: string): string[] {
-  const sink = { write: () => true };
-  const ctx = createContext(
-    { env: {}, cwd: ROOT, stdout: sink, stderr: sink, signal: new AbortController().signal },
-    { debug: false, noColor: true },
-  );
-  const cmd = buildProgram(ctx).commands.find((c) => c.name() === command)!;
-  return cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
-}
 
 describe('.github/workflows/sharded.yml', () => {
   it('each matrix job loads its shard of one run, every shard runs even if one fails', () => {

@@ -8,6 +8,7 @@ import {
   parseSkip,
   parseTopology,
   planChecks,
+  resolveDoctorConfig,
   summarize,
   tenantsToQuery,
 } from '../../src/doctor/plan.js';
@@ -138,6 +139,26 @@ describe('planChecks --topology direct', () => {
       'X-Scope-OrgID': PROBE_CLIENT_ID,
     });
     expect(mimirOtlpEndpoint('http://localhost:9009/prometheus')).toBe('http://localhost:9009/otlp');
+  });
+
+  it("resolves the OTLP endpoint: the flag, else OTEL_*, else by topology (direct: Mimir's own /otlp)", () => {
+    const { otlpMetricsUrl: _, otlpHeaders: __, probeExportIntervalMs: ___, ...input } = doctorConfig();
+    const direct = { ...input, topology: 'direct' as const, mimirUrl: 'http://m:9009/prometheus' };
+    expect(resolveDoctorConfig(direct, {})).toEqual({
+      ...doctorConfig({ topology: 'direct', mimirUrl: 'http://m:9009/prometheus' }),
+      otlpMetricsUrl: 'http://m:9009/otlp/v1/metrics',
+    });
+    expect(resolveDoctorConfig({ ...input, topology: 'router' }, {}).otlpMetricsUrl).toBe(
+      'http://localhost:4318/v1/metrics',
+    );
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'k=v' };
+    expect(resolveDoctorConfig(direct, env)).toMatchObject({
+      otlpMetricsUrl: 'http://c:4318/v1/metrics',
+      otlpHeaders: { k: 'v' },
+    });
+    expect(resolveDoctorConfig({ ...direct, otlpEndpoint: 'http://f:1' }, env).otlpMetricsUrl).toBe(
+      'http://f:1/v1/metrics',
+    );
   });
 
   it('--topology accepts direct and router only', () => {

@@ -43,6 +43,30 @@ export function backendsAvailable(suite: string): boolean {
   );
 }
 
+/**
+ * A tool that scripts/install-test-backends.sh installs (Debian's static binary in usr/bin/<name> of
+ * the test backends), or the one `envVar` names: its path, and whether a suite needing it can run.
+ */
+export function installedTool(
+  name: string,
+  envVar: string,
+): { bin(): string | undefined; available(suite: string): boolean } {
+  const bin = () =>
+    [
+      process.env[envVar],
+      join(process.env.OTELPOC_BACKENDS_DIR ?? join(ROOT, '.cache/test-backends'), 'usr/bin', name),
+    ].find((c): c is string => !!c && existsSync(c));
+  return {
+    bin,
+    available: (suite) =>
+      toolAvailable(
+        suite,
+        bin() !== undefined,
+        `${name} not found: run \`bash scripts/install-test-backends.sh\` (npm test does) or set ${envVar}`,
+      ),
+  };
+}
+
 /** The rule for every external tool a suite needs: skip loudly outside CI, fail in CI. */
 export function toolAvailable(suite: string, found: boolean, how: string): boolean {
   if (found) return true;

@@ -3,33 +3,22 @@
  * `docker-compose config`: validates and resolves docker-compose.yml without a Docker engine.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { toolAvailable } from './backends.js';
+import { installedTool } from './backends.js';
 import { ROOT } from './cli.js';
 
 const run = promisify(execFile);
 
 export const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 
+const installed = installedTool('docker-compose', 'OTELPOC_DOCKER_COMPOSE_BIN');
+
 /** The docker-compose binary, or undefined when it is not installed. */
-export function composeBin(): string | undefined {
-  const candidates = [
-    process.env.OTELPOC_DOCKER_COMPOSE_BIN,
-    join(process.env.OTELPOC_BACKENDS_DIR ?? join(ROOT, '.cache/test-backends'), 'usr/bin/docker-compose'),
-  ];
-  return candidates.find((c): c is string => !!c && existsSync(c));
-}
+export const composeBin = installed.bin;
 
 /** Same rule as backendsAvailable: skip loudly outside CI, fail in CI. */
-export function composeAvailable(suite: string): boolean {
-  return toolAvailable(
-    suite,
-    composeBin() !== undefined,
-    'docker-compose not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_DOCKER_COMPOSE_BIN',
-  );
-}
+export const composeAvailable = installed.available;
 
 export interface ComposeResult {
   code: number;

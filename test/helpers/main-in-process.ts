@@ -1,4 +1,5 @@
 /** Runs the CLI in this process through main(argv, runtime), capturing stdout and stderr. */
+import { expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Runtime } from '../../src/cli/runtime.js';
 
@@ -43,4 +44,27 @@ export async function mainInProcess(
   };
   const code = await main(args, runtime);
   return { code, stdout, stderr };
+}
+
+/**
+ * A tiny real load (`requests` at 100/s) against `target`'s /api, in process, its manifest written
+ * to `out` in `cwd`: a real manifest to read or give to verify. Fails the test unless it exits 0.
+ */
+export async function writeLoadManifest(cwd: string, target: string, requests: number, out = 'm.json') {
+  const r = await mainInProcess(
+    [
+      'load',
+      '--target',
+      `${target}/api`,
+      '--requests',
+      String(requests),
+      '--rps',
+      '100',
+      '--quiet',
+      '--out',
+      out,
+    ],
+    { cwd },
+  );
+  expect(r.code, r.stderr).toBe(0);
 }

@@ -3,31 +3,19 @@
  * unit-testing the alerting rules in stack/alerts.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { toolAvailable } from './backends.js';
+import { installedTool } from './backends.js';
 import { ROOT } from './cli.js';
 
 const run = promisify(execFile);
 
+const installed = installedTool('promtool', 'OTELPOC_PROMTOOL_BIN');
+
 /** The promtool binary, or undefined when it is not installed. */
-export function promtoolBin(): string | undefined {
-  const candidates = [
-    process.env.OTELPOC_PROMTOOL_BIN,
-    join(process.env.OTELPOC_BACKENDS_DIR ?? join(ROOT, '.cache/test-backends'), 'usr/bin/promtool'),
-  ];
-  return candidates.find((c): c is string => !!c && existsSync(c));
-}
+export const promtoolBin = installed.bin;
 
 /** Same rule as backendsAvailable: skip loudly outside CI, fail in CI. */
-export function promtoolAvailable(suite: string): boolean {
-  return toolAvailable(
-    suite,
-    promtoolBin() !== undefined,
-    'promtool not found: run `bash scripts/install-test-backends.sh` (npm test does) or set OTELPOC_PROMTOOL_BIN',
-  );
-}
+export const promtoolAvailable = installed.available;
 
 export interface PromtoolResult {
   code: number;

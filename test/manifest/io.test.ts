@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, readManifests } from '../../src/manifest/io.js';
-import { parseManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
-import { mainInProcess } from '../helpers/main-in-process.js';
+import { writeLoadManifest } from '../helpers/main-in-process.js';
 
 let dir: string;
 let server: CountingServer;
@@ -17,22 +17,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'otelpoc-manifest-'));
   server = await startCountingServer();
   // A real manifest, from a real (tiny) load.
-  const r = await mainInProcess(
-    [
-      'load',
-      '--target',
-      `${server.url}/api`,
-      '--requests',
-      '3',
-      '--rps',
-      '100',
-      '--quiet',
-      '--out',
-      'm.json',
-    ],
-    { cwd: dir },
-  );
-  expect(r.code, r.stderr).toBe(0);
+  await writeLoadManifest(dir, server.url, 3);
   text = await readFile(join(dir, 'm.json'), 'utf8');
   symlinkSync(join(dir, 'm.json'), join(dir, 'link.json'));
   await writeFile(join(dir, 'other.json'), text);

@@ -10,14 +10,9 @@ import type { RunManifest } from '../../src/manifest/schema.js';
 import { runDocument, runPipeline, stopBoundMs } from '../../src/pipeline/index.js';
 import type { PipelineConfig, PipelineEvent } from '../../src/pipeline/types.js';
 import { resolveOtlpConfig } from '../../src/telemetry/config.js';
-import {
-  backendsAvailable,
-  freePort,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, freePort } from '../helpers/backends.js';
 import { testPlan } from '../load/plan-fixture.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -166,16 +161,7 @@ describe('runPipeline, metrics captured in process', () => {
 const enabled = backendsAvailable('pipeline end-to-end (VictoriaMetrics)');
 
 describe.skipIf(!enabled)('runPipeline → OTLP → VictoriaMetrics', () => {
-  let vm: VictoriaMetrics;
-  let stopFlushing = () => {};
-  beforeAll(async () => {
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
-  });
-  afterAll(async () => {
-    stopFlushing();
-    await vm?.stop();
-  });
+  const vm = useVictoriaMetrics();
 
   it('exports over OTLP, verifies at the Prometheus API: exact counts per tenant and status', async () => {
     const report = await runPipeline(

@@ -3,7 +3,8 @@
  * (schema version 3, with its timeline), and a red verify report shaped as verify makes them.
  */
 import { readFileSync } from 'node:fs';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import { CHECK_IDS, type VerifyReport } from '../../src/verify/types.js';
 
 export function realRunManifest(): RunManifest {

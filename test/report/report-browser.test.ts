@@ -8,15 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  backendsAvailable,
-  pollUntil,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, pollUntil } from '../helpers/backends.js';
 import { chromiumAvailable, launchChromium, openReport } from '../helpers/chromium.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 /** Each chart's series colours (src/report/html.ts), to find them drawn on its canvas. */
 const CHARTS = {
@@ -72,16 +67,7 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
   const withBackend = backendsAvailable('HTML report of a red verify (VictoriaMetrics)');
 
   describe.skipIf(!withBackend)('a red verify against VictoriaMetrics', () => {
-    let vm: VictoriaMetrics;
-    let stopFlushing = () => {};
-    beforeAll(async () => {
-      vm = await startVictoriaMetrics();
-      stopFlushing = keepFlushing(vm.forceFlush);
-    });
-    afterAll(async () => {
-      stopFlushing();
-      await vm?.stop();
-    });
+    const vm = useVictoriaMetrics();
 
     it('one request too many for tenant-2: the matrix names tenant-2, red, with the reason', async () => {
       const run = 'report-red';

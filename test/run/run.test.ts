@@ -8,14 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import {
-  backendsAvailable,
-  freePort,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, freePort } from '../helpers/backends.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -91,16 +86,7 @@ describe('otelpoc run, no backend (embedded)', () => {
 const enabled = backendsAvailable('run end-to-end (VictoriaMetrics)');
 
 describe.skipIf(!enabled)('otelpoc run --url → VictoriaMetrics', () => {
-  let vm: VictoriaMetrics;
-  let stopFlushing = () => {};
-  beforeAll(async () => {
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
-  });
-  afterAll(async () => {
-    stopFlushing();
-    await vm?.stop();
-  });
+  const vm = useVictoriaMetrics();
 
   it('exports through OTLP and verifies at --url: green with exact counts', async () => {
     const r = await runCli(

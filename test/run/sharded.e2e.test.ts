@@ -10,14 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import {
-  backendsAvailable,
-  freePort,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, freePort } from '../helpers/backends.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 const enabled = backendsAvailable('sharded runs end-to-end (VictoriaMetrics)');
 
@@ -26,18 +21,13 @@ const SHARDS = 3;
 const PLAN = ['--rps', '90', '--requests', '180', '--tenants', '3', '--status-mix', '200:85,404:10,500:5'];
 
 describe.skipIf(!enabled)('sharded run: 3 load processes → one VictoriaMetrics → one verify', () => {
-  let vm: VictoriaMetrics;
+  const vm = useVictoriaMetrics();
   let dir: string;
-  let stopFlushing: () => void;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-shards-'));
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
   });
   afterAll(async () => {
-    stopFlushing?.();
-    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -11,35 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../src/doctor/types.js';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import {
-  backendsAvailable,
-  freePort,
-  type PerTenantBackends,
-  pollUntil,
-  startPerTenantBackends,
-} from '../helpers/backends.js';
+import { usePerTenantBackends } from '../helpers/backend-suite.js';
+import { backendsAvailable, freePort, pollUntil } from '../helpers/backends.js';
 import { serveUrl, spawnServe } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 const enabled = backendsAvailable('per-tenant export (vmauth + one VictoriaMetrics per tenant)');
 const TENANTS = ['tenant-1', 'tenant-2', 'tenant-3', 'anonymous'];
 
 describe.skipIf(!enabled)('per-tenant export → vmauth (X-Scope-OrgID) → one store per tenant', () => {
-  let b: PerTenantBackends;
+  // VictoriaMetrics makes new series searchable after ~10 s; its test-only force_flush at once.
+  const b = usePerTenantBackends([...TENANTS, 'otelpoc-doctor']);
   let dir: string;
-  let stopFlushing: () => void;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-per-tenant-'));
-    b = await startPerTenantBackends([...TENANTS, 'otelpoc-doctor']);
-    // VictoriaMetrics makes new series searchable after ~10 s; its test-only force_flush at once.
-    stopFlushing = keepFlushing(async () => {
-      await Promise.all(Object.values(b.stores).map((s) => s.forceFlush()));
-    });
   });
   afterAll(async () => {
-    stopFlushing?.();
-    await b?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

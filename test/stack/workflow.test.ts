@@ -3,38 +3,13 @@
  * checks what can be checked: it parses, starts the stack with --wait, tears it down always, and the
  * otelpoc commands it runs use only flags that exist, against the stack's Mimir URL.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { createContext } from '../../src/cli/context.js';
-import { buildProgram } from '../../src/cli/main.js';
 import { STACK_URLS } from '../../src/doctor/defaults.js';
-import { ROOT } from '../helpers/cli.js';
+import { optionsOf, readWorkflow, type WorkflowStep as Step } from '../helpers/workflow.js';
 
-interface Step {
-  name?: string;
-  run?: string;
-  uses?: string;
-  if?: string;
-  with?: Record<string, string>;
-}
-
-const workflow = parse(readFileSync(join(ROOT, '.github/workflows/e2e.yml'), 'utf8')) as {
-  jobs: Record<string, { steps: Step[] }>;
-};
+const workflow = readWorkflow<{ jobs: Record<string, { steps: Step[] }> }>('e2e.yml');
 const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
 const runs = steps.filter((s) => s.run).map((s) => s.run!.replace(/\s+/g, ' ').trim());
-
-function optionsOf(command: string): string[] {
-  const sink = { write: () => true };
-  const ctx = createContext(
-    { env: {}, cwd: ROOT, stdout: sink, stderr: sink, signal: new AbortController().signal },
-    { debug: false, noColor: true },
-  );
-  const cmd = buildProgram(ctx).commands.find((c) => c.name() === command)!;
-  return cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
-}
 
 describe('.github/workflows/e2e.yml', () => {
   it('starts the stack and waits for health before anything else uses it', () => {

@@ -12,15 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/verify/types.js';
-import {
-  backendsAvailable,
-  pollUntil,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
+import { useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, pollUntil } from '../helpers/backends.js';
 import { type CliProcess, serveUrl, spawnServe } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
-import { keepFlushing } from './traffic.js';
 
 const enabled = backendsAvailable('verify sees late series (VictoriaMetrics)');
 const RUN = 'late-series';
@@ -31,20 +26,15 @@ function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: strin
 }
 
 describe.skipIf(!enabled)('otelpoc verify → series that arrive after verify first looked', () => {
-  let vm: VictoriaMetrics;
+  const vm = useVictoriaMetrics();
   let dir: string;
   let second: CliProcess | undefined;
-  let stopFlushing = () => {};
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-late-series-'));
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
   });
   afterAll(async () => {
-    stopFlushing();
     second?.kill('SIGKILL');
-    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -100,7 +90,7 @@ describe.skipIf(!enabled)('otelpoc verify → series that arrive after verify fi
     expect(green.code, green.stderr + green.stdout).toBe(0);
 
     // From here on the data is flushed when the test says so, as a backend does on its own timer.
-    stopFlushing();
+    vm.stopFlushing();
     // One more request with the same run id, from another process: new series (its own instance id).
     second = spawnServe(vm.otlpEndpoint, { exportInterval: '300ms' });
     const base = await serveUrl(second);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { assertShardsOfOneRun } from '../../src/manifest/consistency.js';
-import { parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import type { RunManifest } from '../../src/manifest/schema.js';
 import { realLoadManifest, realLoadManifestText, reconciled } from './fixtures.js';
 
 let real: RunManifest;
@@ -26,6 +27,16 @@ function tampered(edit: (m: RunManifest) => void): RunManifest {
 
 /** tenants[1] is tenant-2; its status 200 cell: 51 sent, 51 answered, 45 dropped. */
 const cell200 = (m: RunManifest) => m.tenants[1]!.byStatus.find((c) => c.status === 200)!;
+
+/** `n` more requests sent and unanswered in tenant-2's 200 cell, the totals adjusted (the errors not). */
+function claimUnanswered(m: RunManifest, n: number): void {
+  const c = cell200(m);
+  c.sent += n;
+  c.unanswered += n;
+  m.totals.sent += n;
+  m.totals.scheduled += n;
+  m.totals.unanswered += n;
+}
 
 describe('the manifest adds up, or it is refused when read', () => {
   it('a manifest written by a real load passes, and so does one edited consistently', () => {
@@ -90,24 +101,14 @@ describe('the manifest adds up, or it is refused when read', () => {
     [
       '50 unanswered claimed, totals adjusted, but no error recorded for them',
       (m) => {
-        const c = cell200(m);
-        c.sent += 50;
-        c.unanswered += 50;
-        m.totals.sent += 50;
-        m.totals.scheduled += 50;
-        m.totals.unanswered += 50;
+        claimUnanswered(m, 50);
       },
       'errors.timeout 0 + errors.reset 0 + errors.other 0 ≠ totals.unanswered 50',
     ],
     [
       '50 unanswered claimed with 50 timeouts, but the sends are not in the lateness histogram',
       (m) => {
-        const c = cell200(m);
-        c.sent += 50;
-        c.unanswered += 50;
-        m.totals.sent += 50;
-        m.totals.scheduled += 50;
-        m.totals.unanswered += 50;
+        claimUnanswered(m, 50);
         m.errors.timeout += 50;
       },
       'latency.sendLateness.count 167 ≠ totals sent 217',

@@ -10,15 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  backendsAvailable,
-  pollUntil,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from '../helpers/backends.js';
-import { type CliProcess, serveUrl, spawnServe } from '../helpers/cli.js';
+import { useServe, useVictoriaMetrics } from '../helpers/backend-suite.js';
+import { backendsAvailable, pollUntil } from '../helpers/backends.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
-import { keepFlushing, sendTraffic } from './traffic.js';
+import { sendTraffic } from './traffic.js';
 
 const enabled = backendsAvailable('verify settle window (VictoriaMetrics)');
 
@@ -26,23 +21,14 @@ const enabled = backendsAvailable('verify settle window (VictoriaMetrics)');
 const ALL_GREEN = /poll \d+: (all \d+ tenant\(s\) green|(\d+)\/\2 tenant\(s\) green)/;
 
 describe.skipIf(!enabled)('otelpoc verify → a request that arrives after the first green poll', () => {
-  let vm: VictoriaMetrics;
-  let serve: CliProcess;
-  let api: string;
+  const vm = useVictoriaMetrics();
+  const serve = useServe(vm, { exportInterval: '300ms' });
   let dir: string;
-  let stopFlushing = () => {};
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-settle-'));
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
-    serve = spawnServe(vm.otlpEndpoint, { exportInterval: '300ms' });
-    api = `${await serveUrl(serve)}/api`;
   });
   afterAll(async () => {
-    stopFlushing();
-    serve?.kill('SIGKILL');
-    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -52,7 +38,7 @@ describe.skipIf(!enabled)('otelpoc verify → a request that arrives after the f
    * tenant green.
    */
   async function verifyWithLateRequest(runId: string, settle: string) {
-    const manifest = await sendTraffic(api, runId, [
+    const manifest = await sendTraffic(serve.api, runId, [
       { clientId: 'tenant-1', status: 200, n: 6 },
       { clientId: 'tenant-1', status: 404, n: 2 },
       { clientId: 'tenant-2', status: 200, n: 2 },
@@ -94,12 +80,12 @@ describe.skipIf(!enabled)('otelpoc verify → a request that arrives after the f
         // The moment verify's progress says every tenant is green, one more request of the run.
         onStderr: (stderr) => {
           if (!late && ALL_GREEN.test(stderr)) {
-            late = fetch(`${api}?sc=200`, { headers: { 'X-Run-ID': runId, 'Client-ID': 'tenant-1' } }).then(
-              async (res) => {
-                expect(res.status).toBe(200);
-                await res.arrayBuffer();
-              },
-            );
+            late = fetch(`${serve.api}?sc=200`, {
+              headers: { 'X-Run-ID': runId, 'Client-ID': 'tenant-1' },
+            }).then(async (res) => {
+              expect(res.status).toBe(200);
+              await res.arrayBuffer();
+            });
           }
         },
       },

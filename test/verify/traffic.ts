@@ -3,7 +3,8 @@
  * RunManifest, the way `otelpoc load` does, so verify can be tested against what really reached a
  * server (and, through it, a real backend).
  */
-import { emptyStatusCounts, parseManifest, type RunManifest } from '../../src/manifest/schema.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import { emptyStatusCounts, type RunManifest } from '../../src/manifest/schema.js';
 
 export interface Send {
   clientId: string | null;
@@ -101,22 +102,4 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
     latency: { service: summary, scheduleCorrected: summary },
   };
   return parseManifest(manifest, 'test manifest');
-}
-
-/**
- * Makes freshly written series searchable while verify polls (VictoriaMetrics' test-only
- * force_flush; a real Mimir has no such endpoint and verify itself never calls it). Returns stop().
- */
-export function keepFlushing(flush: () => Promise<void>, intervalMs = 200): () => void {
-  let stopped = false;
-  const loop = async () => {
-    while (!stopped) {
-      await flush().catch(() => {});
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  };
-  void loop();
-  return () => {
-    stopped = true;
-  };
 }

@@ -11,40 +11,57 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
-import {
-  backendsAvailable,
-  type MultiTenantHarness,
-  pollUntil,
-  startMultiTenantHarness,
-} from '../helpers/backends.js';
-import { runCli, serveUrl, spawnServe } from '../helpers/cli.js';
+import { useMultiTenantHarness } from '../helpers/backend-suite.js';
+import { backendsAvailable, pollUntil } from '../helpers/backends.js';
+import { type CliProcess, runCli, serveUrl, spawnServe } from '../helpers/cli.js';
 import { reconciled } from './fixtures.js';
-import { keepFlushing } from './traffic.js';
 
 const enabled = backendsAvailable(
   'verify end-to-end, multi-tenant harness (vmagent + vmauth + VictoriaMetrics)',
 );
 
 describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc verify', () => {
-  let h: MultiTenantHarness;
+  // tenant-9 exists in the backend but is never in a manifest: where stray requests of a run go.
+  // VictoriaMetrics indexes new series after ~10 s; its test-only force_flush (kept up by the
+  // harness's suite) makes them searchable at once. verify itself never calls it: it just polls.
+  const h = useMultiTenantHarness(['tenant-1', 'tenant-2', 'tenant-3', 'tenant-9'], {
+    defaultTenant: 'anonymous',
+  });
   let dir: string;
-  let stopFlushing: () => void;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-mt-'));
-    // tenant-9 exists in the backend but is never in a manifest: where stray requests of a run go.
-    h = await startMultiTenantHarness(['tenant-1', 'tenant-2', 'tenant-3', 'tenant-9'], {
-      defaultTenant: 'anonymous',
-    });
-    // VictoriaMetrics indexes new series after ~10 s; its test-only force_flush makes them searchable
-    // at once. verify itself never calls it (Mimir has no such endpoint): it just polls.
-    stopFlushing = keepFlushing(h.forceFlush);
   });
   afterAll(async () => {
-    stopFlushing?.();
-    await h?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** A separate `otelpoc load --target` process loads `serve` (its own process, exporting to the harness). */
+  const loadThroughServe = async (serve: CliProcess, runId: string, requests: number, tenants: number) => {
+    const base = await serveUrl(serve);
+    const out = join(dir, `${runId}.json`);
+    const l = await runCli(
+      [
+        'load',
+        '--target',
+        base,
+        '--rps',
+        '100',
+        '--requests',
+        String(requests),
+        '--tenants',
+        String(tenants),
+        '--run-id',
+        runId,
+        '--out',
+        out,
+        '--quiet',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(l.code, l.stderr).toBe(0);
+    return { base, out };
+  };
 
   const load = async (runId: string, extra: string[] = []) => {
     const out = join(dir, `${runId}.json`);
@@ -173,28 +190,7 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
   it('one count off by one (a request outside the manifest with the same run id) fails naming it', async () => {
     const serve = spawnServe(h.otlpEndpoint);
     try {
-      const base = await serveUrl(serve);
-      const out = join(dir, 'mt-extra.json');
-      const l = await runCli(
-        [
-          'load',
-          '--target',
-          base!,
-          '--rps',
-          '100',
-          '--requests',
-          '60',
-          '--tenants',
-          '3',
-          '--run-id',
-          'mt-extra',
-          '--out',
-          out,
-          '--quiet',
-        ],
-        { timeoutMs: 60_000 },
-      );
-      expect(l.code, l.stderr).toBe(0);
+      const { base, out } = await loadThroughServe(serve, 'mt-extra', 60, 3);
       const extra = await fetch(`${base}/api?sc=500`, {
         headers: { 'Client-ID': 'tenant-2', 'X-Run-ID': 'mt-extra' },
       });
@@ -236,28 +232,7 @@ describe.skipIf(!enabled)('otelpoc load → multi-tenant harness → otelpoc ver
     const serve = spawnServe(h.otlpEndpoint);
     let peer: Server | undefined;
     try {
-      const base = await serveUrl(serve);
-      const out = join(dir, 'mt-stray.json');
-      const l = await runCli(
-        [
-          'load',
-          '--target',
-          base!,
-          '--rps',
-          '100',
-          '--requests',
-          '40',
-          '--tenants',
-          '2',
-          '--run-id',
-          'mt-stray',
-          '--out',
-          out,
-          '--quiet',
-        ],
-        { timeoutMs: 60_000 },
-      );
-      expect(l.code, l.stderr).toBe(0);
+      const { base, out } = await loadThroughServe(serve, 'mt-stray', 40, 2);
       // The manifest has tenant-1 and tenant-2, no anonymous share. Two requests of the run it never sent:
       for (const headers of [{ 'Client-ID': 'tenant-9' }, {}] as Record<string, string>[]) {
         const res = await fetch(`${base}/api?sc=200`, { headers: { ...headers, 'X-Run-ID': 'mt-stray' } });

@@ -9,6 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
+import { keepFlushing, useServe, useVictoriaMetrics } from '../helpers/backend-suite.js';
 import {
   backendsAvailable,
   pollUntil,
@@ -17,29 +18,19 @@ import {
 } from '../helpers/backends.js';
 import { type CliProcess, runCli, serveUrl, spawnCli, spawnServe } from '../helpers/cli.js';
 import { reconciled } from './fixtures.js';
-import { keepFlushing, sendTraffic } from './traffic.js';
+import { sendTraffic } from './traffic.js';
 
 const enabled = backendsAvailable('verify end-to-end, single tenant (VictoriaMetrics)');
 
 describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', () => {
-  let vm: VictoriaMetrics;
-  let serve: CliProcess;
-  let api: string;
+  const vm = useVictoriaMetrics();
+  const serve = useServe(vm, { delay: '1-5ms', exportInterval: '500ms' });
   let dir: string;
-  let stopFlushing: () => void;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-'));
-    vm = await startVictoriaMetrics();
-    stopFlushing = keepFlushing(vm.forceFlush);
-    serve = spawnServe(vm.otlpEndpoint, { delay: '1-5ms', exportInterval: '500ms' });
-    const base = await serveUrl(serve);
-    api = `${base}/api`;
   });
   afterAll(async () => {
-    stopFlushing?.();
-    serve?.kill('SIGKILL');
-    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -54,7 +45,7 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
     });
 
   it('is green with exact counts per tenant and status, and writes a JUnit report that parses', async () => {
-    const manifest = await sendTraffic(api, 'st-green', [
+    const manifest = await sendTraffic(serve.api, 'st-green', [
       { clientId: 'tenant-1', status: 200, n: 7 },
       { clientId: 'tenant-1', status: 404, n: 3 },
       { clientId: 'tenant-2', status: 500, n: 2 },
@@ -97,12 +88,12 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
   });
 
   it('fails naming the status when one count is off by one (a request sent outside the manifest)', async () => {
-    const manifest = await sendTraffic(api, 'st-off-by-one', [
+    const manifest = await sendTraffic(serve.api, 'st-off-by-one', [
       { clientId: 'tenant-1', status: 200, n: 5 },
       { clientId: 'tenant-1', status: 404, n: 2 },
     ]);
     // One more request of the same run that the manifest does not know about.
-    await sendTraffic(api, 'st-off-by-one', [{ clientId: 'tenant-1', status: 404, n: 1 }]);
+    await sendTraffic(serve.api, 'st-off-by-one', [{ clientId: 'tenant-1', status: 404, n: 1 }]);
     // Wait until the backend shows it (an earlier export holds exactly the manifest's counts).
     await pollUntil(
       async () => {
@@ -152,7 +143,9 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
       latencySumMs: n * 20,
       latencyMaxMs: 20,
     });
-    const base = await sendTraffic(api, 'st-old-template', [{ clientId: 'tenant-1', status: 200, n: 1 }]);
+    const base = await sendTraffic(serve.api, 'st-old-template', [
+      { clientId: 'tenant-1', status: 200, n: 1 },
+    ]);
     const manifest: RunManifest = reconciled({
       ...base,
       runId: 'st-old-run',
@@ -170,7 +163,7 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
   });
 
   it('refuses a manifest whose counts were multiplied (green before it was checked), exit 2 naming the equation', async () => {
-    const manifest = await sendTraffic(api, 'st-tamper', [
+    const manifest = await sendTraffic(serve.api, 'st-tamper', [
       { clientId: 'tenant-1', status: 200, n: 4 },
       { clientId: 'tenant-1', status: 404, n: 1 },
     ]);
@@ -193,7 +186,9 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
   });
 
   it('SIGINT while one tenant is still missing: exit 130, --json says interrupted and which checks passed, --junit parses', async () => {
-    const manifest = await sendTraffic(api, 'st-interrupted', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
+    const manifest = await sendTraffic(serve.api, 'st-interrupted', [
+      { clientId: 'tenant-1', status: 200, n: 2 },
+    ]);
     // tenant-2 never sent anything: verify keeps polling for it until interrupted.
     const cell = { ...manifest.tenants[0]!.byStatus[0]! };
     const file = await writeManifest(
@@ -270,7 +265,7 @@ describe.skipIf(!enabled)('otelpoc verify → single-tenant VictoriaMetrics', ()
   });
 
   it('fails naming the run when the backend never saw its run id', async () => {
-    const manifest = await sendTraffic(api, 'st-seen', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
+    const manifest = await sendTraffic(serve.api, 'st-seen', [{ clientId: 'tenant-1', status: 200, n: 2 }]);
     const file = await writeManifest({ ...manifest, runId: 'never-sent-run' });
     const r = await runCli(
       ['verify', '--manifest', file, '--url', vm.promUrl, '--no-tenant-header', '--timeout', '3s'],

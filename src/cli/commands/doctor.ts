@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../doctor/defaults.js';
-import { mimirOtlpEndpoint, parseSkip, parseTopology } from '../../doctor/plan.js';
+import { parseSkip, parseTopology, resolveDoctorConfig } from '../../doctor/plan.js';
 import * as render from '../../doctor/render.js';
-import type { DoctorConfig, DoctorTopology, SkipName } from '../../doctor/types.js';
-import { resolveOtlpConfig } from '../../telemetry/config.js';
+import type { DoctorInput, SkipName } from '../../doctor/types.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../../telemetry/names.js';
 import { parseDurationMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
@@ -13,21 +12,12 @@ import { checkHttpUrl } from '../../util/net.js';
 import type { CliContext } from '../context.js';
 import { createProgress } from '../render/progress.js';
 
-interface DoctorFlags {
-  topology: DoctorTopology;
-  otlpEndpoint?: string;
-  alloyUrl: string;
-  cortexTenantUrl: string;
-  mimirUrl: string;
-  grafanaUrl: string;
-  tenantHeader: string;
-  tenants: string[];
-  probeClientId: string;
-  skip: SkipName[];
+/** Commander's names for the flags: --timeout and --probe-timeout are the config's *Ms. */
+type DoctorFlags = Omit<DoctorInput, 'timeoutMs' | 'probeTimeoutMs'> & {
   timeout: number;
   probeTimeout: number;
   json?: boolean;
-}
+};
 
 export function doctorCommand(ctx: CliContext): Command {
   const url = (flag: string) => (v: string) => checkHttpUrl(v, flag).replace(/\/+$/, '');
@@ -122,28 +112,12 @@ Examples:
     )
     .action(async (flags: DoctorFlags, _cmd: Command) => {
       const { runtime } = ctx;
-      // Direct: the OTLP endpoint defaults to Mimir's own (the flag and the OTEL_* variables still win).
-      const otlp = resolveOtlpConfig({ otlpEndpoint: flags.otlpEndpoint }, runtime.env, {
-        otlpEndpoint:
-          flags.topology === 'direct' ? mimirOtlpEndpoint(flags.mimirUrl) : STACK_URLS.otlpEndpoint,
-      });
-      const config: DoctorConfig = {
-        topology: flags.topology,
-        otlpMetricsUrl: otlp.metricsUrl,
-        otlpHeaders: otlp.headers,
-        alloyUrl: flags.alloyUrl,
-        cortexTenantUrl: flags.cortexTenantUrl,
-        mimirUrl: flags.mimirUrl,
-        grafanaUrl: flags.grafanaUrl,
-        tenantHeader: flags.tenantHeader,
-        tenants: flags.tenants,
-        probeClientId: flags.probeClientId,
-        skip: flags.skip,
-        timeoutMs: flags.timeout,
-        probeTimeoutMs: flags.probeTimeout,
-        probeExportIntervalMs: 1000,
-      };
-      const { runDoctor, httpProbe } = await import('../../doctor/run.js');
+      const { timeout, probeTimeout, json: _, ...input } = flags;
+      const config = resolveDoctorConfig(
+        { ...input, timeoutMs: timeout, probeTimeoutMs: probeTimeout },
+        runtime.env,
+      );
+      const { runDoctor, httpProbe, sleepUnlessAborted } = await import('../../doctor/run.js');
       const c = ctx.outColor;
       if (!flags.json) runtime.stdout.write(render.renderHeader());
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
@@ -157,14 +131,7 @@ Examples:
         http: httpProbe,
         env: runtime.env,
         now: () => performance.now(),
-        sleep: (ms, signal) =>
-          new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, ms);
-            signal?.addEventListener('abort', () => {
-              clearTimeout(t);
-              resolve();
-            });
-          }),
+        sleep: sleepUnlessAborted,
         signal: runtime.signal,
         onResult: flags.json ? undefined : onResult,
         onProgress: flags.json ? undefined : onProgress,

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkManifestOut, defaultShardManifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
@@ -99,9 +99,7 @@ Examples:
     stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
     const follow = followPipeline(ctx, {
       talk: !quiet && !json,
-      manifest:
-        flags.out ??
-        (shard ? defaultShardManifestPath(load.runId, shard) : `.otelpoc/runs/${load.runId}.json`),
+      manifest: manifestPath(load.runId, flags.out, shard),
     });
     let report: RunReport;
     try {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkManifestOut, defaultShardManifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
@@ -12,7 +12,12 @@ import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from 
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
-import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
+import {
+  addVerifyOptions,
+  prometheusBackendFrom,
+  type VerifyFlags,
+  verifyPartFrom,
+} from '../verify-options.js';
 
 interface RunFlags extends LoadFlags, ServerFlags, VerifyFlags, ShardFlags {
   embedded?: boolean;
@@ -106,24 +111,14 @@ Examples:
         tenantExport,
       },
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
-      verify: {
-        backend,
-        timeoutMs: flags.verifyTimeout,
-        defaultTenant: flags.defaultTenant,
-        alsoTenants: flags.alsoTenants ?? [],
-        explain: flags.explain ?? false,
-        settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
-        ownShardOnly: shard !== undefined,
-      },
+      verify: { ...verifyPartFrom(flags, backend, flags.verifyTimeout), ownShardOnly: shard !== undefined },
     };
     const core = await import('../../pipeline/index.js');
     stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
     const follow = followPipeline(ctx, {
       talk,
       sayDestination: true,
-      manifest:
-        flags.out ??
-        (shard ? defaultShardManifestPath(load.runId, shard) : `.otelpoc/runs/${load.runId}.json`),
+      manifest: manifestPath(load.runId, flags.out, shard),
       report: verifyOutputsLost({ junit, json }),
     });
     let report: RunReport;

@@ -7,7 +7,12 @@ import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopLimitMs, stopOf } from '../runtime.js';
-import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
+import {
+  addVerifyOptions,
+  prometheusBackendFrom,
+  type VerifyFlags,
+  verifyPartFrom,
+} from '../verify-options.js';
 
 export function verifyCommand(ctx: CliContext): Command {
   const cmd = new Command('verify')
@@ -60,17 +65,7 @@ Examples:
       const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
       const manifests = await core.readManifests(paths, runtime.cwd);
-      const config = {
-        verify: {
-          backend,
-          manifests,
-          timeoutMs: flags.timeout,
-          defaultTenant: flags.defaultTenant,
-          alsoTenants: flags.alsoTenants ?? [],
-          explain: flags.explain ?? false,
-          settle: flags.settle !== undefined ? { ms: flags.settle, why: '--settle' } : undefined,
-        },
-      };
+      const config = { verify: { ...verifyPartFrom(flags, backend, flags.timeout), manifests } };
       // Once interrupted, the query in flight is aborted; what is left is writing the report.
       stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
       const follow = followPipeline(ctx, {
