@@ -6,6 +6,7 @@
  * its first intervals; with one tenant's write route broken, red for that tenant only, with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keepFlushing } from '../helpers/backend-suite.js';
 import {
   backendsAvailable,
   type PerTenantBackends,
@@ -14,7 +15,6 @@ import {
   type TenantGateway,
 } from '../helpers/backends.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
-import { keepFlushing } from '../verify/traffic.js';
 
 const enabled = backendsAvailable('canary --per-tenant-export (vmauth + one VictoriaMetrics per tenant)');
 const TENANTS = ['tenant-1', 'tenant-2', 'tenant-3'];
