@@ -82,7 +82,7 @@ export function canaryCommand(ctx: CliContext): Command {
       [
         "Runs until SIGINT/SIGTERM. Starts the instrumented server in process (exporting over OTLP as `serve` does), sends it a steady, low, deterministic request mix for each tenant, and every --interval checks each tenant in the backend's Prometheus API (same options as `verify`): correctness (every sample equals the cumulative value the canary exported with that timestamp), freshness (delivery lag within --max-lag), completeness (no export missing in the window), isolation (no other tenant's client_id) and names.",
         "With --per-tenant-export the server keeps one OTLP export stream per tenant, each sending --tenant-header: <Client-ID> (the direct topology: no tenant router, e.g. straight into Mimir's /otlp endpoint); each tenant is checked against what its own stream exported.",
-        'Its own metrics (prefix otelpoc_canary_) are on --metrics-port at /metrics, with /healthz. One log line when a tenant turns red (the failing check and its reason) and one when it turns green again.',
+        'Its own metrics (prefix otelpoc_canary_) are on --metrics-port at /metrics, with /healthz. A tenant is pending (not proven) until its samples have been seen arriving, right and complete; pending turns red by itself after --max-lag. One log line when a tenant turns red (the failing check and its reason), one when it is first proven green, and one when it turns green again.',
         'Exit (--once): 0 every tenant green, 1 a check failed, 2 bad input.',
       ].join('\n\n'),
     )
