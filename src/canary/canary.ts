@@ -22,7 +22,13 @@ import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-cl
 import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
 import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
 import { startTraffic } from './traffic.js';
-import { type CheckOutcome, evaluateTenant, type TenantResult, type WindowSettings } from './window.js';
+import {
+  type CheckOutcome,
+  evaluateTenant,
+  type TenantResult,
+  type TenantStatus,
+  type WindowSettings,
+} from './window.js';
 
 export interface CanaryConfig {
   /** --name; the run id (`canary-<name>`) and service.instance.id derive from it: one per instance. */
@@ -49,18 +55,28 @@ export interface IntervalReport {
   atMs: number;
   /** How tenants reach the backend, as this canary proves it. */
   topology: Topology;
+  /** red: a tenant is red; pending: none red, one not proven yet; green: every tenant proven. */
+  status: TenantStatus;
+  /** status === 'green'. */
   ok: boolean;
   tenants: TenantResult[];
 }
 
+/**
+ * A tenant's verdict changed: red (from pending or green), or green (from red, or for the first time
+ * since the start: its data has been seen arriving). Pending is no verdict: going into it or out of
+ * it to the same verdict logs nothing.
+ */
 export interface Transition {
   tenant: string;
   to: 'red' | 'green';
   atMs: number;
   /** The failing checks (red), none (green). */
   failing: CheckOutcome[];
-  /** green: how long it was red. */
+  /** green after red: how long it was red. */
   redForMs?: number;
+  /** green for the first time: how long after the start. */
+  firstAfterMs?: number;
 }
 
 export type CanaryEvent =
@@ -161,7 +177,8 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     topology,
   });
 
-  const state = new Map<string, { red: boolean; sinceMs: number } | undefined>();
+  // The last verdict per tenant (none until its first red or green: pending is not one).
+  const state = new Map<string, Verdict>();
   const lastSeen = new Map<string, number | undefined>();
   let last: IntervalReport | undefined;
   try {
@@ -179,33 +196,10 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
       }
       if (deps.signal.aborted) break;
       for (const t of last.tenants) {
-        const before = state.get(t.tenant);
-        if (!t.ok && !before?.red) {
-          state.set(t.tenant, { red: true, sinceMs: last.atMs });
-          deps.onEvent({
-            type: 'transition',
-            transition: {
-              tenant: t.tenant,
-              to: 'red',
-              atMs: last.atMs,
-              failing: t.checks.filter((x) => !x.ok),
-            },
-          });
-        } else if (t.ok && before?.red) {
-          state.set(t.tenant, { red: false, sinceMs: last.atMs });
-          deps.onEvent({
-            type: 'transition',
-            transition: {
-              tenant: t.tenant,
-              to: 'green',
-              atMs: last.atMs,
-              failing: [],
-              redForMs: last.atMs - before.sinceMs,
-            },
-          });
-        } else if (!before) {
-          state.set(t.tenant, { red: !t.ok, sinceMs: last.atMs });
-        }
+        const next = transitionOf(state.get(t.tenant), t, last.atMs, startedAtMs);
+        if (!next) continue;
+        state.set(t.tenant, next.verdict);
+        deps.onEvent({ type: 'transition', transition: next.transition });
       }
       // Forget what no window reaches any more: memory stays flat.
       logs.prune(Date.now() - windowMs - c.serve.otlp.exportIntervalMs);
@@ -260,7 +254,55 @@ async function oneInterval(
     metrics.checked(result, Date.now());
     return result;
   });
-  return { atMs, ok: tenants.every((t) => t.ok), tenants };
+  const status: TenantStatus = tenants.some((t) => t.status === 'red')
+    ? 'red'
+    : tenants.some((t) => t.status === 'pending')
+      ? 'pending'
+      : 'green';
+  return { atMs, status, ok: status === 'green', tenants };
+}
+
+/** A tenant's last verdict: red or green, since when. */
+export interface Verdict {
+  red: boolean;
+  sinceMs: number;
+}
+
+/**
+ * The verdict change of one interval's result, if any (undefined: nothing to log). `before` is the
+ * last verdict, undefined while the tenant has had none since the start: pending is no verdict, so a
+ * tenant pending from the start says nothing until its first red or its first (proven) green.
+ */
+export function transitionOf(
+  before: Verdict | undefined,
+  t: TenantResult,
+  atMs: number,
+  startedAtMs: number,
+): { verdict: Verdict; transition: Transition } | undefined {
+  if (t.status === 'red' && !before?.red) {
+    return {
+      verdict: { red: true, sinceMs: atMs },
+      transition: {
+        tenant: t.tenant,
+        to: 'red',
+        atMs,
+        failing: t.checks.filter((x) => x.status === 'fail'),
+      },
+    };
+  }
+  if (t.status === 'green' && (!before || before.red)) {
+    return {
+      verdict: { red: false, sinceMs: atMs },
+      transition: {
+        tenant: t.tenant,
+        to: 'green',
+        atMs,
+        failing: [],
+        ...(before ? { redForMs: atMs - before.sinceMs } : { firstAfterMs: atMs - startedAtMs }),
+      },
+    };
+  }
+  return undefined;
 }
 
 /** The query_errors_total reason of a failed query (a closed set: see metric-names.ts). */

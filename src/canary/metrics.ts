@@ -6,6 +6,10 @@
  * first increment is invisible to rate()/increase() for that increment, so the first failure after a
  * start would be missed. The label values are all known at start (tenants, checks, results, reasons),
  * so the series set never grows while the canary runs.
+ *
+ * A pending check (nothing to judge yet: window.ts) is neither a pass nor a fail: it counts in neither
+ * counter and leaves the latest-result gauge where it was, which is 0 from the start until the
+ * check's first real pass. So a canary that has proven nothing never shows green.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -45,7 +49,7 @@ export class CanaryMetrics {
     });
     this.#checkOk = new Gauge({
       name: M.checkOk.name,
-      help: 'Result of the latest check: 1 pass, 0 fail.',
+      help: 'Result of the latest check: 1 pass, 0 fail; 0 from the start until the first pass.',
       labelNames: M.checkOk.labels,
       registers,
     });
@@ -108,6 +112,8 @@ export class CanaryMetrics {
     for (const tenant of tenants) {
       for (const check of CANARY_CHECKS) {
         for (const result of CANARY_RESULTS) this.#checks.inc({ tenant, check, result }, 0);
+        // Not proven yet: green (1) only after a pass.
+        this.#checkOk.set({ tenant, check }, 0);
       }
       for (const reason of CANARY_QUERY_ERROR_REASONS) this.#queryErrors.inc({ tenant, reason }, 0);
       this.#requests.inc({ tenant }, 0);
@@ -136,12 +142,13 @@ export class CanaryMetrics {
   checked(result: TenantResult, nowMs: number): void {
     const tenant = result.tenant;
     for (const c of result.checks) {
-      this.#checks.inc({ tenant, check: c.check, result: c.ok ? 'pass' : 'fail' });
-      this.#checkOk.set({ tenant, check: c.check }, c.ok ? 1 : 0);
+      if (c.status === 'pending') continue;
+      this.#checks.inc({ tenant, check: c.check, result: c.status });
+      this.#checkOk.set({ tenant, check: c.check }, c.status === 'pass' ? 1 : 0);
     }
     this.#lag.set({ tenant }, result.lagMs / 1000);
     this.#observedLag.observe({ tenant }, result.lagMs / 1000);
-    if (result.ok) this.#lastSuccess.set({ tenant }, Math.floor(nowMs / 1000));
+    if (result.status === 'green') this.#lastSuccess.set({ tenant }, Math.floor(nowMs / 1000));
   }
 }
 

@@ -9,6 +9,13 @@
  * only counts the exports between the window's start (plus one export interval, the edge) and
  * `now − maxLag`. Samples older than the canary's start belong to an earlier instance with the same
  * --name (a restart: its counters started again at 0) and are not judged.
+ *
+ * Pending: a check with nothing to judge yet (correctness and names with no sample of this instance,
+ * freshness with none seen while --max-lag has not passed since the start, completeness with no
+ * export old enough to count) has not passed: it is `pending`, and so is its tenant, until the
+ * evidence is there. A green must mean that the data really arrived, never that nothing was due yet.
+ * Pending does not last: freshness turns red by itself --max-lag after the start, and with --once
+ * (no later interval to wait for) whatever is still pending is red.
  */
 import { PROM } from '../telemetry/names.js';
 import { diagnoseName } from '../verify/checks/index.js';
@@ -42,15 +49,24 @@ export interface TenantInput {
   lastSeenMs: number | undefined;
 }
 
+/** pass: judged on evidence and right; fail: judged and wrong; pending: nothing to judge yet. */
+export type CheckStatus = 'pass' | 'fail' | 'pending';
+/** red: a check failed; pending: none failed but one is not proven yet; green: every check passed. */
+export type TenantStatus = 'green' | 'red' | 'pending';
+
 export interface CheckOutcome {
   check: CanaryCheck;
+  status: CheckStatus;
+  /** status === 'pass'. */
   ok: boolean;
-  /** Why it failed (empty when ok): the first problems, as verify words them. */
+  /** Why it failed, or what it waits for (empty when passed): the first problems, as verify words them. */
   reason: string;
 }
 
 export interface TenantResult {
   tenant: string;
+  status: TenantStatus;
+  /** status === 'green': proven, not merely not failed. */
   ok: boolean;
   checks: CheckOutcome[];
   /** now − newest sample of this instance (or − the start, when none was seen yet), ms. */
@@ -88,8 +104,10 @@ export function evaluateTenant(
 
   // correctness: every own sample equals what was exported with its timestamp
   const wrong: string[] = [];
+  let compared = 0;
   for (const x of own) {
     if (!(COMPARED_NAMES as readonly string[]).includes(x.name)) continue;
+    compared += x.points.length;
     const key = seriesKey(
       x.name,
       x.labels[PROM.labels.clientId] ?? '',
@@ -111,19 +129,35 @@ export function evaluateTenant(
       }
     }
   }
-  const correctness = outcome('correctness', wrong);
+  const correctness =
+    compared === 0
+      ? pending('correctness', "nothing to compare yet: no sample of this canary's series in the window")
+      : outcome('correctness', wrong);
 
-  // completeness: every export of the window's mature part is visible
+  // completeness: every export of the window's mature part is visible.
   const from = Math.max(nowMs - s.windowMs + s.exportIntervalMs, s.startedAtMs);
   const to = nowMs - s.maxLagMs;
-  const expected = log.records.filter(
-    (r) =>
-      r.atMs >= from && r.atMs <= to && r.ok !== undefined && input.clientIds.some((c) => r.clientIds.has(c)),
+  const exports = log.records.filter(
+    (r) => r.atMs >= from && r.ok !== undefined && input.clientIds.some((c) => r.clientIds.has(c)),
   );
+  const expected = exports.filter((r) => r.atMs <= to);
   const visible = new Set<number>();
   for (const x of own) if (x.name === PROM.requestTotal) for (const p of x.points) visible.add(p.atMs);
-  const missing = expected.filter((r) => !visible.has(r.atMs) && !visible.has(r.atMs - 1));
-  const completeness = outcome('completeness', missing.length ? [missingText(missing, expected.length)] : []);
+  const seen = (r: ExportRecord) => visible.has(r.atMs) || visible.has(r.atMs - 1);
+  const missing = expected.filter((r) => !seen(r));
+  // --once has one interval, usually shorter than --max-lag: no export is due yet, and none can be
+  // missing. Its evidence is then an export of this canary that did arrive; a red for a younger export
+  // not seen yet would be a guess (a backend can make a newer sample searchable before an older one).
+  const arrivedOnce = s.once && exports.some(seen);
+  const completeness =
+    expected.length === 0 && !arrivedOnce
+      ? pending(
+          'completeness',
+          s.once
+            ? 'nothing to count: no export of this canary is visible in the backend'
+            : `nothing to count yet: no export in the window is older than --max-lag ${fmtSeconds(s.maxLagMs)}`,
+        )
+      : outcome('completeness', missing.length ? [missingText(missing, expected.length)] : []);
 
   // isolation
   const leaks: string[] = [];
@@ -135,12 +169,25 @@ export function evaluateTenant(
   const isolation = outcome('isolation', leaks);
 
   // names: the canary's own series under the names verify expects
-  const names = outcome('names', renamed(own));
+  const names = own.some((x) => x.points.length > 0)
+    ? outcome('names', renamed(own))
+    : pending('names', "nothing to check yet: no sample of this canary's series in the window");
 
-  const checks = [correctness, freshness, completeness, isolation, names];
+  // --once: what is still unproven at its one interval never will be.
+  const checks = [correctness, freshness, completeness, isolation, names].map((c) =>
+    s.once && c.status === 'pending'
+      ? failed(c.check, `${c.reason} (--once: no later interval to wait for)`)
+      : c,
+  );
+  const status: TenantStatus = checks.some((c) => c.status === 'fail')
+    ? 'red'
+    : checks.some((c) => c.status === 'pending')
+      ? 'pending'
+      : 'green';
   return {
     tenant: input.tenant,
-    ok: checks.every((c) => c.ok),
+    status,
+    ok: status === 'green',
     checks,
     lagMs,
     lastSeenMs: newest,
@@ -155,9 +202,15 @@ function freshnessOf(lagMs: number, newest: number | undefined, s: WindowSetting
       `no sample of the canary's series visible ${fmtSeconds(lagMs)} after its start (--max-lag ${fmtSeconds(s.maxLagMs)})`,
     ]);
   }
+  if (newest === undefined) {
+    return pending(
+      'freshness',
+      `no sample of the canary's series visible yet, ${fmtSeconds(lagMs)} after its start (red after --max-lag ${fmtSeconds(s.maxLagMs)})`,
+    );
+  }
   if (lagMs > s.maxLagMs) {
     return outcome('freshness', [
-      `delivery lag ${fmtSeconds(lagMs)} over --max-lag ${fmtSeconds(s.maxLagMs)}: the newest sample visible is from ${iso(newest!)}`,
+      `delivery lag ${fmtSeconds(lagMs)} over --max-lag ${fmtSeconds(s.maxLagMs)}: the newest sample visible is from ${iso(newest)}`,
     ]);
   }
   return outcome('freshness', []);
@@ -168,12 +221,11 @@ function unavailable(input: TenantInput, error: string, s: WindowSettings, nowMs
   const reason = `the backend did not answer for tenant "${input.tenant}": ${error}`;
   return {
     tenant: input.tenant,
+    status: 'red',
     ok: false,
-    checks: (['correctness', 'freshness', 'completeness', 'isolation', 'names'] as const).map((check) => ({
-      check,
-      ok: false,
-      reason,
-    })),
+    checks: (['correctness', 'freshness', 'completeness', 'isolation', 'names'] as const).map((check) =>
+      failed(check, reason),
+    ),
     lagMs: Math.max(0, nowMs - (input.lastSeenMs ?? s.startedAtMs)),
     lastSeenMs: input.lastSeenMs,
     exportsExpected: 0,
@@ -208,7 +260,17 @@ function missingText(missing: ExportRecord[], of: number): string {
 function outcome(check: CanaryCheck, problems: string[]): CheckOutcome {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  return { check, ok: problems.length === 0, reason: shown.join('; ') + more };
+  if (problems.length === 0) return { check, status: 'pass', ok: true, reason: '' };
+  return failed(check, shown.join('; ') + more);
+}
+
+function failed(check: CanaryCheck, reason: string): CheckOutcome {
+  return { check, status: 'fail', ok: false, reason };
+}
+
+/** Nothing to judge yet: not a pass. */
+function pending(check: CanaryCheck, reason: string): CheckOutcome {
+  return { check, status: 'pending', ok: false, reason };
 }
 
 function asSample(x: SeriesPoints): Sample {

@@ -19,9 +19,23 @@ import { mainInProcess } from '../helpers/main-in-process.js';
 const enabled = backendsAvailable('canary against the multi-tenant harness');
 const TENANTS = ['tenant-1', 'tenant-2', 'tenant-3'];
 
+type Status = 'green' | 'red' | 'pending';
 interface IntervalLine {
+  status: Status;
   ok: boolean;
-  tenants: { tenant: string; ok: boolean; checks: Record<string, { ok: boolean; reason?: string }> }[];
+  tenants: {
+    tenant: string;
+    status: Status;
+    ok: boolean;
+    exportsExpected: number;
+    exportsVisible: number;
+    checks: Record<string, { status: 'pass' | 'fail' | 'pending'; ok: boolean; reason?: string }>;
+  }[];
+}
+
+/** Proven green: every tenant's samples seen, right, and its exports counted (not merely nothing due yet). */
+function proven(l: IntervalLine): boolean {
+  return l.status === 'green' && l.tenants.every((t) => t.status === 'green' && t.exportsExpected > 0);
 }
 
 function canaryArgs(h: MultiTenantHarness, extra: string[]): string[] {
@@ -96,11 +110,21 @@ describe.skipIf(!enabled)('canary against the multi-tenant harness', () => {
         timeoutMs: 15_000,
         describe: fail,
       });
-      // Green within the first intervals.
-      await pollUntil(async () => (lines(stdout).some((l) => l.ok) ? true : undefined), {
-        timeoutMs: 20_000,
+      // Green within the first intervals, on evidence: the first intervals are pending (nothing due
+      // yet), never green; green once every tenant's exports older than --max-lag are all there.
+      await pollUntil(async () => (lines(stdout).some(proven) ? true : undefined), {
+        timeoutMs: 30_000,
         describe: fail,
       });
+      const before = lines(stdout).slice(0, lines(stdout).findIndex(proven));
+      expect(before.length, fail()).toBeGreaterThan(0);
+      expect(before.every((l) => l.status === 'pending' && !l.ok)).toBe(true);
+      for (const t of TENANTS) {
+        expect(stderr).toMatch(
+          new RegExp(`tenant "${t}" is green: its data arrived \\(proven .* after the start\\)`),
+        );
+        expect(stderr.match(new RegExp(`tenant "${t}" is green`, 'g'))).toHaveLength(1);
+      }
       const seriesCount = async () =>
         Promise.all(
           TENANTS.map(async (t) => (await h.query(t, 'count({otelpoc_run_id="canary-e2e"})'))[0]?.value),
@@ -125,7 +149,11 @@ describe.skipIf(!enabled)('canary against the multi-tenant harness', () => {
         async () =>
           lines(stdout)
             .slice(seen)
-            .find((l) => l.tenants.every((t) => !t.checks.freshness!.ok && !t.checks.completeness!.ok)),
+            .find((l) =>
+              l.tenants.every(
+                (t) => t.checks.freshness!.status === 'fail' && t.checks.completeness!.status === 'fail',
+              ),
+            ),
         { timeoutMs: 30_000, describe: fail },
       );
       expect(red.tenants.map((t) => t.checks.freshness!.reason)).toEqual(
@@ -146,18 +174,10 @@ describe.skipIf(!enabled)('canary against the multi-tenant harness', () => {
       // Back: green again, the same canary.
       await h.startPipeline();
       const afterRed = lines(stdout).length;
-      await pollUntil(
-        async () =>
-          lines(stdout)
-            .slice(afterRed)
-            .some((l) => l.ok)
-            ? true
-            : undefined,
-        {
-          timeoutMs: 40_000,
-          describe: fail,
-        },
-      );
+      await pollUntil(async () => (lines(stdout).slice(afterRed).some(proven) ? true : undefined), {
+        timeoutMs: 40_000,
+        describe: fail,
+      });
       for (const t of TENANTS) expect(stderr).toMatch(new RegExp(`tenant "${t}" is green again`));
       m = await metricsText(metricsUrl);
       for (const t of TENANTS)
@@ -220,18 +240,26 @@ describe.skipIf(!enabled)('canary with a router that leaks one tenant into anoth
   it('turns isolation red for that tenant only', async () => {
     const abort = new AbortController();
     let stdout = '';
-    const run = mainInProcess(canaryArgs(h, ['--name', 'leak', '--metrics-port', '0', '--json']), {
-      signal: abort.signal,
-      onStdout: (s) => {
-        stdout = s;
+    // --max-lag 5s: the other tenants are proven green (exports counted) within a few seconds.
+    const run = mainInProcess(
+      canaryArgs(h, ['--name', 'leak', '--max-lag', '5s', '--metrics-port', '0', '--json']),
+      {
+        signal: abort.signal,
+        onStdout: (s) => {
+          stdout = s;
+        },
       },
-    });
+    );
     try {
       // Once every tenant shows data: tenant-2 red for isolation, the others green.
       const line = await pollUntil(
         async () =>
           lines(stdout).find(
-            (l) => l.tenants[1]!.checks.isolation!.ok === false && l.tenants[0]!.ok && l.tenants[2]!.ok,
+            (l) =>
+              l.tenants[1]!.checks.isolation!.status === 'fail' &&
+              l.tenants[1]!.exportsExpected > 0 &&
+              l.tenants[0]!.status === 'green' &&
+              l.tenants[2]!.status === 'green',
           ),
         { timeoutMs: 30_000, describe: () => `${stdout}\n${h.logs()}` },
       );
@@ -239,7 +267,7 @@ describe.skipIf(!enabled)('canary with a router that leaks one tenant into anoth
         /leak: \d+ series of run "canary-leak" with client_id="tenant-1" are visible in tenant "tenant-2"/,
       );
       const others = Object.entries(line.tenants[1]!.checks)
-        .filter(([, c]) => !c.ok)
+        .filter(([, c]) => c.status !== 'pass')
         .map(([k]) => k);
       expect(others).toEqual(['isolation']);
     } finally {

@@ -113,10 +113,13 @@ describe('evaluateTenant', () => {
   it('freshness: nothing ever visible, --max-lag after the start', () => {
     const r = evaluateTenant(input({ series: [] }), log, S, T0 + 25_000);
     expect(failing(r).freshness).toMatch(/no sample of the canary's series visible 25 s after its start/);
-    // Before --max-lag has passed, an empty backend is not yet late…
-    expect(evaluateTenant(input({ series: [] }), log, S, T0 + 15_000).ok).toBe(true);
+    // Before --max-lag has passed, an empty backend is not yet late, but proves nothing: pending…
+    expect(evaluateTenant(input({ series: [] }), log, S, T0 + 15_000).status).toBe('pending');
     // …except with --once, which has no later interval to wait for.
-    expect(evaluateTenant(input({ series: [] }), log, { ...S, once: true }, T0 + 15_000).ok).toBe(false);
+    const once = evaluateTenant(input({ series: [] }), log, { ...S, once: true }, T0 + 15_000);
+    expect(once.status).toBe('red');
+    expect(once.ok).toBe(false);
+    expect(failing(once).freshness).toMatch(/no sample of the canary's series visible 15 s after its start/);
   });
 
   it('completeness: an export missing in the middle of the window, while the newest is fresh', () => {
@@ -185,6 +188,121 @@ describe('evaluateTenant', () => {
     ).toBe(true);
     expect(r.lagMs).toBe(40_000);
     expect(r.lastSeenMs).toBe(now - 40_000);
+  });
+});
+
+describe('pending: a fresh canary proves nothing until its data has arrived', () => {
+  const statuses = (r: ReturnType<typeof evaluateTenant>) =>
+    Object.fromEntries(r.checks.map((c) => [c.check, c.status]));
+
+  it('nothing visible, nothing due yet: pending, not green', () => {
+    const now = T0 + 15_000; // within --max-lag (20 s) of the start
+    const r = evaluateTenant(input({ series: [] }), logUntil(now), S, now);
+    expect(r.status).toBe('pending');
+    expect(r.ok).toBe(false);
+    expect(statuses(r)).toEqual({
+      correctness: 'pending',
+      freshness: 'pending',
+      completeness: 'pending',
+      isolation: 'pass', // judged: the backend answered and shows no other tenant
+      names: 'pending',
+    });
+    expect(r.checks.find((c) => c.check === 'freshness')!.reason).toMatch(
+      /no sample of the canary's series visible yet, 15 s after its start \(red after --max-lag 20 s\)/,
+    );
+    expect(failing(r)).toEqual({
+      correctness: expect.stringMatching(/nothing to compare yet/),
+      freshness: expect.stringMatching(/visible yet/),
+      completeness: expect.stringMatching(
+        /nothing to count yet: no export in the window is older than --max-lag 20 s/,
+      ),
+      names: expect.stringMatching(/nothing to check yet/),
+    });
+  });
+
+  it('still nothing after --max-lag: red by itself', () => {
+    // One canary's intervals, every 5 s, against a backend that never shows anything.
+    const seen: string[] = [];
+    let lastSeenMs: number | undefined;
+    for (let now = T0 + 5000; now <= T0 + 30_000; now += 5000) {
+      const r = evaluateTenant(input({ series: [] }, lastSeenMs), logUntil(now), S, now);
+      lastSeenMs = r.lastSeenMs;
+      seen.push(r.status);
+    }
+    expect(seen).toEqual(['pending', 'pending', 'pending', 'pending', 'red', 'red']);
+  });
+
+  it('samples arrived and match, but no export is old enough to count: pending, not green', () => {
+    const now = T0 + 12_000;
+    const log = logUntil(now);
+    const r = evaluateTenant(input({ series: series(log, 'tenant-1', T0, now) }), log, S, now);
+    expect(statuses(r)).toEqual({
+      correctness: 'pass',
+      freshness: 'pass',
+      completeness: 'pending',
+      isolation: 'pass',
+      names: 'pass',
+    });
+    expect(r.status).toBe('pending');
+    expect(r.exportsExpected).toBe(0);
+  });
+
+  it('green only once a matching sample has been seen and a mature export counted', () => {
+    // Samples arrive 1 s after each export; the canary checks every 5 s, from 3 s after the start.
+    const timeline: { at: number; status: string; expected: number }[] = [];
+    let lastSeenMs: number | undefined;
+    for (let now = T0 + 3000; now <= T0 + 33_000; now += 5000) {
+      const log = logUntil(now);
+      const r = evaluateTenant(
+        input({ series: series(log, 'tenant-1', T0, now - 1000) }, lastSeenMs),
+        log,
+        S,
+        now,
+      );
+      lastSeenMs = r.lastSeenMs;
+      timeline.push({ at: (now - T0) / 1000, status: r.status, expected: r.exportsExpected });
+    }
+    // The first export (T0 + 5 s) is counted once older than --max-lag (20 s): from T0 + 25 s on.
+    expect(timeline).toEqual([
+      { at: 3, status: 'pending', expected: 0 }, // nothing yet
+      { at: 8, status: 'pending', expected: 0 }, // a sample, nothing mature
+      { at: 13, status: 'pending', expected: 0 },
+      { at: 18, status: 'pending', expected: 0 },
+      { at: 23, status: 'pending', expected: 0 },
+      { at: 28, status: 'green', expected: 1 },
+      { at: 33, status: 'green', expected: 2 },
+    ]);
+  });
+
+  it('a wrong sample while still pending is red at once, not pending', () => {
+    const now = T0 + 12_000;
+    const log = logUntil(now);
+    const s = series(log, 'tenant-1', T0, now);
+    s[0]!.points[0]!.value += 1;
+    const r = evaluateTenant(input({ series: s }), log, S, now);
+    expect(r.status).toBe('red');
+    expect(r.checks.filter((c) => c.status === 'fail').map((c) => c.check)).toEqual(['correctness']);
+    expect(failing(r).correctness).toMatch(/the backend has \d+, the canary exported \d+/);
+    expect(r.checks.find((c) => c.check === 'completeness')!.status).toBe('pending');
+  });
+
+  it('--once: an export that arrived is its completeness evidence, before any is due; none arrived is red', () => {
+    // One interval of 12 s with --max-lag 20 s: no export is due yet, so none is missing.
+    const now = T0 + 12_000;
+    const log = logUntil(now);
+    const once = { ...S, once: true };
+    const green = evaluateTenant(input({ series: series(log, 'tenant-1', T0, now) }), log, once, now);
+    expect(green.status).toBe('green');
+    expect(green.exportsExpected).toBe(0);
+    // Only a series that is not an export's (no request count): nothing counted, red, with why.
+    const durationOnly = series(log, 'tenant-1', T0, now).filter(
+      (x) => x.name !== 'http_server_request_total',
+    );
+    const red = evaluateTenant(input({ series: durationOnly }), log, once, now);
+    expect(red.status).toBe('red');
+    expect(failing(red).completeness).toMatch(
+      /nothing to count: no export of this canary is visible in the backend \(--once: no later interval to wait for\)/,
+    );
   });
 });
 

@@ -82,7 +82,7 @@ export function canaryCommand(ctx: CliContext): Command {
       [
         "Runs until SIGINT/SIGTERM. Starts the instrumented server in process (exporting over OTLP as `serve` does), sends it a steady, low, deterministic request mix for each tenant, and every --interval checks each tenant in the backend's Prometheus API (same options as `verify`): correctness (every sample equals the cumulative value the canary exported with that timestamp), freshness (delivery lag within --max-lag), completeness (no export missing in the window), isolation (no other tenant's client_id) and names.",
         "With --per-tenant-export the server keeps one OTLP export stream per tenant, each sending --tenant-header: <Client-ID> (the direct topology: no tenant router, e.g. straight into Mimir's /otlp endpoint); each tenant is checked against what its own stream exported.",
-        'Its own metrics (prefix otelpoc_canary_) are on --metrics-port at /metrics, with /healthz. One log line when a tenant turns red (the failing check and its reason) and one when it turns green again.',
+        'Its own metrics (prefix otelpoc_canary_) are on --metrics-port at /metrics, with /healthz. A tenant is pending (not proven) until its samples have been seen arriving, right and complete; pending turns red by itself after --max-lag. One log line when a tenant turns red (the failing check and its reason), one when it is first proven green, and one when it turns green again.',
         'Exit (--once): 0 every tenant green, 1 a check failed, 2 bad input.',
       ].join('\n\n'),
     )
@@ -286,6 +286,15 @@ function transitionLine(ctx: CliContext, format: 'text' | 'json', t: Transition)
       tenant: t.tenant,
       failing: t.failing.map((c) => ({ check: c.check, reason: c.reason })),
     });
+  } else if (t.firstAfterMs !== undefined) {
+    // The first green since the start: the tenant's data has been seen arriving, right and complete.
+    log(
+      ctx,
+      format,
+      'info',
+      `tenant "${t.tenant}" is green: its data arrived (proven ${formatDurationMs(t.firstAfterMs)} after the start)`,
+      { event: 'green', tenant: t.tenant, firstAfterSeconds: t.firstAfterMs / 1000 },
+    );
   } else {
     log(
       ctx,
@@ -319,16 +328,21 @@ function log(
 function intervalDocument(r: IntervalReport) {
   return {
     time: new Date(r.atMs).toISOString(),
+    status: r.status,
     ok: r.ok,
     topology: r.topology,
     tenants: r.tenants.map((t) => ({
       tenant: t.tenant,
+      status: t.status,
       ok: t.ok,
       lagSeconds: t.lagMs / 1000,
       exportsExpected: t.exportsExpected,
       exportsVisible: t.exportsVisible,
       checks: Object.fromEntries(
-        t.checks.map((c) => [c.check, c.ok ? { ok: true } : { ok: false, reason: c.reason }]),
+        t.checks.map((c) => [
+          c.check,
+          c.ok ? { status: c.status, ok: true } : { status: c.status, ok: false, reason: c.reason },
+        ]),
       ),
     })),
   };
@@ -338,18 +352,19 @@ function intervalText(r: IntervalReport): string {
   return r.tenants
     .map(
       (t) =>
-        `${t.ok ? 'green' : 'red  '} ${t.tenant}  lag ${(t.lagMs / 1000).toFixed(1)} s${
+        `${t.status === 'red' ? 'red  ' : t.status} ${t.tenant}  lag ${(t.lagMs / 1000).toFixed(1)} s${
           t.ok
             ? ''
             : `  ${t.checks
                 .filter((c) => !c.ok)
-                .map((c) => `${c.check}: ${c.reason}`)
+                .map((c) => `${c.check}${c.status === 'pending' ? ' (pending)' : ''}: ${c.reason}`)
                 .join(' | ')}`
         }`,
     )
     .join('\n');
 }
 
+/** --once: every tenant not proven green (with --once nothing stays pending: see window.ts). */
 function redSummary(r: IntervalReport): string {
   const red = r.tenants.filter((t) => !t.ok);
   return `${red.length} of ${r.tenants.length} tenant(s) red (${r.topology}): ${red
