@@ -145,8 +145,13 @@ function timelineNote(manifests: readonly RunManifest[], t: TimelineColumns): st
     t.bucketMs === 1000 ? 'one point per second' : `one point per ${t.bucketMs / 1000} s (a long run)`;
   const shards =
     manifests.length > 1 ? '; the shards are summed second by second, each from its own start' : '';
+  const partial = t.bucketMs === 1000 ? 'a partial last second' : 'a partial last point';
+  const d = t.drain;
+  const drain = d
+    ? ` The schedule ended at ${d.fromS.toFixed(1)} s; the ${d.seconds < 1 ? `${Math.round(d.seconds * 1000)} ms` : `${d.seconds.toFixed(1)} s`} after it, the drain of the requests still in flight (${d.answered} answered, ${d.failed} failed), is in the totals and the table but has no rate to draw.`
+    : '';
   return esc(
-    `${width}${shards}. Rates are per second; latency percentiles are of the responses received in each second.`,
+    `${width}${shards}. Rates are per second of schedule (${partial}'s over the time it covers); latency percentiles are of the responses received in each second.${drain}`,
   );
 }
 
@@ -281,12 +286,16 @@ const PAGE_SCRIPT = `
   var t = data.timeline;
   if (!t) return;
   var width = Math.max(480, Math.min(1068, document.body.clientWidth - 32));
-  function chart(id, title, yLabel, series, columns) {
+  // Rates from 0: auto-ranged, a 3 % wobble would fill the chart's height.
+  function fromZero(u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }
+  function chart(id, title, yLabel, series, columns, yFromZero) {
     var el = document.getElementById(id);
     var opts = {
       title: title, width: width, height: 260,
-      scales: { x: { time: false } },
+      scales: yFromZero ? { x: { time: false }, y: { range: fromZero } } : { x: { time: false } },
       axes: [{ label: 'seconds since the start' }, { label: yLabel }],
+      // Labels only: a live legend shows "--" for every value until the cursor is on the chart.
+      legend: { live: false },
       series: [{ label: 's' }].concat(series),
     };
     new uPlot(opts, [t.t].concat(columns), el);
@@ -298,11 +307,11 @@ const PAGE_SCRIPT = `
   }
   chart('chart-rate', 'Target vs achieved rate', 'requests / s',
     [line('target (scheduled)', '#8250df', true), line('sent', '#0969da'), line('answered', '#1a7f37')],
-    [t.scheduled, t.sent, t.answered]);
+    [t.scheduled, t.sent, t.answered], true);
   chart('chart-errors', 'Drops and errors', 'requests / s',
     [line('dropped', '#bf8700'), line('timeout', '#cf222e'), line('reset', '#a40e26'), line('refused', '#fa4549'),
      line('other status', '#e16f24'), line('other error', '#6e7781')],
-    [t.dropped, t.errors.timeout, t.errors.reset, t.errors.refused, t.errors.statusMismatch, t.errors.other]);
+    [t.dropped, t.errors.timeout, t.errors.reset, t.errors.refused, t.errors.statusMismatch, t.errors.other], true);
   chart('chart-latency', 'Latency percentiles (responses received each second)', 'ms',
     [line('service p50', '#0969da'), line('service p99', '#54aeff'),
      line('schedule-corrected p50', '#1a7f37', true), line('schedule-corrected p99', '#cf222e', true),

@@ -42,6 +42,8 @@ export interface OpenedReport {
   matrix: [string, string, string[]][];
   /** The text of verify's failure list ('' when none). */
   failures: string;
+  /** Per chart element id: its legend's entries as shown with no cursor on the chart. */
+  legends: Record<string, string[]>;
 }
 
 /**
@@ -113,7 +115,24 @@ export async function openReport(
   const failures = await page.$$eval('#verify ul.failures', (lists) =>
     lists.map((l) => l.textContent).join('\n'),
   );
+  const legends = Object.fromEntries(
+    await Promise.all(
+      Object.keys(charts).map(async (id) => [
+        id,
+        await page.$$eval(`#${id} .u-legend .u-series`, (rows) =>
+          rows.map((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim()),
+        ),
+      ]),
+    ),
+  ) as Record<string, string[]>;
   if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
   await page.close();
-  return { consoleErrors, otherRequests, seriesPixels, matrix: matrix as OpenedReport['matrix'], failures };
+  return {
+    consoleErrors,
+    otherRequests,
+    seriesPixels,
+    matrix: matrix as OpenedReport['matrix'],
+    failures,
+    legends,
+  };
 }

@@ -57,6 +57,8 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
     expect(opened.consoleErrors).toEqual([]);
     expect(opened.otherRequests).toEqual([]);
     for (const id of Object.keys(CHARTS)) expect(opened.seriesPixels[id], id).toBeGreaterThan(100);
+    // With no cursor on a chart, its legend names the series: no "s: --", no "sent: --".
+    expect(opened.legends['chart-rate']).toEqual(['target (scheduled)', 'sent', 'answered']);
     expect(opened.matrix.map(([tenant, cls]) => [tenant, cls])).toEqual([
       ['tenant-1', 'ok'],
       ['tenant-2', 'ok'],

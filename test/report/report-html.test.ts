@@ -90,11 +90,45 @@ describe('renderReportHtml', () => {
 });
 
 describe('combinedTimeline', () => {
-  it('one manifest: rates per second from its entries', () => {
+  it('one manifest: rates per second from its entries; the drain bucket after the schedule has none', () => {
     const m = realRunManifest();
     const t = combinedTimeline([m])!;
-    expect(t.sent).toEqual(m.timeline!.entries.map((e) => e.sent));
+    // A 3 s run: seconds 0-2 are full; second 3 holds only the drain (1 ms), not a rate of 0.
+    expect(t.sent).toEqual([...m.timeline!.entries.slice(0, 3).map((e) => e.sent), null]);
     expect(t.t).toEqual(m.timeline!.entries.map((e) => e.t));
+    expect(t.drain).toEqual({ fromS: 3, seconds: 0.001, answered: 0, failed: 0 });
+  });
+
+  it('a partial last bucket: rates per second of the schedule it covers; the drain is counted, not drawn', async () => {
+    // A 2.5 s run at 50/s: second 2 covers 0.5 s of schedule; 30 ms of drain spill into second 3.
+    const m = realRunManifest();
+    m.config.durationMs = 2500;
+    m.config.stages = [{ durationMs: 2500, fromPerSec: 50, toPerSec: 50 }];
+    m.endedAt = new Date(Date.parse(m.startedAt) + 3030).toISOString();
+    const [, , last, drain] = m.timeline!.entries;
+    Object.assign(last!, { scheduled: 25, sent: 25, answered: 23, dropped: 0 });
+    Object.assign(drain!, { answered: 2, errors: { ...drain!.errors, timeout: 1 } });
+    const t = combinedTimeline([m])!;
+    expect(t.scheduled).toEqual([50, 50, 50, null]);
+    expect(t.sent).toEqual([50, 50, 50, null]);
+    expect(t.answered).toEqual([50, 50, 46, null]);
+    expect(t.errors.timeout[3]).toBeNull();
+    expect(t.drain).toEqual({ fromS: 2.5, seconds: 0.53, answered: 2, failed: 1 });
+    const html = renderReportHtml({ manifests: [m], generatedAt: 'now' }, await loadReportAssets());
+    expect(html).toContain(
+      'The schedule ended at 2.5 s; the 530 ms after it, the drain of the requests still in flight (2 answered, 1 failed), is in the totals and the table but has no rate to draw.',
+    );
+  });
+
+  it('an interrupted run: the schedule ends with the last bucket that had any', () => {
+    const m = realRunManifest();
+    m.interrupted = true;
+    m.endedAt = new Date(Date.parse(m.startedAt) + 1400).toISOString();
+    m.timeline!.entries.splice(2);
+    Object.assign(m.timeline!.entries[1]!, { scheduled: 20, sent: 20, answered: 20 });
+    const t = combinedTimeline([m])!;
+    expect(t.sent).toEqual([50, 50]);
+    expect(t.drain).toBeNull();
   });
 
   it('shards: summed bucket by bucket, percentiles the largest', () => {
@@ -102,7 +136,7 @@ describe('combinedTimeline', () => {
     const b = realRunManifest();
     b.timeline!.entries[0]!.service = { p50Ms: 1, p90Ms: 2, p99Ms: 3, maxMs: 999 };
     const t = combinedTimeline([a, b])!;
-    expect(t.sent).toEqual(a.timeline!.entries.map((e) => 2 * e.sent));
+    expect(t.sent).toEqual([...a.timeline!.entries.slice(0, 3).map((e) => 2 * e.sent), null]);
     expect(t.service.max[0]).toBe(999);
   });
 });
