@@ -5,15 +5,9 @@
  * tenant (as Mimir's /otlp/v1/metrics takes the tenant from the header; no tenant router). Green in
  * its first intervals; with one tenant's write route broken, red for that tenant only, with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keepFlushing } from '../helpers/backend-suite.js';
-import {
-  backendsAvailable,
-  type PerTenantBackends,
-  pollUntil,
-  startPerTenantBackends,
-  type TenantGateway,
-} from '../helpers/backends.js';
+import { describe, expect, it } from 'vitest';
+import { usePerTenantBackends } from '../helpers/backend-suite.js';
+import { backendsAvailable, pollUntil, type TenantGateway } from '../helpers/backends.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 const enabled = backendsAvailable('canary --per-tenant-export (vmauth + one VictoriaMetrics per tenant)');
@@ -42,19 +36,9 @@ function lines(stdout: string): IntervalLine[] {
 describe.skipIf(!enabled)(
   'canary --per-tenant-export → vmauth (X-Scope-OrgID) → one store per tenant',
   () => {
-    let b: PerTenantBackends;
-    let stopFlushing: () => void;
-    beforeAll(async () => {
-      b = await startPerTenantBackends(TENANTS);
-      // VictoriaMetrics makes new series searchable after ~10 s; its test-only force_flush at once.
-      stopFlushing = keepFlushing(async () => {
-        await Promise.all(Object.values(b.stores).map((s) => s.forceFlush()));
-      });
-    });
-    afterAll(async () => {
-      stopFlushing?.();
-      await b?.stop();
-    });
+    // Started, force-flushed all along (VictoriaMetrics makes new series searchable after ~10 s
+    // otherwise) and stopped by the shared suite helper.
+    const b = usePerTenantBackends(TENANTS);
 
     /** Runs the canary until `until` finds what it waits for in its --json lines; returns that and the output. */
     async function canary<T>(
