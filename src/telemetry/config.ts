@@ -45,6 +45,8 @@ export function resolveOtlpConfig(
     throw new UsageError(`${protocolVar}: only "http/protobuf" is supported, got "${protocol}"`);
   }
 
+  refuseUnhonouredDataKind(env);
+
   let metricsUrl: string;
   let urlSource: string;
   if (flags.otlpEndpoint) {
@@ -77,6 +79,36 @@ export function resolveOtlpConfig(
   }
   const exportTimeoutMs = explicitTimeout ?? Math.min(DEFAULT_EXPORT_TIMEOUT_MS, exportIntervalMs);
   return { metricsUrl, headers, exportIntervalMs, exportTimeoutMs };
+}
+
+/**
+ * The spec's variables that choose the kind of data exported. otelpoc exports cumulative temporality
+ * and explicit-bucket histograms only: its provider passes CUMULATIVE to the exporter, which wins
+ * over OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, and the JS SDK does not read
+ * OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION at all. Either set to another kind would
+ * be silently overridden, so it is an error that names the variable (spec values, case-insensitive).
+ */
+function refuseUnhonouredDataKind(env: Env): void {
+  const kinds: readonly { name: string; honoured: string; known: readonly string[] }[] = [
+    {
+      name: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+      honoured: 'cumulative',
+      known: ['cumulative', 'delta', 'lowmemory'],
+    },
+    {
+      name: 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+      honoured: 'explicit_bucket_histogram',
+      known: ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'],
+    },
+  ];
+  for (const { name, honoured, known } of kinds) {
+    const raw = env[name]?.trim();
+    if (!raw || raw.toLowerCase() === honoured) continue;
+    const what = known.includes(raw.toLowerCase())
+      ? 'is not supported yet'
+      : 'is not a value the spec defines';
+    throw new UsageError(`${name}: "${raw}" ${what}; otelpoc exports only "${honoured}"`);
+  }
 }
 
 /**

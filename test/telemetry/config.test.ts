@@ -73,12 +73,36 @@ describe('resolveOtlpConfig', () => {
       'OTEL_METRIC_EXPORT_TIMEOUT: 5000 ms is longer',
     ],
     [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs'],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' },
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "delta" is not supported yet; otelpoc exports only "cumulative"',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'LowMemory' },
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "LowMemory" is not supported yet',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' },
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "sometimes" is not a value the spec defines',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' },
+      'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: "base2_exponential_bucket_histogram" is not supported yet',
+    ],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => resolveOtlpConfig({}, env)).toThrow(message);
   });
 
   it('accepts http/protobuf explicitly', () => {
     expect(() => resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).not.toThrow();
+  });
+
+  it('accepts the kind it exports, in any case', () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'Cumulative',
+      OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'EXPLICIT_BUCKET_HISTOGRAM',
+    };
+    expect(() => resolveOtlpConfig({}, env)).not.toThrow();
   });
 
   it('parses OTEL_RESOURCE_ATTRIBUTES-style lists', () => {
