@@ -16,6 +16,10 @@ private_apt_init() {
   fi
   local priv=$dest/apt
   mkdir -p "$priv/parts" "$priv/lists/partial" "$priv/cache/archives/partial"
+  # An empty dpkg status of its own: with the machine's, `apt-get download` resolves a version
+  # against what is installed there and fails once the machine has a newer build of a package
+  # (nginx from a security update: "Can't find a source to download version …").
+  : >"$priv/status"
   for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
     if [ -f "$f" ] && grep -qi '^URIs:.*debian' "$f"; then source_file=$f; break; fi
   done
@@ -35,6 +39,7 @@ private_apt_init() {
     -o "Dir::Etc::SourceParts=$priv/parts"
     -o "Dir::State::Lists=$priv/lists"
     -o "Dir::Cache=$priv/cache"
+    -o "Dir::State::status=$priv/status"
     -o APT::Sandbox::User=root
   )
   apt-get "${apt_opts[@]}" update -qq
