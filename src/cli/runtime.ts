@@ -36,8 +36,12 @@ export function canRedraw(stream: OutputStream): boolean {
 export interface GracefulStop {
   /** Registers something the command still owes ("manifest not written"); the function returned settles it. */
   owe(lost: string): () => void;
-  /** The graceful stop may take at most this long after the first signal (the command knows its own bounds). */
-  limit(ms: number): void;
+  /**
+   * The graceful stop may take at most this long after the first signal (the command knows its own
+   * bounds). `quiet` (--quiet, --json): no informational note on a repeated signal; what a stop cut
+   * short lost is still said.
+   */
+  limit(ms: number, opts?: { quiet?: boolean }): void;
 }
 
 /** A runtime without signal handling (tests' in-process runtimes): nothing is ever cut short. */
@@ -58,6 +62,14 @@ export const REPEAT_WINDOW_MS = 2_000;
 export const STOP_MARGIN_MS = 5_000;
 /** The stop deadline until a command sets its own (before its work starts). */
 export const DEFAULT_STOP_LIMIT_MS = 10_000;
+/**
+ * On a terminal, this many Ctrl-C presses within FORCE_WINDOW_MS are a person who wants out now,
+ * whatever the repeat window says. SIGINTs less than SAME_PRESS_MS apart are one press delivered
+ * twice (the terminal signals the whole foreground group and npx forwards it once more).
+ */
+export const FORCE_PRESSES = 3;
+export const FORCE_WINDOW_MS = 1_000;
+export const SAME_PRESS_MS = 100;
 
 /** The stop deadline of a command whose stop steps are each bounded by one of `boundsMs`. */
 export function stopLimitMs(...boundsMs: number[]): number {
@@ -70,6 +82,8 @@ export interface SignalHandlingDeps {
   exit: (code: number) => void;
   /** An unref'd timer: it must not keep a finished process alive. */
   setTimer: (fn: () => void, ms: number) => { clear(): void };
+  /** True when a person at a terminal sends the signals (stdin is a TTY): see FORCE_PRESSES. */
+  interactive?: () => boolean;
 }
 
 export interface SignalHandling {
@@ -94,6 +108,9 @@ export function createSignalHandling(deps: SignalHandlingDeps): SignalHandling {
   let firstAt: number | undefined;
   let deadline: { clear(): void } | undefined;
   let toldRepeat = false;
+  let quiet = false;
+  /** When each distinct Ctrl-C press arrived (see FORCE_PRESSES). */
+  const presses: number[] = [];
   const waiters: (() => void)[] = [];
 
   const lost = () => (owed.size > 0 ? `lost: ${[...owed.values()].join('; ')}` : 'nothing was still owed');
@@ -126,13 +143,23 @@ export function createSignalHandling(deps: SignalHandlingDeps): SignalHandling {
           wake();
         };
       },
-      limit(ms) {
+      limit(ms, opts = {}) {
         limitMs = ms;
+        quiet = opts.quiet === true;
         armDeadline();
       },
     },
     onSignal(name) {
       const now = deps.now();
+      if (name === 'SIGINT' && deps.interactive?.() === true) {
+        const last = presses.at(-1);
+        if (last === undefined || now - last >= SAME_PRESS_MS) presses.push(now);
+        const recent = presses.filter((t) => now - t < FORCE_WINDOW_MS);
+        if (recent.length >= FORCE_PRESSES) {
+          cutShort(`Ctrl-C ${FORCE_PRESSES} times within ${formatSeconds(FORCE_WINDOW_MS)}`);
+          return;
+        }
+      }
       if (firstAt === undefined) {
         firstAt = now;
         armDeadline();
@@ -144,7 +171,7 @@ export function createSignalHandling(deps: SignalHandlingDeps): SignalHandling {
         cutShort(`${name} again ${formatSeconds(sinceMs)} after the first`);
         return;
       }
-      if (!toldRepeat) {
+      if (!toldRepeat && !quiet) {
         toldRepeat = true;
         deps.write(
           `otelpoc: ${name} again within ${formatSeconds(REPEAT_WINDOW_MS)}: taken as the same request, still stopping gracefully (a signal ${formatSeconds(REPEAT_WINDOW_MS)} or more after the first stops at once)\n`,
@@ -170,6 +197,7 @@ function processSignalHandling(): SignalHandling {
     now: () => performance.now(),
     write: (line) => process.stderr.write(line),
     exit: (code) => process.exit(code),
+    interactive: () => process.stdin.isTTY === true,
     setTimer: (fn, ms) => {
       const t = setTimeout(fn, ms);
       t.unref();

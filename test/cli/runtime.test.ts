@@ -4,9 +4,15 @@
  * what was still owed. (test/cli/signals.test.ts checks the same with real processes.)
  */
 import { describe, expect, it } from 'vitest';
-import { createSignalHandling, REPEAT_WINDOW_MS, stopLimitMs } from '../../src/cli/runtime.js';
+import {
+  createSignalHandling,
+  FORCE_WINDOW_MS,
+  REPEAT_WINDOW_MS,
+  SAME_PRESS_MS,
+  stopLimitMs,
+} from '../../src/cli/runtime.js';
 
-function harness() {
+function harness(interactive = false) {
   let now = 0;
   const lines: string[] = [];
   const exits: number[] = [];
@@ -15,6 +21,7 @@ function harness() {
     now: () => now,
     write: (l) => lines.push(l),
     exit: (code) => exits.push(code),
+    interactive: () => interactive,
     setTimer: (fn, ms) => {
       const t = { at: now + ms, fn, cleared: false };
       timers.push(t);
@@ -50,6 +57,56 @@ describe('graceful stop on SIGINT/SIGTERM', () => {
     // Said once, not once per repeat.
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^otelpoc: SIGTERM again within 2 s: taken as the same request, still stopping/);
+  });
+
+  it('with --quiet or --json (limit quiet) the repeat note is not printed, and the stop still goes on', () => {
+    const { h, lines, exits } = harness();
+    h.stop.limit(60_000, { quiet: true });
+    h.onSignal('SIGTERM');
+    h.onSignal('SIGTERM');
+    expect(lines).toEqual([]);
+    expect(exits).toEqual([]);
+  });
+
+  it('three Ctrl-C presses within a second on a terminal stop at once, naming what was lost', () => {
+    const { h, lines, exits, advance } = harness(true);
+    h.stop.limit(60_000);
+    h.stop.owe('manifest not written (m.json)');
+    h.onSignal('SIGINT');
+    h.onSignal('SIGINT'); // the same press, forwarded by npx: not a second press
+    advance(300);
+    h.onSignal('SIGINT');
+    expect(exits).toEqual([]);
+    advance(300);
+    h.onSignal('SIGINT');
+    expect(exits).toEqual([130]);
+    expect(lines.at(-1)).toBe(
+      'otelpoc: Ctrl-C 3 times within 1 s: stopping now; lost: manifest not written (m.json)\n',
+    );
+  });
+
+  it('presses spread over more than a second, one press delivered many times, or no terminal: still graceful', () => {
+    const spread = harness(true);
+    spread.h.stop.limit(60_000);
+    for (let i = 0; i < 3; i++) {
+      spread.h.onSignal('SIGINT');
+      spread.advance(FORCE_WINDOW_MS / 2 + 1);
+    }
+    expect(spread.exits).toEqual([]);
+    const forwarded = harness(true);
+    forwarded.h.stop.limit(60_000);
+    for (let i = 0; i < 5; i++) {
+      forwarded.h.onSignal('SIGINT');
+      forwarded.advance(SAME_PRESS_MS / 5);
+    }
+    expect(forwarded.exits).toEqual([]);
+    const script = harness(false); // timeout around npx, CI: no terminal
+    script.h.stop.limit(60_000);
+    for (let i = 0; i < 3; i++) {
+      script.h.onSignal('SIGINT');
+      script.advance(SAME_PRESS_MS + 1);
+    }
+    expect(script.exits).toEqual([]);
   });
 
   it('a signal REPEAT_WINDOW_MS or more after the first stops at once, naming what was lost', () => {

@@ -170,7 +170,7 @@ Examples:
     }
     const config = canaryConfigFrom(flags, cmd, runtime.env);
     const { runCanary, stopBoundMs } = await import('../../canary/canary.js');
-    stopOf(runtime).limit(stopLimitMs(stopBoundMs(config)));
+    stopOf(runtime).limit(stopLimitMs(stopBoundMs(config)), { quiet: flags.json === true });
     const owed = stopOf(runtime).owe('the final metrics export of the canary not sent');
     try {
       const last = await runCanary(config, {

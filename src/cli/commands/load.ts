@@ -96,7 +96,7 @@ Examples:
         : {}),
     };
     const core = await import('../../pipeline/index.js');
-    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)), { quiet: quiet || json });
     const follow = followPipeline(ctx, {
       talk: !quiet && !json,
       manifest: manifestPath(load.runId, flags.out, shard),

@@ -114,7 +114,7 @@ Examples:
       verify: { ...verifyPartFrom(flags, backend, flags.verifyTimeout), ownShardOnly: shard !== undefined },
     };
     const core = await import('../../pipeline/index.js');
-    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+    stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)), { quiet: !talk });
     const follow = followPipeline(ctx, {
       talk,
       sayDestination: true,

@@ -67,7 +67,9 @@ Examples:
       const manifests = await core.readManifests(paths, runtime.cwd);
       const config = { verify: { ...verifyPartFrom(flags, backend, flags.timeout), manifests } };
       // Once interrupted, the query in flight is aborted; what is left is writing the report.
-      stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)));
+      stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)), {
+        quiet: flags.quiet === true || json,
+      });
       const follow = followPipeline(ctx, {
         talk: !flags.quiet && !json,
         report: verifyOutputsLost({ junit, json }),
