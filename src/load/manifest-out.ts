@@ -1,7 +1,9 @@
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
-import { checkOutputPath } from '../util/output-file.js';
+import { errorMessage, UsageError } from '../util/errors.js';
+import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
 import type { Shard } from './shard.js';
 
 /**
@@ -45,18 +47,38 @@ export function checkManifestOut(
   }
 }
 
-/** Writes the manifest (see checkManifestOut for where). Returns the paths written, as given. */
+/**
+ * Writes the manifest (see checkManifestOut for where). Returns the paths written, as given.
+ * The work is done by now, so a write that fails anyway (disk full, the directory removed during the
+ * run) must not lose the run: the manifest goes to a fallback file in `fallbackDir` (the OS's temp
+ * directory), and the error names it, so that `verify --manifest <fallback>` still works. Only if
+ * that fails too is the manifest lost, and the error says so.
+ */
 export async function writeRunManifest(
   manifest: RunManifest,
   out: string | undefined,
   cwd: string,
+  fallbackDir = tmpdir(),
 ): Promise<string[]> {
   const paths = out !== undefined ? [out] : defaultPaths(manifest.runId, manifest.shard);
   for (const p of paths) {
-    await writeManifest(resolve(cwd, p), manifest, {
-      flag: out !== undefined ? '--out' : '--out (default path)',
-      createDir: out === undefined,
-    });
+    try {
+      await writeManifest(resolve(cwd, p), manifest, {
+        flag: out !== undefined ? '--out' : '--out (default path)',
+        createDir: out === undefined,
+      });
+    } catch (err) {
+      const fallback = join(fallbackDir, `otelpoc-manifest-${manifest.runId}-${process.pid}.json`);
+      const saved = await writeFileAtomic(
+        fallback,
+        `${JSON.stringify(manifest, null, 2)}\n`,
+        'fallback',
+      ).then(
+        () => `the manifest was saved to ${fallback} instead (verify --manifest ${fallback})`,
+        (e2: unknown) => `the fallback ${fallback} failed too (${errorMessage(e2)}): the manifest is lost`,
+      );
+      throw new UsageError(`${errorMessage(err)}; ${saved}`, { cause: err });
+    }
   }
   return paths;
 }
