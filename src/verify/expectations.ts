@@ -34,6 +34,8 @@ export interface RunExpectation {
   shards: number;
   /** Per-request client timeout, ms (the longest a request the client gave up on can have taken). */
   timeoutMs: number;
+  /** When the first shard's load began (epoch ms): verify reads the run's samples from here on. */
+  startedAtMs: number;
   /** When the last shard's load ended (epoch ms). */
   endedAtMs: number;
   tenants: TenantExpectation[];
@@ -109,6 +111,7 @@ export function expectationsFrom(
     runId,
     shards: manifests.length,
     timeoutMs: Math.max(...manifests.map((m) => m.manifest.config.timeoutMs)),
+    startedAtMs: Math.min(...manifests.map((m) => Date.parse(m.manifest.startedAt))),
     endedAtMs: Math.max(...manifests.map((m) => Date.parse(m.manifest.endedAt))),
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
   };

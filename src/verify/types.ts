@@ -26,6 +26,12 @@ export interface ObserveOptions {
   /** Evaluate at this time (epoch ms) instead of now. */
   atMs?: number;
   /**
+   * Read the newest sample of each series written in this many ms up to the evaluation time, not
+   * only those inside the backend's 5-minute lookback: the run's whole life, so a sample that
+   * arrived late (minutes or days after the run) is seen, and the newest value wins.
+   */
+  windowMs?: number;
+  /**
    * Tenants the manifest sent nothing to, looked in too (after the manifest's) for data of the run
    * that went astray: the default tenant, --also-tenants, the backend's own list. Ignored by a
    * source without tenant isolation, where one store shows everything anyway.
@@ -60,7 +66,7 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string): string[];
+  explain(tenants: readonly string[], runId: string, windowMs?: number): string[];
   close(): Promise<void>;
 }
 

@@ -77,15 +77,21 @@ function exportIntervalOf(m: RunManifest): number | undefined {
 }
 
 /**
- * Prometheus-style backends answer an instant query with samples of the last 5 minutes (the lookback).
- * A run verified later is evaluated at most this long after it ended, so its final samples still count.
+ * Added to the run's age when reading its samples (see queryWindowMs): the clocks of the load
+ * machine and the backend may disagree, and a sample stamped a little before the manifest's start
+ * still belongs to the run.
  */
-export const MAX_QUERY_DELAY_AFTER_RUN_MS = 4 * 60_000;
+export const QUERY_WINDOW_MARGIN_MS = 5 * 60_000;
 
-/** When to evaluate: now, or for an older run, shortly after it ended (still inside the lookback). */
-export function evaluationTime(nowMs: number, endedAtMs: number): number | undefined {
-  const latest = endedAtMs + MAX_QUERY_DELAY_AFTER_RUN_MS;
-  return nowMs > latest ? latest : undefined;
+/**
+ * How far back verify reads: from the run's start (minus the margin) up to now. Every query reads
+ * the newest sample of each series in that window (last_over_time), so the run's final counts are
+ * seen however long ago it ended, and requests of the run that reached the backend later (late
+ * exports, a process reusing the run id) are seen too, by any later verify: the newest value wins.
+ * (Querying at a pinned instant after the run hid everything written after that instant.)
+ */
+export function queryWindowMs(nowMs: number, startedAtMs: number): number {
+  return Math.max(0, nowMs - startedAtMs) + QUERY_WINDOW_MARGIN_MS;
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
@@ -93,9 +99,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const tenants = expectation.tenants.map((t) => t.tenant);
   const history = new SeriesHistory();
   let alsoSearched: string[] = [];
+  let windowMs: number | undefined;
   const poll = pollChecks(
     async () => {
-      const atMs = evaluationTime((opts.wallClockMs ?? Date.now)(), expectation.endedAtMs);
+      windowMs = queryWindowMs((opts.wallClockMs ?? Date.now)(), expectation.startedAtMs);
       const signal = opts.signal ? { signal: opts.signal } : {};
       // Listed on every poll: a tenant created by data arriving late shows up on a later poll.
       const listed = source.listTenants ? await source.listTenants(signal) : [];
@@ -104,7 +111,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         : [];
       const observation = await source.observe(tenants, expectation.runId, {
         ...signal,
-        ...(atMs !== undefined ? { atMs } : {}),
+        windowMs,
         ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
       });
       const all = history.record(observation);
@@ -134,7 +141,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: opts.settle?.why ?? 'none asked',
