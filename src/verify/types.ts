@@ -165,4 +165,15 @@ export interface VerifyReport {
   flaps?: Flap[];
   /** Manifests (shards) whose server's final export failed: their counts cannot be in the backend. */
   undelivered?: string[];
+  /**
+   * Why verify cannot pass whatever the backend shows, from the manifests themselves: no request
+   * was answered (nothing to verify), or the run's metrics were not delivered (data found under the
+   * run id is then someone else's). Each makes `ok` false. Absent when none.
+   */
+  cannotPass?: string[];
+  /**
+   * Set when a manifest says its load was interrupted (SIGINT/SIGTERM): a pass covers only what was
+   * sent before the interruption, not the run that was planned.
+   */
+  runInterrupted?: string;
 }

@@ -33,6 +33,14 @@ export interface VerifyOptions {
   wallClockMs?: () => number;
   /** The settle window (see pollChecks) and where it came from, for the report. Default: none. */
   settle?: Settle;
+  /**
+   * Why the verdict cannot be green whatever the backend shows (see VerifyReport.cannotPass), from
+   * the manifests. `nothingAnswered` also means there is nothing to poll for: verify fails at once.
+   */
+  cannotPass?: readonly string[];
+  nothingAnswered?: string;
+  /** The manifest's load was interrupted: said in the report (VerifyReport.runInterrupted). */
+  runInterrupted?: string;
 }
 
 export interface Settle {
@@ -97,6 +105,31 @@ export function queryWindowMs(nowMs: number, startedAtMs: number): number {
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
+  const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
+  const fromManifests = {
+    ...(cannotPass.length > 0 ? { cannotPass } : {}),
+    ...(opts.runInterrupted ? { runInterrupted: opts.runInterrupted } : {}),
+  };
+  if (opts.nothingAnswered) {
+    // The server recorded nothing of the run: the backend can only show nothing, which proves nothing.
+    return {
+      runId: expectation.runId,
+      ok: false,
+      timedOut: false,
+      interrupted: false,
+      source: source.description,
+      isolated: source.isolated,
+      tenantHeader: opts.tenantHeader,
+      tenants,
+      polls: 0,
+      elapsedMs: 0,
+      results: [],
+      settleMs: 0,
+      settleWhy: 'none: nothing to verify',
+      greenForMs: 0,
+      ...fromManifests,
+    };
+  }
   const history = new SeriesHistory();
   let alsoSearched: string[] = [];
   let windowMs: number | undefined;
@@ -130,7 +163,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const outcome = await poll;
   return {
     runId: expectation.runId,
-    ok: outcome.ok,
+    // A manifest that says its data never got through cannot pass on what the backend shows.
+    ok: outcome.ok && cannotPass.length === 0,
     timedOut: outcome.timedOut,
     interrupted: outcome.interrupted,
     source: source.description,
@@ -156,6 +190,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           })),
         }
       : {}),
+    ...fromManifests,
   };
 }
 
