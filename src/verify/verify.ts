@@ -59,6 +59,24 @@ export const SETTLE_MARGIN_MS = 5_000;
 export const DEFAULT_SETTLE_MS = 15_000;
 
 /**
+ * The longest settle window verify watches, whatever asked for it (--settle, or a manifest's export
+ * interval: a genuine `--export-interval 576h` would otherwise mean a 24-day window). Five minutes
+ * cover an export interval of up to 4 min 55 s plus the margin, which is more than any pipeline
+ * this tool is meant for; the whole verify then takes at most --timeout + this + one query timeout.
+ */
+export const MAX_SETTLE_MS = 5 * 60_000;
+
+/** The settle window as watched: at most MAX_SETTLE_MS, the cap said in `why`. */
+export function boundedSettle(settle: Settle | undefined): Settle {
+  if (!settle) return { ms: 0, why: 'none asked' };
+  if (settle.ms <= MAX_SETTLE_MS) return settle;
+  return {
+    ms: MAX_SETTLE_MS,
+    why: `${settle.why} = ${formatDurationMs(settle.ms)}, capped at ${formatDurationMs(MAX_SETTLE_MS)} (the longest settle window verify watches)`,
+  };
+}
+
+/**
  * The settle window verify uses unless --settle says: one export interval of the run's server plus
  * a margin, when every manifest recorded it (load --serve, run); otherwise DEFAULT_SETTLE_MS. A sample
  * recorded just after an export waits one interval in the server before it even leaves it.
@@ -105,6 +123,7 @@ export function queryWindowMs(nowMs: number, startedAtMs: number): number {
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
+  const settle = boundedSettle(opts.settle);
   const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
   const fromManifests = {
     ...(cannotPass.length > 0 ? { cannotPass } : {}),
@@ -157,7 +176,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-      settleMs: opts.settle?.ms ?? 0,
+      settleMs: settle.ms,
     },
   );
   const outcome = await poll;
@@ -178,7 +197,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
-    settleWhy: opts.settle?.why ?? 'none asked',
+    settleWhy: settle.why,
     greenForMs: Math.round(outcome.greenForMs),
     ...(outcome.firstGreenMs !== undefined ? { visibleAfterMs: Math.round(outcome.firstGreenMs) } : {}),
     ...(outcome.flaps.length > 0
