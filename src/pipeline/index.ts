@@ -219,6 +219,9 @@ async function verifyPart(
     const undelivered = undeliveredShards(manifests);
     const noAnswer = nothingAnswered(manifests, expectation);
     const cut = interruptedRun(manifests);
+    // The servers' instance ids, when every manifest recorded one (see ManifestServer.instanceId).
+    const ids = manifests.map((m) => m.manifest.server?.instanceId);
+    const instanceIds = ids.every((id): id is string => id !== undefined) ? [...new Set(ids)] : undefined;
     const report = await runVerify({
       expectation,
       source,
@@ -234,6 +237,7 @@ async function verifyPart(
       cannotPass: undelivered,
       ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
       ...(cut ? { runInterrupted: cut } : {}),
+      ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
     });
     if (topology) report.topology = topology;
     if (undelivered.length > 0) report.undelivered = undelivered;

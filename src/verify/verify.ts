@@ -9,7 +9,13 @@ import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
-import { CHECK_IDS, type CheckResult, type SeriesSource, type VerifyReport } from './types.js';
+import {
+  CHECK_IDS,
+  type CheckResult,
+  type Observation,
+  type SeriesSource,
+  type VerifyReport,
+} from './types.js';
 
 export interface VerifyOptions {
   expectation: RunExpectation;
@@ -41,6 +47,45 @@ export interface VerifyOptions {
   nothingAnswered?: string;
   /** The manifest's load was interrupted: said in the report (VerifyReport.runInterrupted). */
   runInterrupted?: string;
+  /**
+   * The service.instance.id of every server of the run (the manifests' server.instanceId), when all
+   * recorded one: a series of the run from another instance makes verify fail (foreignInstances).
+   * Undefined: not checked (load --target, older manifests).
+   */
+  instanceIds?: readonly string[];
+}
+
+/**
+ * Where a series names the server instance it came from. VictoriaMetrics turns the resource
+ * attribute service.instance.id into the label `service_instance_id`; Prometheus' and Mimir's OTLP
+ * translation (and Alloy's prometheus exporter) put it in `instance`, and the other resource
+ * attributes go to target_info, which verify does not read. A series with neither cannot be told
+ * apart and is not judged.
+ */
+export const INSTANCE_LABELS = ['service_instance_id', 'instance'] as const;
+
+/** Series of the observation from instances not in `known`: instance id → series count. */
+export function foreignInstances(observation: Observation, known: ReadonlySet<string>): Map<string, number> {
+  const samples = observation.isolated ? observation.views.flatMap((v) => v.samples) : observation.all;
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    const label = INSTANCE_LABELS.find((l) => s.labels[l] !== undefined);
+    const id = label === undefined ? undefined : s.labels[label]!;
+    if (id !== undefined && !known.has(id)) out.set(id, (out.get(id) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The line saying that series of the run came from instances no manifest recorded. */
+export function foreignInstancesLine(
+  runId: string,
+  foreign: Map<string, number>,
+  known: readonly string[],
+): string {
+  const series = [...foreign.values()].reduce((a, b) => a + b, 0);
+  const ids = [...foreign.keys()].sort();
+  const shown = ids.slice(0, 3).join(', ') + (ids.length > 3 ? ` and ${ids.length - 3} more` : '');
+  return `${series} series of run ${runId} come from server instance(s) ${shown} that no manifest of the run recorded (its server instance(s): ${known.join(', ')}): an earlier attempt or another process sent data under this run id, so the backend's counts are not this run's alone — verify a run made under a fresh --run-id`;
 }
 
 export interface Settle {
@@ -152,6 +197,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const history = new SeriesHistory();
   let alsoSearched: string[] = [];
   let windowMs: number | undefined;
+  const known = opts.instanceIds ? new Set(opts.instanceIds) : undefined;
+  const foreign = new Map<string, number>();
   const poll = pollChecks(
     async () => {
       windowMs = queryWindowMs((opts.wallClockMs ?? Date.now)(), expectation.startedAtMs);
@@ -166,6 +213,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         windowMs,
         ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
       });
+      if (known) {
+        // The most series seen per foreign instance on any poll (a late one shows up on a later poll).
+        for (const [id, n] of foreignInstances(observation, known))
+          foreign.set(id, Math.max(n, foreign.get(id) ?? 0));
+      }
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
       return runChecks({ expectation, observation, decreases });
@@ -180,6 +232,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     },
   );
   const outcome = await poll;
+  if (foreign.size > 0) cannotPass.push(foreignInstancesLine(expectation.runId, foreign, [...known!]));
+  const fromPolls = cannotPass.length > 0 ? { cannotPass } : {};
   return {
     runId: expectation.runId,
     // A manifest that says its data never got through cannot pass on what the backend shows.
@@ -210,6 +264,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         }
       : {}),
     ...fromManifests,
+    ...fromPolls,
   };
 }
 

@@ -135,3 +135,93 @@ describe.skipIf(!enabled)('otelpoc verify → a manifest that says its run prove
     );
   });
 });
+
+describe.skipIf(!enabled)('otelpoc verify → data of an earlier attempt under the same run id', () => {
+  const vm = useVictoriaMetrics();
+  /** Where the second attempt's data went instead (a wrong endpoint that accepted it). */
+  const elsewhere = useVictoriaMetrics();
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otelpoc-earlier-attempt-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fails when the backend's series of the run come from another server instance than the manifest's", async () => {
+    const RUN = 'attempted-twice';
+    const load = (out: string, otlp: string) =>
+      cli(
+        [
+          'load',
+          '--serve',
+          '--requests',
+          '10',
+          '--rps',
+          '200',
+          '--tenants',
+          '1',
+          '--status-mix',
+          '200:100',
+          '--delay',
+          '0',
+          '--export-interval',
+          '1s',
+          '--otlp-endpoint',
+          otlp,
+          '--run-id',
+          RUN,
+          '--out',
+          out,
+          '--quiet',
+        ],
+        dir,
+      );
+    const first = join(dir, 'first.json');
+    expect((await load(first, vm.otlpEndpoint)).code).toBe(0);
+    const m1 = await readManifestFile(first);
+    await waitForCounts(vm, RUN, expectedFromManifest(m1));
+    // The second attempt's exports all got through, to somewhere else: its manifest looks delivered.
+    const second = join(dir, 'second.json');
+    expect((await load(second, elsewhere.otlpEndpoint)).code).toBe(0);
+    const m2 = await readManifestFile(second);
+    expect(m2.server?.finalFlushOk).toBe(true);
+    expect(m1.server?.instanceId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(m2.server?.instanceId).not.toBe(m1.server?.instanceId);
+
+    const verify = (manifest: string) =>
+      cli(
+        [
+          'verify',
+          '--manifest',
+          manifest,
+          '--url',
+          vm.promUrl,
+          '--no-tenant-header',
+          '--timeout',
+          '5s',
+          '--settle',
+          '0',
+          '--json',
+        ],
+        dir,
+      );
+    // The first attempt's own manifest: its instance, green.
+    const own = await verify(first);
+    expect(own.code, own.stdout + own.stderr).toBe(0);
+    // The second's: the same counts are there, but from the first attempt's server.
+    const res = await verify(second);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const report = JSON.parse(res.stdout) as VerifyReport;
+    expect(report.ok).toBe(false);
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(report.cannotPass).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\d+ series of run ${RUN} come from server instance\\(s\\) ${m1.server!.instanceId} that no manifest of the run recorded \\(its server instance\\(s\\): ${m2.server!.instanceId}\\): an earlier attempt`,
+        ),
+      ),
+    ]);
+  });
+});
