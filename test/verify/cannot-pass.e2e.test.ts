@@ -3,7 +3,7 @@
  * which no request was answered (nothing to verify), and a run whose server's exports all failed
  * (the data found under its run id is an earlier attempt's). Against a real VictoriaMetrics.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,5 +223,71 @@ describe.skipIf(!enabled)('otelpoc verify → data of an earlier attempt under t
         ),
       ),
     ]);
+  });
+
+  it("fails when a re-run shard overwrote its manifest and the old shard's series are what the backend shows", async () => {
+    const RUN = 'reshard';
+    const out = join(dir, RUN);
+    await mkdir(out);
+    const shard = (i: number, otlp: string) =>
+      cli(
+        [
+          'load',
+          '--serve',
+          '--shard',
+          `${i}/2`,
+          '--run-id',
+          RUN,
+          '--requests',
+          '20',
+          '--rps',
+          '200',
+          '--tenants',
+          '1',
+          '--status-mix',
+          '200:100',
+          '--delay',
+          '0',
+          '--export-interval',
+          '1s',
+          '--otlp-endpoint',
+          otlp,
+          '--out',
+          join(out, `shard-${i}-of-2.json`),
+          '--quiet',
+        ],
+        dir,
+      );
+    for (const i of [0, 1]) expect((await shard(i, vm.otlpEndpoint)).code).toBe(0);
+    const old1 = await readManifestFile(join(out, 'shard-1-of-2.json'));
+    const shard0 = await readManifestFile(join(out, 'shard-0-of-2.json'));
+    await waitForCounts(vm, RUN, { 'tenant-1|200': 20 });
+    // Shard 1 again, its data gone elsewhere: its new manifest replaces the old one.
+    expect((await shard(1, elsewhere.otlpEndpoint)).code).toBe(0);
+    const new1 = await readManifestFile(join(out, 'shard-1-of-2.json'));
+    expect(new1.server?.finalFlushOk).toBe(true);
+
+    const res = await cli(
+      [
+        'verify',
+        '--manifest',
+        out,
+        '--url',
+        vm.promUrl,
+        '--no-tenant-header',
+        '--timeout',
+        '5s',
+        '--settle',
+        '0',
+        '--json',
+      ],
+      dir,
+    );
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const report = JSON.parse(res.stdout) as VerifyReport;
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(report.cannotPass?.join('\n')).toContain(
+      `come from server instance(s) ${old1.server!.instanceId} that no manifest of the run recorded (its server instance(s): ${shard0.server!.instanceId}, ${new1.server!.instanceId})`,
+    );
   });
 });
