@@ -93,7 +93,7 @@ describe.skipIf(!enabled)('otelpoc verify → a run verified long after it ended
     await waitForCounts(vm, SOURCE, expectedFromManifest(src));
 
     // The same run two hours ago, under its own run id.
-    const lines = (await exportRun(SOURCE)).map((l) => ({
+    const lines: ExportLine[] = (await exportRun(SOURCE)).map((l) => ({
       ...l,
       metric: { ...l.metric, otelpoc_run_id: RUN },
       timestamps: l.timestamps.map((t) => t - SHIFT_MS),
