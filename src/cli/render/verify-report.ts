@@ -14,7 +14,10 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   const header = ['tenant', 'check', '', 'expected', 'found'];
   // A tenant's name on its first row only.
   const shown = rows.map((row, i) => [row[0] === rows[i - 1]?.[0] ? '' : row[0]!, ...row.slice(1)]);
-  lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
+  // Verify that failed before polling (nothing to verify) has no rows: no empty table then.
+  if (rows.length > 0 || !report.cannotPass) {
+    lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
+  }
   const failed = report.results.filter((r) => !r.ok && !r.undecided);
   const undecided = report.results.filter((r) => r.undecided);
   const said = new Set<string>();
@@ -44,7 +47,7 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
   const blockers = (report.cannotPass ?? []).filter((b) => !report.undelivered?.includes(b));
   if (blockers.length > 0) {
-    lines.push('');
+    if (lines.at(-1) !== '') lines.push('');
     lines.push(c.bold('Cannot pass (from the manifests):'));
     for (const b of blockers) lines.push(`  ${c.red('✗')} ${b}`);
   }
