@@ -8,6 +8,7 @@
  * totals, once in the errors and (for responses) once in the latency histograms.
  */
 import { OUTCOME_FIELDS, totalsOf } from '../load/result.js';
+import { formatDurationMs, MAX_DELAY_MS, MAX_DURATION_MS } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import type { LatencySummary, RunManifest, StatusCounts } from './schema.js';
 
@@ -140,10 +141,35 @@ function latencyProblem(c: StatusCounts): string | undefined {
 
 /** Throws a one-line UsageError naming `source` and the first broken equation. */
 export function assertManifestConsistent(m: RunManifest, source: string): void {
+  const range = manifestOutOfRange(m);
+  if (range !== undefined) throw new UsageError(`${source}: ${range}`);
   const problem = manifestInconsistency(m);
   if (problem !== undefined) {
     throw new UsageError(`${source}: inconsistent manifest: ${problem}`);
   }
+}
+
+/**
+ * The first duration of the manifest outside what `load` can produce (its flags allow at most
+ * MAX_DURATION_MS, delays MAX_DELAY_MS), as `field: value …`; undefined when all are in range.
+ * verify turns these into timers and windows (the settle window is one export interval): a hand-made
+ * `exportIntervalMs: 1e300` would otherwise keep it polling for ever.
+ */
+export function manifestOutOfRange(m: RunManifest): string | undefined {
+  const durations: [string, number | null | undefined, number][] = [
+    ['config.timeoutMs', m.config.timeoutMs, MAX_DURATION_MS],
+    ['config.durationMs', m.config.durationMs, MAX_DURATION_MS],
+    ['server.exportIntervalMs', m.server?.exportIntervalMs, MAX_DURATION_MS],
+    ['server.delay.minMs', m.server?.delay?.minMs, MAX_DELAY_MS],
+    ['server.delay.maxMs', m.server?.delay?.maxMs, MAX_DELAY_MS],
+  ];
+  for (const [field, value, max] of durations) {
+    if (value === undefined || value === null) continue;
+    if (!Number.isFinite(value) || value > max) {
+      return `${field}: ${value} ms is out of range: expected at most ${max} ms (${formatDurationMs(max)}), the most load records`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -39,6 +39,13 @@ export const ManifestServerSchema = z.object({
    * client_id, one stream per tenant with the tenant header, or the capture. Absent in older manifests.
    */
   topology: z.enum(TOPOLOGIES).optional(),
+  /**
+   * The server's service.instance.id (every stream's): the `service_instance_id` label
+   * (VictoriaMetrics) or `instance` label (Mimir, Prometheus) of its series. verify refuses series of
+   * the run from any other instance (an earlier attempt under the same run id). Absent in older
+   * manifests: not checked then.
+   */
+  instanceId: z.string().optional(),
   /** Per-tenant export: each tenant stream's exports and whether its final flush got through. */
   streams: z
     .array(z.object({ tenant: z.string(), exports: count, failedExports: count, finalFlushOk: z.boolean() }))

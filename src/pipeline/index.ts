@@ -7,7 +7,12 @@ import type { CaptureExporter } from '../telemetry/capture.js';
 import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import { CaptureSource } from '../verify/capture-source.js';
-import { expectationsFrom, undeliveredShards } from '../verify/expectations.js';
+import {
+  expectationsFrom,
+  interruptedRun,
+  nothingAnswered,
+  undeliveredShards,
+} from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
@@ -211,6 +216,12 @@ async function verifyPart(
     // run --shard checks its own shard in process: the other shards are elsewhere, on purpose.
     const expectation = expectationsFrom(manifests, part.defaultTenant, { partial: part.ownShardOnly });
     emit({ type: 'verify-started', source: source.description });
+    const undelivered = undeliveredShards(manifests);
+    const noAnswer = nothingAnswered(manifests, expectation);
+    const cut = interruptedRun(manifests);
+    // The servers' instance ids, when every manifest recorded one (see ManifestServer.instanceId).
+    const ids = manifests.map((m) => m.manifest.server?.instanceId);
+    const instanceIds = ids.every((id): id is string => id !== undefined) ? [...new Set(ids)] : undefined;
     const report = await runVerify({
       expectation,
       source,
@@ -223,9 +234,12 @@ async function verifyPart(
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
+      cannotPass: undelivered,
+      ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
+      ...(cut ? { runInterrupted: cut } : {}),
+      ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
     });
     if (topology) report.topology = topology;
-    const undelivered = undeliveredShards(manifests);
     if (undelivered.length > 0) report.undelivered = undelivered;
     emit({ type: 'verify-finished', report });
     return report;

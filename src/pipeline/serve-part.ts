@@ -4,10 +4,11 @@
  * `load --serve` and doctor's probe get it through runPipeline; the canary, which serves for as long
  * as it runs instead of for one load, calls it directly.
  */
+import { randomUUID } from 'node:crypto';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
-import type { OtlpConfig } from '../telemetry/config.js';
+import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination } from './destination.js';
@@ -57,6 +58,7 @@ export async function startServePart(
     import('../telemetry/capture.js'),
   ]);
   const capture = dest.embedded ? new CaptureExporter() : undefined;
+  const { env, instanceId } = withInstanceId(deps.env);
   const app: InstrumentedServer = await (deps.startServer ?? startInstrumentedServer)({
     host: '127.0.0.1',
     port: 0,
@@ -66,7 +68,7 @@ export async function startServePart(
     export: capture ? captureExport(capture, serve.otlp) : { otlp: serve.otlp },
     tenantExport: capture ? undefined : serve.tenantExport,
     ...(deps.observeExport ? { observeExport: deps.observeExport } : {}),
-    env: deps.env,
+    env,
     warn: deps.warn,
   });
   emit({ type: 'server-started', url: app.url, metricsTarget: app.metricsTarget });
@@ -79,9 +81,32 @@ export async function startServePart(
     reason: dest.reason,
     ...(capture ? { capture } : {}),
     stop: () => {
-      stopped ??= stopServer(app, deps);
+      stopped ??= stopServer(app, deps).then((stats) => (instanceId ? { ...stats, instanceId } : stats));
       return stopped;
     },
+  };
+}
+
+/**
+ * The server's service.instance.id, known up front so the manifest can record it: verify then tells
+ * this server's series from those of an earlier attempt under the same run id. Put first in
+ * OTEL_RESOURCE_ATTRIBUTES, so one the user gives still wins (and is the one recorded). Every
+ * stream of the server (per-tenant export) shares it. A list that does not parse is left to the
+ * server, which refuses it with its own message (no id recorded then).
+ */
+function withInstanceId(env: PipelineDeps['env']): { env: PipelineDeps['env']; instanceId?: string } {
+  const given = env.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? '';
+  let fromUser: string | undefined;
+  try {
+    fromUser = parseKeyValueList(given, 'OTEL_RESOURCE_ATTRIBUTES')['service.instance.id'];
+  } catch {
+    return { env };
+  }
+  if (fromUser !== undefined) return { env, instanceId: fromUser };
+  const instanceId = randomUUID();
+  return {
+    env: { ...env, OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${instanceId}${given ? `,${given}` : ''}` },
+    instanceId,
   };
 }
 

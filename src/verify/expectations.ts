@@ -34,6 +34,8 @@ export interface RunExpectation {
   shards: number;
   /** Per-request client timeout, ms (the longest a request the client gave up on can have taken). */
   timeoutMs: number;
+  /** When the first shard's load began (epoch ms): verify reads the run's samples from here on. */
+  startedAtMs: number;
   /** When the last shard's load ended (epoch ms). */
   endedAtMs: number;
   tenants: TenantExpectation[];
@@ -109,6 +111,7 @@ export function expectationsFrom(
     runId,
     shards: manifests.length,
     timeoutMs: Math.max(...manifests.map((m) => m.manifest.config.timeoutMs)),
+    startedAtMs: Math.min(...manifests.map((m) => Date.parse(m.manifest.startedAt))),
     endedAtMs: Math.max(...manifests.map((m) => Date.parse(m.manifest.endedAt))),
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
   };
@@ -120,13 +123,59 @@ export function expectationsFrom(
  * shard that exported to a dead endpoint is named here instead of only as missing counts.
  */
 export function undeliveredShards(manifests: readonly { manifest: RunManifest; source: string }[]): string[] {
-  return manifests
-    .filter((m) => m.manifest.server && !m.manifest.server.finalFlushOk)
-    .map(({ manifest, source }) => {
-      const s = manifest.server!;
-      const who = manifest.shard
-        ? `shard ${manifest.shard.index}/${manifest.shard.count} (${source})`
-        : source;
-      return `${who}: its server's final export to ${s.metricsTarget} failed (${s.failedExports} of ${s.exports + s.failedExports} exports failed), so the backend lacks its counts`;
-    });
+  return manifests.flatMap(({ manifest, source }) => {
+    const s = manifest.server;
+    if (!s) return [];
+    const who = manifest.shard ? `shard ${manifest.shard.index}/${manifest.shard.count} (${source})` : source;
+    if (!s.finalFlushOk) {
+      return [
+        `${who}: its server's final export to ${s.metricsTarget} failed (${s.failedExports} of ${s.exports + s.failedExports} exports failed), so the backend lacks its counts`,
+      ];
+    }
+    // Per-tenant export: one tenant's stream can fail while the others get through.
+    return (s.streams ?? [])
+      .filter((st) => !st.finalFlushOk)
+      .map(
+        (st) =>
+          `${who}: the final export of tenant "${st.tenant}"'s stream to ${s.metricsTarget} failed (${st.failedExports} of ${st.exports + st.failedExports} exports failed), so the backend lacks its counts`,
+      );
+  });
+}
+
+/**
+ * When no request of the run was answered (every one refused, timed out or reset; or none sent),
+ * the line saying so: the server recorded nothing, so there is nothing to verify, and finding
+ * nothing must not pass. Undefined when some request was answered.
+ */
+export function nothingAnswered(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+  expectation: RunExpectation,
+): string | undefined {
+  if (expectation.tenants.some((t) => t.received > 0)) return undefined;
+  const sum = (f: (t: TenantExpectation) => number) => expectation.tenants.reduce((a, t) => a + f(t), 0);
+  const targets = [...new Set(manifests.map((m) => m.manifest.target))].join(', ');
+  const refused = sum((t) => t.refused);
+  const why =
+    sum((t) => t.sent) === 0
+      ? 'the run sent no request'
+      : `${sum((t) => t.sent)} sent, ${refused} refused, ${sum((t) => t.unanswered)} unanswered (timeout or reset)`;
+  const fix =
+    refused > 0
+      ? `nothing listened at ${targets}: is the server up and --target right?`
+      : `check that ${targets} is the server and that it answers within --timeout`;
+  return `no request of run ${expectation.runId} was answered by the server: nothing to verify — ${why}; ${fix}`;
+}
+
+/**
+ * When a manifest says its load was interrupted (SIGINT/SIGTERM), the line saying what a pass then
+ * covers; undefined when none was.
+ */
+export function interruptedRun(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+): string | undefined {
+  const cut = manifests.filter((m) => m.manifest.interrupted);
+  if (cut.length === 0) return undefined;
+  const sent = cut.reduce((a, m) => a + m.manifest.totals.sent, 0);
+  const names = cut.map((m) => m.source).join(', ');
+  return `the run was interrupted (${names}): the verdict covers only the ${sent} request(s) sent before the interruption, not the run that was planned`;
 }

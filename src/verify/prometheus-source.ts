@@ -22,6 +22,18 @@ export function runSelector(runId: string, poll?: string): string {
 }
 
 /**
+ * The query verify asks: the newest sample of each series of the selector over `windowMs` up to the
+ * evaluation time. `last_over_time` keeps the metric name in Prometheus, Mimir and VictoriaMetrics
+ * (the checks need it), and unlike a bare selector is not limited to the 5-minute lookback, so a
+ * run verified hours later, and a sample that reached the backend long after the run, are both
+ * read. Without a window: the bare selector (the backend's lookback).
+ */
+export function runQuery(selector: string, windowMs?: number): string {
+  if (windowMs === undefined) return selector;
+  return `last_over_time(${selector}[${Math.max(1, Math.ceil(windowMs / 1000))}s])`;
+}
+
+/**
  * Samples from a Prometheus-compatible API. With a tenant header, one query per tenant, each seeing
  * only what the backend shows that tenant (isolation is then testable); without, one query for all.
  */
@@ -52,8 +64,8 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const q = runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`);
-    const { also = [], ...queryOpts } = opts;
+    const { also = [], windowMs, ...queryOpts } = opts;
+    const q = runQuery(runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`), windowMs);
     if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, queryOpts) };
     const viewsOf = (list: readonly string[]) =>
       Promise.all(
@@ -75,8 +87,8 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string): string[] {
-    const q = runSelector(runId, '<poll>');
+  explain(tenants: readonly string[], runId: string, windowMs?: number): string[] {
+    const q = runQuery(runSelector(runId, '<poll>'), windowMs);
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
       ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)

@@ -26,6 +26,12 @@ export interface ObserveOptions {
   /** Evaluate at this time (epoch ms) instead of now. */
   atMs?: number;
   /**
+   * Read the newest sample of each series written in this many ms up to the evaluation time, not
+   * only those inside the backend's 5-minute lookback: the run's whole life, so a sample that
+   * arrived late (minutes or days after the run) is seen, and the newest value wins.
+   */
+  windowMs?: number;
+  /**
    * Tenants the manifest sent nothing to, looked in too (after the manifest's) for data of the run
    * that went astray: the default tenant, --also-tenants, the backend's own list. Ignored by a
    * source without tenant isolation, where one store shows everything anyway.
@@ -60,7 +66,7 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string): string[];
+  explain(tenants: readonly string[], runId: string, windowMs?: number): string[];
   close(): Promise<void>;
 }
 
@@ -159,4 +165,15 @@ export interface VerifyReport {
   flaps?: Flap[];
   /** Manifests (shards) whose server's final export failed: their counts cannot be in the backend. */
   undelivered?: string[];
+  /**
+   * Why verify cannot pass whatever the backend shows, from the manifests themselves: no request
+   * was answered (nothing to verify), or the run's metrics were not delivered (data found under the
+   * run id is then someone else's). Each makes `ok` false. Absent when none.
+   */
+  cannotPass?: string[];
+  /**
+   * Set when a manifest says its load was interrupted (SIGINT/SIGTERM): a pass covers only what was
+   * sent before the interruption, not the run that was planned.
+   */
+  runInterrupted?: string;
 }

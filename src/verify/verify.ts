@@ -9,7 +9,13 @@ import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
-import { CHECK_IDS, type CheckResult, type SeriesSource, type VerifyReport } from './types.js';
+import {
+  CHECK_IDS,
+  type CheckResult,
+  type Observation,
+  type SeriesSource,
+  type VerifyReport,
+} from './types.js';
 
 export interface VerifyOptions {
   expectation: RunExpectation;
@@ -33,6 +39,53 @@ export interface VerifyOptions {
   wallClockMs?: () => number;
   /** The settle window (see pollChecks) and where it came from, for the report. Default: none. */
   settle?: Settle;
+  /**
+   * Why the verdict cannot be green whatever the backend shows (see VerifyReport.cannotPass), from
+   * the manifests. `nothingAnswered` also means there is nothing to poll for: verify fails at once.
+   */
+  cannotPass?: readonly string[];
+  nothingAnswered?: string;
+  /** The manifest's load was interrupted: said in the report (VerifyReport.runInterrupted). */
+  runInterrupted?: string;
+  /**
+   * The service.instance.id of every server of the run (the manifests' server.instanceId), when all
+   * recorded one: a series of the run from another instance makes verify fail (foreignInstances).
+   * Undefined: not checked (load --target, older manifests).
+   */
+  instanceIds?: readonly string[];
+}
+
+/**
+ * Where a series names the server instance it came from. VictoriaMetrics turns the resource
+ * attribute service.instance.id into the label `service_instance_id`; Prometheus' and Mimir's OTLP
+ * translation (and Alloy's prometheus exporter) put it in `instance`, and the other resource
+ * attributes go to target_info, which verify does not read. A series with neither cannot be told
+ * apart and is not judged.
+ */
+export const INSTANCE_LABELS = ['service_instance_id', 'instance'] as const;
+
+/** Series of the observation from instances not in `known`: instance id → series count. */
+export function foreignInstances(observation: Observation, known: ReadonlySet<string>): Map<string, number> {
+  const samples = observation.isolated ? observation.views.flatMap((v) => v.samples) : observation.all;
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    const label = INSTANCE_LABELS.find((l) => s.labels[l] !== undefined);
+    const id = label === undefined ? undefined : s.labels[label]!;
+    if (id !== undefined && !known.has(id)) out.set(id, (out.get(id) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The line saying that series of the run came from instances no manifest recorded. */
+export function foreignInstancesLine(
+  runId: string,
+  foreign: Map<string, number>,
+  known: readonly string[],
+): string {
+  const series = [...foreign.values()].reduce((a, b) => a + b, 0);
+  const ids = [...foreign.keys()].sort();
+  const shown = ids.slice(0, 3).join(', ') + (ids.length > 3 ? ` and ${ids.length - 3} more` : '');
+  return `${series} series of run ${runId} come from server instance(s) ${shown} that no manifest of the run recorded (its server instance(s): ${known.join(', ')}): an earlier attempt or another process sent data under this run id, so the backend's counts are not this run's alone — verify a run made under a fresh --run-id`;
 }
 
 export interface Settle {
@@ -49,6 +102,24 @@ export const SETTLE_MARGIN_MS = 5_000;
  * --settle 65s to cover a sample recorded just after an export.
  */
 export const DEFAULT_SETTLE_MS = 15_000;
+
+/**
+ * The longest settle window verify watches, whatever asked for it (--settle, or a manifest's export
+ * interval: a genuine `--export-interval 576h` would otherwise mean a 24-day window). Five minutes
+ * cover an export interval of up to 4 min 55 s plus the margin, which is more than any pipeline
+ * this tool is meant for; the whole verify then takes at most --timeout + this + one query timeout.
+ */
+export const MAX_SETTLE_MS = 5 * 60_000;
+
+/** The settle window as watched: at most MAX_SETTLE_MS, the cap said in `why`. */
+export function boundedSettle(settle: Settle | undefined): Settle {
+  if (!settle) return { ms: 0, why: 'none asked' };
+  if (settle.ms <= MAX_SETTLE_MS) return settle;
+  return {
+    ms: MAX_SETTLE_MS,
+    why: `${settle.why} = ${formatDurationMs(settle.ms)}, capped at ${formatDurationMs(MAX_SETTLE_MS)} (the longest settle window verify watches)`,
+  };
+}
 
 /**
  * The settle window verify uses unless --settle says: one export interval of the run's server plus
@@ -77,25 +148,60 @@ function exportIntervalOf(m: RunManifest): number | undefined {
 }
 
 /**
- * Prometheus-style backends answer an instant query with samples of the last 5 minutes (the lookback).
- * A run verified later is evaluated at most this long after it ended, so its final samples still count.
+ * Added to the run's age when reading its samples (see queryWindowMs): the clocks of the load
+ * machine and the backend may disagree, and a sample stamped a little before the manifest's start
+ * still belongs to the run.
  */
-export const MAX_QUERY_DELAY_AFTER_RUN_MS = 4 * 60_000;
+export const QUERY_WINDOW_MARGIN_MS = 5 * 60_000;
 
-/** When to evaluate: now, or for an older run, shortly after it ended (still inside the lookback). */
-export function evaluationTime(nowMs: number, endedAtMs: number): number | undefined {
-  const latest = endedAtMs + MAX_QUERY_DELAY_AFTER_RUN_MS;
-  return nowMs > latest ? latest : undefined;
+/**
+ * How far back verify reads: from the run's start (minus the margin) up to now. Every query reads
+ * the newest sample of each series in that window (last_over_time), so the run's final counts are
+ * seen however long ago it ended, and requests of the run that reached the backend later (late
+ * exports, a process reusing the run id) are seen too, by any later verify: the newest value wins.
+ * (Querying at a pinned instant after the run hid everything written after that instant.)
+ */
+export function queryWindowMs(nowMs: number, startedAtMs: number): number {
+  return Math.max(0, nowMs - startedAtMs) + QUERY_WINDOW_MARGIN_MS;
 }
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
+  const settle = boundedSettle(opts.settle);
+  const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
+  const fromManifests = {
+    ...(cannotPass.length > 0 ? { cannotPass } : {}),
+    ...(opts.runInterrupted ? { runInterrupted: opts.runInterrupted } : {}),
+  };
+  if (opts.nothingAnswered) {
+    // The server recorded nothing of the run: the backend can only show nothing, which proves nothing.
+    return {
+      runId: expectation.runId,
+      ok: false,
+      timedOut: false,
+      interrupted: false,
+      source: source.description,
+      isolated: source.isolated,
+      tenantHeader: opts.tenantHeader,
+      tenants,
+      polls: 0,
+      elapsedMs: 0,
+      results: [],
+      settleMs: 0,
+      settleWhy: 'none: nothing to verify',
+      greenForMs: 0,
+      ...fromManifests,
+    };
+  }
   const history = new SeriesHistory();
   let alsoSearched: string[] = [];
+  let windowMs: number | undefined;
+  const known = opts.instanceIds ? new Set(opts.instanceIds) : undefined;
+  const foreign = new Map<string, number>();
   const poll = pollChecks(
     async () => {
-      const atMs = evaluationTime((opts.wallClockMs ?? Date.now)(), expectation.endedAtMs);
+      windowMs = queryWindowMs((opts.wallClockMs ?? Date.now)(), expectation.startedAtMs);
       const signal = opts.signal ? { signal: opts.signal } : {};
       // Listed on every poll: a tenant created by data arriving late shows up on a later poll.
       const listed = source.listTenants ? await source.listTenants(signal) : [];
@@ -104,9 +210,14 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         : [];
       const observation = await source.observe(tenants, expectation.runId, {
         ...signal,
-        ...(atMs !== undefined ? { atMs } : {}),
+        windowMs,
         ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
       });
+      if (known) {
+        // The most series seen per foreign instance on any poll (a late one shows up on a later poll).
+        for (const [id, n] of foreignInstances(observation, known))
+          foreign.set(id, Math.max(n, foreign.get(id) ?? 0));
+      }
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
       return runChecks({ expectation, observation, decreases });
@@ -117,13 +228,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-      settleMs: opts.settle?.ms ?? 0,
+      settleMs: settle.ms,
     },
   );
   const outcome = await poll;
+  if (foreign.size > 0) cannotPass.push(foreignInstancesLine(expectation.runId, foreign, [...known!]));
+  const fromPolls = cannotPass.length > 0 ? { cannotPass } : {};
   return {
     runId: expectation.runId,
-    ok: outcome.ok,
+    // A manifest that says its data never got through cannot pass on what the backend shows.
+    ok: outcome.ok && cannotPass.length === 0,
     timedOut: outcome.timedOut,
     interrupted: outcome.interrupted,
     source: source.description,
@@ -134,10 +248,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
-    settleWhy: opts.settle?.why ?? 'none asked',
+    settleWhy: settle.why,
     greenForMs: Math.round(outcome.greenForMs),
     ...(outcome.firstGreenMs !== undefined ? { visibleAfterMs: Math.round(outcome.firstGreenMs) } : {}),
     ...(outcome.flaps.length > 0
@@ -149,6 +263,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           })),
         }
       : {}),
+    ...fromManifests,
+    ...fromPolls,
   };
 }
 

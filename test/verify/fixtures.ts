@@ -31,7 +31,14 @@ export function tenantExp(
 }
 
 export function runExp(tenants: TenantExpectation[], shards = 1): RunExpectation {
-  return { runId: RUN, shards, timeoutMs: 5000, endedAtMs: Date.parse('2026-11-25T10:00:01Z'), tenants };
+  return {
+    runId: RUN,
+    shards,
+    timeoutMs: 5000,
+    startedAtMs: Date.parse('2026-11-25T10:00:00Z'),
+    endedAtMs: Date.parse('2026-11-25T10:00:01Z'),
+    tenants,
+  };
 }
 
 /** The 18 series per status a correct pipeline shows, each request 10 ms on the server. */

@@ -286,4 +286,55 @@ describe('otelpoc verify with an inconsistent manifest', () => {
     );
     expect(out.stdout).toBe('');
   });
+
+  it('exits 2 naming the field for a duration no load records (an export interval of 1e300 ms), before polling', async () => {
+    const file = join(dir, 'huge-interval.json');
+    await writeFile(
+      file,
+      JSON.stringify(
+        tampered((m) => {
+          m.server = { ...m.server!, finalFlushOk: true, exportIntervalMs: 1e300 };
+        }),
+      ),
+    );
+    const out = { stdout: '', stderr: '' };
+    const sink = (key: 'stdout' | 'stderr') => ({
+      write: (s: string | Uint8Array) => {
+        out[key] += String(s);
+        return true;
+      },
+    });
+    const started = performance.now();
+    const code = await main(
+      ['verify', '--manifest', file, '--url', 'http://127.0.0.1:9/prometheus', '--timeout', '3s'],
+      {
+        env: {},
+        cwd: dir,
+        stdout: sink('stdout'),
+        stderr: sink('stderr'),
+        signal: new AbortController().signal,
+      },
+    );
+    expect(code).toBe(2);
+    expect(out.stderr).toBe(
+      `otelpoc: ${file}: server.exportIntervalMs: 1e+300 ms is out of range: expected at most 2073600000 ms (576h), the most load records\n`,
+    );
+    // Refused on reading: not after polling the (unreachable) backend for the 3 s timeout.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('reads a genuine 576h export interval (the settle window is then capped, see settle-bound.test.ts)', () => {
+    const m = tampered((x) => {
+      x.server = { ...x.server!, exportIntervalMs: 576 * 3_600_000 };
+    });
+    expect(parseManifest(JSON.parse(JSON.stringify(m)), 'm.json').server?.exportIntervalMs).toBe(
+      576 * 3_600_000,
+    );
+    const late = tampered((x) => {
+      x.config = { ...x.config, timeoutMs: 1e20 };
+    });
+    expect(() => parseManifest(JSON.parse(JSON.stringify(late)), 'm.json')).toThrow(
+      /^m\.json: config\.timeoutMs: 100000000000000000000 ms is out of range/,
+    );
+  });
 });

@@ -4,7 +4,6 @@ import type { PollClock } from '../../src/verify/poll.js';
 import { type PollEvent, pollChecks } from '../../src/verify/poll.js';
 import { TransientBackendError } from '../../src/verify/prom-client.js';
 import type { CheckResult } from '../../src/verify/types.js';
-import { evaluationTime } from '../../src/verify/verify.js';
 
 /** A clock whose sleep advances time at once and records each sleep. */
 function fakeClock() {
@@ -148,15 +147,6 @@ describe('pollChecks', () => {
       { clock, timeoutMs: 90_000, signal: ac.signal },
     );
     expect(out).toMatchObject({ ok: false, interrupted: true, results: [], polls: 1 });
-  });
-});
-
-describe('evaluationTime', () => {
-  it('is now for a fresh run, and 4 min after the end for an older one (inside the 5 min lookback)', () => {
-    const ended = 1_000_000_000;
-    expect(evaluationTime(ended + 60_000, ended)).toBeUndefined();
-    expect(evaluationTime(ended + 4 * 60_000, ended)).toBeUndefined();
-    expect(evaluationTime(ended + 60 * 60_000, ended)).toBe(ended + 4 * 60_000);
   });
 });
 

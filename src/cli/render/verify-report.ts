@@ -14,7 +14,10 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   const header = ['tenant', 'check', '', 'expected', 'found'];
   // A tenant's name on its first row only.
   const shown = rows.map((row, i) => [row[0] === rows[i - 1]?.[0] ? '' : row[0]!, ...row.slice(1)]);
-  lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
+  // Verify that failed before polling (nothing to verify) has no rows: no empty table then.
+  if (rows.length > 0 || !report.cannotPass) {
+    lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
+  }
   const failed = report.results.filter((r) => !r.ok && !r.undecided);
   const undecided = report.results.filter((r) => r.undecided);
   const said = new Set<string>();
@@ -42,6 +45,16 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   }
   problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
+  const blockers = (report.cannotPass ?? []).filter((b) => !report.undelivered?.includes(b));
+  if (blockers.length > 0) {
+    if (lines.at(-1) !== '') lines.push('');
+    lines.push(c.bold('Cannot pass (from the manifests):'));
+    for (const b of blockers) lines.push(`  ${c.red('✗')} ${b}`);
+  }
+  if (report.runInterrupted) {
+    lines.push('');
+    lines.push(`${c.yellow('!')} ${report.runInterrupted}`);
+  }
   if (!report.ok && report.undelivered) {
     lines.push('');
     lines.push(c.bold('Metrics that never left their server (from the manifests):'));
@@ -78,7 +91,14 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
       skipped > 0
         ? `${checks - skipped} checks passed, ${skipped} not testable,`
         : `all ${checks} checks passed`;
-    return `${c.green.bold('PASS')} run ${report.runId}: ${passed} for ${tenants} tenant(s), ${settled(report)} (${time})`;
+    const cut = report.runInterrupted ? ` — ${report.runInterrupted}` : '';
+    return `${c.green.bold('PASS')} run ${report.runId}: ${passed} for ${tenants} tenant(s), ${settled(report)} (${time})${cut}`;
+  }
+  const blocker = report.cannotPass?.[0];
+  if (blocker !== undefined && report.results.every((r) => r.ok)) {
+    // The backend showed what the checks wanted, but the manifest says that cannot be this run's data.
+    const more = report.cannotPass!.length > 1 ? ` (and ${report.cannotPass!.length - 1} more)` : '';
+    return `${c.red.bold('FAIL')} run ${report.runId}: ${blocker}${more} (${time})`;
   }
   if (failed.length === 0 && report.results.length > 0) {
     // Every check green when the deadline came, but the settle window could not be watched to its end
@@ -139,16 +159,18 @@ export function renderProgress(event: PollEvent): string {
  * interrupt is an <error> (the test did not complete), not a <failure> (it was checked and wrong).
  */
 export function renderJunit(report: VerifyReport): string {
-  const failures = report.results.filter((r) => !r.ok && !r.undecided).length;
+  // What the manifests themselves rule out (VerifyReport.cannotPass) is one failed testcase more.
+  const blocked = report.cannotPass && report.cannotPass.length > 0 ? 1 : 0;
+  const failures = report.results.filter((r) => !r.ok && !r.undecided).length + blocked;
   const errors = report.results.filter((r) => r.undecided).length;
   const skipped = report.results.filter((r) => r.skipped).length;
   const time = (report.elapsedMs / 1000).toFixed(3);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="otelpoc verify" tests="${report.results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`,
+    `<testsuites name="otelpoc verify" tests="${report.results.length + blocked}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`,
   );
   out.push(
-    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length}" failures="${failures}" skipped="${skipped}" errors="${errors}" time="${time}">`,
+    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length + blocked}" failures="${failures}" skipped="${skipped}" errors="${errors}" time="${time}">`,
   );
   out.push(
     `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/><property name="interrupted" value="${report.interrupted}"/><property name="settleMs" value="${report.settleMs}"/><property name="greenForMs" value="${report.greenForMs}"/></properties>`,
@@ -176,6 +198,15 @@ export function renderJunit(report: VerifyReport): string {
       );
       out.push('    </testcase>');
     }
+  }
+  if (blocked) {
+    out.push(
+      '    <testcase classname="otelpoc.verify.manifest" name="manifest: the run can be verified" time="0">',
+    );
+    out.push(
+      `      <failure message="${xml(report.cannotPass![0]!)}" type="manifest">${xml(report.cannotPass!.join('\n'))}</failure>`,
+    );
+    out.push('    </testcase>');
   }
   out.push('  </testsuite>');
   out.push('</testsuites>');
