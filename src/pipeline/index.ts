@@ -7,6 +7,7 @@ import type { CaptureExporter } from '../telemetry/capture.js';
 import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import { CaptureSource } from '../verify/capture-source.js';
+import { diagnosisSetup } from '../verify/diagnosis.js';
 import { expectationsFrom, undeliveredShards } from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
@@ -223,6 +224,8 @@ async function verifyPart(
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
+      // The in-process capture is final and complete: nothing to diagnose while waiting.
+      ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),
     });
     if (topology) report.topology = topology;
     const undelivered = undeliveredShards(manifests);

@@ -159,4 +159,9 @@ export interface VerifyReport {
   flaps?: Flap[];
   /** Manifests (shards) whose server's final export failed: their counts cannot be in the backend. */
   undelivered?: string[];
+  /**
+   * Set when a failure signature (src/verify/diagnosis.ts) ended verify before its timeout: a red
+   * that cannot turn green, why, the fix, and when (elapsed ms; 0: before any poll).
+   */
+  endedEarly?: { signature: string; why: string; fix: string; atMs: number };
 }

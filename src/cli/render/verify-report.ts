@@ -42,6 +42,20 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   }
   problemLines('Still awaited when interrupted (last poll):', undecided, c.yellow('?'));
+  if (report.endedEarly) {
+    // Said apart from the check rows: the reason verify stopped waiting, and what to change.
+    const e = report.endedEarly;
+    lines.push('');
+    lines.push(
+      c.bold(
+        e.atMs === 0
+          ? `Ended before polling (${e.signature}):`
+          : `Ended early at ${seconds(e.atMs)}, before the timeout (${e.signature}):`,
+      ),
+    );
+    lines.push(`  ${c.red('✗')} ${e.why}`);
+    lines.push(`  fix: ${e.fix}`);
+  }
   if (!report.ok && report.undelivered) {
     lines.push('');
     lines.push(c.bold('Metrics that never left their server (from the manifests):'));
@@ -98,7 +112,10 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const undelivered = lost
     ? ` — ${lost}${report.undelivered!.length > 1 ? ` (and ${report.undelivered!.length - 1} more)` : ''}`
     : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${hint}`;
+  const early = report.endedEarly
+    ? ` — ended early (${report.endedEarly.signature}), it cannot turn green: ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`
+    : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${early || hint}`;
 }
 
 /** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */
