@@ -82,16 +82,22 @@ export interface DiagnosisSetup {
   metricsTargets: string[];
 }
 
-export function diagnosisSetup(manifests: readonly { manifest: RunManifest; source: string }[]): DiagnosisSetup {
+export function diagnosisSetup(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+): DiagnosisSetup {
   const intervals = manifests.map((m) => m.manifest.server?.exportIntervalMs);
   const known = intervals.filter((i): i is number => i !== undefined);
   return {
-    ...(known.length > 0 && known.length === intervals.length ? { exportIntervalMs: Math.max(...known) } : {}),
+    ...(known.length > 0 && known.length === intervals.length
+      ? { exportIntervalMs: Math.max(...known) }
+      : {}),
     embedded: manifests
       .filter((m) => m.manifest.server?.embedded === true || m.manifest.server?.topology === 'embedded')
       .map((m) => m.source),
     metricsTargets: [
-      ...new Set(manifests.flatMap((m) => (m.manifest.server?.metricsTarget ? [m.manifest.server.metricsTarget] : []))),
+      ...new Set(
+        manifests.flatMap((m) => (m.manifest.server?.metricsTarget ? [m.manifest.server.metricsTarget] : [])),
+      ),
     ],
   };
 }
@@ -102,7 +108,10 @@ export function diagnosisSetup(manifests: readonly { manifest: RunManifest; sour
  */
 export function embeddedManifest(setup: DiagnosisSetup): EarlyVerdict | undefined {
   if (setup.embedded.length === 0) return undefined;
-  const which = setup.embedded.length === 1 ? setup.embedded[0] : `${setup.embedded.length} manifests (${setup.embedded.join(', ')})`;
+  const which =
+    setup.embedded.length === 1
+      ? setup.embedded[0]
+      : `${setup.embedded.length} manifests (${setup.embedded.join(', ')})`;
   return {
     signature: 'embedded-manifest',
     why: `${which} was written by an embedded run ("embedded": true): its metrics were captured in that process and never left it, so the data never left the server and no backend can show it`,
@@ -148,9 +157,9 @@ function namesMismatch(input: DiagnosisInput): EarlyVerdict | undefined {
   const last = input.history.slice(-CONFIRMING_POLLS);
   if (last.length < CONFIRMING_POLLS) return undefined;
   const renamedOf = (p: PollRecord) =>
-    p.results.filter((r) => r.check === 'names' && !r.ok).flatMap((r) =>
-      r.problems.filter((x) => x.startsWith('found ')).map((x) => `${r.tenant}: ${x}`),
-    );
+    p.results
+      .filter((r) => r.check === 'names' && !r.ok)
+      .flatMap((r) => r.problems.filter((x) => x.startsWith('found ')).map((x) => `${r.tenant}: ${x}`));
   const now = renamedOf(last[last.length - 1]!);
   if (now.length === 0) return undefined;
   if (!last.every((p) => renamedOf(p).join('\n') === now.join('\n'))) return undefined;

@@ -186,7 +186,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           })),
         }
       : {}),
-    ...(outcome.endedEarly ? { endedEarly: { ...outcome.endedEarly, atMs: Math.round(outcome.endedEarly.atMs) } } : {}),
+    ...(outcome.endedEarly
+      ? { endedEarly: { ...outcome.endedEarly, atMs: Math.round(outcome.endedEarly.atMs) } }
+      : {}),
   };
 }
 

@@ -33,7 +33,9 @@ function fakeClock() {
 }
 
 /** A backend with tenant isolation whose per-tenant views come from `view(tenant, poll)`. */
-function isolatedSource(view: (tenant: string, poll: number) => Sample[]): SeriesSource & { polls: () => number } {
+function isolatedSource(
+  view: (tenant: string, poll: number) => Sample[],
+): SeriesSource & { polls: () => number } {
   let polls = 0;
   return {
     description: 'fake isolated backend',
@@ -48,9 +50,16 @@ function isolatedSource(view: (tenant: string, poll: number) => Sample[]): Serie
   };
 }
 
-const setup: DiagnosisSetup = { exportIntervalMs: 1_000, embedded: [], metricsTargets: ['http://127.0.0.1:8428/opentelemetry/v1/metrics'] };
+const setup: DiagnosisSetup = {
+  exportIntervalMs: 1_000,
+  embedded: [],
+  metricsTargets: ['http://127.0.0.1:8428/opentelemetry/v1/metrics'],
+};
 
-async function verify(source: SeriesSource, opts: { settleMs?: number; diagnosis?: DiagnosisSetup; timeoutMs?: number } = {}) {
+async function verify(
+  source: SeriesSource,
+  opts: { settleMs?: number; diagnosis?: DiagnosisSetup; timeoutMs?: number } = {},
+) {
   const { clock, wall } = fakeClock();
   return runVerify({
     expectation,
@@ -75,7 +84,9 @@ describe('early verdicts', () => {
     expect(report.polls).toBe(2);
     expect(report.elapsedMs).toBeLessThan(CERTAIN_WITHIN_MS);
     expect(verdictLine(report, chalk)).toContain('--no-tenant-header');
-    expect(renderReport(report, chalk)).toMatch(/Ended early at 0\.5 s.*single-tenant-backend[\s\S]*fix: .*--no-tenant-header/);
+    expect(renderReport(report, chalk)).toMatch(
+      /Ended early at 0\.5 s.*single-tenant-backend[\s\S]*fix: .*--no-tenant-header/,
+    );
   });
 
   it('single-tenant backend: identical views on one poll only keep polling (and pass)', async () => {
@@ -89,15 +100,25 @@ describe('early verdicts', () => {
     const views = new Map(TENANTS.map((t) => [t, ['t1']] as const));
     const history = [0, 500].map((elapsedMs) => ({ elapsedMs, results: [], views }));
     expect(
-      diagnose({ history, expectation, isolated: true, tenantHeader: 'X-Scope-OrgID', settleMs: 6_000, nowMs: expectation.endedAtMs + 1 }),
+      diagnose({
+        history,
+        expectation,
+        isolated: true,
+        tenantHeader: 'X-Scope-OrgID',
+        settleMs: 6_000,
+        nowMs: expectation.endedAtMs + 1,
+      }),
     ).toBeUndefined();
   });
 
   it('names mismatch: the run’s series under other names on 2 polls → ends early with the naming fix', async () => {
-    const renamed = (t: string) => own(t).map((s) => (s.name === PROM.requestTotal ? { ...s, name: 'http_server_request' } : s));
+    const renamed = (t: string) =>
+      own(t).map((s) => (s.name === PROM.requestTotal ? { ...s, name: 'http_server_request' } : s));
     const report = await verify(isolatedSource((t) => renamed(t)));
     expect(report.endedEarly?.signature).toBe('names-mismatch');
-    expect(report.endedEarly?.why).toContain('found http_server_request instead of http_server_request_total');
+    expect(report.endedEarly?.why).toContain(
+      'found http_server_request instead of http_server_request_total',
+    );
     expect(report.endedEarly?.fix).toContain('-opentelemetry.usePrometheusNaming');
     expect(report.elapsedMs).toBeLessThan(CERTAIN_WITHIN_MS);
   });
@@ -105,7 +126,9 @@ describe('early verdicts', () => {
   it('names mismatch: a renamed series on one poll, then the right names, keeps polling (and passes)', async () => {
     const report = await verify(
       isolatedSource((t, poll) =>
-        poll === 1 ? own(t).map((s) => (s.name === PROM.requestTotal ? { ...s, name: 'http_server_request' } : s)) : own(t),
+        poll === 1
+          ? own(t).map((s) => (s.name === PROM.requestTotal ? { ...s, name: 'http_server_request' } : s))
+          : own(t),
       ),
     );
     expect(report.endedEarly).toBeUndefined();
@@ -113,9 +136,12 @@ describe('early verdicts', () => {
   });
 
   it('steady leak: the same foreign series over the settle window → ends within 15 s of the window’s end', async () => {
-    const report = await verify(isolatedSource((t) => (t === 't2' ? [...own('t2'), ...own('t1')] : own(t))), {
-      settleMs: 6_000,
-    });
+    const report = await verify(
+      isolatedSource((t) => (t === 't2' ? [...own('t2'), ...own('t1')] : own(t))),
+      {
+        settleMs: 6_000,
+      },
+    );
     expect(report.endedEarly?.signature).toBe('steady-leak');
     expect(report.endedEarly?.why).toMatch(/^t2: leak: \d+ series .*client_id="t1"/);
     expect(report.endedEarly?.fix).toContain('tenant routing');
@@ -126,9 +152,12 @@ describe('early verdicts', () => {
 
   it('steady leak: a leak seen for less than the settle window keeps polling (and passes once gone)', async () => {
     // Polls at 0, 0.5, 1.25, 2.4 s: the foreign series show on the first three only.
-    const report = await verify(isolatedSource((t, poll) => (t === 't2' && poll <= 3 ? [...own('t2'), ...own('t1')] : own(t))), {
-      settleMs: 6_000,
-    });
+    const report = await verify(
+      isolatedSource((t, poll) => (t === 't2' && poll <= 3 ? [...own('t2'), ...own('t1')] : own(t))),
+      {
+        settleMs: 6_000,
+      },
+    );
     expect(report.endedEarly).toBeUndefined();
     expect(report.ok).toBe(true);
   });
@@ -167,7 +196,10 @@ describe('early verdicts', () => {
   });
 
   it('no data: with the export interval unknown (load --target) it waits for the timeout', async () => {
-    const report = await verify(isolatedSource(() => []), { diagnosis: { embedded: [], metricsTargets: [] }, timeoutMs: 60_000 });
+    const report = await verify(
+      isolatedSource(() => []),
+      { diagnosis: { embedded: [], metricsTargets: [] }, timeoutMs: 60_000 },
+    );
     expect(report.endedEarly).toBeUndefined();
     expect(report.timedOut).toBe(true);
   });

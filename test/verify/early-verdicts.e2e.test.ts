@@ -19,8 +19,7 @@ const EARLY_MS = 30_000;
 describe.skipIf(!enabled)('early verdicts against one VictoriaMetrics (README: Without Docker)', () => {
   const vm = useVictoriaMetrics();
   let dir: string;
-  const env = () =>
-    cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: vm.otlpEndpoint, OTELPOC_VERIFY_URL: vm.url });
+  const env = () => cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: vm.otlpEndpoint, OTELPOC_VERIFY_URL: vm.url });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-early-'));
@@ -31,7 +30,11 @@ describe.skipIf(!enabled)('early verdicts against one VictoriaMetrics (README: W
 
   it('run without --no-tenant-header ends early: a single-tenant backend, fix --no-tenant-header', async () => {
     const started = Date.now();
-    const r = await runCli(['run', '--rps', '30', '--duration', '2s'], { env: env(), cwd: dir, timeoutMs: 120_000 });
+    const r = await runCli(['run', '--rps', '30', '--duration', '2s'], {
+      env: env(),
+      cwd: dir,
+      timeoutMs: 120_000,
+    });
     const tookMs = Date.now() - started;
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(tookMs).toBeLessThan(EARLY_MS);
