@@ -7,6 +7,7 @@ import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { renderReport, verdictLine } from '../../src/cli/render/verify-report.js';
 import { PROM } from '../../src/telemetry/names.js';
+import { BackendError } from '../../src/util/errors.js';
 import { type DiagnosisSetup, diagnose, NO_DATA_SLACK_MS } from '../../src/verify/diagnosis.js';
 import type { PollClock } from '../../src/verify/poll.js';
 import type { Observation, Sample, SeriesSource } from '../../src/verify/types.js';
@@ -220,5 +221,35 @@ describe('early verdicts', () => {
     const report = await verify(source);
     expect(source.polls()).toBeGreaterThan(0);
     expect(report.ok).toBe(true);
+  });
+
+  it('401/404 from the backend: fatal at the first answer with the fix (the client’s BackendError), no waiting', async () => {
+    const { clock, wall } = fakeClock();
+    let polls = 0;
+    const source: SeriesSource = {
+      description: 'fake backend answering 404',
+      isolated: true,
+      async observe() {
+        polls++;
+        throw new BackendError(
+          'http://127.0.0.1:1/api/v1/query answered 404: no Prometheus API there; check --url',
+        );
+      },
+      explain: () => [],
+      close: async () => {},
+    };
+    await expect(
+      runVerify({
+        expectation,
+        source,
+        clock,
+        wallClockMs: wall,
+        timeoutMs: 90_000,
+        tenantHeader: 'X-Scope-OrgID',
+        diagnosis: setup,
+      }),
+    ).rejects.toThrow(/answered 404.*check --url/);
+    expect(polls).toBe(1);
+    expect(clock.now()).toBe(0);
   });
 });
