@@ -214,6 +214,9 @@ describe('early verdicts', () => {
     expect(report.endedEarly?.why).toContain('the data never left the server');
     expect(report.endedEarly?.fix).toContain('--otlp-endpoint');
     expect(renderReport(report, chalk)).toContain('Ended before polling (embedded-manifest)');
+    expect(verdictLine(report, chalk)).toMatch(
+      /^FAIL run run-1: not verifiable, ended before polling \(embedded-manifest\)/,
+    );
   });
 
   it('embedded manifest: a manifest that exported is polled as usual', async () => {

@@ -99,6 +99,10 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
     // (the backend stopped answering): not a pass.
     return `${c.red.bold('FAIL')} run ${report.runId}: all checks green for ${seconds(report.greenForMs)}, but the ${seconds(report.settleMs)} settle window did not complete before the timeout${report.lastError ? ` (${report.lastError})` : ''} (${time})`;
   }
+  if (report.endedEarly && report.polls === 0) {
+    // Decided before any poll: no check was made, so none is counted as failed.
+    return `${c.red.bold('FAIL')} run ${report.runId}: not verifiable, ended before polling (${report.endedEarly.signature}): ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`;
+  }
   const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
   const hint =
     noData === tenants && tenants > 0
