@@ -7,6 +7,7 @@ import type { CaptureExporter } from '../telemetry/capture.js';
 import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import { CaptureSource } from '../verify/capture-source.js';
+import { diagnosisSetup } from '../verify/diagnosis.js';
 import {
   expectationsFrom,
   interruptedRun,
@@ -238,6 +239,8 @@ async function verifyPart(
       ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
       ...(cut ? { runInterrupted: cut } : {}),
       ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
+      // The in-process capture is final and complete: nothing to diagnose while waiting.
+      ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),
     });
     if (topology) report.topology = topology;
     if (undelivered.length > 0) report.undelivered = undelivered;

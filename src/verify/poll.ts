@@ -6,6 +6,9 @@
  * A first all-green poll is not a verdict: a sample still in flight (a retried batch, another process
  * reusing the run id, a slower tenant route) can make a check false a moment later. Polling goes on
  * for a settle window, and passes only once every check stayed green for all of it.
+ *
+ * A red poll is shown to `diagnose` (src/verify/diagnosis.ts) with the polls so far: a failure that
+ * cannot turn green by waiting ends the polling at once, with why and the fix (`endedEarly`).
  */
 
 import type { Clock } from '../util/clock.js';
@@ -14,6 +17,7 @@ import { BackendError } from '../util/errors.js';
 /** The part of the clock the poller uses. */
 export type PollClock = Pick<Clock, 'now' | 'sleep'>;
 
+import type { EarlyVerdict, PollRecord } from './diagnosis.js';
 import { TransientBackendError } from './prom-client.js';
 import type { CheckResult, Flap } from './types.js';
 
@@ -50,7 +54,15 @@ export interface PollOptions {
    * by the deadline is watched to its end; after a check went red, the deadline bounds the wait again.
    */
   settleMs?: number;
+  /**
+   * Called after every red poll with the answered polls so far (the last MAX_HISTORY): a verdict
+   * ends the polling at once, red, with `endedEarly`. Undefined: the red may still turn green.
+   */
+  diagnose?: (history: readonly PollRecord[]) => EarlyVerdict | undefined;
 }
+
+/** Answered polls kept for `diagnose`: at the 5 s backoff, over 8 minutes of them. */
+export const MAX_HISTORY = 100;
 
 /** At most this many flaps are kept (the first ones): enough to say which check flapped and when. */
 export const MAX_FLAPS = 20;
@@ -73,6 +85,8 @@ export interface PollOutcome {
   firstGreenMs?: number;
   /** Checks that went red after a poll where every check was green (the first MAX_FLAPS). */
   flaps: Flap[];
+  /** Set when `diagnose` ended the polling before the deadline: why, and the fix. */
+  endedEarly?: EarlyVerdict & { atMs: number };
 }
 
 /** Tenants whose every check passes. */
@@ -105,6 +119,7 @@ export async function pollChecks(
   let greenSince: number | undefined;
   let firstGreenMs: number | undefined;
   const flaps: Flap[] = [];
+  const history: PollRecord[] = [];
   const settle = (elapsedMs: number) => ({
     settleMs,
     greenForMs: greenSince === undefined ? 0 : elapsedMs - greenSince,
@@ -159,6 +174,21 @@ export async function pollChecks(
           ? { settling: { greenForMs: elapsedMs - greenSince, settleMs } }
           : {}),
       });
+      history.push({ elapsedMs, results });
+      if (history.length > MAX_HISTORY) history.shift();
+      const verdict = allGreen ? undefined : opts.diagnose?.(history);
+      if (verdict) {
+        return {
+          results,
+          ok: false,
+          timedOut: false,
+          interrupted: false,
+          polls,
+          elapsedMs,
+          ...settle(elapsedMs),
+          endedEarly: { ...verdict, atMs: elapsedMs },
+        };
+      }
       if (greenSince !== undefined && elapsedMs - greenSince >= settleMs) {
         return {
           results,

@@ -176,4 +176,9 @@ export interface VerifyReport {
    * sent before the interruption, not the run that was planned.
    */
   runInterrupted?: string;
+  /**
+   * Set when a failure signature (src/verify/diagnosis.ts) ended verify before its timeout: a red
+   * that cannot turn green, why, the fix, and when (elapsed ms; 0: before any poll).
+   */
+  endedEarly?: { signature: string; why: string; fix: string; atMs: number };
 }

@@ -5,6 +5,8 @@
 import type { RunManifest } from '../manifest/schema.js';
 import { formatDurationMs } from '../util/duration.js';
 import { runChecks } from './checks/index.js';
+import { clientIdOf } from './checks/samples.js';
+import { type DiagnosisSetup, diagnose, type EarlyVerdict, embeddedManifest } from './diagnosis.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import type { PollClock } from './poll.js';
@@ -53,6 +55,8 @@ export interface VerifyOptions {
    * Undefined: not checked (load --target, older manifests).
    */
   instanceIds?: readonly string[];
+  /** What the failure signatures need from the manifests (diagnosisSetup); absent: none is looked for. */
+  diagnosis?: DiagnosisSetup;
 }
 
 /**
@@ -199,6 +203,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   let windowMs: number | undefined;
   const known = opts.instanceIds ? new Set(opts.instanceIds) : undefined;
   const foreign = new Map<string, number>();
+  const early = opts.diagnosis ? embeddedManifest(opts.diagnosis) : undefined;
+  if (early) return endedBeforePolling(opts, tenants, early);
+  // Per poll's results: the client_ids each queried tenant saw, for the single-tenant signature.
+  const viewsOf = new WeakMap<CheckResult[], ReadonlyMap<string, readonly string[]>>();
   const poll = pollChecks(
     async () => {
       windowMs = queryWindowMs((opts.wallClockMs ?? Date.now)(), expectation.startedAtMs);
@@ -220,7 +228,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       }
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
-      return runChecks({ expectation, observation, decreases });
+      const results = runChecks({ expectation, observation, decreases });
+      if (observation.isolated) {
+        viewsOf.set(
+          results,
+          new Map(
+            observation.views.map((v) => [v.tenant, [...new Set(v.samples.map(clientIdOf))].sort()] as const),
+          ),
+        );
+      }
+      return results;
     },
     {
       clock: opts.clock,
@@ -229,6 +246,26 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       settleMs: settle.ms,
+      ...(opts.diagnosis
+        ? {
+            diagnose: (history) =>
+              diagnose({
+                history: history.map((p) => {
+                  const views = viewsOf.get(p.results);
+                  return views ? { ...p, views } : p;
+                }),
+                expectation,
+                isolated: source.isolated,
+                tenantHeader: opts.tenantHeader,
+                ...(opts.diagnosis!.exportIntervalMs !== undefined
+                  ? { exportIntervalMs: opts.diagnosis!.exportIntervalMs }
+                  : {}),
+                metricsTargets: opts.diagnosis!.metricsTargets,
+                settleMs: settle.ms,
+                nowMs: (opts.wallClockMs ?? Date.now)(),
+              }),
+          }
+        : {}),
     },
   );
   const outcome = await poll;
@@ -265,6 +302,39 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       : {}),
     ...fromManifests,
     ...fromPolls,
+    ...(outcome.endedEarly
+      ? { endedEarly: { ...outcome.endedEarly, atMs: Math.round(outcome.endedEarly.atMs) } }
+      : {}),
+  };
+}
+
+/** A red known before any poll (diagnosis.ts): every check failed, none was made, the reason says why. */
+function endedBeforePolling(opts: VerifyOptions, tenants: string[], early: EarlyVerdict): VerifyReport {
+  return {
+    runId: opts.expectation.runId,
+    ok: false,
+    timedOut: false,
+    interrupted: false,
+    source: opts.source.description,
+    isolated: opts.source.isolated,
+    tenantHeader: opts.tenantHeader,
+    tenants,
+    polls: 0,
+    elapsedMs: 0,
+    results: tenants.flatMap((tenant) =>
+      CHECK_IDS.map((check) => ({
+        tenant,
+        check,
+        ok: false,
+        expected: '',
+        found: `not checked: ${early.signature}`,
+        problems: [],
+      })),
+    ),
+    settleMs: boundedSettle(opts.settle).ms,
+    settleWhy: boundedSettle(opts.settle).why,
+    greenForMs: 0,
+    endedEarly: { ...early, atMs: 0 },
   };
 }
 

@@ -55,6 +55,20 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     lines.push('');
     lines.push(`${c.yellow('!')} ${report.runInterrupted}`);
   }
+  if (report.endedEarly) {
+    // Said apart from the check rows: the reason verify stopped waiting, and what to change.
+    const e = report.endedEarly;
+    lines.push('');
+    lines.push(
+      c.bold(
+        e.atMs === 0
+          ? `Ended before polling (${e.signature}):`
+          : `Ended early at ${seconds(e.atMs)}, before the timeout (${e.signature}):`,
+      ),
+    );
+    lines.push(`  ${c.red('✗')} ${e.why}`);
+    lines.push(`  fix: ${e.fix}`);
+  }
   if (!report.ok && report.undelivered) {
     lines.push('');
     lines.push(c.bold('Metrics that never left their server (from the manifests):'));
@@ -105,6 +119,10 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
     // (the backend stopped answering): not a pass.
     return `${c.red.bold('FAIL')} run ${report.runId}: all checks green for ${seconds(report.greenForMs)}, but the ${seconds(report.settleMs)} settle window did not complete before the timeout${report.lastError ? ` (${report.lastError})` : ''} (${time})`;
   }
+  if (report.endedEarly && report.polls === 0) {
+    // Decided before any poll: no check was made, so none is counted as failed.
+    return `${c.red.bold('FAIL')} run ${report.runId}: not verifiable, ended before polling (${report.endedEarly.signature}): ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`;
+  }
   const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
   const hint =
     noData === tenants && tenants > 0
@@ -118,7 +136,10 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const undelivered = lost
     ? ` — ${lost}${report.undelivered!.length > 1 ? ` (and ${report.undelivered!.length - 1} more)` : ''}`
     : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${hint}`;
+  const early = report.endedEarly
+    ? ` — ended early (${report.endedEarly.signature}), it cannot turn green: ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`
+    : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${early || hint}`;
 }
 
 /** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */
