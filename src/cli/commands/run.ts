@@ -55,6 +55,9 @@ export function runCommand(ctx: CliContext): Command {
     .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)')
     .addOption(reportOption());
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
+  // Run loads its own in-process server, so --target is refused below; --help must not offer it
+  // (with a default that suggests it works). It stays declared, so giving it is that clear error.
+  cmd.options.find((o) => o.long === '--target')?.hideHelp();
   addServerOptions(cmd, {
     delayDefault: RUN_DEFAULTS.delay,
     exportIntervalMs: RUN_DEFAULTS.exportIntervalMs,
