@@ -132,7 +132,7 @@ Examples:
         await writeHtmlReport(
           ctx,
           reportPath,
-          { manifests: [report.manifest], verify: report.verify },
+          { command: 'run', manifests: [report.manifest], verify: report.verify },
           { talk, shown: flags.report },
         );
       }
