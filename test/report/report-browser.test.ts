@@ -44,6 +44,9 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
         '40',
         '--duration',
         '3s',
+        // Long names, as real tenants have: each must stay on one line in the matrix.
+        '--client-ids',
+        'acme-corporation-eu-west-1,globex-international-holdings,initech-software-solutions',
         '--out',
         'm.json',
         '--report',
@@ -60,10 +63,30 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
     // With no cursor on a chart, its legend names the series: no "s: --", no "sent: --".
     expect(opened.legends['chart-rate']).toEqual(['target (scheduled)', 'sent', 'answered']);
     expect(opened.matrix.map(([tenant, cls]) => [tenant, cls])).toEqual([
-      ['tenant-1', 'ok'],
-      ['tenant-2', 'ok'],
-      ['tenant-3', 'ok'],
+      ['acme-corporation-eu-west-1', 'ok'],
+      ['globex-international-holdings', 'ok'],
+      ['initech-software-solutions', 'ok'],
     ]);
+    expect(opened.matrixNameLines).toEqual({
+      'acme-corporation-eu-west-1': 1,
+      'globex-international-holdings': 1,
+      'initech-software-solutions': 1,
+    });
+    for (const [id, chart] of Object.entries(opened.charts)) {
+      // Series that coincide (target = sent = answered in a green run) must stay told apart: no two
+      // of a chart's series share colour, width and dash.
+      const looks = chart.series.map((s) => `${s.width} ${s.dash.join(',')}`);
+      expect(new Set(looks).size, `${id}: ${looks.join(' | ')}`).toBe(chart.series.length);
+      expect(new Set(chart.series.map((s) => s.stroke)).size, id).toBe(chart.series.length);
+      // A 3 s run: ticks on whole seconds (not every 0.2 s), the axis from 0 to its last point.
+      expect(chart.xTicks.length, id).toBeGreaterThan(1);
+      expect(
+        chart.xTicks.every((x) => Number.isInteger(x)),
+        `${id}: ${chart.xTicks}`,
+      ).toBe(true);
+      expect([chart.xMin, chart.xMax], id).toEqual([0, chart.points - 1]);
+    }
+    expect(Object.keys(opened.charts).sort()).toEqual(Object.keys(CHARTS).sort());
   });
 
   const withBackend = backendsAvailable('HTML report of a red verify (VictoriaMetrics)');
