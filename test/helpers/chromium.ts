@@ -169,7 +169,13 @@ export async function openReport(
     await page.$$eval('#check-matrix th.tenant', (cells) =>
       cells.map((th) => {
         // Runs in the page: each line box of the name's text is one client rect of its range.
-        const doc = (globalThis as unknown as { document: { createRange(): any } }).document;
+        const doc = (
+          globalThis as unknown as {
+            document: {
+              createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } };
+            };
+          }
+        ).document;
         const range = doc.createRange();
         range.selectNodeContents(th);
         return [th.textContent ?? '', range.getClientRects().length as number];
