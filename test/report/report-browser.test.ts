@@ -184,5 +184,86 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
       expect(opened.failures).toMatch(/tenant-2 · exact counts per status: .*more than were sent/);
       expect(opened.failures).not.toContain('tenant-1');
     });
+
+    it('a request of the run without Client-ID: the tenant its failure is under is in the matrix, red', async () => {
+      const run = 'report-stray';
+      const load = (extra: string[]) =>
+        mainInProcess(
+          [
+            'load',
+            '--serve',
+            '--otlp-endpoint',
+            vm.otlpEndpoint,
+            '--export-interval',
+            '1s',
+            '--delay',
+            '0',
+            '--run-id',
+            run,
+            '--status-mix',
+            '200:1',
+            '--quiet',
+            ...extra,
+          ],
+          { cwd: dir, env: {} },
+        );
+      const sent = await load(['--requests', '10', '--rps', '40', '--tenants', '1', '--out', 'stray.json']);
+      expect(sent.code, sent.stderr).toBe(0);
+      // The same run id from another load, without Client-ID: data of the run the manifest never sent.
+      const stray = await load(['--requests', '1', '--anonymous', '100%', '--out', 'stray-extra.json']);
+      expect(stray.code, stray.stderr).toBe(0);
+      // Wait until the backend shows all 11: a verify before that could pass on the 10 alone.
+      let attempt = 0;
+      let seen: number | undefined;
+      await pollUntil(
+        async () => {
+          const q = `sum(http_server_request_total{otelpoc_run_id="${run}",attempt!="${++attempt}"})`;
+          seen = (await vm.query(q))[0]?.value;
+          return seen === 11 ? true : undefined;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          describe: () => `the backend has ${seen} requests of the run, not 11\n${vm.logs()}`,
+        },
+      );
+      const verify = await mainInProcess(
+        [
+          'verify',
+          '--manifest',
+          'stray.json',
+          '--url',
+          vm.promUrl,
+          '--no-tenant-header',
+          '--timeout',
+          '5s',
+          '--settle',
+          '0',
+          '--report',
+          'stray.html',
+          '--json',
+        ],
+        { cwd: dir, env: {} },
+      );
+      expect(verify.code, verify.stdout).toBe(1);
+      const report = JSON.parse(verify.stdout) as {
+        tenants: string[];
+        results: { tenant: string; ok: boolean }[];
+      };
+      const redElsewhere = [...new Set(report.results.filter((r) => !r.ok).map((r) => r.tenant))].filter(
+        (t) => !report.tenants.includes(t),
+      );
+      // The failure is on a tenant the manifest does not list: exactly what the matrix left out.
+      expect(redElsewhere.length, verify.stdout).toBeGreaterThan(0);
+      const opened = await openReport(browser, join(dir, 'stray.html'), CHARTS);
+      expect(opened.consoleErrors).toEqual([]);
+      for (const t of redElsewhere) {
+        expect(
+          opened.matrix.find(([name]) => name === t)?.[1],
+          `${t} in ${JSON.stringify(opened.matrix)}`,
+        ).toBe('failed');
+      }
+      expect(opened.matrix.find(([name]) => name === 'tenant-1')?.[1]).toBe('ok');
+    });
   });
 });
