@@ -299,13 +299,20 @@ const PAGE_SCRIPT = `
   function fromZero(u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }
   // Whole seconds between x ticks, never fractions: a 3 s run has ticks at 0, 1, 2, 3, not every 0.2 s.
   var SECOND_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
-  // The x axis ends at the last point (at least 1 s): no empty stretch after the last second.
-  function xRange(u, min, max) { return [Math.min(0, min), Math.max(max, min + 1)]; }
+  // The x axis ends at the chart's last drawn point (at least 1 s): the drain bucket after the
+  // schedule has no rate, and an axis running on to it would show an empty last second.
+  function lastDrawn(columns) {
+    for (var i = t.t.length - 1; i > 0; i--) {
+      if (columns.some(function (c) { return c[i] !== null && c[i] !== undefined; })) return t.t[i];
+    }
+    return t.t[0];
+  }
   // For anyone inspecting the page (and the browser test): each chart's uPlot instance by element id.
   var charts = window.otelpocCharts = {};
   function chart(id, title, yLabel, series, columns, yFromZero) {
     var el = document.getElementById(id);
-    var x = { time: false, range: xRange };
+    var last = lastDrawn(columns);
+    var x = { time: false, range: function (u, min) { return [Math.min(0, min), Math.max(last, min + 1)]; } };
     var opts = {
       title: title, width: width, height: 260,
       scales: yFromZero ? { x: x, y: { range: fromZero } } : { x: x },

@@ -58,6 +58,8 @@ export interface ChartFacts {
   xMax: number;
   /** Data points per series (x values). */
   points: number;
+  /** The largest x at which some series has a value. */
+  lastDrawnX: number;
 }
 
 /**
@@ -161,6 +163,11 @@ export async function openReport(
           xMin: u.scales.x.min,
           xMax: u.scales.x.max,
           points: u.data[0]!.length,
+          lastDrawnX: Math.max(
+            ...u.data[0]!.filter((_, i) =>
+              u.data.slice(1).some((col) => col[i] !== null && col[i] !== undefined),
+            ),
+          ),
         },
       ]),
     );
