@@ -65,7 +65,7 @@ function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } 
               ? { exports: 1, failures: 1, consecutiveFailures: 1, lastError: 'ECONNREFUSED' }
               : { exports: 1, failures: 0, consecutiveFailures: 0, lastError: undefined },
         },
-        topology: 'tenant-router',
+        topology: 'otlp-endpoint',
         streams: () => [],
         stop: async () => {},
       }) as unknown as InstrumentedServer,
