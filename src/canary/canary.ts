@@ -43,7 +43,7 @@ export interface CanaryConfig {
   once: boolean;
   /**
    * The server's settings; with `tenantExport` (--per-tenant-export) one OTLP stream per tenant, each
-   * sending the tenant header: the per-tenant-export topology, otherwise tenant-router.
+   * sending the tenant header: the per-tenant-export topology, otherwise otlp-endpoint.
    */
   serve: Pick<ServePart, 'delay' | 'seed' | 'maxTenants' | 'otlp' | 'tenantExport'>;
   backend: PrometheusBackend;

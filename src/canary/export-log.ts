@@ -63,7 +63,7 @@ export class ExportLog {
 }
 
 /**
- * One ExportLog per export stream: the single stream of the tenant-router topology (key ''), or one
+ * One ExportLog per export stream: the single stream of the otlp-endpoint topology (key ''), or one
  * per tenant stream with per-tenant export. Streams export on timers of their own, so their
  * timestamps differ: a tenant's samples are matched against its own stream's exports only, and its
  * completeness counts its own stream's exports.

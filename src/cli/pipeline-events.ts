@@ -5,6 +5,7 @@
  */
 import { describeLoadConfig } from '../load/config.js';
 import type { PipelineDeps, PipelineEvent } from '../pipeline/types.js';
+import { describeTopology } from '../telemetry/topology.js';
 import type { CliContext } from './context.js';
 import { renderLoadSummary } from './render/load-summary.js';
 import { createProgress, formatProgress } from './render/progress.js';
@@ -60,7 +61,7 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
             say(
               e.embedded
                 ? `run: embedded mode: ${e.reason}; metrics are captured in this process (no pipeline involved)`
-                : `run: metrics → ${e.metricsUrl} (${e.topology === 'per-tenant-export' ? 'one stream per tenant' : 'one stream, tenants routed downstream'}), verified at ${e.verifiedAt ?? 'the backend'}`,
+                : `run: metrics → ${e.metricsUrl} (${describeTopology(e.topology)}), verified at ${e.verifiedAt ?? 'the backend'}`,
             );
           }
           return;

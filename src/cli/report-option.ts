@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { RunManifest } from '../manifest/schema.js';
+import type { ReportCommand } from '../report/html.js';
 import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
 import type { VerifyReport } from '../verify/types.js';
 import type { CliContext } from './context.js';
@@ -21,7 +22,7 @@ export function checkReportPath(path: string | undefined, ctx: CliContext): stri
 export async function writeHtmlReport(
   ctx: CliContext,
   absPath: string | undefined,
-  input: { manifests: readonly RunManifest[]; verify?: VerifyReport | undefined },
+  input: { command: ReportCommand; manifests: readonly RunManifest[]; verify?: VerifyReport | undefined },
   opts: { talk: boolean; shown: string | undefined },
 ): Promise<void> {
   if (absPath === undefined) return;

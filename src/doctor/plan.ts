@@ -208,11 +208,28 @@ export function blockedBy(check: PlannedCheck, results: readonly DoctorCheck[]):
   return undefined;
 }
 
-export function summarize(checks: DoctorCheck[]): DoctorReport {
+export function summarize(checks: DoctorCheck[], topology: DoctorTopology = 'router'): DoctorReport {
   const count = (s: DoctorCheck['status']) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count('pass'), failed: count('fail'), skipped: count('skip') };
-  return { ok: summary.failed === 0, summary, checks };
+  const headline = nothingAnswers(checks) ? NOTHING_ANSWERS[topology] : undefined;
+  return { ok: summary.failed === 0, summary, ...(headline ? { headline } : {}), checks };
 }
+
+/**
+ * Every check that ran failed without any HTTP answer: one cause (the stack is not up, or not at
+ * these URLs), which a list of separate failures would hide.
+ */
+function nothingAnswers(checks: readonly DoctorCheck[]): boolean {
+  const ran = checks.filter((c) => c.status !== 'skip');
+  return ran.length > 0 && ran.every((c) => c.status === 'fail' && c.unreachable === true);
+}
+
+const NOTHING_ANSWERS: Record<DoctorTopology, string> = {
+  router:
+    'nothing of the stack answers: is `docker compose up -d --wait` running? (or give the URLs where it runs)',
+  direct:
+    'nothing of the stack answers: is `docker compose --profile direct up -d --wait mimir grafana` running? (or give the URLs where it runs)',
+};
 
 /** Parses --skip values (repeatable, comma-separated). */
 export function parseSkip(value: string, previous: SkipName[] = []): SkipName[] {

@@ -1,7 +1,7 @@
 /** Pure renderers for doctor's results: a checklist line per check, hints under failures, a summary. */
 import type { ChalkInstance } from 'chalk';
 import { formatDurationMs } from '../util/duration.js';
-import type { DoctorCheck, DoctorReport } from './types.js';
+import type { DoctorCheck, DoctorReport, DoctorTopology } from './types.js';
 
 const TITLE_WIDTH = 26;
 
@@ -23,9 +23,13 @@ export function renderSummary(report: DoctorReport, c: ChalkInstance): string {
   if (skipped) parts.push(`${skipped} skipped`);
   const total = report.checks.reduce((sum, r) => sum + r.durationMs, 0);
   const verdict = report.ok ? c.green.bold('pipeline OK') : c.red.bold('pipeline has problems');
-  return `\n${verdict}: ${parts.join(', ')} (${formatDurationMs(total)})\n`;
+  const headline = report.headline ? `${c.red.bold(report.headline)}\n` : '';
+  return `\n${headline}${verdict}: ${parts.join(', ')} (${formatDurationMs(total)})\n`;
 }
 
-export function renderHeader(): string {
-  return 'otelpoc doctor: OTLP → Alloy → cortex-tenant → Mimir → Grafana, then one probe request\n';
+/** The pipeline doctor checks, hop by hop: the direct topology has no Alloy and no cortex-tenant. */
+export function renderHeader(topology: DoctorTopology = 'router'): string {
+  return topology === 'direct'
+    ? "otelpoc doctor (direct): OTLP per tenant → Mimir's /otlp → Mimir → Grafana, then one probe request\n"
+    : 'otelpoc doctor: OTLP → Alloy → cortex-tenant → Mimir → Grafana, then one probe request\n';
 }

@@ -62,10 +62,20 @@ export interface DoctorDeps {
 /** What the checks use: the caller's deps and one Prometheus client for the run. */
 type RunDeps = DoctorDeps & { prom: PromClient };
 
-type Outcome = Pick<DoctorCheck, 'status' | 'detail'> & {
+type Outcome = Pick<DoctorCheck, 'status' | 'detail' | 'unreachable'> & {
   hints?: string[];
   probe?: DoctorCheck['probe'];
 };
+
+/** A failure from one HTTP outcome, marked unreachable when nothing answered (for the headline). */
+function failed(o: HttpOutcome, hints?: string[]): Outcome {
+  return {
+    status: 'fail',
+    detail: describeResponse(o),
+    ...(hints ? { hints } : {}),
+    ...(o.status === undefined ? { unreachable: true as const } : {}),
+  };
+}
 
 export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
   const prom = new PromClient({
@@ -107,12 +117,13 @@ async function runChecks(config: DoctorConfig, deps: RunDeps): Promise<DoctorRep
       durationMs: Math.round(deps.now() - started),
       hints: outcome.status === 'fail' ? [...(outcome.hints ?? []), ...check.hints] : [],
       ...(outcome.probe ? { probe: outcome.probe } : {}),
+      ...(outcome.status === 'fail' && outcome.unreachable ? { unreachable: true as const } : {}),
     };
     results.push(result);
     deps.onResult?.(result);
     if (deps.signal?.aborted) break;
   }
-  return summarize(results);
+  return summarize(results, config.topology);
 }
 
 type Runner = (config: DoctorConfig, deps: RunDeps, check: PlannedCheck) => Promise<Outcome>;
@@ -126,7 +137,7 @@ function expect200(what: string, extra?: (o: HttpOutcome) => Outcome | undefined
     const special = extra?.(o);
     if (special) return special;
     if (o.status === 200) return { status: 'pass', detail: `${what} (${ms(o)})` };
-    return { status: 'fail', detail: describeResponse(o) };
+    return failed(o);
   };
 }
 
@@ -152,7 +163,7 @@ const RUNNERS: Record<DoctorCheck['id'], Runner> = {
         : o.status === 415 || o.status === 400
           ? ['the receiver did not take OTLP/HTTP protobuf: is this an OTLP receiver (Alloy 4318)?']
           : [];
-    return { status: 'fail', detail: describeResponse(o), hints };
+    return failed(o, hints);
   },
 
   alloy: expect200('ready: configuration loaded'),
@@ -169,7 +180,7 @@ const RUNNERS: Record<DoctorCheck['id'], Runner> = {
     });
     if (o.status === 200) return { status: 'pass', detail: `ready (${ms(o)})` };
     const hints = o.status === 503 ? ['HTTP 503: Mimir is starting; run doctor again in a few seconds'] : [];
-    return { status: 'fail', detail: describeResponse(o), hints };
+    return failed(o, hints);
   },
 
   async 'mimir-tenants'(config, deps) {

@@ -79,10 +79,17 @@ export interface DoctorCheck {
   hints: string[];
   /** Only for the probe. */
   probe?: { runId: string; clientId: string; stage: ProbeStage; visibleAfterMs?: number };
+  /** Set on a failure where no HTTP answer came back at all (refused, unresolvable, timed out). */
+  unreachable?: true;
 }
 
 export interface DoctorReport {
   ok: boolean;
   summary: { passed: number; failed: number; skipped: number };
+  /**
+   * One line above the checklist's verdict when the failures share one cause: every check that ran
+   * got no answer at all, so the stack is not running (or not where doctor looks), not five problems.
+   */
+  headline?: string;
   checks: DoctorCheck[];
 }

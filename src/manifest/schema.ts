@@ -35,8 +35,9 @@ export const ManifestServerSchema = z.object({
   /** True when the metrics went to an in-process capture (run without a pipeline), not over OTLP. */
   embedded: z.boolean().optional(),
   /**
-   * How tenants reached the backend (src/telemetry/topology.ts): one stream routed downstream by
-   * client_id, one stream per tenant with the tenant header, or the capture. Absent in older manifests.
+   * How tenants reached the backend (src/telemetry/topology.ts): one stream to an OTLP endpoint
+   * (routing unknown), one stream per tenant with the tenant header, or the capture; `tenant-router`
+   * in manifests of otelpoc 0.1.0 and earlier. Absent in older manifests still.
    */
   topology: z.enum(TOPOLOGIES).optional(),
   /**

@@ -47,7 +47,7 @@ export async function startServePart(
   const dest = await chooseDestination(serve, backend, deps.isListening ?? isListening);
   emit({
     type: 'destination',
-    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'tenant-router',
+    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
     embedded: dest.embedded,
     reason: dest.reason,
     metricsUrl: serve.otlp.metricsUrl,

@@ -21,7 +21,12 @@ export interface ReportAssets {
   uplotCss: string;
 }
 
+/** The commands that write a report (--report): the title names the one that wrote it. */
+export type ReportCommand = 'load' | 'verify' | 'run';
+
 export interface ReportInput {
+  /** Which command wrote the report: `verify --report` is not a run of `otelpoc run`. */
+  command: ReportCommand;
   /** The run's manifest, or its shards' (at least one). */
   manifests: readonly RunManifest[];
   /** Present when verify ran. */
@@ -57,13 +62,13 @@ export function renderReportHtml(input: ReportInput, assets: ReportAssets): stri
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>otelpoc report: ${esc(runId)}</title>
+<title>otelpoc ${input.command} report: ${esc(runId)}</title>
 <style>${assets.uplotCss}</style>
 <style>${PAGE_CSS}</style>
 </head>
 <body>
 <header>
-<h1>otelpoc run <code>${esc(runId)}</code>${verdict ? ` <span class="verdict ${verdict}">${verdict === 'pass' ? 'verify passed' : 'verify FAILED'}</span>` : ''}</h1>
+<h1>otelpoc ${input.command} · run <code>${esc(runId)}</code>${verdict ? ` <span class="verdict ${verdict}">${verdict === 'pass' ? 'verify passed' : 'verify FAILED'}</span>` : ''}</h1>
 ${summaryHtml(input.manifests)}
 </header>
 <section id="timeline">
@@ -213,7 +218,10 @@ function secs(ms: number): string {
 function verifyHtml(v: VerifyReport): string {
   const byKey = new Map(v.results.map((r) => [`${r.tenant}\u0000${r.check}`, r]));
   const head = `<tr><th>tenant</th>${CHECK_IDS.map((c) => `<th>${esc(CHECK_TITLES[c])}</th>`).join('')}</tr>`;
-  const rows = v.tenants
+  // The manifest's tenants, then any other tenant a result names (the default tenant or a stray one
+  // where data of the run went astray): a tenant with a failure must have its row.
+  const tenants = [...new Set([...v.tenants, ...v.results.map((r) => r.tenant)])];
+  const rows = tenants
     .map((tenant) => {
       const tds = CHECK_IDS.map((check) => {
         const c = cellOf(byKey.get(`${tenant}\u0000${check}`));
@@ -275,6 +283,7 @@ table.summary th{color:#5a6270;font-weight:500;white-space:nowrap}
 table.grid th,table.grid td{border:1px solid #d8dce4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.check{text-align:center;font-weight:bold}td.pass{background:#dafbe1;color:#1a7f37}td.fail{background:#ffebe9;color:#cf222e}
 td.skip,td.none{color:#8b929c}td.undecided{background:#fff8c5}tr.failed th.tenant{color:#cf222e}
+th.tenant{white-space:nowrap}
 ul.failures li{margin-bottom:6px}.chart{margin:12px 0}
 footer{margin-top:40px;color:#8b929c;font-size:12px}
 `;
@@ -288,34 +297,51 @@ const PAGE_SCRIPT = `
   var width = Math.max(480, Math.min(1068, document.body.clientWidth - 32));
   // Rates from 0: auto-ranged, a 3 % wobble would fill the chart's height.
   function fromZero(u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }
+  // Whole seconds between x ticks, never fractions: a 3 s run has ticks at 0, 1, 2, 3, not every 0.2 s.
+  var SECOND_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
+  // The x axis ends at the chart's last drawn point (at least 1 s): the drain bucket after the
+  // schedule has no rate, and an axis running on to it would show an empty last second.
+  function lastDrawn(columns) {
+    for (var i = t.t.length - 1; i > 0; i--) {
+      if (columns.some(function (c) { return c[i] !== null && c[i] !== undefined; })) return t.t[i];
+    }
+    return t.t[0];
+  }
+  // For anyone inspecting the page (and the browser test): each chart's uPlot instance by element id.
+  var charts = window.otelpocCharts = {};
   function chart(id, title, yLabel, series, columns, yFromZero) {
     var el = document.getElementById(id);
+    var last = lastDrawn(columns);
+    var x = { time: false, range: function (u, min) { return [Math.min(0, min), Math.max(last, min + 1)]; } };
     var opts = {
       title: title, width: width, height: 260,
-      scales: yFromZero ? { x: { time: false }, y: { range: fromZero } } : { x: { time: false } },
-      axes: [{ label: 'seconds since the start' }, { label: yLabel }],
+      scales: yFromZero ? { x: x, y: { range: fromZero } } : { x: x },
+      axes: [{ label: 'seconds since the start', incrs: SECOND_INCRS }, { label: yLabel }],
       // Labels only: a live legend shows "--" for every value until the cursor is on the chart.
       legend: { live: false },
       series: [{ label: 's' }].concat(series),
     };
-    new uPlot(opts, [t.t].concat(columns), el);
+    charts[id] = new uPlot(opts, [t.t].concat(columns), el);
   }
-  function line(label, stroke, dash) {
-    var s = { label: label, stroke: stroke, width: 2, spanGaps: false };
-    if (dash) s.dash = [6, 4];
+  // Series of one chart often coincide (sent = answered = target in a green run; p99 = max with few
+  // responses): each gets its own colour, width and dash, drawn wide first and narrow on top, so
+  // a line under another still shows at its edges and in its gaps.
+  function line(label, stroke, width, dash) {
+    var s = { label: label, stroke: stroke, width: width, spanGaps: false };
+    if (dash) s.dash = dash;
     return s;
   }
   chart('chart-rate', 'Target vs achieved rate', 'requests / s',
-    [line('target (scheduled)', '#8250df', true), line('sent', '#0969da'), line('answered', '#1a7f37')],
+    [line('target (scheduled)', '#8250df', 5, [10, 5]), line('sent', '#0969da', 3, [3, 3]), line('answered', '#1a7f37', 1.5)],
     [t.scheduled, t.sent, t.answered], true);
   chart('chart-errors', 'Drops and errors', 'requests / s',
-    [line('dropped', '#bf8700'), line('timeout', '#cf222e'), line('reset', '#a40e26'), line('refused', '#fa4549'),
-     line('other status', '#e16f24'), line('other error', '#6e7781')],
+    [line('dropped', '#bf8700', 5), line('timeout', '#cf222e', 4, [10, 5]), line('reset', '#a40e26', 3.5, [2, 4]),
+     line('refused', '#fa4549', 3, [6, 3, 2, 3]), line('other status', '#e16f24', 2), line('other error', '#6e7781', 1.5, [4, 2])],
     [t.dropped, t.errors.timeout, t.errors.reset, t.errors.refused, t.errors.statusMismatch, t.errors.other], true);
   chart('chart-latency', 'Latency percentiles (responses received each second)', 'ms',
-    [line('service p50', '#0969da'), line('service p99', '#54aeff'),
-     line('schedule-corrected p50', '#1a7f37', true), line('schedule-corrected p99', '#cf222e', true),
-     line('schedule-corrected max', '#8250df', true)],
-    [t.service.p50, t.service.p99, t.corrected.p50, t.corrected.p99, t.corrected.max]);
+    [line('schedule-corrected max', '#8250df', 5, [10, 5]), line('schedule-corrected p99', '#cf222e', 3, [3, 3]),
+     line('schedule-corrected p50', '#1a7f37', 3, [8, 3, 2, 3]), line('service p99', '#54aeff', 2),
+     line('service p50', '#0969da', 1.5)],
+    [t.corrected.max, t.corrected.p99, t.corrected.p50, t.service.p99, t.service.p50]);
 })();
 `;

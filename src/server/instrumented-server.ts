@@ -31,7 +31,7 @@ export interface InstrumentedServerOptions {
       };
   /**
    * With an OTLP export: one export stream per tenant, each with this header set to the tenant
-   * (see tenant-streams.ts). Without: one stream for every tenant, routed downstream by client_id.
+   * (see tenant-streams.ts). Without: one stream for every tenant (routed downstream by client_id, if anything routes).
    */
   tenantExport?: TenantExportOptions | undefined;
   /**
@@ -128,7 +128,7 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
     ? 'embedded'
     : tenantStreams
       ? 'per-tenant-export'
-      : 'tenant-router';
+      : 'otlp-endpoint';
   let server: ApiServer;
   try {
     server = await startApiServer({

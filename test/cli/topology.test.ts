@@ -38,12 +38,14 @@ describe('topology in reports and manifests', () => {
     expect(doc.manifest.server?.topology).toBe('embedded');
   });
 
-  it('load --serve: one stream is "tenant-router", --tenant-header is "per-tenant-export" with its streams', async () => {
+  // One stream into an OTLP endpoint says only that: the sender cannot know whether a tenant router
+  // is behind it (a plain VictoriaMetrics is not one), so it is not "tenant-router" any more.
+  it('load --serve: one stream is "otlp-endpoint", --tenant-header is "per-tenant-export" with its streams', async () => {
     const one = join(dir, 'router.json');
     const common = ['load', '--serve', '--otlp-endpoint', otlp.url, '--tenants', '2', ...short];
     expect((await mainInProcess([...common, '--out', one], { cwd: dir })).code).toBe(0);
     const router = JSON.parse(await readFile(one, 'utf8')) as RunManifest;
-    expect(router.server?.topology).toBe('tenant-router');
+    expect(router.server?.topology).toBe('otlp-endpoint');
     expect(router.server?.streams).toBeUndefined();
 
     const per = join(dir, 'per-tenant.json');

@@ -37,6 +37,21 @@ describe('commander parse errors: one line, like every other error', () => {
   });
 });
 
+describe('run --target: run loads its own server', () => {
+  it('--help does not offer --target (which run refuses)', async () => {
+    const help = await mainInProcess(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: otelpoc run');
+    expect(help.stdout).not.toContain('--target');
+  });
+
+  it('--target given is one line naming it, exit 2', async () => {
+    const r = await mainInProcess(['run', '--target', 'http://127.0.0.1:1']);
+    expect(r.stderr).toBe('otelpoc: --target: not allowed with run, which loads its own in-process server\n');
+    expect(r.code).toBe(2);
+  });
+});
+
 describe('verify: the same manifest given twice', () => {
   let dir: string;
   let server: CountingServer;

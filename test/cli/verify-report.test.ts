@@ -59,6 +59,18 @@ const report: VerifyReport = {
 };
 
 describe('verify report renderers', () => {
+  it('names the topology as far as it is known: one stream is not claimed to be routed', () => {
+    const head = (t: VerifyReport['topology']) =>
+      renderReport({ ...report, topology: t }, plain).split('\n')[0];
+    expect(head('otlp-endpoint')).toBe(
+      `otelpoc verify · run r1 · ${report.source} · topology otlp-endpoint (one stream for every tenant; tenant routing unknown)`,
+    );
+    expect(head('per-tenant-export')).toMatch(
+      / · topology per-tenant-export \(one stream per tenant, each with its tenant header\)$/,
+    );
+    expect(head('embedded')).toMatch(/ · topology embedded \(captured in process, no pipeline\)$/);
+  });
+
   it('renders a table with expected vs found, problems once each, queries and the verdict', () => {
     const text = renderReport(report, plain);
     expect(text).toMatch(/a<&>"\s+exact counts per status\s+✗\s+200:2\s+200:1/);

@@ -13,6 +13,7 @@ import {
   startMultiTenantHarness,
 } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
+import { mainInProcess } from '../helpers/main-in-process.js';
 
 const enabled = backendsAvailable('doctor end-to-end (multi-tenant harness)');
 
@@ -145,6 +146,36 @@ describe('otelpoc doctor: usage', () => {
       expect(res.stderr).toMatch(message);
       expect(res.stdout).toBe('');
     }
+  });
+
+  it('nothing listening: a headline says the stack is not up; --topology direct names its own hops', async () => {
+    // Free loopback ports nobody listens on: every hop is refused at once.
+    const url = async () => `http://127.0.0.1:${await freePort()}`;
+    const urls = [
+      ['--otlp-endpoint', await url()],
+      ['--alloy-url', await url()],
+      ['--cortex-tenant-url', await url()],
+      ['--mimir-url', `${await url()}/prometheus`],
+      ['--grafana-url', await url()],
+    ].flat();
+    const router = await mainInProcess(['doctor', ...urls]);
+    expect(router.code).toBe(1);
+    expect(router.stdout.split('\n')[0]).toBe(
+      'otelpoc doctor: OTLP → Alloy → cortex-tenant → Mimir → Grafana, then one probe request',
+    );
+    expect(router.stdout).toContain(
+      '\nnothing of the stack answers: is `docker compose up -d --wait` running? (or give the URLs where it runs)\npipeline has problems: 0 passed, 5 failed, 2 skipped',
+    );
+    const direct = await mainInProcess(['doctor', '--topology', 'direct', ...urls]);
+    expect(direct.code).toBe(1);
+    const header = direct.stdout.split('\n')[0]!;
+    expect(header).toBe(
+      "otelpoc doctor (direct): OTLP per tenant → Mimir's /otlp → Mimir → Grafana, then one probe request",
+    );
+    expect(header).not.toMatch(/Alloy|cortex-tenant/);
+    expect(direct.stdout).toContain(
+      'nothing of the stack answers: is `docker compose --profile direct up -d --wait mimir grafana` running?',
+    );
   });
 
   it('has help with examples', async () => {

@@ -65,7 +65,7 @@ function fakeDeps(answers: Record<string, Answer>, opts: { exportOk?: boolean } 
               ? { exports: 1, failures: 1, consecutiveFailures: 1, lastError: 'ECONNREFUSED' }
               : { exports: 1, failures: 0, consecutiveFailures: 0, lastError: undefined },
         },
-        topology: 'tenant-router',
+        topology: 'otlp-endpoint',
         streams: () => [],
         stop: async () => {},
       }) as unknown as InstrumentedServer,
@@ -162,6 +162,26 @@ describe('runDoctor', () => {
     expect(byId.grafana!.detail).toMatch(/not Grafana/);
     expect(byId.probe).toMatchObject({ status: 'skip', detail: 'not run: otlp failed' });
     expect(report.ok).toBe(false);
+  });
+
+  it('nothing answering at all: one headline (start the stack), not only separate failures', async () => {
+    const { deps } = fakeDeps({});
+    const report = await runDoctor(doctorConfig(), deps);
+    expect(report.summary).toEqual({ passed: 0, failed: 5, skipped: 2 });
+    expect(report.headline).toBe(
+      'nothing of the stack answers: is `docker compose up -d --wait` running? (or give the URLs where it runs)',
+    );
+    const direct = await runDoctor(doctorConfig({ topology: 'direct' }), fakeDeps({}).deps);
+    expect(direct.headline).toMatch(/docker compose --profile direct up -d --wait mimir grafana/);
+  });
+
+  it('no headline when something answered, even with an error status', async () => {
+    const { deps } = fakeDeps({ 'http://localhost:9009/ready': { status: 503, body: 'Ingester not ready' } });
+    const report = await runDoctor(doctorConfig(), deps);
+    expect(report.summary.passed).toBe(0);
+    expect(report.headline).toBeUndefined();
+    expect(report.checks.find((c) => c.id === 'mimir')!.unreachable).toBeUndefined();
+    expect(report.checks.find((c) => c.id === 'alloy')!.unreachable).toBe(true);
   });
 
   it('says 401 means a missing or misnamed tenant header', async () => {

@@ -44,6 +44,22 @@ export interface OpenedReport {
   failures: string;
   /** Per chart element id: its legend's entries as shown with no cursor on the chart. */
   legends: Record<string, string[]>;
+  /** Per chart element id (window.otelpocCharts): how each series is drawn, and the x axis. */
+  charts: Record<string, ChartFacts>;
+  /** Per tenant row of the check matrix: how many lines its name takes. */
+  matrixNameLines: Record<string, number>;
+}
+
+export interface ChartFacts {
+  series: { label: string; stroke: string; width: number; dash: number[] }[];
+  /** The x axis' tick values and its range. */
+  xTicks: number[];
+  xMin: number;
+  xMax: number;
+  /** Data points per series (x values). */
+  points: number;
+  /** The largest x at which some series has a value. */
+  lastDrawnX: number;
 }
 
 /**
@@ -125,6 +141,54 @@ export async function openReport(
       ]),
     ),
   ) as Record<string, string[]>;
+  const drawn = (await page.evaluate(() => {
+    type Plot = {
+      series: { label: string; _stroke?: string; width: number; dash?: number[] }[];
+      axes: { _splits?: number[] }[];
+      scales: { x: { min: number; max: number } };
+      data: number[][];
+    };
+    const all = (globalThis as unknown as { otelpocCharts?: Record<string, Plot> }).otelpocCharts ?? {};
+    return Object.fromEntries(
+      Object.entries(all).map(([id, u]) => [
+        id,
+        {
+          series: u.series.slice(1).map((s) => ({
+            label: s.label,
+            stroke: String(s._stroke),
+            width: s.width,
+            dash: s.dash ?? [],
+          })),
+          xTicks: u.axes[0]!._splits ?? [],
+          xMin: u.scales.x.min,
+          xMax: u.scales.x.max,
+          points: u.data[0]!.length,
+          lastDrawnX: Math.max(
+            ...u.data[0]!.filter((_, i) =>
+              u.data.slice(1).some((col) => col[i] !== null && col[i] !== undefined),
+            ),
+          ),
+        },
+      ]),
+    );
+  })) as Record<string, ChartFacts>;
+  const matrixNameLines = Object.fromEntries(
+    await page.$$eval('#check-matrix th.tenant', (cells) =>
+      cells.map((th) => {
+        // Runs in the page: each line box of the name's text is one client rect of its range.
+        const doc = (
+          globalThis as unknown as {
+            document: {
+              createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } };
+            };
+          }
+        ).document;
+        const range = doc.createRange();
+        range.selectNodeContents(th);
+        return [th.textContent ?? '', range.getClientRects().length as number];
+      }),
+    ),
+  ) as Record<string, number>;
   if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
   await page.close();
   return {
@@ -134,5 +198,7 @@ export async function openReport(
     matrix: matrix as OpenedReport['matrix'],
     failures,
     legends,
+    charts: drawn,
+    matrixNameLines,
   };
 }

@@ -44,6 +44,9 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
         '40',
         '--duration',
         '3s',
+        // Long names, as real tenants have: each must stay on one line in the matrix.
+        '--client-ids',
+        'acme-corporation-eu-west-1,globex-international-holdings,initech-software-solutions',
         '--out',
         'm.json',
         '--report',
@@ -60,10 +63,28 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
     // With no cursor on a chart, its legend names the series: no "s: --", no "sent: --".
     expect(opened.legends['chart-rate']).toEqual(['target (scheduled)', 'sent', 'answered']);
     expect(opened.matrix.map(([tenant, cls]) => [tenant, cls])).toEqual([
-      ['tenant-1', 'ok'],
-      ['tenant-2', 'ok'],
-      ['tenant-3', 'ok'],
+      ['acme-corporation-eu-west-1', 'ok'],
+      ['globex-international-holdings', 'ok'],
+      ['initech-software-solutions', 'ok'],
     ]);
+    expect(opened.matrixNameLines).toEqual({
+      'acme-corporation-eu-west-1': 1,
+      'globex-international-holdings': 1,
+      'initech-software-solutions': 1,
+    });
+    for (const [id, chart] of Object.entries(opened.charts)) {
+      // Series that coincide (target = sent = answered in a green run) must stay told apart: no two
+      // of a chart's series share colour, width and dash.
+      const looks = chart.series.map((s) => `${s.width} ${s.dash.join(',')}`);
+      expect(new Set(looks).size, `${id}: ${looks.join(' | ')}`).toBe(chart.series.length);
+      expect(new Set(chart.series.map((s) => s.stroke)).size, id).toBe(chart.series.length);
+      // A 3 s run: ticks on whole seconds (not every 0.2 s), the axis from 0 to its last drawn
+      // point (seconds 0, 1, 2; the drain bucket at 3 has no rate), not on to an empty second.
+      expect(chart.xTicks, id).toEqual([0, 1, 2]);
+      expect([chart.xMin, chart.xMax], id).toEqual([0, chart.lastDrawnX]);
+      expect(chart.lastDrawnX, id).toBe(2);
+    }
+    expect(Object.keys(opened.charts).sort()).toEqual(Object.keys(CHARTS).sort());
   });
 
   const withBackend = backendsAvailable('HTML report of a red verify (VictoriaMetrics)');
@@ -160,6 +181,87 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
       expect(row('tenant-1')?.[1]).toBe('ok');
       expect(opened.failures).toMatch(/tenant-2 · exact counts per status: .*more than were sent/);
       expect(opened.failures).not.toContain('tenant-1');
+    });
+
+    it('a request of the run without Client-ID: the tenant its failure is under is in the matrix, red', async () => {
+      const run = 'report-stray';
+      const load = (extra: string[]) =>
+        mainInProcess(
+          [
+            'load',
+            '--serve',
+            '--otlp-endpoint',
+            vm.otlpEndpoint,
+            '--export-interval',
+            '1s',
+            '--delay',
+            '0',
+            '--run-id',
+            run,
+            '--status-mix',
+            '200:1',
+            '--quiet',
+            ...extra,
+          ],
+          { cwd: dir, env: {} },
+        );
+      const sent = await load(['--requests', '10', '--rps', '40', '--tenants', '1', '--out', 'stray.json']);
+      expect(sent.code, sent.stderr).toBe(0);
+      // The same run id from another load, without Client-ID: data of the run the manifest never sent.
+      const stray = await load(['--requests', '1', '--anonymous', '100%', '--out', 'stray-extra.json']);
+      expect(stray.code, stray.stderr).toBe(0);
+      // Wait until the backend shows all 11: a verify before that could pass on the 10 alone.
+      let attempt = 0;
+      let seen: number | undefined;
+      await pollUntil(
+        async () => {
+          const q = `sum(http_server_request_total{otelpoc_run_id="${run}",attempt!="${++attempt}"})`;
+          seen = (await vm.query(q))[0]?.value;
+          return seen === 11 ? true : undefined;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          describe: () => `the backend has ${seen} requests of the run, not 11\n${vm.logs()}`,
+        },
+      );
+      const verify = await mainInProcess(
+        [
+          'verify',
+          '--manifest',
+          'stray.json',
+          '--url',
+          vm.promUrl,
+          '--no-tenant-header',
+          '--timeout',
+          '5s',
+          '--settle',
+          '0',
+          '--report',
+          'stray.html',
+          '--json',
+        ],
+        { cwd: dir, env: {} },
+      );
+      expect(verify.code, verify.stdout).toBe(1);
+      const report = JSON.parse(verify.stdout) as {
+        tenants: string[];
+        results: { tenant: string; ok: boolean }[];
+      };
+      const redElsewhere = [...new Set(report.results.filter((r) => !r.ok).map((r) => r.tenant))].filter(
+        (t) => !report.tenants.includes(t),
+      );
+      // The failure is on a tenant the manifest does not list: exactly what the matrix left out.
+      expect(redElsewhere.length, verify.stdout).toBeGreaterThan(0);
+      const opened = await openReport(browser, join(dir, 'stray.html'), CHARTS);
+      expect(opened.consoleErrors).toEqual([]);
+      for (const t of redElsewhere) {
+        expect(
+          opened.matrix.find(([name]) => name === t)?.[1],
+          `${t} in ${JSON.stringify(opened.matrix)}`,
+        ).toBe('failed');
+      }
+      expect(opened.matrix.find(([name]) => name === 'tenant-1')?.[1]).toBe('ok');
     });
   });
 });

@@ -27,7 +27,10 @@ describe('renderReportHtml', () => {
     const m = realRunManifest();
     m.tenants[0]!.clientId = HOSTILE;
     const verify = redVerify([HOSTILE, 'tenant-2'], HOSTILE, `count of ${HOSTILE}`);
-    const html = renderReportHtml({ manifests: [m], verify, generatedAt: 'now' }, await loadReportAssets());
+    const html = renderReportHtml(
+      { command: 'run', manifests: [m], verify, generatedAt: 'now' },
+      await loadReportAssets(),
+    );
     // Exactly the report's own three scripts: the data, uPlot, the page's.
     expect(html.match(/<script/g)).toHaveLength(3);
     expect(html.match(/<\/script>/g)).toHaveLength(3);
@@ -41,6 +44,7 @@ describe('renderReportHtml', () => {
   it('refers to nothing outside the file, and forbids the page any request', async () => {
     const html = renderReportHtml(
       {
+        command: 'run',
         manifests: [realRunManifest()],
         verify: redVerify(['tenant-1'], 'tenant-1', 'x'),
         generatedAt: 'now',
@@ -60,6 +64,7 @@ describe('renderReportHtml', () => {
   it('a red verify: the matrix marks the failing tenant and lists the reason; never visible', async () => {
     const html = renderReportHtml(
       {
+        command: 'run',
         manifests: [realRunManifest()],
         verify: redVerify(['tenant-1', 'tenant-2'], 'tenant-2', 'count of status 200 is 18, expected 17'),
         generatedAt: 'now',
@@ -75,9 +80,49 @@ describe('renderReportHtml', () => {
     expect(html).toContain('never (no poll had every check green)');
   });
 
+  it('the title names the command that wrote the report', async () => {
+    const assets = await loadReportAssets();
+    const verify = renderReportHtml(
+      {
+        command: 'verify',
+        manifests: [realRunManifest()],
+        verify: redVerify(['tenant-1'], 'x', 'x'),
+        generatedAt: 'now',
+      },
+      assets,
+    );
+    expect(verify).toContain('<title>otelpoc verify report: ');
+    expect(verify).toMatch(/<h1>otelpoc verify · run <code>/);
+    expect(verify).not.toContain('<h1>otelpoc run');
+    const load = renderReportHtml(
+      { command: 'load', manifests: [realRunManifest()], generatedAt: 'now' },
+      assets,
+    );
+    expect(load).toMatch(/<h1>otelpoc load · run <code>/);
+  });
+
+  it('every tenant with a result has a row in the matrix: a failed stray tenant (anonymous) too', async () => {
+    const verify = redVerify(['tenant-1'], 'none', 'x');
+    verify.ok = false;
+    verify.results.push({
+      tenant: 'anonymous',
+      check: 'isolation',
+      ok: false,
+      expected: 'nothing of this run',
+      found: '3 series',
+      problems: ['3 series of run "r" went to tenant "anonymous"'],
+    });
+    const html = renderReportHtml(
+      { command: 'verify', manifests: [realRunManifest()], verify, generatedAt: 'now' },
+      await loadReportAssets(),
+    );
+    expect(html).toMatch(/<tr class="ok"><th class="tenant">tenant-1<\/th>/);
+    expect(html).toMatch(/<tr class="failed"><th class="tenant">anonymous<\/th>/);
+  });
+
   it('a manifest of schema version 2 (no timeline): says so, draws no chart', async () => {
     const html = renderReportHtml(
-      { manifests: [await realLoadManifest()], generatedAt: 'now' },
+      { command: 'load', manifests: [await realLoadManifest()], generatedAt: 'now' },
       await loadReportAssets(),
     );
     expect(html).toContain(
@@ -114,7 +159,10 @@ describe('combinedTimeline', () => {
     expect(t.answered).toEqual([50, 50, 46, null]);
     expect(t.errors.timeout[3]).toBeNull();
     expect(t.drain).toEqual({ fromS: 2.5, seconds: 0.53, answered: 2, failed: 1 });
-    const html = renderReportHtml({ manifests: [m], generatedAt: 'now' }, await loadReportAssets());
+    const html = renderReportHtml(
+      { command: 'run', manifests: [m], generatedAt: 'now' },
+      await loadReportAssets(),
+    );
     expect(html).toContain(
       'The schedule ended at 2.5 s; the 530 ms after it, the drain of the requests still in flight (2 answered, 1 failed), is in the totals and the table but has no rate to draw.',
     );

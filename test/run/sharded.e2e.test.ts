@@ -106,6 +106,16 @@ describe.skipIf(!enabled)('sharded run: 3 load processes → one VictoriaMetrics
       ['tenant-2', '200:51 404:6 500:3'],
       ['tenant-3', '200:51 404:6 500:3'],
     ]);
+    // The series budget counts distinct series and names the copies: each shard process reports its
+    // own copy of the series it recorded (not every shard records every status of every tenant).
+    const budget = report.results.filter((x) => x.check === 'series');
+    expect(budget.map((x) => [x.tenant, x.expected, x.found])).toEqual(
+      ['tenant-1', 'tenant-2', 'tenant-3'].map((t) => [
+        t,
+        '54 series (each counted once across the shard processes)',
+        '54 series, as 108 from 3 shard processes',
+      ]),
+    );
     // The backend holds one series per shard process for each label set: they differ by per-process labels.
     const series = await vm.query(
       'http_server_request_total{otelpoc_run_id="shards-green",client_id="tenant-1",http_response_status_code="200"}',

@@ -84,7 +84,17 @@ describe('checkOutputPath', () => {
     );
   });
 
-  it.skipIf(isRoot)('refuses a read-only file and a read-only directory', async () => {
+  it('refuses a read-only file and a read-only directory', async () => {
+    if (isRoot) {
+      // Root passes every mode bit (chmod 444/555 binds nobody here), so the check would pass on
+      // nothing: use what root cannot write either. /proc takes no new file, so neither an existing
+      // file in it nor a new path can be the output; the message names the directory and why.
+      const cannot = (path: string) =>
+        `--out: "${path}": cannot create a file in /proc: ENOENT: no such file or directory, open '/proc/.otelpoc-probe.${process.pid}.tmp'`;
+      expect(problem('/proc/version')).toBe(cannot('/proc/version'));
+      expect(problem('/proc/x.json')).toBe(cannot('/proc/x.json'));
+      return;
+    }
     await mkdir(join(dir, 'ro'));
     writeFileSync(join(dir, 'ro-file'), 'x');
     await chmod(join(dir, 'ro-file'), 0o444);

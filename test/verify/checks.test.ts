@@ -297,6 +297,12 @@ describe('runChecks', () => {
       observation: { isolated: true, views: [{ tenant: 'tenant-2', samples: twoServers }] },
     });
     expect(failing(r)).toEqual([]);
+    // Each shard process reports its own copy of a series: the budget counts distinct series and
+    // says how many copies came from how many processes (not "expected 14, found 28").
+    const budget = r.find((x) => x.tenant === 'tenant-2' && x.check === 'series')!;
+    const n = twoServers.length / 2;
+    expect(budget.expected).toBe(`${n} series (each counted once across the shard processes)`);
+    expect(budget.found).toBe(`${n} series, as ${2 * n} from 2 shard processes`);
     const single = runChecks({
       expectation: runExp([t2], 1),
       observation: { isolated: true, views: [{ tenant: 'tenant-2', samples: twoServers }] },

@@ -119,7 +119,7 @@ Examples:
       );
       const { runDoctor, httpProbe, sleepUnlessAborted } = await import('../../doctor/run.js');
       const c = ctx.outColor;
-      if (!flags.json) runtime.stdout.write(render.renderHeader());
+      if (!flags.json) runtime.stdout.write(render.renderHeader(config.topology));
       // The probe's wait can take seconds: a spinner on a TTY, one plain line otherwise, nothing with --json.
       const progress = createProgress(ctx, { enabled: !flags.json });
       const onProgress = (m: string) => progress.update(ctx.errColor.dim(m));

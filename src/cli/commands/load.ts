@@ -112,7 +112,7 @@ Examples:
     await writeHtmlReport(
       ctx,
       reportPath,
-      { manifests: [manifest] },
+      { command: 'load', manifests: [manifest] },
       { talk: !quiet && !json, shown: flags.report },
     );
     if (json) runtime.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);

@@ -55,6 +55,9 @@ export function runCommand(ctx: CliContext): Command {
     .option('-q, --quiet', 'no progress and no load summary (the verify report still prints)')
     .addOption(reportOption());
   addLoadOptions(cmd, { ratePerSec: RUN_DEFAULTS.ratePerSec, durationMs: RUN_DEFAULTS.durationMs });
+  // Run loads its own in-process server, so --target is refused below; --help must not offer it
+  // (with a default that suggests it works). It stays declared, so giving it is that clear error.
+  cmd.options.find((o) => o.long === '--target')?.hideHelp();
   addServerOptions(cmd, {
     delayDefault: RUN_DEFAULTS.delay,
     exportIntervalMs: RUN_DEFAULTS.exportIntervalMs,
@@ -129,7 +132,7 @@ Examples:
         await writeHtmlReport(
           ctx,
           reportPath,
-          { manifests: [report.manifest], verify: report.verify },
+          { command: 'run', manifests: [report.manifest], verify: report.verify },
           { talk, shown: flags.report },
         );
       }

@@ -80,7 +80,7 @@ Examples:
         await writeHtmlReport(
           ctx,
           reportPath,
-          { manifests: manifests.map((m) => m.manifest), verify: report },
+          { command: 'verify', manifests: manifests.map((m) => m.manifest), verify: report },
           { talk: !flags.quiet && !json, shown: flags.report },
         );
         if (json) runtime.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

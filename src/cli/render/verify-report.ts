@@ -1,5 +1,6 @@
 /** Pure renderers of a VerifyReport: the terminal table, the JUnit XML, and progress lines. */
 import type { ChalkInstance } from 'chalk';
+import { describeTopology } from '../../telemetry/topology.js';
 import type { PollEvent } from '../../verify/poll.js';
 import { CHECK_TITLES, type CheckResult, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
@@ -7,7 +8,7 @@ import { renderTable } from './table.js';
 export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(
-    `${c.bold('otelpoc verify')} · run ${report.runId} · ${report.source}${report.topology ? ` · topology ${report.topology}` : ''}`,
+    `${c.bold('otelpoc verify')} · run ${report.runId} · ${report.source}${report.topology ? ` · topology ${report.topology} (${describeTopology(report.topology)})` : ''}`,
   );
   lines.push('');
   const rows = report.results.map((r) => [r.tenant, CHECK_TITLES[r.check], mark(r, c), r.expected, r.found]);

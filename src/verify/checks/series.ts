@@ -76,11 +76,30 @@ export function series(exp: TenantExpectation, view: TenantView, ctx: TenantCont
     }
   }
   const total = [...seen.values()].reduce((a, l) => a + l.length, 0);
+  const rest = `${missing.length ? `, ${missing.length} missing` : ''}${extra.length ? `, ${extra.length} extra` : ''}${splits ? `, ${splits} split` : ''}`;
+  if (ctx.splitByProcessAllowed) {
+    // Shards: every shard process reports its own copy of a series (they differ by per-process
+    // labels only), so the budget is of distinct series; the copies are named, not counted against it.
+    const processes = new Set(own.map(processOf)).size;
+    return resultOf(exp, 'series', {
+      expected: `${required.size} series (each counted once across the shard processes)`,
+      found: `${seen.size} series${total !== seen.size ? `, as ${total} from ${processes} shard processes` : ''}${rest}`,
+      problems,
+    });
+  }
   return resultOf(exp, 'series', {
     expected: `${required.size} series`,
-    found: `${total} series${missing.length ? `, ${missing.length} missing` : ''}${extra.length ? `, ${extra.length} extra` : ''}${splits ? `, ${splits} split` : ''}`,
+    found: `${total} series${rest}`,
     problems,
   });
+}
+
+/** Which process reported a sample: its per-process labels. */
+function processOf(s: Sample): string {
+  return [...PER_PROCESS_LABELS]
+    .sort()
+    .map((l) => s.labels[l] ?? '')
+    .join('\u0000');
 }
 
 function differingLabels(list: Sample[]): string[] {
