@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
-import { checkOutputPath } from '../util/output-file.js';
+import { checkOutputPath, type NamedFile } from '../util/output-file.js';
 import type { Shard } from './shard.js';
 
 /**
@@ -43,6 +43,21 @@ export function checkManifestOut(
   for (const p of defaultPaths(runId ?? 'run', shard)) {
     checkOutputPath(p, '--out (default path)', { cwd, parentMayBeCreated: true });
   }
+}
+
+/**
+ * The manifest files this run writes, named by their flag: what must not be another output's path.
+ * Before the run id is known (generated later) only last-run.json can be named.
+ */
+export function manifestOutputs(
+  runId: string | undefined,
+  out: string | undefined,
+  cwd: string,
+  shard?: Shard,
+): NamedFile[] {
+  if (out !== undefined) return [{ flag: '--out', path: out, cwd }];
+  const paths = runId === undefined ? (shard ? [] : [LAST_RUN_FILE]) : defaultPaths(runId, shard);
+  return paths.map((path) => ({ flag: '--out (default path)', path, cwd }));
 }
 
 /** Writes the manifest (see checkManifestOut for where). Returns the paths written, as given. */

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { checkManifestOut, manifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
+import { checkDistinctFiles, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import {
@@ -80,6 +81,11 @@ Examples:
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const reportPath = checkReportPath(flags.report, ctx);
+    // Two outputs naming one file would leave only the last one written: the manifest as HTML.
+    checkDistinctFiles([
+      ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
+      ...namedFiles(runtime.cwd, [['--report', flags.report]]),
+    ]);
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       ...(otlp
