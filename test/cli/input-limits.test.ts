@@ -170,6 +170,33 @@ const CASES: [string[], Record<string, string>, string][] = [
     '--tenant-header and --no-tenant-header: give one of them',
   ],
   [['run', '--embedded', '--url', 'http://127.0.0.1:1'], {}, '--embedded and --url: give one of them'],
+  [
+    ['load', '--serve', '--default-tenant', 'acme', '--requests', '1'],
+    {},
+    '--default-tenant: only used with --tenant-header (the tenant of requests without Client-ID in the per-tenant export); add --tenant-header, or drop --default-tenant',
+  ],
+  // 11 (issue 20): empty values that meant "everything" or nothing, hosts that failed only at listen
+  [
+    ['canary', '--metrics-host', '999.0.0.1'],
+    {},
+    '--metrics-host: expected an IP address or a host name, like 127.0.0.1, 0.0.0.0 (every interface) or localhost, got "999.0.0.1"',
+  ],
+  [['canary', '--metrics-host', ''], {}, '--metrics-host: expected an IP address or a host name'],
+  [['canary', '--metrics-host', 'a b'], {}, '--metrics-host: expected an IP address or a host name'],
+  [['canary', '--name', ''], {}, '--name: expected 1 to 57 letters, digits, "-" or "_"'],
+  [
+    ['verify', '--manifest', ''],
+    {},
+    '--manifest: expected a manifest file or a directory of them, got ""',
+  ],
+  [['verify', '--also-tenants', '', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
+  [['verify', '--also-tenants', 'a,,b', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
+  [
+    ['load', '--serve', '--otlp-endpoint', '', '--requests', '1'],
+    {},
+    '--otlp-endpoint: expected an http:// or https:// URL, like http://localhost:4318, got ""',
+  ],
+  [['run', '--otlp-endpoint', ' '], {}, '--otlp-endpoint: expected an http:// or https:// URL'],
 ];
 
 describe('bad inputs → exit 2, one line naming the input', () => {

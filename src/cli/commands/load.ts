@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import {
   addServerOptions,
+  checkDefaultTenantUsed,
   otlpConfigFrom,
   type ServerFlags,
   type TenantExportFlags,
@@ -78,6 +79,7 @@ Examples:
     );
     checkShardFits(load, shard);
     const otlp = flags.serve ? otlpConfigFrom(cmd, runtime.env) : undefined;
+    if (flags.serve) checkDefaultTenantUsed(cmd);
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const reportPath = checkReportPath(flags.report, ctx);
