@@ -3,7 +3,7 @@
  * "otelpoc:" and naming the flag or variable. In process through main(argv, runtime); one test
  * spawns the built CLI to show serve refuses a bad OTLP header at start.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,11 @@ import { mainInProcess } from '../helpers/main-in-process.js';
 let cwd: string;
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'otelpoc-limits-'));
+  // An alias bomb: 9^7 nodes from seven lines.
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (const [i, k] of [...'bcdefg'].entries()) bomb.push(`${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`);
+  await writeFile(join(cwd, 'bomb.yaml'), `${bomb.join('\n')}\n`);
+  await writeFile(join(cwd, 'hex.yaml'), 'tenants: 0x10\n');
 });
 afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
@@ -197,6 +202,16 @@ const CASES: [string[], Record<string, string>, string][] = [
     '--otlp-endpoint: expected an http:// or https:// URL, like http://localhost:4318, got ""',
   ],
   [['run', '--otlp-endpoint', ' '], {}, '--otlp-endpoint: expected an http:// or https:// URL'],
+  [
+    [...LOAD, '--scenario', './bomb.yaml'],
+    {},
+    './bomb.yaml: not valid YAML: its aliases (*name) expand to too many nodes',
+  ],
+  [
+    ['run', '--scenario', './hex.yaml'],
+    {},
+    './hex.yaml: tenants: expected a decimal number (as the flags take), got 0x10',
+  ],
 ];
 
 describe('bad inputs → exit 2, one line naming the input', () => {
