@@ -141,8 +141,8 @@ Examples:
           { talk, shown: flags.report },
         );
       }
-      if (json && report.verify)
-        runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
+      // Interrupted during the load too (no verify then): the JSON of what was done, not nothing.
+      if (json) runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
     } finally {
       follow.done();
     }
