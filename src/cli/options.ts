@@ -32,7 +32,8 @@ export function parseIntegerIn(what: string, min: number, max: number) {
 export const parsePort = parseIntegerIn('--port', 0, 65535);
 
 /** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
-const HOST_NAME = /^(?=.{1,253}$)[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*\.?$/i;
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*\.?$/i;
 
 /**
  * An address to listen on: an IPv4 or IPv6 address or a host name. Checked up front, since Node

@@ -23,7 +23,8 @@ export function nothingAnswered(m: WithTotals & { target?: string }): string | n
   const t = m.totals;
   if (t.scheduled === 0 || t.answered + t.mismatched > 0) return null;
   const where = m.target ?? 'the target';
-  if (t.sent === 0) return `no request was sent: all ${t.scheduled} scheduled were dropped at the in-flight cap`;
+  if (t.sent === 0)
+    return `no request was sent: all ${t.scheduled} scheduled were dropped at the in-flight cap`;
   if (t.refused === t.sent) {
     return `nothing listens at ${where}: all ${t.sent} requests were refused; start \`otelpoc serve\` or add \`--serve\``;
   }

@@ -67,7 +67,9 @@ export async function readManifests(
   for (const p of given) {
     // "" resolves to the working directory, whose *.json files would all be read as shards.
     if (p.trim() === '') {
-      throw new UsageError(`--manifest: expected a manifest file or a directory of them, got ${JSON.stringify(p)}`);
+      throw new UsageError(
+        `--manifest: expected a manifest file or a directory of them, got ${JSON.stringify(p)}`,
+      );
     }
     paths.push(...(await expandDirectory(p, cwd)));
   }

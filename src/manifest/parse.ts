@@ -55,7 +55,9 @@ function assertClientIds(m: RunManifest, source: string): void {
   for (const [where, id] of ids) {
     const problem = id === null ? undefined : tenantIdProblem(id);
     if (problem) {
-      throw new UsageError(`${source}: ${where}: ${JSON.stringify(id)} ${problem}; a Client-ID is ${TENANT_ID_RULE}`);
+      throw new UsageError(
+        `${source}: ${where}: ${JSON.stringify(id)} ${problem}; a Client-ID is ${TENANT_ID_RULE}`,
+      );
     }
   }
 }

@@ -15,7 +15,8 @@ beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'otelpoc-limits-'));
   // An alias bomb: 9^7 nodes from seven lines.
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-  for (const [i, k] of [...'bcdefg'].entries()) bomb.push(`${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`);
+  for (const [i, k] of [...'bcdefg'].entries())
+    bomb.push(`${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`);
   await writeFile(join(cwd, 'bomb.yaml'), `${bomb.join('\n')}\n`);
   await writeFile(join(cwd, 'hex.yaml'), 'tenants: 0x10\n');
 });
@@ -189,11 +190,7 @@ const CASES: [string[], Record<string, string>, string][] = [
   [['canary', '--metrics-host', ''], {}, '--metrics-host: expected an IP address or a host name'],
   [['canary', '--metrics-host', 'a b'], {}, '--metrics-host: expected an IP address or a host name'],
   [['canary', '--name', ''], {}, '--name: expected 1 to 57 letters, digits, "-" or "_"'],
-  [
-    ['verify', '--manifest', ''],
-    {},
-    '--manifest: expected a manifest file or a directory of them, got ""',
-  ],
+  [['verify', '--manifest', ''], {}, '--manifest: expected a manifest file or a directory of them, got ""'],
   [['verify', '--also-tenants', '', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
   [['verify', '--also-tenants', 'a,,b', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
   [

@@ -64,7 +64,9 @@ describe('otelpoc load thresholds', () => {
       { timeoutMs: 30_000 },
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^otelpoc: nothing listens at http:\/\/127\.0\.0\.1:\d+\/api: all 3 requests were refused/m);
+    expect(r.stderr).toMatch(
+      /^otelpoc: nothing listens at http:\/\/127\.0\.0\.1:\d+\/api: all 3 requests were refused/m,
+    );
     // Nothing measured: dashes, not a latency table of zeros.
     expect(r.stdout).toMatch(/service \(send → response\) +– +– +– +– +– +0\n/);
     expect(r.stdout).toMatch(/errors +refused 3 · reset 0 · timeout 0 · status mismatch 0 · other 0/);

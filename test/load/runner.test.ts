@@ -192,7 +192,7 @@ describe('runLoad (open model, fake clock)', () => {
     expect(seen).toEqual([10, 20, 30]);
   });
 
-  it('a ramp: progress sets the last second\'s rate against the rate due now, not the run average', async () => {
+  it("a ramp: progress sets the last second's rate against the rate due now, not the run average", async () => {
     const clock = new FakeClock();
     const client = fakeClient(clock);
     const seen: LoadProgress[] = [];

@@ -35,7 +35,7 @@ export function loadCommand(ctx: CliContext): Command {
         'Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible (--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an exact, deterministic weighted round robin; every request carries X-Run-ID.',
         'Writes the run manifest (what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.',
         'Sharded runs (one run over several processes or machines): --shard i/n sends requests i, i+n, … of the one global schedule, at their global times, with the tenant × status the unsharded run gives them; rate, --requests, --connections and --max-inflight describe the whole run. Every shard needs the same flags and --run-id; its manifest goes to .otelpoc/runs/<run-id>/shard-<i>-of-<n>.json (or --out), and `otelpoc verify --manifest DIR` checks all shards as one run.',
-        'Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
+        'Exit 0 when the run completed, 1 when nothing was answered (nothing listens at the target) or a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
       ].join('\n\n'),
     )
     .option('--serve', 'start the instrumented server in this process on a free port and load it')
