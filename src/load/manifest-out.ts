@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { checkOutputPath, type NamedFile } from '../util/output-file.js';
+import { looksLikeScenarioPath, scenarioFile } from './scenario.js';
 import type { Shard } from './shard.js';
 
 /**
@@ -58,6 +59,18 @@ export function manifestOutputs(
   if (out !== undefined) return [{ flag: '--out', path: out, cwd }];
   const paths = runId === undefined ? (shard ? [] : [LAST_RUN_FILE]) : defaultPaths(runId, shard);
   return paths.map((path) => ({ flag: '--out (default path)', path, cwd }));
+}
+
+/** The files a load reads, to be kept apart from its outputs: the --scenario file, if any. */
+export function loadInputs(scenario: string | undefined, cwd: string): NamedFile[] {
+  if (scenario === undefined) return [];
+  return [
+    {
+      flag: '--scenario',
+      path: looksLikeScenarioPath(scenario) ? scenario : scenarioFile(scenario, cwd),
+      cwd,
+    },
+  ];
 }
 
 /** Writes the manifest (see checkManifestOut for where). Returns the paths written, as given. */

@@ -325,17 +325,24 @@ export async function shippedScenarioNames(): Promise<string[]> {
     .sort();
 }
 
+/** Whether --scenario names a file (a path) rather than a shipped scenario. */
+export function looksLikeScenarioPath(nameOrPath: string): boolean {
+  return nameOrPath.includes('/') || nameOrPath.includes('\\') || extname(nameOrPath) !== '';
+}
+
+/** The file `--scenario` reads: a path relative to `cwd`, or a shipped scenario's file. */
+export function scenarioFile(nameOrPath: string, cwd: string): string {
+  if (!looksLikeScenarioPath(nameOrPath)) return join(SHIPPED_SCENARIOS_DIR, `${nameOrPath}.yaml`);
+  return isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath);
+}
+
 /**
  * `--scenario ramp` (a shipped name) or `--scenario path/to/file.yaml` (relative to `cwd`).
  * Returns the spec and how to name it (the name, or the path as given).
  */
 export async function loadScenario(nameOrPath: string, cwd: string): Promise<ScenarioInput> {
-  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || extname(nameOrPath) !== '';
-  const file = looksLikePath
-    ? isAbsolute(nameOrPath)
-      ? nameOrPath
-      : resolve(cwd, nameOrPath)
-    : join(SHIPPED_SCENARIOS_DIR, `${nameOrPath}.yaml`);
+  const looksLikePath = looksLikeScenarioPath(nameOrPath);
+  const file = scenarioFile(nameOrPath, cwd);
   let content: string;
   try {
     content = await readFile(file, 'utf8');

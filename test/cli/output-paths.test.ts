@@ -145,6 +145,7 @@ describe('two outputs naming one file, or an output that is an input: refused be
     await writeLoadManifest(cwd, base, 2, 'm.json');
     mkdirSync(join(cwd, 'sub'));
     mkdirSync(join(cwd, '.otelpoc'));
+    writeFileSync(join(cwd, 's.yaml'), 'rate: 50\nrequests: 2\n');
     symlinkSync(join(cwd, 'sub'), join(cwd, 'sub-link'));
   });
   const cases: [string, () => string[], string][] = [
@@ -167,6 +168,16 @@ describe('two outputs naming one file, or an output that is an input: refused be
       'run --out sub/m.json --junit sub-link/m.json (one directory through a symlink)',
       () => [...run(), '--out', 'sub/m.json', '--junit', 'sub-link/m.json'],
       '--out and --junit: "sub/m.json" and "sub-link/m.json" are the same file; give each output its own file',
+    ],
+    [
+      'load --scenario ./s.yaml --out s.yaml (an output that is the scenario)',
+      () => [...load(), '--scenario', './s.yaml', '--out', 's.yaml'],
+      '--out and --scenario: "s.yaml" is the --scenario input ("./s.yaml"); writing it would destroy it: give --out another file',
+    ],
+    [
+      'run --scenario s.yaml --report ./s.yaml',
+      () => [...run(), '--scenario', 's.yaml', '--report', './s.yaml'],
+      '--report and --scenario: "./s.yaml" is the --scenario input ("s.yaml"); writing it would destroy it: give --report another file',
     ],
     [
       'verify --manifest m.json --report m.json',
@@ -192,6 +203,7 @@ describe('two outputs naming one file, or an output that is an input: refused be
     expect(r.code).toBe(2);
     expect(server.connections).toBe(0);
     expect(readFileSync(join(cwd, 'm.json'), 'utf8')).toBe(manifestBefore);
+    expect(readFileSync(join(cwd, 's.yaml'), 'utf8')).toBe('rate: 50\nrequests: 2\n');
     expect(existsSync(join(cwd, 'same.json'))).toBe(false);
     expect(existsSync(join(cwd, 'r.html'))).toBe(false);
   });

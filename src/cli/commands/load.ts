@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkManifestOut, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
@@ -84,10 +84,13 @@ Examples:
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const reportPath = checkReportPath(flags.report, ctx);
     // Two outputs naming one file would leave only the last one written: the manifest as HTML.
-    checkDistinctFiles([
-      ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
-      ...namedFiles(runtime.cwd, [['--report', flags.report]]),
-    ]);
+    checkDistinctFiles(
+      [
+        ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
+        ...namedFiles(runtime.cwd, [['--report', flags.report]]),
+      ],
+      loadInputs(flags.scenario, runtime.cwd),
+    );
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       ...(otlp

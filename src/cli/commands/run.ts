@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkManifestOut, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
@@ -101,13 +101,16 @@ Examples:
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const reportPath = checkReportPath(flags.report, ctx);
     // Two outputs naming one file would leave only the last one written.
-    checkDistinctFiles([
-      ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
-      ...namedFiles(runtime.cwd, [
-        ['--junit', flags.junit],
-        ['--report', flags.report],
-      ]),
-    ]);
+    checkDistinctFiles(
+      [
+        ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
+        ...namedFiles(runtime.cwd, [
+          ['--junit', flags.junit],
+          ['--report', flags.report],
+        ]),
+      ],
+      loadInputs(flags.scenario, runtime.cwd),
+    );
     const config: PipelineConfig = {
       serve: {
         delay: flags.delay,
