@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 import {
@@ -29,6 +30,26 @@ export function parseIntegerIn(what: string, min: number, max: number) {
 }
 
 export const parsePort = parseIntegerIn('--port', 0, 65535);
+
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*\.?$/i;
+
+/**
+ * An address to listen on: an IPv4 or IPv6 address or a host name. Checked up front, since Node
+ * reads "" as every interface (not what an empty variable in a deploy script means) and reports a
+ * name like 999.0.0.1 only when listening, as a resolver error.
+ */
+export function parseListenHost(what: string) {
+  return (text: string): string => {
+    const bare = text.replace(/^\[(.*)\]$/, '$1');
+    const numeric = /^[\d.]+$/.test(bare);
+    if (isIP(bare) !== 0 || (!numeric && HOST_NAME.test(bare))) return bare;
+    throw new UsageError(
+      `${what}: expected an IP address or a host name, like 127.0.0.1, 0.0.0.0 (every interface) or localhost, got ${JSON.stringify(text)}`,
+    );
+  };
+}
 
 /** Flags of the in-process server, shared by `serve`, `load --serve` and `run`. */
 export interface ServerFlags {
@@ -104,6 +125,12 @@ export function addServerOptions(
  */
 export function otlpConfigFrom(cmd: Command, env: Env): OtlpConfig {
   const flags = cmd.opts<Partial<ServerFlags>>();
+  // Empty would fall through to the variables and the default: not what the flag asked for.
+  if (flags.otlpEndpoint !== undefined && flags.otlpEndpoint.trim() === '') {
+    throw new UsageError(
+      `--otlp-endpoint: expected an http:// or https:// URL, like ${DEFAULT_OTLP_ENDPOINT}, got ${JSON.stringify(flags.otlpEndpoint)}`,
+    );
+  }
   const declared = (name: string) => cmd.options.find((o) => o.attributeName() === name)?.defaultValue;
   return resolveOtlpConfig(
     { otlpEndpoint: flags.otlpEndpoint, exportIntervalMs: flags.exportInterval },
@@ -183,6 +210,19 @@ function addTenantExportOptions(cmd: Command, kind: 'own' | 'shared'): void {
         .default(DEFAULT_TENANT)
         .argParser((v) => parseTenantId(v, '--default-tenant')),
     );
+}
+
+/**
+ * --default-tenant of a command with its own --tenant-header (load --serve, serve) only names the
+ * tenant of the per-tenant streams: given without --tenant-header it would be ignored, so refuse it.
+ */
+export function checkDefaultTenantUsed(cmd: Command): void {
+  const source = cmd.getOptionValueSource('defaultTenant');
+  if ((source === 'cli' || source === 'env') && typeof cmd.opts().tenantHeader !== 'string') {
+    throw new UsageError(
+      '--default-tenant: only used with --tenant-header (the tenant of requests without Client-ID in the per-tenant export); add --tenant-header, or drop --default-tenant',
+    );
+  }
 }
 
 /** The per-tenant export asked for by the flags, or undefined for the single stream. */

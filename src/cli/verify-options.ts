@@ -127,13 +127,8 @@ export function addVerifyOptions(
     .addOption(
       new Option('--also-tenants <ids>', 'also look in these tenants (comma-separated, repeatable)')
         .default([])
-        .argParser((v: string, prev: string[]) => [
-          ...prev,
-          ...v
-            .split(',')
-            .map((t) => t.trim())
-            .filter((t) => t !== ''),
-        ]),
+        // Empty entries are kept, to be refused with the others: "" would otherwise ask for nothing.
+        .argParser((v: string, prev: string[]) => [...prev, ...v.split(',').map((t) => t.trim())]),
     )
     .addOption(new Option('--explain', 'print the queries verify makes (to paste into Grafana)'))
     .addOption(

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { errorMessage, UsageError } from '../util/errors.js';
-import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+import { checkOutputPath, type NamedFile, writeFileAtomic } from '../util/output-file.js';
+import { looksLikeScenarioPath, scenarioFile } from './scenario.js';
 import type { Shard } from './shard.js';
 
 /**
@@ -45,6 +46,33 @@ export function checkManifestOut(
   for (const p of defaultPaths(runId ?? 'run', shard)) {
     checkOutputPath(p, '--out (default path)', { cwd, parentMayBeCreated: true });
   }
+}
+
+/**
+ * The manifest files this run writes, named by their flag: what must not be another output's path.
+ * Before the run id is known (generated later) only last-run.json can be named.
+ */
+export function manifestOutputs(
+  runId: string | undefined,
+  out: string | undefined,
+  cwd: string,
+  shard?: Shard,
+): NamedFile[] {
+  if (out !== undefined) return [{ flag: '--out', path: out, cwd }];
+  const paths = runId === undefined ? (shard ? [] : [LAST_RUN_FILE]) : defaultPaths(runId, shard);
+  return paths.map((path) => ({ flag: '--out (default path)', path, cwd }));
+}
+
+/** The files a load reads, to be kept apart from its outputs: the --scenario file, if any. */
+export function loadInputs(scenario: string | undefined, cwd: string): NamedFile[] {
+  if (scenario === undefined) return [];
+  return [
+    {
+      flag: '--scenario',
+      path: looksLikeScenarioPath(scenario) ? scenario : scenarioFile(scenario, cwd),
+      cwd,
+    },
+  ];
 }
 
 /**

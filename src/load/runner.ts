@@ -25,7 +25,7 @@ import { runOpenModel } from './executors/open-model.js';
 import { LatencyRecorder } from './latency.js';
 import { TrafficMix } from './mix.js';
 import type { LoadResult } from './result.js';
-import { stagesDurationMs } from './schedule.js';
+import { rateAtMs, stagesDurationMs } from './schedule.js';
 import { localLimits, type Shard } from './shard.js';
 import { Tally } from './tally.js';
 
@@ -42,7 +42,12 @@ export interface LoadProgress {
   errors: number;
   /** Sent per second since the start. */
   achievedPerSec: number;
-  /** The rate the schedule asks for right now (open model), or null. */
+  /**
+   * Sent per second since the previous progress (the last second by default): what to set against
+   * `targetPerSec`, which a ramp moves; the whole-run average lags far behind it.
+   */
+  currentPerSec: number;
+  /** The rate the schedule asks for right now (open model, ramps included), or null. */
   targetPerSec: number | null;
   /** Schedule-corrected p99 so far, ms. */
   p99Ms: number;
@@ -110,10 +115,12 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const t0 = clock.now();
   dispatcher.timeline.origin = t0;
 
-  let currentTarget: number | null =
-    config.model === 'open' ? perProcess(config.stages[0]?.fromPerSec ?? null) : null;
+  let previous = { elapsedMs: 0, sent: 0 };
   const ticker = startTicker(clock, t0, deps, () => {
     const elapsedMs = clock.now() - t0;
+    const windowMs = elapsedMs - previous.elapsedMs;
+    const currentPerSec = windowMs > 0 ? ((tally.sent - previous.sent) * 1000) / windowMs : 0;
+    previous = { elapsedMs, sent: tally.sent };
     return {
       elapsedMs,
       scheduled: tally.scheduled,
@@ -123,7 +130,9 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       dropped: tally.dropped,
       errors: tally.failed,
       achievedPerSec: elapsedMs > 0 ? (tally.sent * 1000) / elapsedMs : 0,
-      targetPerSec: currentTarget,
+      currentPerSec,
+      // The rate due at this instant, not the stage's start: a ramp's target moves second by second.
+      targetPerSec: config.model === 'open' ? perProcess(rateAtMs(config.stages, elapsedMs)) : null,
       p99Ms: dispatcher.corrected.percentileMs(99),
     };
   });
@@ -140,9 +149,6 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           mix,
           stageMix,
           lateness,
-          onStage: (rate) => {
-            currentTarget = perProcess(rate);
-          },
           shard,
         })
       : await runClosedModel({

@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { type Document, isPair, isScalar, isSeq, parseDocument, type Scalar, visit } from 'yaml';
 import { z } from 'zod';
 import { readDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -254,7 +254,64 @@ function parseScenarioYaml(yamlText: string, source: string): { spec: LoadInput;
         .join('\n'),
     );
   }
-  return parseScenarioFile(doc.toJS(), source);
+  const problems = numberProblems(doc, yamlText, source);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml library's guard against alias bombs (a few lines expanding to billions of nodes).
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new UsageError(
+        `${source}: not valid YAML: its aliases (*name) expand to too many nodes (more than ${MAX_ALIAS_COUNT} uses); write the values out`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return parseScenarioFile(data, source);
+}
+
+/** Alias uses allowed when the YAML is turned into data: a scenario needs none; the yaml default. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Numbers a flag would refuse, found in the YAML before it becomes data: hex, octal and binary
+ * (YAML reads `tenants: 0x10` as 16, while --tenants 0x10 is refused; one rule for both, and 0o17
+ * is more likely a typo than a wish), and numbers past the float range (`rate: 1e400` is Infinity,
+ * which the schema would report as "got null"). One line per problem, naming the path.
+ */
+function numberProblems(doc: Document, yamlText: string, source: string): string[] {
+  const problems: string[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'number') return;
+      const text = node.range ? yamlText.slice(node.range[0], node.range[1]) : String(node.source);
+      const where = formatPath(scalarPath(path, node));
+      if (!Number.isFinite(node.value)) {
+        problems.push(`${source}: ${where}: expected a finite number, got ${text}`);
+      } else if (node.format === 'HEX' || node.format === 'OCT' || node.format === 'BIN') {
+        problems.push(`${source}: ${where}: expected a decimal number (as the flags take), got ${text}`);
+      }
+    },
+  });
+  return problems;
+}
+
+/** The path of a scalar from the visitor's ancestors: map keys and sequence indexes. */
+function scalarPath(ancestors: readonly unknown[], node: Scalar): PropertyKey[] {
+  const chain = [...ancestors, node];
+  const out: PropertyKey[] = [];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const a = chain[i];
+    if (isPair(a)) {
+      if (chain[i + 1] === a.key) break; // a key itself: named by its parent's path
+      out.push(isScalar(a.key) ? String(a.key.value) : '?');
+    } else if (isSeq(a)) {
+      out.push(a.items.indexOf(chain[i + 1] as never));
+    }
+  }
+  return out;
 }
 
 /** The scenarios shipped with otelpoc (the package's scenarios/ folder). */
@@ -268,17 +325,24 @@ export async function shippedScenarioNames(): Promise<string[]> {
     .sort();
 }
 
+/** Whether --scenario names a file (a path) rather than a shipped scenario. */
+export function looksLikeScenarioPath(nameOrPath: string): boolean {
+  return nameOrPath.includes('/') || nameOrPath.includes('\\') || extname(nameOrPath) !== '';
+}
+
+/** The file `--scenario` reads: a path relative to `cwd`, or a shipped scenario's file. */
+export function scenarioFile(nameOrPath: string, cwd: string): string {
+  if (!looksLikeScenarioPath(nameOrPath)) return join(SHIPPED_SCENARIOS_DIR, `${nameOrPath}.yaml`);
+  return isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath);
+}
+
 /**
  * `--scenario ramp` (a shipped name) or `--scenario path/to/file.yaml` (relative to `cwd`).
  * Returns the spec and how to name it (the name, or the path as given).
  */
 export async function loadScenario(nameOrPath: string, cwd: string): Promise<ScenarioInput> {
-  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || extname(nameOrPath) !== '';
-  const file = looksLikePath
-    ? isAbsolute(nameOrPath)
-      ? nameOrPath
-      : resolve(cwd, nameOrPath)
-    : join(SHIPPED_SCENARIOS_DIR, `${nameOrPath}.yaml`);
+  const looksLikePath = looksLikeScenarioPath(nameOrPath);
+  const file = scenarioFile(nameOrPath, cwd);
   let content: string;
   try {
     content = await readFile(file, 'utf8');

@@ -56,3 +56,21 @@ export function* arrivals(stages: readonly Stage[]): Generator<Arrival, void, vo
 export function stagesDurationMs(stages: readonly Stage[]): number {
   return stages.reduce((t, s) => t + (s.durationMs ?? Number.POSITIVE_INFINITY), 0);
 }
+
+/**
+ * The rate the stages ask for at `atMs` after the start: linear within a ramp, the stage's rate when
+ * constant; null once the stages are over (or before the start).
+ */
+export function rateAtMs(stages: readonly Stage[], atMs: number): number | null {
+  if (atMs < 0) return null;
+  let startMs = 0;
+  for (const s of stages) {
+    const durationMs = s.durationMs ?? Number.POSITIVE_INFINITY;
+    if (atMs < startMs + durationMs) {
+      if (s.fromPerSec === s.toPerSec || !Number.isFinite(durationMs)) return s.fromPerSec;
+      return s.fromPerSec + ((s.toPerSec - s.fromPerSec) * (atMs - startMs)) / durationMs;
+    }
+    startMs += durationMs;
+  }
+  return null;
+}

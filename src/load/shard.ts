@@ -61,31 +61,36 @@ export function describeShard(shard: Shard): string {
 }
 
 /**
- * Refuses a shard that would do nothing: no request of the global schedule is its, or it gets no
- * connection / no in-flight room. Almost always a mistake (e.g. --requests 2 over 4 shards).
+ * Refuses a sharded run in which some shard would do nothing: no request of the global schedule is
+ * its, or it gets no connection / no in-flight room. Almost always a mistake (e.g. --requests 2 over
+ * 4 shards). Judged on the last shard (index count − 1), which gets the smallest share of
+ * everything, whatever `shard.index` is: a run with an empty shard can never be verified complete,
+ * so every shard must refuse it before sending anything, not only the empty one.
  */
 export function checkShardFits(config: LoadConfig, shard: Shard | undefined, what = '--shard'): void {
   if (!shard || shard.count === 1) return;
   const name = `${what} ${shard.index}/${shard.count}`;
-  const limits = localLimits(config, shard);
+  const last: Shard = { index: shard.count - 1, count: shard.count };
+  const emptyShard = `shard ${last.index}/${last.count}`;
+  const limits = localLimits(config, last);
   if (config.model === 'closed' && limits.connections! < 1) {
     throw new UsageError(
-      `${name}: --connections ${config.connections} is split between ${shard.count} shards, so this one gets none; give at least ${shard.count}`,
+      `${name}: --connections ${config.connections} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
     );
   }
   if (config.model === 'open' && limits.maxInflight < 1) {
     throw new UsageError(
-      `${name}: --max-inflight ${config.maxInflight} is split between ${shard.count} shards, so this one gets none; give at least ${shard.count}`,
+      `${name}: --max-inflight ${config.maxInflight} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
     );
   }
-  if (config.requests !== null && shareOf(config.requests, shard) < 1) {
+  if (config.requests !== null && shareOf(config.requests, last) < 1) {
     throw new UsageError(
-      `${name}: --requests ${config.requests} over ${shard.count} shards leaves none for this one (shard i sends requests i, i+n, …); lower the shard count`,
+      `${name}: --requests ${config.requests} over ${shard.count} shards leaves none for ${emptyShard} (shard i sends requests i, i+n, …); lower the shard count`,
     );
   }
-  if (config.model === 'open' && !hasArrival(config, shard.index)) {
+  if (config.model === 'open' && !hasArrival(config, last.index)) {
     throw new UsageError(
-      `${name}: the schedule has fewer than ${shard.index + 1} requests (shard i sends requests i, i+n, …), so this one would send nothing; lower the shard count or raise --rps / --duration`,
+      `${name}: the schedule has fewer than ${shard.count} requests (shard i sends requests i, i+n, …), so ${emptyShard} would send nothing; lower the shard count or raise --rps / --duration`,
     );
   }
 }

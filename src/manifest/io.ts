@@ -64,7 +64,15 @@ export async function readManifests(
   cwd = process.cwd(),
 ): Promise<{ manifest: RunManifest; source: string }[]> {
   const paths: string[] = [];
-  for (const p of given) paths.push(...(await expandDirectory(p, cwd)));
+  for (const p of given) {
+    // "" resolves to the working directory, whose *.json files would all be read as shards.
+    if (p.trim() === '') {
+      throw new UsageError(
+        `--manifest: expected a manifest file or a directory of them, got ${JSON.stringify(p)}`,
+      );
+    }
+    paths.push(...(await expandDirectory(p, cwd)));
+  }
   const seen = new Map<string, string>();
   for (const p of paths) {
     const abs = resolve(cwd, p);

@@ -1,5 +1,6 @@
 import { UsageError } from '../util/errors.js';
 import { formatPath } from '../util/format-path.js';
+import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { assertManifestConsistent } from './consistency.js';
 import { MANIFEST_SCHEMA_VERSION, ManifestSchema, type RunManifest } from './schema.js';
 import { isManifestV1, manifestV1ToV2 } from './v1.js';
@@ -30,6 +31,7 @@ export function parseManifest(data: unknown, source: string): RunManifest {
   }
   const result = ManifestSchema.safeParse(data);
   if (result.success) {
+    assertClientIds(result.data, source);
     assertManifestConsistent(result.data, source);
     return result.data;
   }
@@ -37,4 +39,25 @@ export function parseManifest(data: unknown, source: string): RunManifest {
     (issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`,
   );
   throw new UsageError(problems.join('\n'));
+}
+
+/**
+ * The Client-ID values of a manifest become header values (X-Scope-OrgID, Client-ID) and PromQL
+ * label matchers in verify: one with CR/LF would be refused by every request (retried until the
+ * timeout), one with `<script>` lands in the HTML report. Load sends only valid tenant IDs, so any
+ * other one was edited in: refused on reading, naming where.
+ */
+function assertClientIds(m: RunManifest, source: string): void {
+  const ids: [string, string | null][] = [
+    ...m.config.tenants.map((t, i): [string, string | null] => [`config.tenants[${i}].clientId`, t.clientId]),
+    ...m.tenants.map((t, i): [string, string | null] => [`tenants[${i}].clientId`, t.clientId]),
+  ];
+  for (const [where, id] of ids) {
+    const problem = id === null ? undefined : tenantIdProblem(id);
+    if (problem) {
+      throw new UsageError(
+        `${source}: ${where}: ${JSON.stringify(id)} ${problem}; a Client-ID is ${TENANT_ID_RULE}`,
+      );
+    }
+  }
 }

@@ -3,13 +3,14 @@ import {
   closeSync,
   constants,
   openSync,
+  realpathSync,
   rmSync,
   type Stats,
   statSync,
   unlinkSync,
 } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { errorMessage, UsageError } from './errors.js';
 
 /**
@@ -75,6 +76,58 @@ export function checkOutputPath(path: string, flag: string, opts: OutputCheckOpt
     throw new UsageError(`${flag}: "${path}": cannot create a file in ${dir}: ${errorMessage(err)}`);
   }
   return abs;
+}
+
+/** A file a command reads or writes, with the flag that names it. */
+export interface NamedFile {
+  flag: string;
+  /** As given (for the message). */
+  path: string;
+  /** Relative paths are relative to this. */
+  cwd: string;
+}
+
+/**
+ * Refuses two outputs that name the same file (`--out same.json --report same.json`: the last write
+ * wins and the manifest is HTML) and an output that is one of the inputs (`--report m.json
+ * --manifest m.json` overwrites the manifest). Files are compared after resolving symlinks: the file
+ * itself when it exists, else its existing parent directory (m.json, ./m.json, dir-link/m.json are
+ * one file). Throws a UsageError naming both flags. Call after the paths' own checks, before work.
+ */
+export function checkDistinctFiles(outputs: readonly NamedFile[], inputs: readonly NamedFile[] = []): void {
+  const seen = new Map<string, NamedFile>();
+  for (const input of inputs) seen.set(canonicalPath(input), input);
+  for (const output of outputs) {
+    const key = canonicalPath(output);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      const isInput = inputs.includes(earlier);
+      throw new UsageError(
+        isInput
+          ? `${output.flag} and ${earlier.flag}: "${output.path}" is the ${earlier.flag} input ("${earlier.path}"); writing it would destroy it: give ${output.flag} another file`
+          : `${earlier.flag} and ${output.flag}: "${earlier.path}" and "${output.path}" are the same file; give each output its own file`,
+      );
+    }
+    seen.set(key, output);
+  }
+}
+
+/** The files of `[flag, path]` pairs that were given (an undefined path is an output not asked for). */
+export function namedFiles(cwd: string, entries: readonly [string, string | undefined][]): NamedFile[] {
+  return entries.flatMap(([flag, path]) => (path === undefined ? [] : [{ flag, path, cwd }]));
+}
+
+function canonicalPath(file: NamedFile): string {
+  const abs = resolve(file.cwd, file.path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return join(realpathSync(dirname(abs)), basename(abs));
+    } catch {
+      return abs;
+    }
+  }
 }
 
 /**

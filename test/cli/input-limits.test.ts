@@ -3,7 +3,7 @@
  * "otelpoc:" and naming the flag or variable. In process through main(argv, runtime); one test
  * spawns the built CLI to show serve refuses a bad OTLP header at start.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,12 @@ import { mainInProcess } from '../helpers/main-in-process.js';
 let cwd: string;
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'otelpoc-limits-'));
+  // An alias bomb: 9^7 nodes from seven lines.
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (const [i, k] of [...'bcdefg'].entries())
+    bomb.push(`${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`);
+  await writeFile(join(cwd, 'bomb.yaml'), `${bomb.join('\n')}\n`);
+  await writeFile(join(cwd, 'hex.yaml'), 'tenants: 0x10\n');
 });
 afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
@@ -170,6 +176,39 @@ const CASES: [string[], Record<string, string>, string][] = [
     '--tenant-header and --no-tenant-header: give one of them',
   ],
   [['run', '--embedded', '--url', 'http://127.0.0.1:1'], {}, '--embedded and --url: give one of them'],
+  [
+    ['load', '--serve', '--default-tenant', 'acme', '--requests', '1'],
+    {},
+    '--default-tenant: only used with --tenant-header (the tenant of requests without Client-ID in the per-tenant export); add --tenant-header, or drop --default-tenant',
+  ],
+  // 11 (issue 20): empty values that meant "everything" or nothing, hosts that failed only at listen
+  [
+    ['canary', '--metrics-host', '999.0.0.1'],
+    {},
+    '--metrics-host: expected an IP address or a host name, like 127.0.0.1, 0.0.0.0 (every interface) or localhost, got "999.0.0.1"',
+  ],
+  [['canary', '--metrics-host', ''], {}, '--metrics-host: expected an IP address or a host name'],
+  [['canary', '--metrics-host', 'a b'], {}, '--metrics-host: expected an IP address or a host name'],
+  [['canary', '--name', ''], {}, '--name: expected 1 to 57 letters, digits, "-" or "_"'],
+  [['verify', '--manifest', ''], {}, '--manifest: expected a manifest file or a directory of them, got ""'],
+  [['verify', '--also-tenants', '', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
+  [['verify', '--also-tenants', 'a,,b', ...BAD_MANIFEST], {}, '--also-tenants: "" is empty'],
+  [
+    ['load', '--serve', '--otlp-endpoint', '', '--requests', '1'],
+    {},
+    '--otlp-endpoint: expected an http:// or https:// URL, like http://localhost:4318, got ""',
+  ],
+  [['run', '--otlp-endpoint', ' '], {}, '--otlp-endpoint: expected an http:// or https:// URL'],
+  [
+    [...LOAD, '--scenario', './bomb.yaml'],
+    {},
+    './bomb.yaml: not valid YAML: its aliases (*name) expand to too many nodes',
+  ],
+  [
+    ['run', '--scenario', './hex.yaml'],
+    {},
+    './hex.yaml: tenants: expected a decimal number (as the flags take), got 0x10',
+  ],
 ];
 
 describe('bad inputs → exit 2, one line naming the input', () => {

@@ -3,13 +3,13 @@
  * or any request is sent: exit 2, one line naming the flag, nothing sent, no directory created, no
  * temporary file left. In process, through main(argv, runtime).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
-import { mainInProcess } from '../helpers/main-in-process.js';
+import { mainInProcess, writeLoadManifest } from '../helpers/main-in-process.js';
 
 let dir: string;
 let server: CountingServer;
@@ -135,5 +135,83 @@ describe('a good output path is written, with no temporary file left', () => {
     expect(existsSync(join(cwd, '.otelpoc/runs/r1.json'))).toBe(true);
     expect(existsSync(join(cwd, '.otelpoc/last-run.json'))).toBe(true);
     expect(await tmpFilesUnder(cwd)).toEqual([]);
+  });
+});
+
+describe('two outputs naming one file, or an output that is an input: refused before any work', () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(dir, 'same-'));
+    await writeLoadManifest(cwd, base, 2, 'm.json');
+    mkdirSync(join(cwd, 'sub'));
+    mkdirSync(join(cwd, '.otelpoc'));
+    writeFileSync(join(cwd, 's.yaml'), 'rate: 50\nrequests: 2\n');
+    symlinkSync(join(cwd, 'sub'), join(cwd, 'sub-link'));
+  });
+  const cases: [string, () => string[], string][] = [
+    [
+      'load --out same.json --report same.json',
+      () => [...load(), '--out', 'same.json', '--report', 'same.json'],
+      '--out and --report: "same.json" and "same.json" are the same file; give each output its own file',
+    ],
+    [
+      'load --report .otelpoc/last-run.json (the default manifest)',
+      () => [...load(), '--report', './.otelpoc/last-run.json'],
+      '--out (default path) and --report: ".otelpoc/last-run.json" and "./.otelpoc/last-run.json" are the same file; give each output its own file',
+    ],
+    [
+      'run --report r.html --junit ./r.html',
+      () => [...run(), '--report', 'r.html', '--junit', './r.html'],
+      '--junit and --report: "./r.html" and "r.html" are the same file; give each output its own file',
+    ],
+    [
+      'run --out sub/m.json --junit sub-link/m.json (one directory through a symlink)',
+      () => [...run(), '--out', 'sub/m.json', '--junit', 'sub-link/m.json'],
+      '--out and --junit: "sub/m.json" and "sub-link/m.json" are the same file; give each output its own file',
+    ],
+    [
+      'load --scenario ./s.yaml --out s.yaml (an output that is the scenario)',
+      () => [...load(), '--scenario', './s.yaml', '--out', 's.yaml'],
+      '--out and --scenario: "s.yaml" is the --scenario input ("./s.yaml"); writing it would destroy it: give --out another file',
+    ],
+    [
+      'run --scenario s.yaml --report ./s.yaml',
+      () => [...run(), '--scenario', 's.yaml', '--report', './s.yaml'],
+      '--report and --scenario: "./s.yaml" is the --scenario input ("s.yaml"); writing it would destroy it: give --report another file',
+    ],
+    [
+      'verify --manifest m.json --report m.json',
+      () => ['verify', '--url', base, '--manifest', 'm.json', '--report', 'm.json'],
+      '--report and --manifest: "m.json" is the --manifest input ("m.json"); writing it would destroy it: give --report another file',
+    ],
+    [
+      'verify --manifest m.json --junit ./m.json',
+      () => ['verify', '--url', base, '--manifest', 'm.json', '--junit', './m.json'],
+      '--junit and --manifest: "./m.json" is the --manifest input ("m.json"); writing it would destroy it: give --junit another file',
+    ],
+    [
+      'verify --report r.html --junit r.html',
+      () => ['verify', '--url', base, '--manifest', 'm.json', '--report', 'r.html', '--junit', 'r.html'],
+      '--junit and --report: "r.html" and "r.html" are the same file; give each output its own file',
+    ],
+  ];
+  it.each(cases)('%s → exit 2, one line naming both flags, nothing sent', async (_name, args, message) => {
+    const manifestBefore = readFileSync(join(cwd, 'm.json'), 'utf8');
+    server.reset();
+    const r = await otelpoc(args(), cwd);
+    expect(r.stderr).toBe(`otelpoc: ${message}\n`);
+    expect(r.code).toBe(2);
+    expect(server.connections).toBe(0);
+    expect(readFileSync(join(cwd, 'm.json'), 'utf8')).toBe(manifestBefore);
+    expect(readFileSync(join(cwd, 's.yaml'), 'utf8')).toBe('rate: 50\nrequests: 2\n');
+    expect(existsSync(join(cwd, 'same.json'))).toBe(false);
+    expect(existsSync(join(cwd, 'r.html'))).toBe(false);
+  });
+
+  it('distinct outputs are still written', async () => {
+    const r = await otelpoc([...load(), '--out', 'a.json', '--report', 'a.html'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'a.json'), 'utf8')).toMatch(/^\{/);
+    expect(readFileSync(join(cwd, 'a.html'), 'utf8')).toMatch(/^<!doctype html>/i);
   });
 });

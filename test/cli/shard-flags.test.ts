@@ -64,7 +64,13 @@ describe('shard flags: one line, exit 2, before any request', () => {
     [
       ['--shard', '3/4', '--run-id', 'r', '--requests', '3'],
       {},
-      '--shard 3/4: --requests 3 over 4 shards leaves none for this one (shard i sends requests i, i+n, …); lower the shard count',
+      '--shard 3/4: --requests 3 over 4 shards leaves none for shard 3/4 (shard i sends requests i, i+n, …); lower the shard count',
+    ],
+    [
+      // Shard 0 has a request of its own, but the run can never be verified complete: refused too.
+      ['--shard', '0/4', '--run-id', 'r', '--requests', '3'],
+      {},
+      '--shard 0/4: --requests 3 over 4 shards leaves none for shard 3/4 (shard i sends requests i, i+n, …); lower the shard count',
     ],
   ])('load %j %j', async (args, env, message) => {
     const r = await load(args, env);

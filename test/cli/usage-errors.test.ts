@@ -1,5 +1,5 @@
 /** Parse errors and input problems are one `otelpoc:` line on stderr and exit 2. In process. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,23 @@ describe('verify: the same manifest given twice', () => {
     );
     expect(r.stderr).toBe(
       'otelpoc: --manifest: "m.json" and "./m.json" are the same file; give each shard of the run once\n',
+    );
+    expect(r.code).toBe(2);
+    expect(server.connections).toBe(0);
+  });
+  it.each([
+    ['a CRLF', 'acme\r\nX-Evil: 1'],
+    ['markup', '<script>alert(1)</script>'],
+  ])('a manifest whose Client-ID has %s is refused on reading, before any query', async (_what, id) => {
+    const m = JSON.parse(await readFile(join(dir, 'm.json'), 'utf8'));
+    const old = m.tenants[0].clientId;
+    m.tenants[0].clientId = id;
+    for (const t of m.config.tenants) if (t.clientId === old) t.clientId = id;
+    await writeFile(join(dir, 'bad.json'), JSON.stringify(m));
+    const r = await mainInProcess(['verify', '--url', server.url, '--manifest', 'bad.json'], { cwd: dir });
+    expect(r.stderr).toMatch(/^otelpoc: [^\n]*\n$/);
+    expect(r.stderr).toContain(
+      `otelpoc: bad.json: config.tenants[0].clientId: ${JSON.stringify(id)} has characters other than letters, digits and !-_.*'(); a Client-ID is 1–150 characters`,
     );
     expect(r.code).toBe(2);
     expect(server.connections).toBe(0);

@@ -1,8 +1,10 @@
 /** The load runner on a fake clock and a fake client: exact schedules, ramp shape, drops, closed model, abort. */
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { formatProgress } from '../../src/cli/render/progress.js';
 import { constantRate, type LoadConfig } from '../../src/load/config.js';
 import { LoadResultSchema } from '../../src/load/result.js';
-import { type LoadDeps, runLoad } from '../../src/load/runner.js';
+import { type LoadDeps, type LoadProgress, runLoad } from '../../src/load/runner.js';
 import { arrivals } from '../../src/load/schedule.js';
 import { buildManifest } from '../../src/manifest/build.js';
 import { ManifestSchema, type RunManifest } from '../../src/manifest/schema.js';
@@ -188,6 +190,28 @@ describe('runLoad (open model, fake clock)', () => {
     const plan = testPlan({ durationMs: 3000, stages: [{ durationMs: 3000, fromPerSec: 10, toPerSec: 10 }] });
     await clock.runUntil(manifestOf(plan, { clock, client, onProgress: (p) => seen.push(p.sent) }));
     expect(seen).toEqual([10, 20, 30]);
+  });
+
+  it("a ramp: progress sets the last second's rate against the rate due now, not the run average", async () => {
+    const clock = new FakeClock();
+    const client = fakeClient(clock);
+    const seen: LoadProgress[] = [];
+    const plan = testPlan({
+      durationMs: 13_000,
+      stages: [
+        { durationMs: 10_000, fromPerSec: 0, toPerSec: 200 },
+        { durationMs: 3000, fromPerSec: 200, toPerSec: 200 },
+      ],
+    });
+    await clock.runUntil(manifestOf(plan, { clock, client, onProgress: (p) => seen.push(p) }));
+    const at = (s: number) => seen.find((p) => p.elapsedMs === s * 1000)!;
+    // Mid-ramp: 90 requests were due in second 5 (the integral of 80 → 100 req/s); the target is 100.
+    expect(at(5)).toMatchObject({ currentPerSec: 90, targetPerSec: 100 });
+    // On the plateau: 200 of 200, while the whole-run average is still far below.
+    expect(at(12)).toMatchObject({ currentPerSec: 200, targetPerSec: 200 });
+    expect(at(12).achievedPerSec).toBeCloseTo(1400 / 12, 6);
+    const line = formatProgress(at(12), new Chalk({ level: 0 }));
+    expect(line).toContain('200/200 req/s');
   });
 
   it('abort: stops scheduling, waits for in-flight, marks the manifest interrupted', async () => {

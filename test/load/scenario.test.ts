@@ -48,6 +48,32 @@ describe('scenario validation', () => {
     ]);
   });
 
+  it('refuses hex, octal and binary numbers, as the flags do, and numbers past the float range', () => {
+    expect(
+      problems('tenants: 0x10\nrate: 1e400\nrequests: 0o17\nstages:\n  - {duration: 1s, rate: .inf}\n'),
+    ).toEqual([
+      'scenarios/x.yaml: tenants: expected a decimal number (as the flags take), got 0x10',
+      'scenarios/x.yaml: rate: expected a finite number, got 1e400',
+      'scenarios/x.yaml: requests: expected a decimal number (as the flags take), got 0o17',
+      'scenarios/x.yaml: stages[0].rate: expected a finite number, got .inf',
+    ]);
+    // Decimal numbers, exponents within range included, are still numbers.
+    expect(() => parseScenarioText('tenants: 16\nrate: 1e2\nrequests: 10\n', 'x.yaml')).not.toThrow();
+  });
+
+  it('an alias bomb is one line naming the file, not an internal error', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...['b', 'c', 'd', 'e', 'f', 'g'].map((k, i) => {
+        const prev = 'abcdefg'[i]!;
+        return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(', ')}]`;
+      }),
+    ].join('\n');
+    expect(problems(bomb)).toEqual([
+      'scenarios/x.yaml: not valid YAML: its aliases (*name) expand to too many nodes (more than 100 uses); write the values out',
+    ]);
+  });
+
   it('reports a missing field, a wrong type, YAML syntax errors and conflicts', () => {
     expect(problems('stages:\n  - rate: 5\n')).toEqual([
       'scenarios/x.yaml: stages[0].duration: expected a duration like 500ms, 30s or 2m, got nothing',

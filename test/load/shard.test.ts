@@ -148,12 +148,22 @@ describe('shard values', () => {
     expect(() => checkShardFits(open, { index: 2, count: 3 })).toThrow(
       /--requests 2 over 3 shards leaves none/,
     );
-    expect(() => checkShardFits(open, { index: 1, count: 3 })).not.toThrow();
+    // Every shard refuses, not only the empty one: the run as a whole can never be verified.
+    for (const index of [0, 1]) {
+      expect(() => checkShardFits(open, { index, count: 3 })).toThrow(
+        `--shard ${index}/3: --requests 2 over 3 shards leaves none for shard 2/3`,
+      );
+    }
+    expect(() => checkShardFits(open, { index: 1, count: 2 })).not.toThrow();
     const short = testPlan({ stages: [{ durationMs: 200, fromPerSec: 10, toPerSec: 10 }], durationMs: 200 });
     expect(() => checkShardFits(short, { index: 2, count: 3 })).toThrow(/fewer than 3 requests/);
+    expect(() => checkShardFits(short, { index: 0, count: 3 })).toThrow(/shard 2\/3 would send nothing/);
     const closed = testPlan({ model: 'closed', stages: [], connections: 2, requests: null });
     expect(() => checkShardFits(closed, { index: 2, count: 3 })).toThrow(
       /--connections 2 is split between 3 shards/,
+    );
+    expect(() => checkShardFits(closed, { index: 0, count: 3 })).toThrow(
+      '--shard 0/3: --connections 2 is split between 3 shards, so shard 2/3 gets none',
     );
   });
 });

@@ -19,6 +19,7 @@ import {
   addServerOptions,
   otlpConfigFrom,
   parseIntegerIn,
+  parseListenHost,
   type ServerFlags,
   tenantExportFrom,
 } from '../options.js';
@@ -130,9 +131,9 @@ export function canaryCommand(ctx: CliContext): Command {
         .argParser(parseIntegerIn('--metrics-port', 0, 65535)),
     )
     .addOption(
-      new Option('--metrics-host <address>', 'address of /metrics (0.0.0.0 in a container)').default(
-        '127.0.0.1',
-      ),
+      new Option('--metrics-host <address>', 'address of /metrics (0.0.0.0 in a container)')
+        .default('127.0.0.1')
+        .argParser(parseListenHost('--metrics-host')),
     )
     .addOption(new Option('--once', 'run one interval, then exit 0 (all green) or 1'))
     .addOption(new Option('--json', "print each interval's result as one JSON line on stdout"))
@@ -191,7 +192,8 @@ Examples:
 
 function canaryConfigFrom(flags: CanaryFlags, cmd: Command, env: Env): CanaryConfig {
   const runId = `canary-${flags.name}`;
-  if (!isValidRunId(runId)) {
+  // "" would make the run id "canary-": valid, but a name no one gave.
+  if (flags.name === '' || !isValidRunId(runId)) {
     throw new UsageError(
       `--name: expected 1 to ${64 - 'canary-'.length} letters, digits, "-" or "_" (the run id is canary-<name>), got ${JSON.stringify(flags.name)}`,
     );

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
-import { checkManifestOut, manifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
+import { checkDistinctFiles, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import {
   addServerOptions,
+  checkDefaultTenantUsed,
   otlpConfigFrom,
   type ServerFlags,
   type TenantExportFlags,
@@ -33,7 +35,7 @@ export function loadCommand(ctx: CliContext): Command {
         'Sends GET /api traffic at an exact rate (open model: start times are scheduled, a request due while --max-inflight are in flight is dropped and counted, never delayed) or as fast as possible (--rps max: closed model over --connections). Tenants (Client-ID) and statuses (?sc=) follow an exact, deterministic weighted round robin; every request carries X-Run-ID.',
         'Writes the run manifest (what verify checks) to .otelpoc/runs/<run-id>.json and .otelpoc/last-run.json, or --out.',
         'Sharded runs (one run over several processes or machines): --shard i/n sends requests i, i+n, … of the one global schedule, at their global times, with the tenant × status the unsharded run gives them; rate, --requests, --connections and --max-inflight describe the whole run. Every shard needs the same flags and --run-id; its manifest goes to .otelpoc/runs/<run-id>/shard-<i>-of-<n>.json (or --out), and `otelpoc verify --manifest DIR` checks all shards as one run.',
-        'Exit 0 when the run completed, 1 when a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
+        'Exit 0 when the run completed, 1 when nothing was answered (nothing listens at the target) or a --max-*-rate threshold is exceeded, 2 on bad flags, 130 when interrupted (the partial manifest is still written).',
       ].join('\n\n'),
     )
     .option('--serve', 'start the instrumented server in this process on a free port and load it')
@@ -77,9 +79,18 @@ Examples:
     );
     checkShardFits(load, shard);
     const otlp = flags.serve ? otlpConfigFrom(cmd, runtime.env) : undefined;
+    if (flags.serve) checkDefaultTenantUsed(cmd);
     // Before any server starts or request is sent: a result that cannot be written is refused now.
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const reportPath = checkReportPath(flags.report, ctx);
+    // Two outputs naming one file would leave only the last one written: the manifest as HTML.
+    checkDistinctFiles(
+      [
+        ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
+        ...namedFiles(runtime.cwd, [['--report', flags.report]]),
+      ],
+      loadInputs(flags.scenario, runtime.cwd),
+    );
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },
       ...(otlp

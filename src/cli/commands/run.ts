@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { checkManifestOut, manifestPath } from '../../load/manifest-out.js';
+import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
-import { checkOutputPath } from '../../util/output-file.js';
+import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } from '../options.js';
@@ -103,6 +103,17 @@ Examples:
     checkManifestOut(load.runId, flags.out, runtime.cwd, shard);
     const junit = flags.junit === undefined ? undefined : checkOutputPath(flags.junit, '--junit', runtime);
     const reportPath = checkReportPath(flags.report, ctx);
+    // Two outputs naming one file would leave only the last one written.
+    checkDistinctFiles(
+      [
+        ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
+        ...namedFiles(runtime.cwd, [
+          ['--junit', flags.junit],
+          ['--report', flags.report],
+        ]),
+      ],
+      loadInputs(flags.scenario, runtime.cwd),
+    );
     const config: PipelineConfig = {
       serve: {
         delay: flags.delay,
@@ -136,8 +147,8 @@ Examples:
           { talk, shown: flags.report },
         );
       }
-      if (json && report.verify)
-        runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
+      // Interrupted during the load too (no verify then): the JSON of what was done, not nothing.
+      if (json) runtime.stdout.write(`${JSON.stringify(core.runDocument(report), null, 2)}\n`);
     } finally {
       follow.done();
     }

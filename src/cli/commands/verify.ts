@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { LAST_RUN_FILE } from '../../manifest/io.js';
 import { InterruptedError } from '../../util/errors.js';
-import { checkOutputPath } from '../../util/output-file.js';
+import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
@@ -65,6 +65,14 @@ Examples:
       const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
       const manifests = await core.readManifests(paths, runtime.cwd);
+      // Before any query: a report written over a manifest destroys it, two reports on one file lose one.
+      checkDistinctFiles(
+        namedFiles(runtime.cwd, [
+          ['--junit', flags.junit],
+          ['--report', flags.report],
+        ]),
+        manifests.map((m) => ({ flag: '--manifest', path: m.source, cwd: runtime.cwd })),
+      );
       const config = { verify: { ...verifyPartFrom(flags, backend, flags.timeout), manifests } };
       // Once interrupted, the query in flight is aborted; what is left is writing the report.
       stopOf(runtime).limit(stopLimitMs(await core.stopBoundMs(config)), {

@@ -72,15 +72,11 @@ export function renderLoadSummary(m: RunManifest, c: ChalkInstance): string {
   out.push('');
 
   const lat: string[][] = [['latency (ms)', 'p50', 'p90', 'p99', 'p99.9', 'max', 'count']];
-  const row = (name: string, l: LatencySummary) => [
-    name,
-    f(l.p50Ms),
-    f(l.p90Ms),
-    f(l.p99Ms),
-    f(l.p999Ms),
-    f(l.maxMs),
-    String(l.count),
-  ];
+  // Nothing measured: no numbers, not zeros that read like a very fast server.
+  const row = (name: string, l: LatencySummary) =>
+    l.count === 0
+      ? [name, '–', '–', '–', '–', '–', '0']
+      : [name, f(l.p50Ms), f(l.p90Ms), f(l.p99Ms), f(l.p999Ms), f(l.maxMs), String(l.count)];
   lat.push(row('service (send → response)', m.latency.service));
   lat.push(row('schedule-corrected', m.latency.scheduleCorrected));
   if (m.latency.sendLateness) lat.push(row('send lateness', m.latency.sendLateness));

@@ -25,8 +25,6 @@ export interface OpenModelRun {
   stageMix: readonly number[];
   /** How late each request was sent against its schedule. */
   lateness: LatencyRecorder;
-  /** Told the rate the current stage asks for (null during a ramp). */
-  onStage: (targetPerSec: number | null) => void;
   /** This process's part of the schedule (../shard.ts); undefined: all of it. */
   shard?: Shard | undefined;
 }
@@ -66,8 +64,6 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
       await clock.yield();
     }
     if (aborted()) return clock.now() - t0;
-    const stage = config.stages[a.stage]!;
-    run.onStage(stage.fromPerSec === stage.toPerSec ? stage.fromPerSec : null);
     if (dispatcher.inflight >= run.maxInflight) {
       dispatcher.drop(tenant, status, due);
     } else {
