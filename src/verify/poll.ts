@@ -15,7 +15,8 @@ import { BackendError } from '../util/errors.js';
 export type PollClock = Pick<Clock, 'now' | 'sleep'>;
 
 import { TransientBackendError } from './prom-client.js';
-import type { CheckResult, Flap } from './types.js';
+import { verdictPasses } from './status.js';
+import { type CheckResult, type Flap, statusOf } from './types.js';
 
 export interface Backoff {
   initialMs: number;
@@ -131,7 +132,8 @@ export async function pollChecks(
       results = await attempt();
       lastError = undefined;
       const elapsedMs = clock.now() - start;
-      const allGreen = results.every((r) => r.ok);
+      // Every check pass or not-testable, and one passed on evidence (no data is not green).
+      const allGreen = verdictPasses(results.map(statusOf));
       if (allGreen) {
         firstGreenMs ??= elapsedMs;
         greenSince ??= elapsedMs;

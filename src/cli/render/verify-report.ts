@@ -1,7 +1,7 @@
 /** Pure renderers of a VerifyReport: the terminal table, the JUnit XML, and progress lines. */
 import type { ChalkInstance } from 'chalk';
 import type { PollEvent } from '../../verify/poll.js';
-import { CHECK_TITLES, type CheckResult, type VerifyReport } from '../../verify/types.js';
+import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
 
 export function renderReport(report: VerifyReport, c: ChalkInstance): string {
@@ -15,7 +15,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   // A tenant's name on its first row only.
   const shown = rows.map((row, i) => [row[0] === rows[i - 1]?.[0] ? '' : row[0]!, ...row.slice(1)]);
   lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
-  const failed = report.results.filter((r) => !r.ok && !r.undecided);
+  const failed = report.results.filter((r) => statusOf(r) === 'fail');
+  const noData = report.results.filter((r) => statusOf(r) === 'no-data');
   const undecided = report.results.filter((r) => r.undecided);
   const said = new Set<string>();
   const problemLines = (title: string, results: CheckResult[], bullet: string) => {
@@ -32,6 +33,12 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   };
   problemLines('Problems:', failed, c.red('✗'));
+  if (noData.length > 0) {
+    // Not problems found, but not passes either: say what had nothing to look at.
+    lines.push('');
+    lines.push(c.bold('No data (nothing to check, so not passed):'));
+    for (const r of noData) lines.push(`  ${c.yellow('–')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${r.found}`);
+  }
   if (report.flaps && report.flaps.length > 0) {
     lines.push('');
     lines.push(c.bold('Went red after every check had passed (settle window):'));
@@ -59,7 +66,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
 
 export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const checks = report.results.length;
-  const failed = report.results.filter((r) => !r.ok);
+  const failed = report.results.filter((r) => statusOf(r) === 'fail');
+  const noData = report.results.filter((r) => statusOf(r) === 'no-data').length;
   const tenants = report.tenants.length;
   const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
   if (report.interrupted) {
@@ -80,14 +88,14 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
         : `all ${checks} checks passed`;
     return `${c.green.bold('PASS')} run ${report.runId}: ${passed} for ${tenants} tenant(s), ${settled(report)} (${time})`;
   }
-  if (failed.length === 0 && report.results.length > 0) {
+  if (report.results.every((r) => r.ok) && report.results.length > 0) {
     // Every check green when the deadline came, but the settle window could not be watched to its end
     // (the backend stopped answering): not a pass.
     return `${c.red.bold('FAIL')} run ${report.runId}: all checks green for ${seconds(report.greenForMs)}, but the ${seconds(report.settleMs)} settle window did not complete before the timeout${report.lastError ? ` (${report.lastError})` : ''} (${time})`;
   }
-  const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
+  const absent = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
   const hint =
-    noData === tenants && tenants > 0
+    absent === tenants && tenants > 0
       ? ` — the backend has no series of run ${report.runId} at all: wrong run, wrong backend, or the data never left the server`
       : '';
   const flap = report.flaps?.[0];
@@ -98,7 +106,8 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const undelivered = lost
     ? ` — ${lost}${report.undelivered!.length > 1 ? ` (and ${report.undelivered!.length - 1} more)` : ''}`
     : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${hint}`;
+  const empty = noData > 0 ? `, ${noData} with no data (nothing to check: not passed)` : '';
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${empty}${flapped}${undelivered}${hint}`;
 }
 
 /** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */
@@ -113,10 +122,20 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The table's state column: ✓ only for a pass on evidence; no data is spelled out, never green. */
 function mark(r: CheckResult, c: ChalkInstance): string {
-  if (r.skipped) return c.dim('–');
-  if (r.undecided) return c.yellow('?');
-  return r.ok ? c.green('✓') : c.red('✗');
+  switch (statusOf(r)) {
+    case 'pass':
+      return c.green('✓');
+    case 'fail':
+      return c.red('✗');
+    case 'not-testable':
+      return c.dim('–');
+    case 'no-data':
+      return c.yellow('no data');
+    case 'undecided':
+      return c.yellow('?');
+  }
 }
 
 /** One line of progress per poll: which tenants are green so far. */
@@ -137,6 +156,8 @@ export function renderProgress(event: PollEvent): string {
 /**
  * JUnit XML: one testsuite per run, one testcase per tenant × check. A check left undecided by an
  * interrupt is an <error> (the test did not complete), not a <failure> (it was checked and wrong).
+ * A check with no data is a <failure type="no-data">, not <skipped>: CI treats a skip as fine, and
+ * nothing to check is not a pass; not-testable is <skipped>.
  */
 export function renderJunit(report: VerifyReport): string {
   const failures = report.results.filter((r) => !r.ok && !r.undecided).length;
@@ -167,6 +188,14 @@ export function renderJunit(report: VerifyReport): string {
       out.push('    </testcase>');
     } else if (r.ok) {
       out.push(`${open}</testcase>`);
+    } else if (statusOf(r) === 'no-data') {
+      out.push(open);
+      out.push(
+        `      <failure message="${xml(`no data: ${r.found}`)}" type="no-data">${xml(
+          ['nothing to check, so not passed', `expected: ${r.expected}`, `found: ${r.found}`].join('\n'),
+        )}</failure>`,
+      );
+      out.push('    </testcase>');
     } else {
       out.push(open);
       out.push(
