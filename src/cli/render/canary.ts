@@ -115,7 +115,9 @@ function intervalDocument(r: IntervalReport) {
       checks: Object.fromEntries(
         t.checks.map((c) => [
           c.check,
-          c.ok ? { status: c.status, ok: true } : { status: c.status, ok: false, reason: c.reason },
+          c.status === 'pass'
+            ? { status: c.status, ok: true, evidence: c.evidence }
+            : { status: c.status, ok: c.ok, reason: c.reason },
         ]),
       ),
     })),
