@@ -17,6 +17,7 @@ import { loadReportAssets } from '../../src/report/assets.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { CHECKS, runChecks } from '../../src/verify/checks/index.js';
 import type { TenantContext } from '../../src/verify/checks/samples.js';
+import { pollChecks } from '../../src/verify/poll.js';
 import { verdictPasses } from '../../src/verify/status.js';
 import { CHECK_IDS, type CheckResult, type VerifyReport } from '../../src/verify/types.js';
 import { realRunManifest } from '../report/fixtures.js';
@@ -85,6 +86,26 @@ describe('the verdict', () => {
     expect(verdictPasses(['pass', 'undecided'])).toBe(false);
     expect(verdictPasses(['not-testable'])).toBe(false);
     expect(verdictPasses([])).toBe(false);
+  });
+
+  it('the poll loop: never green on no result, or on only not-testable ones', async () => {
+    let t = 0;
+    const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
+    const notTestable: CheckResult = {
+      tenant: 'a',
+      check: 'isolation',
+      status: 'not-testable',
+      ok: true,
+      skipped: true,
+      expected: 'x',
+      found: 'not testable: one store for all tenants',
+      problems: [],
+    };
+    for (const answer of [[], [notTestable]]) {
+      const out = await pollChecks(async () => answer, { clock, timeoutMs: 2000 });
+      expect(out.ok).toBe(false);
+      expect(out.timedOut).toBe(true);
+    }
   });
 
   it('doctor: skip is not-testable; all skipped is not ok', () => {
