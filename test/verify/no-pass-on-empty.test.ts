@@ -11,8 +11,8 @@ import { CANARY_CHECKS } from '../../src/canary/metric-names.js';
 import { CanaryMetrics } from '../../src/canary/metrics.js';
 import { evaluateTenant, type WindowSettings } from '../../src/canary/window.js';
 import { renderJunit, renderReport, verdictLine } from '../../src/cli/render/verify-report.js';
-import { DOCTOR_STATES, type DoctorCheck } from '../../src/doctor/types.js';
 import { summarize } from '../../src/doctor/plan.js';
+import { DOCTOR_STATES, type DoctorCheck } from '../../src/doctor/types.js';
 import { loadReportAssets } from '../../src/report/assets.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { CHECKS, runChecks } from '../../src/verify/checks/index.js';
@@ -43,9 +43,7 @@ function ctx(isolated: boolean): TenantContext {
 
 describe('every verify check on an empty view', () => {
   const cases = CHECKS.flatMap(({ id, run }) =>
-    [sentTo, refusedOnly].flatMap((exp) =>
-      [true, false].map((isolated) => ({ id, run, exp, isolated })),
-    ),
+    [sentTo, refusedOnly].flatMap((exp) => [true, false].map((isolated) => ({ id, run, exp, isolated }))),
   );
   it.each(cases.map((c) => [c.id, c.exp.tenant, c.isolated ? 'isolated' : 'one store', c] as const))(
     '%s (%s, %s): not pass, and ok only when not testable',
@@ -90,7 +88,12 @@ describe('the verdict', () => {
 
   it('the poll loop: never green on no result, or on only not-testable ones', async () => {
     let t = 0;
-    const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        t += ms;
+      },
+    };
     const notTestable: CheckResult = {
       tenant: 'a',
       check: 'isolation',
@@ -202,7 +205,10 @@ describe('a verify that finds no series of the run, as users read it', () => {
       await loadReportAssets(),
     );
     const matrix = html.slice(html.indexOf('<th>tenant</th><th>series present'));
-    const cells = [...matrix.matchAll(/<td class="check (\w+)"[^>]*>([^<]*)<\/td>/g)].map((x) => [x[1], x[2]]);
+    const cells = [...matrix.matchAll(/<td class="check (\w+)"[^>]*>([^<]*)<\/td>/g)].map((x) => [
+      x[1],
+      x[2],
+    ]);
     expect(cells).toEqual([
       ['fail', '✗'],
       ['fail', '✗'],

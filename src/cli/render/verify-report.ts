@@ -37,7 +37,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     // Not problems found, but not passes either: say what had nothing to look at.
     lines.push('');
     lines.push(c.bold('No data (nothing to check, so not passed):'));
-    for (const r of noData) lines.push(`  ${c.yellow('–')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${r.found}`);
+    for (const r of noData)
+      lines.push(`  ${c.yellow('–')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${r.found}`);
   }
   if (report.flaps && report.flaps.length > 0) {
     lines.push('');
