@@ -10,7 +10,12 @@ import { ExportLog, type ExportRecord, seriesKey } from '../../src/canary/export
 import { CANARY_CHECKS } from '../../src/canary/metric-names.js';
 import { CanaryMetrics } from '../../src/canary/metrics.js';
 import { evaluateTenant, type WindowSettings } from '../../src/canary/window.js';
-import { renderJunit, renderReport, verdictLine } from '../../src/cli/render/verify-report.js';
+import {
+  renderJunit,
+  renderProgress,
+  renderReport,
+  verdictLine,
+} from '../../src/cli/render/verify-report.js';
 import { summarize } from '../../src/doctor/plan.js';
 import { DOCTOR_STATES, type DoctorCheck } from '../../src/doctor/types.js';
 import { loadReportAssets } from '../../src/report/assets.js';
@@ -167,6 +172,19 @@ describe('a verify that finds no series of the run, as users read it', () => {
     expect(verdictLine(report, plain)).toMatch(
       /^FAIL run run-1: 3 of 7 checks failed when the timeout ended \(3\.0 s, 2 poll\(s\)\), 4 with no data/,
     );
+  });
+
+  it('progress: waits on the first check that names a problem, not on a no-data one', () => {
+    const line = renderProgress({
+      type: 'poll',
+      attempt: 2,
+      elapsedMs: 1500,
+      // A no-data row (names) before a failing one (presence).
+      results: ['names', 'presence'].map((id) => report.results.find((r) => r.check === id)!),
+      greenTenants: [],
+      tenants: ['tenant-1'],
+    });
+    expect(line).toMatch(/waiting: tenant-1: no series of run "run-1" in tenant "tenant-1"/);
   });
 
   it('--json: every result has a status, none pass, ok is false for no data', () => {

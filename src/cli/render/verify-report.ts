@@ -147,7 +147,8 @@ export function renderProgress(event: PollEvent): string {
   if (event.settling) {
     return `verify: ${s}s poll ${event.attempt}: all ${event.tenants.length} tenant(s) green · settling: green for ${seconds(event.settling.greenForMs)} of ${seconds(event.settling.settleMs)}`;
   }
-  const failing = event.results.filter((r) => !r.ok);
+  // A no-data check names no problem: wait on the first that does.
+  const failing = event.results.filter((r) => !r.ok && r.problems.length > 0);
   const firstProblem = failing[0]?.problems[0];
   return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
     event.greenTenants.length ? ` (${event.greenTenants.join(', ')})` : ''
