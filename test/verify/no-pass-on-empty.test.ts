@@ -10,6 +10,7 @@ import { ExportLog, type ExportRecord, seriesKey } from '../../src/canary/export
 import { CANARY_CHECKS } from '../../src/canary/metric-names.js';
 import { CanaryMetrics } from '../../src/canary/metrics.js';
 import { evaluateTenant, type WindowSettings } from '../../src/canary/window.js';
+import { intervalDocument } from '../../src/cli/render/canary.js';
 import {
   renderJunit,
   renderProgress,
@@ -309,6 +310,20 @@ describe('every canary check on an empty backend', () => {
     });
     expect(r.status).toBe('green');
     expect(r.checks.find((c) => c.check === 'isolation')!.reason).toMatch(/one store for every tenant/);
+    // --json: the states as they are, each with why, and the passes with their evidence.
+    const doc = intervalDocument({
+      atMs: now,
+      topology: 'tenant-router',
+      status: 'green',
+      ok: true,
+      tenants: [r],
+    });
+    expect(doc.tenants[0]!.checks).toMatchObject({
+      isolation: { status: 'not-testable', reason: expect.stringMatching(/one store/) },
+      completeness: { status: 'not-testable', reason: expect.stringMatching(/--once: no export is older/) },
+      correctness: { status: 'pass', ok: true, evidence: expect.stringMatching(/sample\(s\) equal/) },
+    });
+    expect(doc.tenants[0]).toMatchObject({ exportsExpected: 0, exportsVisible: 0 });
     // /metrics: a not-testable check is no pass (its gauge stays 0, neither counter moves).
     const m = new CanaryMetrics(['tenant-1']);
     m.checked(r, now);

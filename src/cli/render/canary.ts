@@ -99,7 +99,8 @@ export function canaryLog(
   }
 }
 
-function intervalDocument(r: IntervalReport) {
+/** The --json line of one interval (exported for the tests of the states it carries). */
+export function intervalDocument(r: IntervalReport) {
   return {
     time: new Date(r.atMs).toISOString(),
     status: r.status,
