@@ -9,7 +9,8 @@
  *
  * A pending check (nothing to judge yet: window.ts) is neither a pass nor a fail: it counts in neither
  * counter and leaves the latest-result gauge where it was, which is 0 from the start until the
- * check's first real pass. So a canary that has proven nothing never shows green.
+ * check's first real pass. So a canary that has proven nothing never shows green. A not-testable one
+ * (isolation without a tenant header) is no pass either: its gauge stays 0 and it counts in neither.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -142,7 +143,8 @@ export class CanaryMetrics {
   checked(result: TenantResult, nowMs: number): void {
     const tenant = result.tenant;
     for (const c of result.checks) {
-      if (c.status === 'pending') continue;
+      // Only a judgement counts: pending (no data yet) and not-testable are neither pass nor fail.
+      if (c.status !== 'pass' && c.status !== 'fail') continue;
       this.#checks.inc({ tenant, check: c.check, result: c.status });
       this.#checkOk.set({ tenant, check: c.check }, c.status === 'pass' ? 1 : 0);
     }

@@ -15,12 +15,18 @@
  * export old enough to count) has not passed: it is `pending`, and so is its tenant, until the
  * evidence is there. A green must mean that the data really arrived, never that nothing was due yet.
  * Pending does not last: freshness turns red by itself --max-lag after the start, and with --once
- * (no later interval to wait for) whatever is still pending is red.
+ * (no later interval to wait for) whatever is still pending is red. Pending is the canary's word for
+ * verify's no-data (src/verify/status.ts): nothing to check yet, so not a pass. Isolation without a
+ * tenant header (one store) is not-testable, as verify says; so is completeness with --once before
+ * any export is due (one interval is shorter than --max-lag: none can be missing yet). Neither is a
+ * pass: they do not count as passes on /metrics (metrics.ts), and a tenant is green only when every
+ * check passed or was not testable, and at least one passed on evidence.
  */
 import { PROM } from '../telemetry/names.js';
 import { diagnoseName } from '../verify/checks/index.js';
 import { describeClientIds, fmtNumber } from '../verify/checks/samples.js';
 import type { SeriesPoints } from '../verify/prom-client.js';
+import { verdictPasses } from '../verify/status.js';
 import type { Sample } from '../verify/types.js';
 import { COMPARED_NAMES, type ExportLog, type ExportRecord, seriesKey } from './export-log.js';
 import type { CanaryCheck } from './metric-names.js';
@@ -49,18 +55,26 @@ export interface TenantInput {
   lastSeenMs: number | undefined;
 }
 
-/** pass: judged on evidence and right; fail: judged and wrong; pending: nothing to judge yet. */
-export type CheckStatus = 'pass' | 'fail' | 'pending';
+/**
+ * pass: judged on evidence and right; fail: judged and wrong; not-testable: this setup cannot judge
+ * it (said why); pending: nothing to judge yet (no data).
+ */
+export type CheckStatus = 'pass' | 'fail' | 'not-testable' | 'pending';
 /** red: a check failed; pending: none failed but one is not proven yet; green: every check passed. */
 export type TenantStatus = 'green' | 'red' | 'pending';
 
 export interface CheckOutcome {
   check: CanaryCheck;
   status: CheckStatus;
-  /** status === 'pass'. */
+  /** pass or not-testable (as verify's `ok`): not held against the tenant. Not a pass on /metrics. */
   ok: boolean;
-  /** Why it failed, or what it waits for (empty when passed): the first problems, as verify words them. */
+  /**
+   * Why it failed, what it waits for, or why it cannot be tested (empty when passed): the first
+   * problems, as verify words them.
+   */
   reason: string;
+  /** When passed: what it passed on ("12 sample(s) equal to the exports"). */
+  evidence?: string;
 }
 
 export interface TenantResult {
@@ -132,7 +146,7 @@ export function evaluateTenant(
   const correctness =
     compared === 0
       ? pending('correctness', "nothing to compare yet: no sample of this canary's series in the window")
-      : outcome('correctness', wrong);
+      : outcome('correctness', wrong, `${compared} sample(s) equal to what was exported`);
 
   // completeness: every export of the window's mature part is visible.
   const from = Math.max(nowMs - s.windowMs + s.exportIntervalMs, s.startedAtMs);
@@ -148,16 +162,26 @@ export function evaluateTenant(
   // --once has one interval, usually shorter than --max-lag: no export is due yet, and none can be
   // missing. Its evidence is then an export of this canary that did arrive; a red for a younger export
   // not seen yet would be a guess (a backend can make a newer sample searchable before an older one).
-  const arrivedOnce = s.once && exports.some(seen);
+  // It does not prove completeness, though (0 of 0 due): not testable, not a pass.
+  const arrived = exports.filter(seen).length;
   const completeness =
-    expected.length === 0 && !arrivedOnce
-      ? pending(
+    expected.length === 0 && s.once && arrived > 0
+      ? notTestable(
           'completeness',
-          s.once
-            ? 'nothing to count: no export of this canary is visible in the backend'
-            : `nothing to count yet: no export in the window is older than --max-lag ${fmtSeconds(s.maxLagMs)}`,
+          `--once: no export is older than --max-lag ${fmtSeconds(s.maxLagMs)} yet, so none can be missing (${arrived} arrived)`,
         )
-      : outcome('completeness', missing.length ? [missingText(missing, expected.length)] : []);
+      : expected.length === 0
+        ? pending(
+            'completeness',
+            s.once
+              ? 'nothing to count: no export of this canary is visible in the backend'
+              : `nothing to count yet: no export in the window is older than --max-lag ${fmtSeconds(s.maxLagMs)}`,
+          )
+        : outcome(
+            'completeness',
+            missing.length ? [missingText(missing, expected.length)] : [],
+            `${expected.length} of ${expected.length} exports visible`,
+          );
 
   // isolation
   const leaks: string[] = [];
@@ -166,11 +190,17 @@ export function evaluateTenant(
       `leak: ${foreign.length} series of run "${s.runId}" with ${describeClientIds(foreign.map(asSample))} are visible in tenant "${input.tenant}"`,
     );
   }
-  const isolation = outcome('isolation', leaks);
+  const ownVisible = own.some((x) => x.points.length > 0);
+  const isolation = !s.isolated
+    ? notTestable('isolation', 'one store for every tenant (no tenant header): a leak cannot show')
+    : !ownVisible && foreign.length === 0
+      ? // Nothing visible in the tenant: no leak shows because nothing does.
+        pending('isolation', 'nothing to check yet: no sample of the run in this tenant')
+      : outcome('isolation', leaks, 'no other tenant’s series');
 
   // names: the canary's own series under the names verify expects
-  const names = own.some((x) => x.points.length > 0)
-    ? outcome('names', renamed(own))
+  const names = ownVisible
+    ? outcome('names', renamed(own), 'the names verify expects')
     : pending('names', "nothing to check yet: no sample of this canary's series in the window");
 
   // --once: what is still unproven at its one interval never will be.
@@ -181,7 +211,8 @@ export function evaluateTenant(
   );
   const status: TenantStatus = checks.some((c) => c.status === 'fail')
     ? 'red'
-    : checks.some((c) => c.status === 'pending')
+    : checks.some((c) => c.status === 'pending') ||
+        !verdictPasses(checks.map((c) => (c.status === 'pending' ? 'no-data' : c.status)))
       ? 'pending'
       : 'green';
   return {
@@ -213,7 +244,7 @@ function freshnessOf(lagMs: number, newest: number | undefined, s: WindowSetting
       `delivery lag ${fmtSeconds(lagMs)} over --max-lag ${fmtSeconds(s.maxLagMs)}: the newest sample visible is from ${iso(newest)}`,
     ]);
   }
-  return outcome('freshness', []);
+  return outcome('freshness', [], `newest sample ${fmtSeconds(lagMs)} old`);
 }
 
 /** The backend did not answer: every check fails with that reason; the lag keeps growing. */
@@ -257,11 +288,17 @@ function missingText(missing: ExportRecord[], of: number): string {
   return `${missing.length} of ${of} exports in the window are missing (${shown.join(', ')}${more})${why}`;
 }
 
-function outcome(check: CanaryCheck, problems: string[]): CheckOutcome {
+/** Passed on `evidence` when no problem, else failed with the first problems. */
+function outcome(check: CanaryCheck, problems: string[], evidence = ''): CheckOutcome {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  if (problems.length === 0) return { check, status: 'pass', ok: true, reason: '' };
+  if (problems.length === 0) return { check, status: 'pass', ok: true, reason: '', evidence };
   return failed(check, shown.join('; ') + more);
+}
+
+/** This setup cannot judge it: not held against the tenant, but not a pass either. */
+function notTestable(check: CanaryCheck, reason: string): CheckOutcome {
+  return { check, status: 'not-testable', ok: true, reason };
 }
 
 function failed(check: CanaryCheck, reason: string): CheckOutcome {

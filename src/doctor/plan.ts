@@ -6,8 +6,10 @@
 
 import { type Env, resolveOtlpConfig } from '../telemetry/config.js';
 import { UsageError } from '../util/errors.js';
+import { verdictPasses } from '../verify/status.js';
 import { STACK_URLS } from './defaults.js';
 import {
+  DOCTOR_STATES,
   DOCTOR_TOPOLOGIES,
   type DoctorCheck,
   type DoctorCheckId,
@@ -208,11 +210,18 @@ export function blockedBy(check: PlannedCheck, results: readonly DoctorCheck[]):
   return undefined;
 }
 
-export function summarize(checks: DoctorCheck[], topology: DoctorTopology = 'router'): DoctorReport {
+/** ok only when nothing failed and something passed: every check skipped proves nothing. */
+export function summarize(results: DoctorCheck[], topology: DoctorTopology = 'router'): DoctorReport {
+  const checks = results.map((c) => ({ ...c, state: DOCTOR_STATES[c.status] }));
   const count = (s: DoctorCheck['status']) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count('pass'), failed: count('fail'), skipped: count('skip') };
   const headline = nothingAnswers(checks) ? NOTHING_ANSWERS[topology] : undefined;
-  return { ok: summary.failed === 0, summary, ...(headline ? { headline } : {}), checks };
+  return {
+    ok: verdictPasses(checks.map((c) => c.state)),
+    summary,
+    ...(headline ? { headline } : {}),
+    checks,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 /** What `otelpoc doctor` checks, and what it found. Plain, JSON-serialisable data. */
+import type { CheckStatus } from '../verify/status.js';
 
 /** The checks, in pipeline order. */
 export const DOCTOR_CHECK_IDS = [
@@ -63,6 +64,16 @@ export type DoctorInput = Omit<
 
 export type DoctorCheckStatus = 'pass' | 'fail' | 'skip';
 
+/**
+ * doctor's statuses in the vocabulary every check shares (src/verify/status.ts): a skipped check
+ * (--skip, or not run because a prerequisite failed) was not tested, which is not a pass.
+ */
+export const DOCTOR_STATES: Record<DoctorCheckStatus, CheckStatus> = {
+  pass: 'pass',
+  fail: 'fail',
+  skip: 'not-testable',
+};
+
 /** How far the probe request got through the pipeline. */
 export type ProbeStage = 'not-started' | 'served' | 'exported' | 'stored';
 
@@ -75,6 +86,8 @@ export interface DoctorCheck {
   /** One line: what was found. */
   detail: string;
   durationMs: number;
+  /** `status` in the shared vocabulary (DOCTOR_STATES), for --json; set by summarize. */
+  state?: CheckStatus;
   /** What to look at next; empty when the check passed. */
   hints: string[];
   /** Only for the probe. */

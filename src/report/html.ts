@@ -12,7 +12,7 @@
  * drawn in the page from the embedded data.
  */
 import type { RunManifest } from '../manifest/schema.js';
-import { CHECK_IDS, CHECK_TITLES, type CheckResult, type VerifyReport } from '../verify/types.js';
+import { CHECK_IDS, CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../verify/types.js';
 import { combinedTimeline, type TimelineColumns } from './timeline.js';
 
 export interface ReportAssets {
@@ -205,10 +205,19 @@ function tenantTableHtml(manifests: readonly RunManifest[]): string {
 
 function cellOf(r: CheckResult | undefined): { cls: string; mark: string; title: string } {
   if (!r) return { cls: 'none', mark: '·', title: 'not checked' };
-  if (r.undecided) return { cls: 'undecided', mark: '?', title: 'undecided (interrupted)' };
-  if (r.skipped) return { cls: 'skip', mark: '–', title: `skipped: ${r.found}` };
-  if (r.ok) return { cls: 'pass', mark: '✓', title: 'passed' };
-  return { cls: 'fail', mark: '✗', title: r.problems[0] ?? 'failed' };
+  switch (statusOf(r)) {
+    case 'undecided':
+      return { cls: 'undecided', mark: '?', title: 'undecided (interrupted)' };
+    case 'not-testable':
+      return { cls: 'skip', mark: '–', title: `not testable: ${r.found}` };
+    case 'no-data':
+      // Nothing to check is not a pass: never the green ✓.
+      return { cls: 'nodata', mark: 'no data', title: `no data: ${r.found}` };
+    case 'pass':
+      return { cls: 'pass', mark: '✓', title: `passed: ${r.found}` };
+    case 'fail':
+      return { cls: 'fail', mark: '✗', title: r.problems[0] ?? 'failed' };
+  }
 }
 
 function secs(ms: number): string {
@@ -251,7 +260,7 @@ function verifyHtml(v: VerifyReport): string {
     ? `<h3>Failures</h3><ul class="failures">${failures
         .map(
           (r) =>
-            `<li><b>${esc(r.tenant)}</b> · ${esc(CHECK_TITLES[r.check])}${r.undecided ? ' (undecided)' : ''}: ${esc(r.problems.join('; ') || 'failed')}<br><small>expected ${esc(r.expected)} · found ${esc(r.found)}</small></li>`,
+            `<li><b>${esc(r.tenant)}</b> · ${esc(CHECK_TITLES[r.check])}${r.undecided ? ' (undecided)' : ''}: ${esc(r.problems.join('; ') || (statusOf(r) === 'no-data' ? 'no data (nothing to check: not passed)' : 'failed'))}<br><small>expected ${esc(r.expected)} · found ${esc(r.found)}</small></li>`,
         )
         .join('\n')}</ul>`
     : '';
@@ -282,7 +291,7 @@ table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;text-align:le
 table.summary th{color:#5a6270;font-weight:500;white-space:nowrap}
 table.grid th,table.grid td{border:1px solid #d8dce4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.check{text-align:center;font-weight:bold}td.pass{background:#dafbe1;color:#1a7f37}td.fail{background:#ffebe9;color:#cf222e}
-td.skip,td.none{color:#8b929c}td.undecided{background:#fff8c5}tr.failed th.tenant{color:#cf222e}
+td.skip,td.none{color:#8b929c}td.nodata{color:#9a6700;font-size:.8em}td.undecided{background:#fff8c5}tr.failed th.tenant{color:#cf222e}
 th.tenant{white-space:nowrap}
 ul.failures li{margin-bottom:6px}.chart{margin:12px 0}
 footer{margin-top:40px;color:#8b929c;font-size:12px}

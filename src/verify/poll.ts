@@ -19,7 +19,8 @@ export type PollClock = Pick<Clock, 'now' | 'sleep'>;
 
 import type { EarlyVerdict, PollRecord } from './diagnosis.js';
 import { TransientBackendError } from './prom-client.js';
-import type { CheckResult, Flap } from './types.js';
+import { verdictPasses } from './status.js';
+import { type CheckResult, type Flap, statusOf } from './types.js';
 
 export interface Backoff {
   initialMs: number;
@@ -146,7 +147,8 @@ export async function pollChecks(
       results = await attempt();
       lastError = undefined;
       const elapsedMs = clock.now() - start;
-      const allGreen = results.every((r) => r.ok);
+      // Every check pass or not-testable, and one passed on evidence (no data is not green).
+      const allGreen = verdictPasses(results.map(statusOf));
       if (allGreen) {
         firstGreenMs ??= elapsedMs;
         greenSince ??= elapsedMs;

@@ -3,6 +3,7 @@
  * Prometheus API, or the in-process capture of `otelpoc run`) is hidden behind `SeriesSource`.
  */
 import type { Topology } from '../telemetry/topology.js';
+import type { CheckStatus } from './status.js';
 
 /** One series' latest value, Prometheus-style: metric name + labels (without __name__). */
 export interface Sample {
@@ -94,8 +95,14 @@ export const CHECK_TITLES: Record<CheckId, string> = {
 export interface CheckResult {
   tenant: string;
   check: CheckId;
+  /**
+   * pass / fail / not-testable / no-data / undecided (src/verify/status.ts). Optional only so that a
+   * report saved before it existed still reads: use `statusOf`, which derives it from the flags then.
+   */
+  status?: CheckStatus;
+  /** okOfStatus(status): pass or not-testable. False for no-data: nothing to check is not a pass. */
   ok: boolean;
-  /** True when the check could not apply (e.g. isolation on a single-tenant backend); counts as passed. */
+  /** True when the check could not apply (e.g. isolation on a single-tenant backend): status not-testable. */
   skipped?: boolean;
   /**
    * True when verify was interrupted before this check passed: neither passed nor failed. `expected`,
@@ -107,6 +114,14 @@ export interface CheckResult {
   found: string;
   /** One line per problem, each naming it: "count of status 404 is 9, expected 10". */
   problems: string[];
+}
+
+/** A result's state; for one without `status` (an older saved report), from its flags. */
+export function statusOf(r: Pick<CheckResult, 'status' | 'ok' | 'skipped' | 'undecided'>): CheckStatus {
+  if (r.undecided) return 'undecided';
+  if (r.status) return r.status;
+  if (r.skipped) return 'not-testable';
+  return r.ok ? 'pass' : 'fail';
 }
 
 /** A check that was green (every check was) and went red on a later poll. */

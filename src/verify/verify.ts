@@ -343,11 +343,13 @@ function endedBeforePolling(opts: VerifyOptions, tenants: string[], early: Early
  * (it had not passed yet, and might have later). Before any answer, every tenant × check is undecided.
  */
 export function undecidedResults(last: CheckResult[], tenants: string[]): CheckResult[] {
-  if (last.length > 0) return last.map((r) => (r.ok ? r : { ...r, undecided: true }));
+  if (last.length > 0)
+    return last.map((r) => (r.ok ? r : { ...r, status: 'undecided' as const, undecided: true }));
   return tenants.flatMap((tenant) =>
     CHECK_IDS.map((check) => ({
       tenant,
       check,
+      status: 'undecided' as const,
       ok: false,
       undecided: true,
       expected: '',

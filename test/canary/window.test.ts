@@ -204,7 +204,8 @@ describe('pending: a fresh canary proves nothing until its data has arrived', ()
       correctness: 'pending',
       freshness: 'pending',
       completeness: 'pending',
-      isolation: 'pass', // judged: the backend answered and shows no other tenant
+      // Nothing visible at all shows no leak because it shows nothing: not a pass (was 'pass').
+      isolation: 'pending',
       names: 'pending',
     });
     expect(r.checks.find((c) => c.check === 'freshness')!.reason).toMatch(
@@ -216,6 +217,7 @@ describe('pending: a fresh canary proves nothing until its data has arrived', ()
       completeness: expect.stringMatching(
         /nothing to count yet: no export in the window is older than --max-lag 20 s/,
       ),
+      isolation: expect.stringMatching(/nothing to check yet: no sample of the run in this tenant/),
       names: expect.stringMatching(/nothing to check yet/),
     });
   });

@@ -206,7 +206,10 @@ describe('runChecks', () => {
         views: [{ tenant: 'tenant-2', samples: [], error: '400 missing route' }],
       },
     });
-    expect(failing(r)).toEqual([]);
+    // Not a failure (nothing went wrong), but not a pass either: nothing of it could be checked, so
+    // every check has no data, with no problem named, and the verdict cannot pass on it.
+    expect(r.map((x) => x.status)).toEqual(Array(7).fill('no-data'));
+    expect(r.every((x) => x.problems.length === 0 && !x.ok)).toBe(true);
   });
 
   it('a shared store: client_id values outside the manifest are reported', () => {

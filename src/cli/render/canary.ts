@@ -99,7 +99,8 @@ export function canaryLog(
   }
 }
 
-function intervalDocument(r: IntervalReport) {
+/** The --json line of one interval (exported for the tests of the states it carries). */
+export function intervalDocument(r: IntervalReport) {
   return {
     time: new Date(r.atMs).toISOString(),
     status: r.status,
@@ -115,7 +116,9 @@ function intervalDocument(r: IntervalReport) {
       checks: Object.fromEntries(
         t.checks.map((c) => [
           c.check,
-          c.ok ? { status: c.status, ok: true } : { status: c.status, ok: false, reason: c.reason },
+          c.status === 'pass'
+            ? { status: c.status, ok: true, evidence: c.evidence }
+            : { status: c.status, ok: c.ok, reason: c.reason },
         ]),
       ),
     })),

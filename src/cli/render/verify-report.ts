@@ -2,7 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
 import type { PollEvent } from '../../verify/poll.js';
-import { CHECK_TITLES, type CheckResult, type VerifyReport } from '../../verify/types.js';
+import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
 
 export function renderReport(report: VerifyReport, c: ChalkInstance): string {
@@ -19,7 +19,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
   if (rows.length > 0 || !report.cannotPass) {
     lines.push(...renderTable([header, ...shown], { align: header.map(() => 'left'), header: c.dim }));
   }
-  const failed = report.results.filter((r) => !r.ok && !r.undecided);
+  const failed = report.results.filter((r) => statusOf(r) === 'fail');
+  const noData = report.results.filter((r) => statusOf(r) === 'no-data');
   const undecided = report.results.filter((r) => r.undecided);
   const said = new Set<string>();
   const problemLines = (title: string, results: CheckResult[], bullet: string) => {
@@ -36,6 +37,13 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     }
   };
   problemLines('Problems:', failed, c.red('✗'));
+  if (noData.length > 0) {
+    // Not problems found, but not passes either: say what had nothing to look at.
+    lines.push('');
+    lines.push(c.bold('No data (nothing to check, so not passed):'));
+    for (const r of noData)
+      lines.push(`  ${c.yellow('–')} ${r.tenant} · ${CHECK_TITLES[r.check]}: ${r.found}`);
+  }
   if (report.flaps && report.flaps.length > 0) {
     lines.push('');
     lines.push(c.bold('Went red after every check had passed (settle window):'));
@@ -87,7 +95,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
 
 export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const checks = report.results.length;
-  const failed = report.results.filter((r) => !r.ok);
+  const failed = report.results.filter((r) => statusOf(r) === 'fail');
+  const noData = report.results.filter((r) => statusOf(r) === 'no-data').length;
   const tenants = report.tenants.length;
   const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
   if (report.interrupted) {
@@ -115,7 +124,7 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
     const more = report.cannotPass!.length > 1 ? ` (and ${report.cannotPass!.length - 1} more)` : '';
     return `${c.red.bold('FAIL')} run ${report.runId}: ${blocker}${more} (${time})`;
   }
-  if (failed.length === 0 && report.results.length > 0) {
+  if (report.results.every((r) => r.ok) && report.results.length > 0) {
     // Every check green when the deadline came, but the settle window could not be watched to its end
     // (the backend stopped answering): not a pass.
     return `${c.red.bold('FAIL')} run ${report.runId}: all checks green for ${seconds(report.greenForMs)}, but the ${seconds(report.settleMs)} settle window did not complete before the timeout${report.lastError ? ` (${report.lastError})` : ''} (${time})`;
@@ -124,9 +133,9 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
     // Decided before any poll: no check was made, so none is counted as failed.
     return `${c.red.bold('FAIL')} run ${report.runId}: not verifiable, ended before polling (${report.endedEarly.signature}): ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`;
   }
-  const noData = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
+  const absent = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
   const hint =
-    noData === tenants && tenants > 0
+    absent === tenants && tenants > 0
       ? ` — the backend has no series of run ${report.runId} at all: wrong run, wrong backend, or the data never left the server`
       : '';
   const flap = report.flaps?.[0];
@@ -137,10 +146,11 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const undelivered = lost
     ? ` — ${lost}${report.undelivered!.length > 1 ? ` (and ${report.undelivered!.length - 1} more)` : ''}`
     : '';
+  const empty = noData > 0 ? `, ${noData} with no data (nothing to check: not passed)` : '';
   const early = report.endedEarly
     ? ` — ended early (${report.endedEarly.signature}), it cannot turn green: ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`
     : '';
-  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${flapped}${undelivered}${early || hint}`;
+  return `${c.red.bold('FAIL')} run ${report.runId}: ${failed.length} of ${checks} checks failed${report.timedOut ? ` when the timeout ended (${time})` : ` (${time})`}${empty}${flapped}${undelivered}${early || hint}`;
 }
 
 /** "green for 6.0 s (settle window 6 s: …); visible after 2.1 s", or why there was no window. */
@@ -155,10 +165,20 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The table's state column: ✓ only for a pass on evidence; no data is spelled out, never green. */
 function mark(r: CheckResult, c: ChalkInstance): string {
-  if (r.skipped) return c.dim('–');
-  if (r.undecided) return c.yellow('?');
-  return r.ok ? c.green('✓') : c.red('✗');
+  switch (statusOf(r)) {
+    case 'pass':
+      return c.green('✓');
+    case 'fail':
+      return c.red('✗');
+    case 'not-testable':
+      return c.dim('–');
+    case 'no-data':
+      return c.yellow('no data');
+    case 'undecided':
+      return c.yellow('?');
+  }
 }
 
 /** One line of progress per poll: which tenants are green so far. */
@@ -169,7 +189,8 @@ export function renderProgress(event: PollEvent): string {
   if (event.settling) {
     return `verify: ${s}s poll ${event.attempt}: all ${event.tenants.length} tenant(s) green · settling: green for ${seconds(event.settling.greenForMs)} of ${seconds(event.settling.settleMs)}`;
   }
-  const failing = event.results.filter((r) => !r.ok);
+  // A no-data check names no problem: wait on the first that does.
+  const failing = event.results.filter((r) => !r.ok && r.problems.length > 0);
   const firstProblem = failing[0]?.problems[0];
   return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
     event.greenTenants.length ? ` (${event.greenTenants.join(', ')})` : ''
@@ -179,6 +200,8 @@ export function renderProgress(event: PollEvent): string {
 /**
  * JUnit XML: one testsuite per run, one testcase per tenant × check. A check left undecided by an
  * interrupt is an <error> (the test did not complete), not a <failure> (it was checked and wrong).
+ * A check with no data is a <failure type="no-data">, not <skipped>: CI treats a skip as fine, and
+ * nothing to check is not a pass; not-testable is <skipped>.
  */
 export function renderJunit(report: VerifyReport): string {
   // What the manifests themselves rule out (VerifyReport.cannotPass) is one failed testcase more.
@@ -211,6 +234,14 @@ export function renderJunit(report: VerifyReport): string {
       out.push('    </testcase>');
     } else if (r.ok) {
       out.push(`${open}</testcase>`);
+    } else if (statusOf(r) === 'no-data') {
+      out.push(open);
+      out.push(
+        `      <failure message="${xml(`no data: ${r.found}`)}" type="no-data">${xml(
+          ['nothing to check, so not passed', `expected: ${r.expected}`, `found: ${r.found}`].join('\n'),
+        )}</failure>`,
+      );
+      out.push('    </testcase>');
     } else {
       out.push(open);
       out.push(

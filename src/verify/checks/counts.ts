@@ -44,6 +44,8 @@ export function counts(exp: TenantExpectation, view: TenantView): CheckResult {
     expected: exp.unanswered > 0 ? `${expectedText} (${exp.unanswered} unanswered)` : expectedText,
     found: foundText,
     problems,
+    // No request expected and none recorded: nothing was counted, so nothing is proven.
+    noData: total === 0,
   });
 }
 

@@ -50,7 +50,14 @@ export function histogram(exp: TenantExpectation, view: TenantView): CheckResult
   }
   return resultOf(exp, 'histogram', {
     expected: '_count = counter, cumulative buckets, +Inf = _count',
-    found: problems.length === 0 ? `${hists.size} histogram(s) consistent` : `${problems.length} problem(s)`,
+    found:
+      problems.length > 0
+        ? `${problems.length} problem(s)`
+        : hists.size === 0
+          ? 'no histogram'
+          : `${hists.size} histogram(s) consistent`,
     problems,
+    // No histogram and no counter: "0 consistent" would be a pass on nothing.
+    noData: hists.size === 0 && counters.size === 0,
   });
 }

@@ -90,6 +90,7 @@ export function checkTenant(exp: TenantExpectation, view: TenantView, ctx: Tenan
     return CHECKS.map(({ id }) => ({
       tenant: exp.tenant,
       check: id,
+      status: 'fail' as const,
       ok: false,
       expected: id === 'isolation' ? 'the tenant exists' : '-',
       found: 'tenant unavailable',

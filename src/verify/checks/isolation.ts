@@ -2,7 +2,8 @@
  * 5. isolation — proves a tenant sees only its own series: with the backend's own tenant isolation,
  * no series of the run with another tenant's client_id is visible in this tenant (a leak), and none
  * with a client_id the manifest never sent (requests outside the manifest carry the run id). Without
- * isolation (one store for all tenants) it cannot be tested and says so (skipped, counted as passed).
+ * isolation (one store for all tenants) it cannot be tested and says so (not-testable, which does not
+ * hold the verdict back); a tenant that shows nothing at all has nothing to check (no data, not a pass).
  *
  * The run's data outside the manifest's tenants is checked here too, as rows of their own: series of
  * the run in a tenant the manifest sent nothing to (`strayTenant`), and, in one shared store, series
@@ -48,8 +49,15 @@ export function isolation(exp: TenantExpectation, view: TenantView, ctx: TenantC
   }
   return resultOf(exp, 'isolation', {
     expected: `only client_id ${exp.clientIds.map(showClientId).join(', ')}`,
-    found: foreign.length === 0 ? 'none foreign' : describeClientIds(foreign),
+    found:
+      view.samples.length === 0
+        ? 'nothing of the run in this tenant'
+        : foreign.length === 0
+          ? 'none foreign'
+          : describeClientIds(foreign),
     problems,
+    // An empty tenant shows no leak because it shows nothing: no evidence of isolation either way.
+    noData: view.samples.length === 0,
   });
 }
 
@@ -62,11 +70,13 @@ export function strayTenant(view: TenantView, runId: string): CheckResult {
   const base = { tenant: view.tenant, check: 'isolation' as const, expected: 'nothing of this run' };
   if (view.error !== undefined) {
     // The backend does not know the tenant (vmauth: no route): nothing can have gone there.
-    return { ...base, ok: true, found: 'tenant unknown to the backend', problems: [] };
+    return { ...base, status: 'pass', ok: true, found: 'tenant unknown to the backend', problems: [] };
   }
-  if (view.samples.length === 0) return { ...base, ok: true, found: 'none', problems: [] };
+  // Absence is what this row checks, and the backend answered for the tenant: a pass on that answer.
+  if (view.samples.length === 0) return { ...base, status: 'pass', ok: true, found: 'none', problems: [] };
   return {
     ...base,
+    status: 'fail',
     ok: false,
     found: describeClientIds(view.samples),
     problems: [
@@ -81,6 +91,7 @@ export function unclaimed(unowned: Sample[], runId: string): CheckResult | undef
   return {
     tenant: UNCLAIMED_TENANT,
     check: 'isolation',
+    status: 'fail',
     ok: false,
     expected: 'only the manifest tenants',
     found: describeClientIds(unowned),

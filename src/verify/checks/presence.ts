@@ -2,7 +2,8 @@
  * 1. presence — proves every expected metric of the run reached this tenant: the counter and the
  * three histogram series (_bucket, _sum, _count) each appear with one of the tenant's client_ids.
  * Fails when the tenant shows nothing of the run (data lost, late, or routed to another tenant) or
- * when one of the four names is missing. A tenant no request of which reached the server may be empty.
+ * when one of the four names is missing. A tenant no request of which reached the server may be empty:
+ * no data then (nothing to check is not a pass).
  */
 import type { TenantExpectation } from '../expectations.js';
 import type { CheckResult, TenantView } from '../types.js';
@@ -16,6 +17,8 @@ export function presence(exp: TenantExpectation, view: TenantView, ctx: TenantCo
       expected: 'none (no request reached the server)',
       found: found.length ? found.join(', ') : 'none',
       problems: [],
+      // Nothing was due and nothing is there: nothing checked, so not a pass (the verdict says so).
+      noData: found.length === 0,
     });
   }
   const missing = EXPECTED_NAMES.filter((n) => !found.includes(n));

@@ -4,6 +4,7 @@
  */
 import { DURATION_BUCKETS_S, PROM } from '../../telemetry/names.js';
 import { NO_CLIENT_ID, type TenantExpectation } from '../expectations.js';
+import { type CheckStatus, okOfStatus } from '../status.js';
 import type { CheckId, CheckResult, Sample, TenantView } from '../types.js';
 
 export const L = PROM.labels;
@@ -34,13 +35,19 @@ export interface TenantContext {
 /** One check: a pure function of what the tenant was sent, what it shows, and the context. */
 export type Check = (exp: TenantExpectation, view: TenantView, ctx: TenantContext) => CheckResult;
 
-/** A check's result, passed when it names no problem. */
+/**
+ * A check's result: fail when it names a problem; else not-testable when `skipped`, no-data when
+ * `noData` (the check had nothing to look at: that proves nothing, so it is not a pass), else pass.
+ */
 export function resultOf(
   exp: TenantExpectation,
   check: CheckId,
-  r: Omit<CheckResult, 'tenant' | 'check' | 'ok'>,
+  r: Omit<CheckResult, 'tenant' | 'check' | 'ok' | 'status'> & { noData?: boolean },
 ): CheckResult {
-  return { tenant: exp.tenant, check, ok: r.problems.length === 0, ...r };
+  const { noData, ...rest } = r;
+  const status: CheckStatus =
+    r.problems.length > 0 ? 'fail' : r.skipped ? 'not-testable' : noData ? 'no-data' : 'pass';
+  return { tenant: exp.tenant, check, status, ok: okOfStatus(status), ...rest };
 }
 
 export function clientIdOf(s: Sample): string {

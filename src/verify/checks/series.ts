@@ -91,6 +91,8 @@ export function series(exp: TenantExpectation, view: TenantView, ctx: TenantCont
     expected: `${required.size} series`,
     found: `${total} series${rest}`,
     problems,
+    // None required and none there: a budget of 0 met by 0 series proves nothing.
+    noData: total === 0 && required.size === 0,
   });
 }
 
