@@ -11,14 +11,16 @@
 import type { RunManifest } from '../manifest/schema.js';
 import { formatDurationMs } from '../util/duration.js';
 import type { RunExpectation } from './expectations.js';
-import type { CheckResult } from './types.js';
+import { okOfStatus } from './status.js';
+import { type CheckResult, statusOf } from './types.js';
 
 export type SignatureId =
   | 'embedded-manifest'
   | 'single-tenant-backend'
   | 'names-mismatch'
   | 'steady-leak'
-  | 'no-data';
+  | 'no-data'
+  | 'tenant-unanswered';
 
 /** Why verify ended before its timeout, and what to change. */
 export interface EarlyVerdict {
@@ -70,7 +72,35 @@ export const STEADY_LEAK_POLLS = 3;
 
 /** The signatures, most specific first; the first that fires is the verdict. */
 export function diagnose(input: DiagnosisInput): EarlyVerdict | undefined {
-  return singleTenantBackend(input) ?? namesMismatch(input) ?? steadyLeak(input) ?? noData(input);
+  return (
+    singleTenantBackend(input) ??
+    namesMismatch(input) ??
+    steadyLeak(input) ??
+    noData(input) ??
+    tenantUnanswered(input)
+  );
+}
+
+/**
+ * A tenant none of whose requests reached the server has nothing in the pipeline to prove: its
+ * checks stay "no data" however long verify waits. Once every other check is decided green, that is
+ * the whole verdict, so waiting for the timeout would only delay it.
+ */
+function tenantUnanswered(input: DiagnosisInput): EarlyVerdict | undefined {
+  const last = input.history.at(-1);
+  if (!last) return undefined;
+  const empty = input.expectation.tenants.filter((t) => t.received + t.unanswered === 0);
+  if (empty.length === 0) return undefined;
+  const names = new Set(empty.map((t) => t.tenant));
+  const rest = last.results.filter((r) => !names.has(r.tenant));
+  if (!rest.some((r) => statusOf(r) === 'pass') || !rest.every((r) => okOfStatus(statusOf(r))))
+    return undefined;
+  const shown = empty.map((t) => `${t.tenant} (${t.sent} sent, ${t.refused} refused)`).join(', ');
+  return {
+    signature: 'tenant-unanswered',
+    why: `no request of tenant(s) ${shown} was answered by the server, so nothing of theirs reached the pipeline to prove; every other tenant's checks passed`,
+    fix: 'see the load summary for why the server refused them (not listening, overloaded, a --max-inflight cap) and run again',
+  };
 }
 
 /** What the diagnosis needs from the manifests, known before any poll. */
@@ -210,7 +240,9 @@ function noData(input: DiagnosisInput): EarlyVerdict | undefined {
   if (expected.size === 0) return undefined;
   const empty = (p: PollRecord) =>
     p.results.every((r) =>
-      r.check === 'presence' && expected.has(r.tenant) ? r.found === 'none' : r.check !== 'isolation' || r.ok,
+      r.check === 'presence' && expected.has(r.tenant)
+        ? r.found === 'none'
+        : r.check !== 'isolation' || statusOf(r) !== 'fail',
     ) && p.results.some((r) => r.check === 'presence' && expected.has(r.tenant));
   if (!history.slice(-CONFIRMING_POLLS).every(empty)) return undefined;
   return {

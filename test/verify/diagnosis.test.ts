@@ -205,6 +205,56 @@ describe('early verdicts', () => {
     expect(report.timedOut).toBe(true);
   });
 
+  it('tenant unanswered: a tenant all of whose requests were refused ends the wait once the others pass', async () => {
+    const withRefused = runExp([
+      ...TENANTS.map((t) => tenantExp(t, BY_STATUS)),
+      tenantExp('t4', {}, { sent: 5, refused: 5 }),
+    ]);
+    const source = isolatedSource((t) => (t === 't4' ? [] : own(t)));
+    const { clock, wall } = fakeClock();
+    const report = await runVerify({
+      expectation: withRefused,
+      source,
+      clock,
+      wallClockMs: wall,
+      timeoutMs: 90_000,
+      tenantHeader: 'X-Scope-OrgID',
+      settle: { ms: 6_000, why: 'test' },
+      diagnosis: setup,
+    });
+    expect(report.ok).toBe(false);
+    expect(report.timedOut).toBe(false);
+    expect(report.endedEarly?.signature).toBe('tenant-unanswered');
+    expect(report.endedEarly?.why).toContain('t4 (5 sent, 5 refused)');
+    expect(report.elapsedMs).toBeLessThan(CERTAIN_WITHIN_MS);
+  });
+
+  it('tenant unanswered: while another tenant is still red, verify keeps waiting for it', () => {
+    const withRefused = runExp([tenantExp('t1', BY_STATUS), tenantExp('t4', {}, { sent: 5, refused: 5 })]);
+    const red = {
+      tenant: 't1',
+      check: 'counts' as const,
+      ok: false,
+      status: 'fail' as const,
+      expected: '',
+      found: '',
+      problems: ['x'],
+    };
+    const green = { ...red, check: 'presence' as const, ok: true, status: 'pass' as const, problems: [] };
+    const input = {
+      expectation: withRefused,
+      isolated: true,
+      tenantHeader: 'X-Scope-OrgID',
+      exportIntervalMs: 1_000,
+      settleMs: 0,
+      nowMs: withRefused.endedAtMs + 1_000,
+    };
+    expect(diagnose({ ...input, history: [{ elapsedMs: 1_000, results: [green, red] }] })).toBeUndefined();
+    expect(diagnose({ ...input, history: [{ elapsedMs: 1_000, results: [green] }] })?.signature).toBe(
+      'tenant-unanswered',
+    );
+  });
+
   it('embedded manifest: ends before any poll, saying the data never left the server, with the fix', async () => {
     const source = isolatedSource((t) => own(t));
     const report = await verify(source, { diagnosis: { ...setup, embedded: ['.otelpoc/runs/r.json'] } });
