@@ -142,7 +142,8 @@ export class RequestMetrics implements RequestRecorder {
         // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string;
         // a request that ended before its response was complete carries the reason it was cut instead.
         [ATTR.errorType]:
-          a.errorType ?? (a.statusCode !== undefined && a.statusCode >= 400 ? String(a.statusCode) : undefined),
+          a.errorType ??
+          (a.statusCode !== undefined && a.statusCode >= 400 ? String(a.statusCode) : undefined),
         [ATTR.clientId]: tenant,
         [ATTR.runId]: runId,
       });
