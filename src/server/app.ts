@@ -58,7 +58,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
    * request queued behind another gets neither 'finish' nor 'close' when its socket dies (Node only
    * closes the response it is writing), so the socket's own 'close' cuts whatever is left on it.
    */
-  const live = new Map<Socket, Set<(cause: CutErrorType) => void>>();
+  const live = new Map<Socket, Set<(cause: CutErrorType | undefined) => void>>();
   const cutAll = (socket: Socket, cause: CutErrorType) => {
     const cuts = live.get(socket);
     live.delete(socket);
@@ -91,13 +91,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       onSocket = new Set();
       live.set(socket, onSocket);
     }
-    // Recorded exactly once: when the response is complete ('finish'), or when the request is cut
+    // Recorded exactly once: when the response closes having finished, or when the request is cut
     // first (its response closed unfinished, its socket closed, or the drain timed out).
     let recorded = false;
     const done = (cause: CutErrorType | undefined) => {
       if (recorded) return;
       recorded = true;
-      live.get(socket)?.delete(cut);
+      live.get(socket)?.delete(done);
       if (timer && pendingTimers.delete(timer)) clearTimeout(timer);
       end();
       opts.metrics.record((performance.now() - started) / 1000, {
@@ -115,10 +115,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       inFlight--;
       if (inFlight === 0) for (const wake of idle) wake();
     };
-    const cut = (cause: CutErrorType) => done(cause);
-    onSocket.add(cut);
-    res.once('finish', () => done(undefined));
-    res.once('close', () => done(CUT_ERROR_TYPES.aborted));
+    onSocket.add(done);
+    // One listener, not 'finish' and 'close' (the per-request cost): by 'close', a finished response
+    // is detached from its socket and writableFinished says whether it went out whole.
+    res.once('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
     if (socket.destroyed) done(CUT_ERROR_TYPES.aborted); // gone before we got here: no 'close' to come
 
     if (method !== 'GET' && method !== 'HEAD') {

@@ -114,7 +114,49 @@ function points(exporter: InMemoryMetricExporter, name: string): { attrs: Attrib
   }));
 }
 
+/** Writes `bytes` on one socket and waits until the server ends it; then the server's in-flight count is 0. */
+async function breakSocket(server: InstrumentedServer, bytes: string): Promise<void> {
+  const socket = connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.resume();
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(bytes);
+  await closed;
+  await expect.poll(() => server.server.inFlight, { timeout: 2_000 }).toBe(0);
+}
+
+const GET = 'GET /api HTTP/1.1\r\nHost: x\r\nClient-ID: tenant-1\r\n\r\n';
+const GARBAGE = '\x00\x01 not http\r\n\r\n'; // the parser error ends the socket
+
 describe('a client that breaks its socket', () => {
+  it('answered at once, then queued: the answered GET keeps its status, the queued one is aborted', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const server = await startInstrumentedServer({
+      host: '127.0.0.1',
+      port: 0,
+      delay: { minMs: 0, maxMs: 0 },
+      limits: {},
+      export: { exporter, description: 'in-memory', exportIntervalMs: 60_000, exportTimeoutMs: 30_000 },
+      env: {},
+      warn: () => {},
+    });
+    // One write: the first GET is answered while the second waits behind it, unsent, when the
+    // garbage ends the socket (its head is set, so a status read from the response would be a lie).
+    await breakSocket(server, `${GET}${GET}${GARBAGE}`);
+    await server.stop();
+    expect(
+      points(exporter, 'http.server.request').map((p) => [
+        p.attrs['http.response.status_code'],
+        p.attrs['error.type'],
+        p.value,
+      ]),
+    ).toEqual([
+      [200, undefined, 1],
+      [undefined, 'aborted', 1],
+    ]);
+    expect(points(exporter, 'http.server.active_requests').map((p) => p.value)).toEqual([0]);
+  });
+
   it('two pipelined GETs then garbage bytes: both recorded once, none left in flight, the stop does not wait', async () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     // A delay, so that the second GET is still queued behind the first when the garbage arrives.
@@ -128,14 +170,7 @@ describe('a client that breaks its socket', () => {
       warn: () => {},
     });
     try {
-      const socket = connect(server.port, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.resume();
-      const closed = new Promise((resolve) => socket.once('close', resolve));
-      const get = 'GET /api HTTP/1.1\r\nHost: x\r\nClient-ID: tenant-1\r\n\r\n';
-      socket.write(`${get}${get}\x00\x01 not http\r\n\r\n`); // the parser error ends the socket
-      await closed;
-      await expect.poll(() => server.server.inFlight, { timeout: 2_000 }).toBe(0);
+      await breakSocket(server, `${GET}${GET}${GARBAGE}`);
       const started = performance.now();
       await server.stop({ drainTimeoutMs: 5_000 });
       expect(performance.now() - started).toBeLessThan(1_000); // nothing left to wait for
