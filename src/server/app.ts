@@ -86,11 +86,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (closing) res.setHeader('Connection', 'close');
     let timer: NodeJS.Timeout | undefined;
     const { socket } = req;
-    let onSocket = live.get(socket);
-    if (onSocket === undefined) {
-      onSocket = new Set();
-      live.set(socket, onSocket);
-    }
     // Recorded exactly once: when the response closes having finished, or when the request is cut
     // first (its response closed unfinished, its socket closed, or the drain timed out).
     let recorded = false;
@@ -115,11 +110,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       inFlight--;
       if (inFlight === 0) for (const wake of idle) wake();
     };
-    onSocket.add(done);
+    if (socket.destroyed) {
+      done(CUT_ERROR_TYPES.aborted); // gone before we got here: its socket's 'close' has been and gone
+    } else {
+      let onSocket = live.get(socket);
+      if (onSocket === undefined) {
+        onSocket = new Set();
+        live.set(socket, onSocket);
+      }
+      onSocket.add(done);
+    }
     // One listener, not 'finish' and 'close' (the per-request cost): by 'close', a finished response
     // is detached from its socket and writableFinished says whether it went out whole.
     res.once('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
-    if (socket.destroyed) done(CUT_ERROR_TYPES.aborted); // gone before we got here: no 'close' to come
 
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
