@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { API_ROUTE, HEADERS } from '../telemetry/names.js';
 import type { DelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -22,6 +22,8 @@ export interface ApiServer {
   port: number;
   /** Requests whose responses are not done yet. */
   readonly inFlight: number;
+  /** Requests still unanswered when close()'s drain timed out: cut, and recorded as such. */
+  readonly cutAtDrain: number;
   /**
    * Stops accepting, lets in-flight requests finish (at most `timeoutMs`, then their connections are
    * cut), and resolves when the server is closed. Safe to call twice.
@@ -30,13 +32,38 @@ export interface ApiServer {
 }
 
 /**
+ * error.type of a request that ended before its response was sent. The semantic conventions leave
+ * http.response.status_code out when none was sent (the status it was going to send is unknown, so
+ * we record none rather than guess) and ask for a low-cardinality, component-specific error.type.
+ */
+export const CUT_ERROR_TYPES = {
+  /** Its connection went away first: the client left, a socket error, a parser error on that socket. */
+  aborted: 'aborted',
+  /** Still unanswered when the graceful stop's drain timed out: the server cut it. */
+  drainTimeout: 'drain_timeout',
+} as const;
+type CutErrorType = (typeof CUT_ERROR_TYPES)[keyof typeof CUT_ERROR_TYPES];
+
+/**
  * The instrumented API of the original proof of concept: GET /api answers after a random delay with
  * the status code asked for in ?sc=, and records one measurement per request. GET /healthz is for
  * readiness probes and is not measured.
  */
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   let inFlight = 0;
+  let cutAtDrain = 0;
   let closing = false;
+  /**
+   * The requests not recorded yet, by socket, each with the function that cuts it. A pipelined
+   * request queued behind another gets neither 'finish' nor 'close' when its socket dies (Node only
+   * closes the response it is writing), so the socket's own 'close' cuts whatever is left on it.
+   */
+  const live = new Map<Socket, Set<(cause: CutErrorType | undefined) => void>>();
+  const cutAll = (socket: Socket, cause: CutErrorType) => {
+    const cuts = live.get(socket);
+    live.delete(socket);
+    for (const cut of cuts ?? []) cut(cause);
+  };
   const idle = new Set<() => void>();
   const pendingTimers = new Set<NodeJS.Timeout>();
 
@@ -57,20 +84,45 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const method = req.method ?? 'GET';
     const end = opts.metrics.begin(method, 'http', parsed.clientId);
     if (closing) res.setHeader('Connection', 'close');
-    // Recorded once, when the response is done or the client went away, whichever comes first.
-    res.once('close', () => {
+    let timer: NodeJS.Timeout | undefined;
+    const { socket } = req;
+    // Recorded exactly once: when the response closes having finished, or when the request is cut
+    // first (its response closed unfinished, its socket closed, or the drain timed out).
+    let recorded = false;
+    const done = (cause: CutErrorType | undefined) => {
+      if (recorded) return;
+      recorded = true;
+      live.get(socket)?.delete(done);
+      if (timer && pendingTimers.delete(timer)) clearTimeout(timer);
       end();
       opts.metrics.record((performance.now() - started) / 1000, {
         method,
         scheme: 'http',
         route: API_ROUTE,
-        statusCode: res.statusCode,
+        // A cut request has no status: each response is written whole, in one end(), so an unfinished
+        // one never reached the client complete (a pipelined one queued behind another has its head
+        // set, headersSent, and still nothing of it went out).
+        statusCode: cause === undefined ? res.statusCode : undefined,
+        errorType: cause,
         clientId: parsed.clientId,
         runId: parsed.runId,
       });
       inFlight--;
       if (inFlight === 0) for (const wake of idle) wake();
-    });
+    };
+    if (socket.destroyed) {
+      done(CUT_ERROR_TYPES.aborted); // gone before we got here: its socket's 'close' has been and gone
+    } else {
+      let onSocket = live.get(socket);
+      if (onSocket === undefined) {
+        onSocket = new Set();
+        live.set(socket, onSocket);
+      }
+      onSocket.add(done);
+    }
+    // One listener, not 'finish' and 'close' (the per-request cost): by 'close', a finished response
+    // is detached from its socket and writableFinished says whether it went out whole.
+    res.once('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
 
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
@@ -81,7 +133,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!parsed.ok) return sendJson(res, 400, { status: 400, error: parsed.error });
 
     const delayMs = opts.delay.minMs + opts.random() * (opts.delay.maxMs - opts.delay.minMs);
-    let timer: NodeJS.Timeout | undefined;
     const respond = () => {
       if (timer) pendingTimers.delete(timer);
       sendJson(res, parsed.statusCode, {
@@ -93,12 +144,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
     // No timer for a zero delay: even setTimeout(0) waits a millisecond, which would cap throughput.
     if (delayMs <= 0) return respond();
+    if (recorded) return; // cut already: nothing to answer
     timer = setTimeout(respond, delayMs);
     pendingTimers.add(timer);
     req.once('close', () => {
       // Client gone before we answered: stop waiting. `res` closes too and records the request.
       if (timer && !res.writableEnded && pendingTimers.delete(timer)) clearTimeout(timer);
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    socket.once('close', () => cutAll(socket, CUT_ERROR_TYPES.aborted));
   });
   server.keepAliveTimeout = 65_000; // longer than common client idle timeouts, to avoid reset races
 
@@ -127,6 +182,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     get inFlight() {
       return inFlight;
     },
+    get cutAtDrain() {
+      return cutAtDrain;
+    },
     close(timeoutMs: number) {
       closed ??= (async () => {
         closing = true;
@@ -142,8 +200,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           ]);
           clearTimeout(timeout);
         }
-        // Whatever is left (keep-alive sockets, requests past the timeout) is cut; cut requests are
-        // still recorded by their 'close' handler.
+        // Whatever is left (keep-alive sockets, requests past the timeout) is cut. The requests are
+        // recorded here, before the connections go: their sockets' 'close' events may come only after
+        // the server has closed, and so after the caller's final export.
+        for (const socket of [...live.keys()]) {
+          const before = inFlight;
+          cutAll(socket, CUT_ERROR_TYPES.drainTimeout);
+          cutAtDrain += before - inFlight;
+        }
         server.closeAllConnections();
         await stopped;
       })();

@@ -72,6 +72,9 @@ export interface InstrumentedServer {
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** For the stop line: what a request cut at the drain is recorded with. */
+export { CUT_ERROR_TYPES } from './app.js';
+
 const FINAL_EXPORT_GRACE_WHEN_DOWN_MS = 2_000;
 
 /** `otelpoc serve` in one call: the /api server wired to its metrics pipeline. */

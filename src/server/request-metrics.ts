@@ -6,7 +6,13 @@ export interface RequestAttributes {
   method: string;
   scheme: 'http' | 'https';
   route: string;
-  statusCode: number;
+  /** The status sent; undefined when the request ended before its response was sent (see errorType). */
+  statusCode: number | undefined;
+  /**
+   * Why the request ended without a complete response (CUT_ERROR_TYPES in app.ts), when it did; a request
+   * answered normally has none, and then error.type is its 4xx/5xx status.
+   */
+  errorType?: string | undefined;
   /** Valid tenant from Client-ID; absent when the header was absent or invalid. */
   clientId: string | undefined;
   runId: string | undefined;
@@ -122,7 +128,9 @@ export class RequestMetrics implements RequestRecorder {
     const tenant = a.clientId === undefined ? undefined : this.#tenant(a.clientId);
     const runId = a.runId === undefined ? undefined : this.#runId(a.runId);
     const byStatus = this.#recorded.leaf(tenant ?? '', runId ?? '', a.method);
-    let attrs = byStatus.get(a.statusCode);
+    // A cut request is keyed by its error type as well (rare: the usual key stays the bare status).
+    const key = a.errorType === undefined ? (a.statusCode ?? '') : `${a.statusCode ?? ''}/${a.errorType}`;
+    let attrs = byStatus.get(key);
     // One route and one scheme in practice: a request on another rebuilds the set (correct, if
     // slower) rather than every request paying for a wider key.
     if (attrs === undefined || attrs[ATTR.route] !== a.route || attrs[ATTR.scheme] !== a.scheme) {
@@ -131,13 +139,16 @@ export class RequestMetrics implements RequestRecorder {
         [ATTR.scheme]: a.scheme,
         [ATTR.route]: a.route,
         [ATTR.statusCode]: a.statusCode,
-        // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string.
-        [ATTR.errorType]: a.statusCode >= 400 ? String(a.statusCode) : undefined,
+        // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string;
+        // a request that ended before its response was complete carries the reason it was cut instead.
+        [ATTR.errorType]:
+          a.errorType ??
+          (a.statusCode !== undefined && a.statusCode >= 400 ? String(a.statusCode) : undefined),
         [ATTR.clientId]: tenant,
         [ATTR.runId]: runId,
       });
-      if (!byStatus.has(a.statusCode)) this.#recorded.added();
-      byStatus.set(a.statusCode, attrs);
+      if (!byStatus.has(key)) this.#recorded.added();
+      byStatus.set(key, attrs);
     }
     return attrs;
   }

@@ -41,6 +41,9 @@ describe('otelpoc serve: bad input is one line on stderr and exit 2', () => {
     [['serve', '--export-interval', '0s'], '--export-interval: expected a duration'],
     [['serve', '--otlp-endpoint', 'localhost:4318'], '--otlp-endpoint: expected an http:// or https:// URL'],
     [['serve', '--max-tenants', '0'], '--max-tenants: expected an integer from 1 to 100000'],
+    // Node would listen on every interface for an empty host.
+    [['serve', '--host', ''], '--host: expected an address to listen on'],
+    [['serve', '--host', ' '], '--host: expected an address to listen on'],
   ])('%j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);

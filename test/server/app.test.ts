@@ -137,4 +137,50 @@ describe('graceful stop', () => {
       .scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'http.server.request')!;
     expect(metric.dataPoints.map((p) => p.value)).toEqual([2]);
   });
+
+  it('records a request cut when the drain times out before the final export, and ends it as active', async () => {
+    await start({ delay: { minMs: 3_000, maxMs: 3_000 } });
+    const pending = call('/api', { headers: { 'Client-ID': 'tenant-1' } }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await vi.waitFor(() => expect(app.server.inFlight).toBe(1), { timeout: 5_000, interval: 5 });
+    await app.stop({ drainTimeoutMs: 200 });
+    expect(await pending).toBe('cut');
+    const byName = Object.fromEntries(
+      exporter
+        .getMetrics()
+        .at(-1)!
+        .scopeMetrics.flatMap((sc) => sc.metrics)
+        .map((m) => [m.descriptor.name, m]),
+    );
+    // No status: none was sent; error.type says why it ended.
+    expect(byName['http.server.request']!.dataPoints.map((p) => [p.attributes, p.value])).toEqual([
+      [
+        {
+          client_id: 'tenant-1',
+          'error.type': 'drain_timeout',
+          'http.request.method': 'GET',
+          'http.route': '/api',
+          'url.scheme': 'http',
+        },
+        1,
+      ],
+    ]);
+    expect(byName['http.server.active_requests']!.dataPoints.map((p) => p.value)).toEqual([0]);
+    expect(app.server.cutAtDrain).toBe(1);
+  });
+
+  it('records a request whose client went away once, without a status', async () => {
+    await start({ delay: { minMs: 3_000, maxMs: 3_000 } });
+    const gone = new AbortController();
+    const pending = call('/api', { signal: gone.signal }).catch(() => 'cut');
+    await vi.waitFor(() => expect(app.server.inFlight).toBe(1), { timeout: 5_000, interval: 5 });
+    gone.abort();
+    expect(await pending).toBe('cut');
+    await vi.waitFor(() => expect(app.server.inFlight).toBe(0), { timeout: 5_000, interval: 5 });
+    expect(await recorded()).toEqual({ '-|undefined|aborted': 1 });
+    expect(app.server.cutAtDrain).toBe(0);
+    await app.stop();
+  });
 });

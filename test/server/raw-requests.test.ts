@@ -4,6 +4,7 @@
  */
 
 import { connect } from 'node:net';
+import type { Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InstrumentedServer, startInstrumentedServer } from '../../src/server/instrumented-server.js';
@@ -100,5 +101,97 @@ describe('raw requests to /api', () => {
     expect(JSON.parse(r.body)).toMatchObject({ status: 201, client_id: 'tenant-1' });
     expect((await raw([`GET ${app.url}/healthz HTTP/1.1`, 'Host: x'])).status).toBe(200);
     expect((await raw([`GET ${app.url}/nope HTTP/1.1`, 'Host: x'])).status).toBe(404);
+  });
+});
+
+/** The last export's points of `name`: each point's attributes and value (a histogram's count). */
+function points(exporter: InMemoryMetricExporter, name: string): { attrs: Attributes; value: number }[] {
+  const last = exporter.getMetrics().at(-1);
+  const metric = last?.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.descriptor.name === name);
+  return (metric?.dataPoints ?? []).map((dp) => ({
+    attrs: dp.attributes,
+    value: typeof dp.value === 'number' ? dp.value : (dp.value as { count: number }).count,
+  }));
+}
+
+/** Writes `bytes` on one socket and waits until the server ends it; then the server's in-flight count is 0. */
+async function breakSocket(server: InstrumentedServer, bytes: string): Promise<void> {
+  const socket = connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.resume();
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(bytes);
+  await closed;
+  await expect.poll(() => server.server.inFlight, { timeout: 2_000 }).toBe(0);
+}
+
+const GET = 'GET /api HTTP/1.1\r\nHost: x\r\nClient-ID: tenant-1\r\n\r\n';
+const GARBAGE = '\x00\x01 not http\r\n\r\n'; // the parser error ends the socket
+
+describe('a client that breaks its socket', () => {
+  it('answered at once, then queued: the answered GET keeps its status, the queued one is aborted', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const server = await startInstrumentedServer({
+      host: '127.0.0.1',
+      port: 0,
+      delay: { minMs: 0, maxMs: 0 },
+      limits: {},
+      export: { exporter, description: 'in-memory', exportIntervalMs: 60_000, exportTimeoutMs: 30_000 },
+      env: {},
+      warn: () => {},
+    });
+    // One write: the first GET is answered while the second waits behind it, unsent, when the
+    // garbage ends the socket (its head is set, so a status read from the response would be a lie).
+    await breakSocket(server, `${GET}${GET}${GARBAGE}`);
+    await server.stop();
+    expect(
+      points(exporter, 'http.server.request').map((p) => [
+        p.attrs['http.response.status_code'],
+        p.attrs['error.type'],
+        p.value,
+      ]),
+    ).toEqual([
+      [200, undefined, 1],
+      [undefined, 'aborted', 1],
+    ]);
+    expect(points(exporter, 'http.server.active_requests').map((p) => p.value)).toEqual([0]);
+  });
+
+  it('two pipelined GETs then garbage bytes: both recorded once, none left in flight, the stop does not wait', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    // A delay, so that the second GET is still queued behind the first when the garbage arrives.
+    const server = await startInstrumentedServer({
+      host: '127.0.0.1',
+      port: 0,
+      delay: { minMs: 100, maxMs: 100 },
+      limits: {},
+      export: { exporter, description: 'in-memory', exportIntervalMs: 60_000, exportTimeoutMs: 30_000 },
+      env: {},
+      warn: () => {},
+    });
+    try {
+      await breakSocket(server, `${GET}${GET}${GARBAGE}`);
+      const started = performance.now();
+      await server.stop({ drainTimeoutMs: 5_000 });
+      expect(performance.now() - started).toBeLessThan(1_000); // nothing left to wait for
+    } finally {
+      await server.stop();
+    }
+    // Neither response was sent whole: both are recorded, without a status, as aborted.
+    const requests = points(exporter, 'http.server.request');
+    expect(requests).toEqual([
+      {
+        attrs: {
+          client_id: 'tenant-1',
+          'error.type': 'aborted',
+          'http.request.method': 'GET',
+          'http.route': '/api',
+          'url.scheme': 'http',
+        },
+        value: 2,
+      },
+    ]);
+    expect(points(exporter, 'http.server.request.duration').map((p) => p.value)).toEqual([2]);
+    expect(points(exporter, 'http.server.active_requests').map((p) => p.value)).toEqual([0]);
   });
 });

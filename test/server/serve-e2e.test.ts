@@ -162,6 +162,43 @@ describe.skipIf(!enabled)('otelpoc serve → VictoriaMetrics', () => {
     );
     expect(total).toBe(5);
   });
+
+  it('SIGTERM with a request longer than the 10 s drain: the cut request is in the final export', async () => {
+    const runId = 'serve-e2e-drain-cut';
+    const { url, headers } = await startServe(runId, { delay: '12s', exportInterval: '1h' });
+    // Never answered: the drain cuts it. The client sees its connection end.
+    const cut = get(url, headers('tenant-drain')).then(
+      (status) => `answered ${status}`,
+      () => 'cut',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    serve!.kill('SIGTERM');
+    const result = await serve!.exited;
+    expect(await cut).toBe('cut');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('waiting for 1 in-flight request(s)');
+    expect(result.stderr).toMatch(
+      /stopped \(1 export\(s\), 0 failed, 1 request\(s\) cut at the 10s drain, recorded with error\.type="drain_timeout"\)/,
+    );
+    const series = await pollUntil(
+      async () => {
+        const s = await vm.query(`http_server_request_total{otelpoc_run_id="${runId}"}`);
+        return s.length > 0 ? s : undefined;
+      },
+      {
+        timeoutMs: 20_000,
+        describe: () => `the final export did not deliver the cut request\n${result.stderr}\n${vm.logs()}`,
+      },
+    );
+    // Recorded without a status (none was sent), with why it ended.
+    expect(series.map((s) => [s.metric.error_type, s.metric.http_response_status_code, s.value])).toEqual([
+      ['drain_timeout', undefined, 1],
+    ]);
+    const [count] = await vm.query(`http_server_request_duration_seconds_count{otelpoc_run_id="${runId}"}`);
+    expect(count?.value).toBe(1);
+    const [active] = await vm.query('sum(http_server_active_requests{client_id="tenant-drain"})');
+    expect(active?.value).toBe(0);
+  });
 });
 
 function sortKeys(o: Record<string, number>): Record<string, number> {

@@ -130,6 +130,24 @@ describe('runChecks', () => {
     expect(problems(bad, 'tenant-1', 'counts')).toMatch(/status 200: 10 request\(s\) recorded, expected 7–9/);
   });
 
+  it('an unanswered request the server recorded as cut (error_type, no status) is within the range', () => {
+    const e = runExp([tenantExp('tenant-1', { 200: 7, 404: 3 }, { unanswered: 2 })]);
+    // What serve records for a request whose client gave up: no http_response_status_code.
+    const cut = samplesFor('tenant-1', { 999: 1 }).map((s) => {
+      const { [PROM.labels.statusCode]: _, ...labels } = s.labels;
+      return { ...s, labels: { ...labels, error_type: 'aborted' } };
+    });
+    const r = runChecks({
+      expectation: e,
+      observation: {
+        isolated: true,
+        views: [{ tenant: 'tenant-1', samples: [...good['tenant-1'], ...cut] }],
+      },
+    });
+    expect(failing(r)).toEqual([]);
+    expect(r.find((x) => x.check === 'counts')!.found).toBe('200:7 404:3 no status (cut):1');
+  });
+
   it('histogram integrity: _count vs counter, cumulative buckets, +Inf vs _count', () => {
     const countOff = withValue(
       good['tenant-2'],

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { formatDurationMs } from '../../util/duration.js';
+import { UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import {
   addServerOptions,
@@ -30,7 +31,9 @@ export function serveCommand(ctx: CliContext): Command {
         .default(8088)
         .argParser(parsePort),
     )
-    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'));
+    .addOption(
+      new Option('--host <address>', 'address to listen on').default('127.0.0.1').argParser(parseHost),
+    );
   addServerOptions(cmd).addHelpText(
     'after',
     `
@@ -45,7 +48,7 @@ Examples:
     const { runtime } = ctx;
     const otlp = otlpConfigFrom(cmd, runtime.env);
     const tenantExport = tenantExportFrom(flags, 'own');
-    const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS } = await import(
+    const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS, CUT_ERROR_TYPES } = await import(
       '../../server/instrumented-server.js'
     );
     const stop = stopOf(runtime);
@@ -93,6 +96,20 @@ Examples:
       );
     }
     const streams = tenantExport ? `, ${app.streams().length} tenant stream(s)` : '';
-    ctx.info(`otelpoc serve: stopped (${stats.exports} export(s), ${stats.failures} failed${streams})`);
+    const { cutAtDrain } = app.server;
+    const cut = cutAtDrain
+      ? `, ${cutAtDrain} request(s) cut at the ${formatDurationMs(DEFAULT_DRAIN_TIMEOUT_MS)} drain, recorded with error.type="${CUT_ERROR_TYPES.drainTimeout}"`
+      : '';
+    ctx.info(`otelpoc serve: stopped (${stats.exports} export(s), ${stats.failures} failed${streams}${cut})`);
   });
+}
+
+/** An empty --host would make Node listen on every interface: the opposite of what was typed. */
+function parseHost(text: string): string {
+  if (text.trim() === '') {
+    throw new UsageError(
+      `--host: expected an address to listen on (e.g. 127.0.0.1, ::1, 0.0.0.0 for every interface), got "${text}"`,
+    );
+  }
+  return text;
 }

@@ -10,6 +10,9 @@ import type { TenantExpectation } from '../expectations.js';
 import type { CheckResult, Sample, TenantView } from '../types.js';
 import { fmtNumber, fmtRange, L, ownSamples, resultOf } from './samples.js';
 
+/** The status of a request recorded without one: serve cut it before answering (error.type says why). */
+const NO_STATUS = 'no status (cut)';
+
 export function counts(exp: TenantExpectation, view: TenantView): CheckResult {
   const byStatus = sumByStatus(ownSamples(exp, view).filter((s) => s.name === PROM.requestTotal));
   const problems: string[] = [];
@@ -24,7 +27,9 @@ export function counts(exp: TenantExpectation, view: TenantView): CheckResult {
   for (const [status, n] of byStatus) {
     if (exp.byStatus.some((e) => e.status === status) || n === 0) continue;
     if (n <= exp.unanswered) continue; // an unanswered request may have been recorded with any status
-    problems.push(`status ${status}: ${fmtNumber(n)} request(s) recorded, expected none`);
+    problems.push(
+      `status ${Number.isNaN(status) ? NO_STATUS : status}: ${fmtNumber(n)} request(s) recorded, expected none`,
+    );
   }
   const total = [...byStatus.values()].reduce((a, b) => a + b, 0);
   const maxTotal = exp.received + exp.unanswered;
@@ -38,7 +43,7 @@ export function counts(exp: TenantExpectation, view: TenantView): CheckResult {
   const foundText =
     [...byStatus.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([s, n]) => `${s}:${fmtNumber(n)}`)
+      .map(([s, n]) => `${Number.isNaN(s) ? NO_STATUS : s}:${fmtNumber(n)}`)
       .join(' ') || 'none';
   return resultOf(exp, 'counts', {
     expected: exp.unanswered > 0 ? `${expectedText} (${exp.unanswered} unanswered)` : expectedText,

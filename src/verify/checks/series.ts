@@ -26,8 +26,9 @@ export function series(exp: TenantExpectation, view: TenantView, ctx: TenantCont
   const own = ownSamples(exp, view);
   const required = new Set<string>();
   const optional = new Set<string>();
-  const perStatus = (clientId: string, status: number) => {
-    const base: Record<string, string> = { [L.statusCode]: String(status) };
+  // No status: a request the server recorded as cut before it answered (serve's error.type aborted).
+  const perStatus = (clientId: string, status: number | undefined) => {
+    const base: Record<string, string> = status === undefined ? {} : { [L.statusCode]: String(status) };
     if (clientId !== NO_CLIENT_ID) base[L.clientId] = clientId;
     return [
       seriesId(PROM.requestTotal, base),
@@ -50,8 +51,10 @@ export function series(exp: TenantExpectation, view: TenantView, ctx: TenantCont
   if (exp.unanswered > 0) {
     // Unanswered requests may have been recorded under any status: accept the series of statuses seen.
     for (const s of own) {
-      const status = Number(s.labels[L.statusCode]);
-      if (Number.isInteger(status)) for (const id of perStatus(clientIdOf(s), status)) optional.add(id);
+      const raw = s.labels[L.statusCode];
+      const status = raw === undefined ? undefined : Number(raw);
+      if (status === undefined || Number.isInteger(status))
+        for (const id of perStatus(clientIdOf(s), status)) optional.add(id);
     }
   }
   const problems: string[] = [];
