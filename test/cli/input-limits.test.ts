@@ -177,6 +177,11 @@ const CASES: [string[], Record<string, string>, string][] = [
   ],
   [['run', '--embedded', '--url', 'http://127.0.0.1:1'], {}, '--embedded and --url: give one of them'],
   [
+    ['serve', '--default-tenant', 'acme'],
+    {},
+    '--default-tenant: only used with --tenant-header (the tenant of requests without Client-ID in the per-tenant export); add --tenant-header, or drop --default-tenant',
+  ],
+  [
     ['load', '--serve', '--default-tenant', 'acme', '--requests', '1'],
     {},
     '--default-tenant: only used with --tenant-header (the tenant of requests without Client-ID in the per-tenant export); add --tenant-header, or drop --default-tenant',

@@ -4,6 +4,7 @@ import { UsageError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import {
   addServerOptions,
+  checkDefaultTenantUsed,
   otlpConfigFrom,
   parsePort,
   type ServerFlags,
@@ -46,6 +47,7 @@ Examples:
   );
   return cmd.action(async (flags: ServeFlags) => {
     const { runtime } = ctx;
+    checkDefaultTenantUsed(cmd);
     const otlp = otlpConfigFrom(cmd, runtime.env);
     const tenantExport = tenantExportFrom(flags, 'own');
     const { startInstrumentedServer, DEFAULT_DRAIN_TIMEOUT_MS, CUT_ERROR_TYPES } = await import(
