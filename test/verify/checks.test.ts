@@ -1,7 +1,9 @@
+import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { verdictLine } from '../../src/cli/render/verify-report.js';
 import { PROM } from '../../src/telemetry/names.js';
 import { diagnoseName, runChecks, UNCLAIMED_TENANT } from '../../src/verify/checks/index.js';
-import type { CheckId, CheckResult, Observation } from '../../src/verify/types.js';
+import type { CheckId, CheckResult, Observation, VerifyReport } from '../../src/verify/types.js';
 import { RUN, runExp, samplesFor, tenantExp, withValue } from './fixtures.js';
 
 const t1 = tenantExp('tenant-1', { 200: 7, 404: 3 });
@@ -57,6 +59,35 @@ describe('runChecks', () => {
     expect(problems(results, 'tenant-2', 'presence')).toMatch(
       /no series of run "run-1" in tenant "tenant-2": its data never arrived/,
     );
+  });
+
+  it('tenants past the server\'s --max-tenants cap: presence and the verdict name __overflow__, not "no series at all"', () => {
+    // The server recorded tenant-2's requests under client_id="__overflow__" (its cap was hit).
+    const all = [...good.anonymous, ...good['tenant-1'], ...samplesFor('__overflow__', { 200: 1 })];
+    const results = runChecks({ expectation: exp, observation: { isolated: false, all } });
+    expect(problems(results, 'tenant-2', 'presence')).toMatch(
+      /series of run "run-1" are under client_id="__overflow__": the server's tenant cap \(--max-tenants\) was hit/,
+    );
+    const report: VerifyReport = {
+      runId: RUN,
+      ok: false,
+      timedOut: true,
+      interrupted: false,
+      source: 'test',
+      isolated: false,
+      tenantHeader: null,
+      tenants: exp.tenants.map((t) => t.tenant),
+      polls: 1,
+      elapsedMs: 1_000,
+      results,
+      settleMs: 0,
+      settleWhy: 'test',
+      greenForMs: 0,
+    };
+    expect(verdictLine(report, chalk)).toMatch(
+      /— \d+ series of run "run-1" are under client_id="__overflow__"/,
+    );
+    expect(verdictLine(report, chalk)).not.toContain('no series of run run-1 at all');
   });
 
   it('a missing metric fails presence with its name', () => {

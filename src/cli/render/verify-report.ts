@@ -134,8 +134,12 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
     return `${c.red.bold('FAIL')} run ${report.runId}: not verifiable, ended before polling (${report.endedEarly.signature}): ${report.endedEarly.why}; fix: ${report.endedEarly.fix}`;
   }
   const absent = report.results.filter((r) => r.check === 'presence' && r.found === 'none').length;
-  const hint =
-    absent === tenants && tenants > 0
+  const overflow = report.results
+    .flatMap((r) => (r.check === 'presence' ? r.problems : []))
+    .find((p) => p.includes('(--max-tenants) was hit'));
+  const hint = overflow
+    ? ` — ${overflow}`
+    : absent === tenants && tenants > 0
       ? ` — the backend has no series of run ${report.runId} at all: wrong run, wrong backend, or the data never left the server`
       : '';
   const flap = report.flaps?.[0];

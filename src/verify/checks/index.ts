@@ -4,6 +4,7 @@
  * backend shows it, context) → CheckResult, in a file of its own that says what it proves and how it
  * can fail. No I/O, no clock: the poller calls these on every poll, the unit tests on hand-built samples.
  */
+import { OVERFLOW_VALUE } from '../../telemetry/names.js';
 import type { RunExpectation, TenantExpectation } from '../expectations.js';
 import type { CheckId, CheckResult, Observation, TenantView } from '../types.js';
 import { counts } from './counts.js';
@@ -70,6 +71,13 @@ export function runChecks(input: CheckInput): CheckResult[] {
       }),
     );
   }
+  const overflow = overflowLine(observation, expectation.runId);
+  if (overflow) {
+    // The tenants' series went under the server's overflow value: say so where "none" is reported.
+    for (const r of results) {
+      if (r.check === 'presence' && r.found === 'none' && r.problems.length > 0) r.problems.push(overflow);
+    }
+  }
   if (observation.isolated) {
     const own = new Set(expectation.tenants.map((t) => t.tenant));
     for (const view of views) {
@@ -77,6 +85,18 @@ export function runChecks(input: CheckInput): CheckResult[] {
     }
   }
   return results;
+}
+
+/**
+ * When the server's tenant cap (--max-tenants) was hit, the requests of the tenants past it are
+ * recorded with client_id="__overflow__": their tenants then show nothing, which is not a lost
+ * pipeline. Seen wherever the observation shows those series (one store, or a tenant looked in).
+ */
+export function overflowLine(observation: Observation, runId: string): string | undefined {
+  const all = observation.isolated ? observation.views.flatMap((v) => v.samples) : observation.all;
+  const n = all.filter((s) => clientIdOf(s) === OVERFLOW_VALUE).length;
+  if (n === 0) return undefined;
+  return `${n} series of run "${runId}" are under client_id="${OVERFLOW_VALUE}": the server's tenant cap (--max-tenants) was hit, so the tenants past it were recorded as one; raise --max-tenants above the run's tenant count`;
 }
 
 /** Every check for one manifest tenant, in table order. */
