@@ -42,6 +42,17 @@ export interface EmbeddedData {
   verify: VerifyReport | null;
 }
 
+/**
+ * The whole run's target rate: a shard records its own share (rate / shard count), so the shards'
+ * targets add up, as their achieved rates do. Unknown (closed model) when any shard has none.
+ */
+function targetRate(manifests: readonly RunManifest[]): number | null {
+  const targets = manifests.map((x) => x.rate.targetPerSec);
+  if (targets.some((t) => t === null)) return null;
+  const total = (targets as number[]).reduce((a, b) => a + b, 0);
+  return Math.round(total * 1000) / 1000;
+}
+
 export function renderReportHtml(input: ReportInput, assets: ReportAssets): string {
   if (input.manifests.length === 0) throw new RangeError('a report needs at least one manifest');
   for (const [name, text] of [
@@ -126,7 +137,7 @@ function summaryHtml(manifests: readonly RunManifest[]): string {
     ['model', m.config.model === 'open' ? 'open (scheduled arrivals)' : 'closed (--rps max)'],
     [
       'rate',
-      `target ${m.rate.targetPerSec ?? '—'} /s, achieved ${manifests.length > 1 ? sum((x) => x.rate.achievedPerSec).toFixed(1) : m.rate.achievedPerSec} /s`,
+      `target ${targetRate(manifests) ?? '—'} /s, achieved ${manifests.length > 1 ? sum((x) => x.rate.achievedPerSec).toFixed(1) : m.rate.achievedPerSec} /s`,
     ],
     [
       'requests',

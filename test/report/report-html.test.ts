@@ -189,6 +189,18 @@ describe('combinedTimeline', () => {
   });
 });
 
+describe('the header of a sharded run', () => {
+  it("sets the whole run's target (the shards' shares added up) against the shards' achieved rates", async () => {
+    const shards = [0, 1, 2].map(() => realRunManifest());
+    for (const m of shards) Object.assign(m.rate, { targetPerSec: 50, achievedPerSec: 49.5 });
+    const html = renderReportHtml(
+      { command: 'verify', manifests: shards, generatedAt: 'now' },
+      await loadReportAssets(),
+    );
+    expect(html).toContain('target 150 /s, achieved 148.5 /s');
+  });
+});
+
 describe('--report', () => {
   it.each([['load'], ['verify'], ['run']])(
     '%s: a path that cannot be written is refused up front (exit 2)',
