@@ -19,6 +19,30 @@ function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: strin
   return mainInProcess(argv, { cwd, env: {} });
 }
 
+/** verify of one manifest against one VictoriaMetrics (a single store), no settle window. */
+function verifyIn(promUrl: string, manifest: string, cwd: string, extra: string[] = []) {
+  const flags = ['--url', promUrl, '--no-tenant-header', '--timeout', '5s', '--settle', '0'];
+  return cli(['verify', '--manifest', manifest, ...flags, ...extra], cwd);
+}
+
+/** load --serve of 10 requests for one tenant, all 200, exporting every second to `otlp`. */
+function loadServed(runId: string, out: string, otlp: string, cwd: string) {
+  const mix = [
+    '--requests',
+    '10',
+    '--rps',
+    '200',
+    '--tenants',
+    '1',
+    '--status-mix',
+    '200:100',
+    '--delay',
+    '0',
+  ];
+  const server = ['--export-interval', '1s', '--otlp-endpoint', otlp];
+  return cli(['load', '--serve', ...mix, ...server, '--run-id', runId, '--out', out, '--quiet'], cwd);
+}
+
 describe.skipIf(!enabled)('otelpoc verify → a manifest that says its run proved nothing', () => {
   const vm = useVictoriaMetrics();
   let dir: string;
@@ -30,23 +54,7 @@ describe.skipIf(!enabled)('otelpoc verify → a manifest that says its run prove
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const verify = (manifest: string, extra: string[] = []) =>
-    cli(
-      [
-        'verify',
-        '--manifest',
-        manifest,
-        '--url',
-        vm.promUrl,
-        '--no-tenant-header',
-        '--timeout',
-        '5s',
-        '--settle',
-        '0',
-        ...extra,
-      ],
-      dir,
-    );
+  const verify = (manifest: string, extra: string[] = []) => verifyIn(vm.promUrl, manifest, dir, extra);
 
   it('fails when no request was answered (all refused): nothing to verify', async () => {
     const manifest = join(dir, 'refused.json');
@@ -90,33 +98,7 @@ describe.skipIf(!enabled)('otelpoc verify → a manifest that says its run prove
 
   it('fails when the manifest says its exports failed, though an earlier attempt of the run id is in the backend', async () => {
     const RUN = 'retried-run';
-    const load = (out: string, otlp: string) =>
-      cli(
-        [
-          'load',
-          '--serve',
-          '--requests',
-          '10',
-          '--rps',
-          '200',
-          '--tenants',
-          '1',
-          '--status-mix',
-          '200:100',
-          '--delay',
-          '0',
-          '--export-interval',
-          '1s',
-          '--otlp-endpoint',
-          otlp,
-          '--run-id',
-          RUN,
-          '--out',
-          out,
-          '--quiet',
-        ],
-        dir,
-      );
+    const load = (out: string, otlp: string) => loadServed(RUN, out, otlp, dir);
     const first = join(dir, 'first.json');
     expect((await load(first, vm.otlpEndpoint)).code).toBe(0);
     await waitForCounts(vm, RUN, expectedFromManifest(await readManifestFile(first)));
@@ -151,33 +133,7 @@ describe.skipIf(!enabled)('otelpoc verify → data of an earlier attempt under t
 
   it("fails when the backend's series of the run come from another server instance than the manifest's", async () => {
     const RUN = 'attempted-twice';
-    const load = (out: string, otlp: string) =>
-      cli(
-        [
-          'load',
-          '--serve',
-          '--requests',
-          '10',
-          '--rps',
-          '200',
-          '--tenants',
-          '1',
-          '--status-mix',
-          '200:100',
-          '--delay',
-          '0',
-          '--export-interval',
-          '1s',
-          '--otlp-endpoint',
-          otlp,
-          '--run-id',
-          RUN,
-          '--out',
-          out,
-          '--quiet',
-        ],
-        dir,
-      );
+    const load = (out: string, otlp: string) => loadServed(RUN, out, otlp, dir);
     const first = join(dir, 'first.json');
     expect((await load(first, vm.otlpEndpoint)).code).toBe(0);
     const m1 = await readManifestFile(first);
@@ -190,23 +146,7 @@ describe.skipIf(!enabled)('otelpoc verify → data of an earlier attempt under t
     expect(m1.server?.instanceId).toMatch(/^[0-9a-f-]{36}$/);
     expect(m2.server?.instanceId).not.toBe(m1.server?.instanceId);
 
-    const verify = (manifest: string) =>
-      cli(
-        [
-          'verify',
-          '--manifest',
-          manifest,
-          '--url',
-          vm.promUrl,
-          '--no-tenant-header',
-          '--timeout',
-          '5s',
-          '--settle',
-          '0',
-          '--json',
-        ],
-        dir,
-      );
+    const verify = (manifest: string) => verifyIn(vm.promUrl, manifest, dir, ['--json']);
     // The first attempt's own manifest: its instance, green.
     const own = await verify(first);
     expect(own.code, own.stdout + own.stderr).toBe(0);
