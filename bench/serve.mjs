@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on (the SDK's own
-// synchronous instruments), as a ratio to a bare node:http server answering the same request,
+// instruments, the active requests observed at collection), as a ratio to a bare node:http server answering the same request,
 // measured in the same run with the same load generators and the same connections. Two generators:
 // autocannon (npm, in this process) and wrk (C, far less CPU per request, so on 2 cores it measures
 // the server rather than itself) when `bash bench/install-peers.sh` has fetched it. Rounds alternate
