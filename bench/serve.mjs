@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark (run by hand): throughput of `otelpoc serve --delay 0` with metrics on (the SDK's own
-// synchronous instruments), as a ratio to a bare node:http server answering the same request,
+// instruments, the active requests observed at collection), as a ratio to a bare node:http server answering the same request,
 // measured in the same run with the same load generators and the same connections. Two generators:
 // autocannon (npm, in this process) and wrk (C, far less CPU per request, so on 2 cores it measures
 // the server rather than itself) when `bash bench/install-peers.sh` has fetched it. Rounds alternate
@@ -9,7 +9,10 @@
 // On a shared machine req/s moves with whatever else runs; the CPU time each server spends per
 // request (user + system, from /proc/<pid>/stat, Linux only) moves far less, so it is reported too.
 //
-//   npm run build && node bench/serve.mjs [--duration 10] [--rounds 3] [--connections 50]
+// --baseline <dir>: also runs the serve of another built checkout (e.g. `git worktree add /tmp/base main`,
+// node_modules linked, `npx tsc`) in the same rounds, so before and after are measured side by side.
+//
+//   npm run build && node bench/serve.mjs [--duration 10] [--rounds 3] [--connections 50] [--baseline <dir>]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +27,14 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
+    baseline: { type: 'string' },
   },
 });
+const baseline = values.baseline === undefined ? undefined : resolve(values.baseline);
+if (baseline !== undefined && !existsSync(join(baseline, 'dist'))) {
+  console.error(`--baseline: ${baseline} has no dist/; build it first (npx tsc -p tsconfig.json there)`);
+  process.exit(2);
+}
 const duration = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -140,12 +149,60 @@ function load(generator, url) {
   });
 }
 
+/**
+ * In process, without HTTP: CPU µs per request spent in RequestMetrics (begin, end, record: ours and
+ * the SDK's), one tenant and one run id as the HTTP rounds send, in `checkout`'s build.
+ */
+async function instrumentCost(checkout, n = 300_000) {
+  const { RequestMetrics, DEFAULT_LIMITS } = await import(join(checkout, 'dist/server/request-metrics.js'));
+  const { createMetricsPipeline } = await import(join(checkout, 'dist/telemetry/provider.js'));
+  const { InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+  const pipeline = createMetricsPipeline({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMs: 3_600_000,
+    exportTimeoutMs: 30_000,
+    env: {},
+  });
+  const metrics = new RequestMetrics(pipeline.meter, DEFAULT_LIMITS, () => {});
+  const a = {
+    method: 'GET',
+    scheme: 'http',
+    route: '/api',
+    statusCode: 200,
+    clientId: 'tenant-1',
+    runId: 'bench',
+  };
+  const one = () => {
+    const end = metrics.begin('GET', 'http', 'tenant-1');
+    end();
+    metrics.record(0.0001, a);
+  };
+  for (let i = 0; i < n / 3; i++) one(); // warm-up (JIT)
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) one();
+  const t = process.cpuUsage(t0);
+  await pipeline.shutdown();
+  return (t.user + t.system) / n;
+}
+
+if (baseline !== undefined) {
+  const cost = { before: [], after: [] };
+  for (let i = 0; i < rounds; i++) {
+    cost.before.push(await instrumentCost(baseline));
+    cost.after.push(await instrumentCost(root));
+  }
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  console.log(
+    `instruments in process (RequestMetrics begin + end + record, median of ${rounds}): baseline ${med(cost.before).toFixed(2)} µs CPU/request, this ${med(cost.after).toFixed(2)} µs CPU/request`,
+  );
+}
+
 const vm = startVictoriaMetrics();
 const otlp = vm?.otlp ?? 'http://127.0.0.1:9/v1/metrics';
 await new Promise((r) => setTimeout(r, 1000));
 const bare = await start('node:http (bare)', ['-e', BARE_SERVER]);
-const otelpoc = await start('otelpoc serve --delay 0', [
-  join(root, 'bin/otelpoc'),
+const serveArgs = (checkout) => [
+  join(checkout, 'bin/otelpoc'),
   'serve',
   '--port',
   '0',
@@ -155,13 +212,18 @@ const otelpoc = await start('otelpoc serve --delay 0', [
   '1s',
   '--otlp-endpoint',
   otlp,
-]);
+];
+const otelpoc = await start('otelpoc serve --delay 0', serveArgs(root));
+const before = baseline === undefined ? undefined : await start('serve (baseline)', serveArgs(baseline));
+const servers = before === undefined ? [bare, otelpoc] : [bare, before, otelpoc];
 
 const generators = existsSync(WRK) ? ['autocannon', 'wrk'] : ['autocannon'];
 const results = {};
 for (let i = 0; i < rounds; i++) {
   for (const g of generators) {
-    for (const s of [bare, otelpoc]) {
+    // The two serves swap places every round: whichever runs right after bare is not always the same.
+    const order = i % 2 === 0 ? servers : [servers[0], ...servers.slice(1).reverse()];
+    for (const s of order) {
       const m = await measure(g, s);
       const key = `${g}|${s.name}`;
       results[key] = [...(results[key] ?? []), m];
@@ -171,7 +233,7 @@ for (let i = 0; i < rounds; i++) {
     }
   }
 }
-for (const s of [bare, otelpoc]) s.child.kill('SIGTERM');
+for (const s of servers) s.child.kill('SIGTERM');
 vm?.child.kill('SIGTERM');
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -189,5 +251,19 @@ for (const g of generators) {
   console.log(
     `| ${g} | ${Math.round(b)} | ${Math.round(o)} | ${(o / b).toFixed(2)} | ${bc.toFixed(1)} | ${oc.toFixed(1)} | ${(bc / oc).toFixed(2)} |`,
   );
+}
+if (before !== undefined) {
+  console.log(`\nbaseline (${baseline}) in the same rounds:`);
+  console.log(
+    '| generator | baseline serve req/s | ratio to bare | baseline CPU µs/req | CPU ratio (bare ÷ baseline) | this serve vs baseline, CPU µs/req |\n|---|---|---|---|---|---|',
+  );
+  for (const g of generators) {
+    const of = (server, field) => median(results[`${g}|${server.name}`].map((m) => m[field]));
+    const [b, o] = [of(bare, 'rps'), of(before, 'rps')];
+    const [bc, oc, nc] = [of(bare, 'cpuUs'), of(before, 'cpuUs'), of(otelpoc, 'cpuUs')];
+    console.log(
+      `| ${g} | ${Math.round(o)} | ${(o / b).toFixed(2)} | ${oc.toFixed(1)} | ${(bc / oc).toFixed(2)} | ${(nc - oc).toFixed(1)} |`,
+    );
+  }
 }
 if (generators.length === 1) console.log('(wrk not found: `bash bench/install-peers.sh` fetches it)');

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { ATTR, DURATION_BUCKETS_S, INSTRUMENTS, OVERFLOW_VALUE } from '../telemetry/names.js';
 import { CardinalityLimiter } from './cardinality.js';
 
@@ -48,10 +48,12 @@ export const ATTRIBUTE_CACHE_LIMIT = 20_000;
 
 /**
  * The three HTTP server instruments of the semantic conventions, recorded with the OpenTelemetry
- * SDK's own synchronous instruments, as any instrumented service does: `Histogram.record` and
- * `Counter.add` once per request when its response is done (or the client went away), with the same
- * attribute set, so the counter and the histogram's _count always agree; `UpDownCounter.add(±1)`
- * around the request for the active requests.
+ * SDK's own instruments, as any instrumented service does: `Histogram.record` and `Counter.add` once
+ * per request when its response is done (or the client went away), with the same attribute set, so
+ * the counter and the histogram's _count always agree. The active requests are an asynchronous
+ * `ObservableUpDownCounter` (the conventions allow either kind): each attribute set's in-flight
+ * count is a plain number, moved by ±1 around the request and read by the SDK at collection only,
+ * so a request costs two SDK calls rather than four (each SDK call hashes its attribute set).
  *
  * The SDK finds a series by hashing the attribute set's keys and values on every call, so what is
  * left to us is not to add to that: each distinct attribute set is built once, cached under the
@@ -61,14 +63,20 @@ export const ATTRIBUTE_CACHE_LIMIT = 20_000;
 export class RequestMetrics implements RequestRecorder {
   readonly #duration: Histogram;
   readonly #requests: Counter;
-  readonly #active: UpDownCounter;
   readonly #tenants: CardinalityLimiter;
   readonly #runIds: CardinalityLimiter;
   readonly #warn: (message: string) => void;
   /** Attributes of finished requests: tenant → run id → method → status. */
   readonly #recorded = new AttributeCache<Attributes>();
-  /** Attributes of active requests, with the function that ends one: tenant → method. */
-  readonly #inFlight = new AttributeCache<{ attrs: Attributes; end: () => void }>();
+  /**
+   * Active requests by attribute set, with the function that ends one: tenant → method. Never
+   * started over (unlike #recorded): the collection reads the counts from here, and an in-flight
+   * request must end on the count that is reported. It is bounded without a limit: the tenants are
+   * capped and never forgotten, and Node's parser admits only its known methods (http.METHODS).
+   */
+  readonly #inFlight = new AttributeCache<InFlight>(Number.POSITIVE_INFINITY);
+  /** The same sets, in the order they came, for the collection to read. */
+  readonly #inFlightSets: InFlight[] = [];
 
   constructor(meter: Meter, limits: CardinalityLimits, warn: (message: string) => void) {
     this.#duration = meter.createHistogram(INSTRUMENTS.requestDuration.name, {
@@ -80,9 +88,13 @@ export class RequestMetrics implements RequestRecorder {
       unit: INSTRUMENTS.requestCount.unit,
       description: INSTRUMENTS.requestCount.description,
     });
-    this.#active = meter.createUpDownCounter(INSTRUMENTS.activeRequests.name, {
+    const active = meter.createObservableUpDownCounter(INSTRUMENTS.activeRequests.name, {
       unit: INSTRUMENTS.activeRequests.unit,
       description: INSTRUMENTS.activeRequests.description,
+    });
+    // Every set seen is reported, 0 once its requests ended, as the synchronous counter reported them.
+    active.addCallback((result: ObservableResult) => {
+      for (const set of this.#inFlightSets) result.observe(set.count, set.attrs);
     });
     this.#tenants = new CardinalityLimiter({ max: limits.maxTenants, overflowValue: OVERFLOW_VALUE });
     this.#runIds = new CardinalityLimiter({
@@ -100,17 +112,25 @@ export class RequestMetrics implements RequestRecorder {
    */
   begin(method: string, scheme: 'http' | 'https', clientId: string | undefined): () => void {
     const tenant = clientId === undefined ? undefined : this.#tenant(clientId);
-    const byMethod = this.#inFlight.leaf(tenant ?? '', '', '');
-    let cached = byMethod.get(method);
-    if (cached === undefined || cached.attrs[ATTR.scheme] !== scheme) {
+    // Keyed by scheme too: a set rebuilt in place would lose the count of its requests in flight.
+    const byMethod = this.#inFlight.leaf(tenant ?? '', '', scheme);
+    let set = byMethod.get(method);
+    if (set === undefined) {
       const attrs = sorted({ [ATTR.method]: method, [ATTR.scheme]: scheme, [ATTR.clientId]: tenant });
-      const active = this.#active;
-      cached = { attrs, end: () => active.add(-1, attrs) };
-      if (!byMethod.has(method)) this.#inFlight.added();
-      byMethod.set(method, cached);
+      const created: InFlight = {
+        attrs,
+        count: 0,
+        end: () => {
+          created.count--;
+        },
+      };
+      set = created;
+      this.#inFlight.added();
+      byMethod.set(method, set);
+      this.#inFlightSets.push(set);
     }
-    this.#active.add(1, cached.attrs);
-    return cached.end;
+    set.count++;
+    return set.end;
   }
 
   record(durationS: number, a: RequestAttributes): void {
@@ -176,11 +196,16 @@ export class RequestMetrics implements RequestRecorder {
 
 /**
  * Attribute sets (or what is cached with them) under three string keys (capped values, so the maps stay small) and a last one;
- * the caller reports each set it adds, and past ATTRIBUTE_CACHE_LIMIT the cache starts over.
+ * the caller reports each set it adds, and past its limit (ATTRIBUTE_CACHE_LIMIT by default) the cache starts over.
  */
 class AttributeCache<T> {
   readonly #root = new Map<string, Map<string, Map<string, Map<string | number, T>>>>();
+  readonly #limit: number;
   #size = 0;
+
+  constructor(limit = ATTRIBUTE_CACHE_LIMIT) {
+    this.#limit = limit;
+  }
 
   leaf(a: string, b: string, c: string): Map<string | number, T> {
     let byB = this.#root.get(a);
@@ -202,7 +227,7 @@ class AttributeCache<T> {
   }
 
   added(): void {
-    if (++this.#size > ATTRIBUTE_CACHE_LIMIT) {
+    if (++this.#size > this.#limit) {
       // The set just added goes with the rest; it is simply built again next time.
       this.#root.clear();
       this.#size = 0;
@@ -212,6 +237,13 @@ class AttributeCache<T> {
   get size(): number {
     return this.#size;
   }
+}
+
+/** One attribute set of the active requests: how many are in flight with it, and what ends one. */
+interface InFlight {
+  readonly attrs: Attributes;
+  count: number;
+  readonly end: () => void;
 }
 
 /** The defined entries of `attrs`, keys inserted in sorted order. */

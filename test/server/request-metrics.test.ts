@@ -2,12 +2,13 @@
  * RequestMetrics records through the SDK's own instruments; read back through the SDK's
  * InMemoryMetricExporter, exactly what an OTLP exporter would be handed.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
   type Histogram,
   InMemoryMetricExporter,
+  InstrumentType,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,33 @@ import {
 } from '../../src/server/request-metrics.js';
 import { createMetricsPipeline } from '../../src/telemetry/provider.js';
 
-function setUp(limits: Partial<CardinalityLimits> = {}) {
+/** A meter whose synchronous instruments count their calls (add, record) into `calls`. */
+function countingMeter(meter: Meter, calls: { n: number }): Meter {
+  const counted = <T extends object>(instrument: T): T =>
+    new Proxy(instrument, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if ((prop === 'add' || prop === 'record') && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            calls.n++;
+            return value.apply(target, args);
+          };
+        }
+        return value;
+      },
+    });
+  return new Proxy(meter, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop === 'string' && /^create(Histogram|Counter|UpDownCounter|Gauge)$/.test(prop)) {
+        return (...args: unknown[]) => counted(value.apply(target, args));
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function setUp(limits: Partial<CardinalityLimits> = {}, calls?: { n: number }) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const pipeline = createMetricsPipeline({
     exporter,
@@ -28,9 +55,8 @@ function setUp(limits: Partial<CardinalityLimits> = {}) {
     env: {},
   });
   const warnings: string[] = [];
-  const metrics = new RequestMetrics(pipeline.meter, { ...DEFAULT_LIMITS, ...limits }, (m) =>
-    warnings.push(m),
-  );
+  const meter = calls ? countingMeter(pipeline.meter, calls) : pipeline.meter;
+  const metrics = new RequestMetrics(meter, { ...DEFAULT_LIMITS, ...limits }, (m) => warnings.push(m));
   const collect = async (): Promise<Record<string, MetricData>> => {
     await pipeline.forceFlush();
     const last = exporter.getMetrics().at(-1)!;
@@ -119,6 +145,68 @@ describe('RequestMetrics', () => {
     for (let i = 0; i < ATTRIBUTE_CACHE_LIMIT + 500; i++) request(metrics, 't1', 200, `run-${i}`);
     expect(metrics.cachedAttributeSets.recorded).toBeLessThanOrEqual(ATTRIBUTE_CACHE_LIMIT);
     expect(metrics.cachedAttributeSets.active).toBe(1);
+    await pipeline.shutdown();
+  });
+
+  it('active requests: the count of each attribute set in flight at collection, 0 once they ended', async () => {
+    const { metrics, pipeline, collect } = setUp();
+    const ends = [
+      metrics.begin('GET', 'http', 't1'),
+      metrics.begin('GET', 'http', 't1'),
+      metrics.begin('GET', 'https', 't1'),
+      metrics.begin('HEAD', 'http', 't1'),
+      metrics.begin('GET', 'http', 't2'),
+      metrics.begin('GET', 'http', undefined),
+      metrics.begin('GET', 'http', undefined),
+      metrics.begin('GET', 'http', undefined),
+    ];
+    const active = async () => {
+      const m = (await collect())['http.server.active_requests']!;
+      return { m, values: Object.fromEntries(m.dataPoints.map((p) => [key(p.attributes), p.value])) };
+    };
+    const set = (method: string, scheme: string, clientId?: string) =>
+      key({
+        'http.request.method': method,
+        'url.scheme': scheme,
+        ...(clientId === undefined ? {} : { client_id: clientId }),
+      });
+    const during = await active();
+    // Name, unit, description and kind as the semantic conventions give them: a non-monotonic sum.
+    expect(during.m.descriptor).toMatchObject({
+      name: 'http.server.active_requests',
+      unit: '{request}',
+      description: 'Number of active HTTP server requests.',
+    });
+    expect(during.m.dataPointType).toBe(DataPointType.SUM);
+    expect(during.m.dataPointType === DataPointType.SUM && during.m.isMonotonic).toBe(false);
+    expect(during.values).toEqual({
+      [set('GET', 'http', 't1')]: 2,
+      [set('GET', 'https', 't1')]: 1,
+      [set('HEAD', 'http', 't1')]: 1,
+      [set('GET', 'http', 't2')]: 1,
+      [set('GET', 'http')]: 3,
+    });
+    ends[0]!();
+    ends[5]!();
+    const partly = await active();
+    expect(partly.values[set('GET', 'http', 't1')]).toBe(1);
+    expect(partly.values[set('GET', 'http')]).toBe(2);
+    for (const [i, end] of ends.entries()) if (i !== 0 && i !== 5) end();
+    const after = await active();
+    expect(Object.keys(after.values)).toHaveLength(5);
+    expect(Object.values(after.values).every((v) => v === 0)).toBe(true);
+    await pipeline.shutdown();
+  });
+
+  it('costs two synchronous SDK calls per request: the active requests are observed at collection', async () => {
+    const calls = { n: 0 };
+    const { metrics, pipeline, collect } = setUp({}, calls);
+    for (let i = 0; i < 100; i++) request(metrics, `t${i % 3}`, 200, 'run-a');
+    // Histogram.record + Counter.add; the in-flight counts are plain numbers the SDK reads itself.
+    expect(calls.n).toBe(2 * 100);
+    const m = (await collect())['http.server.active_requests']!;
+    // The SDK hands the instrument's kind on at run time; its public MetricDescriptor type omits it.
+    expect((m.descriptor as { type?: unknown }).type).toBe(InstrumentType.OBSERVABLE_UP_DOWN_COUNTER);
     await pipeline.shutdown();
   });
 });

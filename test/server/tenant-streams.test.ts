@@ -144,4 +144,45 @@ describe('TenantStreams', () => {
     await ts.shutdown();
     expect(counts(exporters.get('tenant-5'))).toEqual({ 'tenant-5': 1 });
   });
+
+  it('each stream reports its own active requests at collection: the count in flight, then 0', async () => {
+    const { ts, exporters } = streams();
+    const ends = [
+      ts.begin('GET', 'http', 'tenant-a'),
+      ts.begin('GET', 'http', 'tenant-a'),
+      ts.begin('GET', 'http', 'tenant-b'),
+      ts.begin('GET', 'http', undefined),
+    ];
+    await ts.forceFlush();
+    expect(active(exporters.get('tenant-a'))).toEqual({ 'tenant-a': 2 });
+    expect(active(exporters.get('tenant-b'))).toEqual({ 'tenant-b': 1 });
+    // Requests without Client-ID are the default tenant's, and carry no client_id.
+    expect(active(exporters.get('anonymous'))).toEqual({ '-': 1 });
+    ends[0]!();
+    await ts.forceFlush();
+    expect(active(exporters.get('tenant-a'))).toEqual({ 'tenant-a': 1 });
+    expect(active(exporters.get('tenant-b'))).toEqual({ 'tenant-b': 1 });
+    for (const end of ends.slice(1)) end();
+    await ts.forceFlush();
+    expect(active(exporters.get('tenant-a'))).toEqual({ 'tenant-a': 0 });
+    expect(active(exporters.get('tenant-b'))).toEqual({ 'tenant-b': 0 });
+    expect(active(exporters.get('anonymous'))).toEqual({ '-': 0 });
+    await ts.shutdown();
+  });
 });
+
+/** The active-requests points in the exporter's last export: client_id (or '-') → value. */
+function active(e: InMemoryMetricExporter | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  const last = e?.getMetrics().at(-1);
+  for (const scope of last?.scopeMetrics ?? []) {
+    for (const m of scope.metrics) {
+      if (m.descriptor.name !== 'http.server.active_requests') continue;
+      for (const dp of m.dataPoints) {
+        const key = String(dp.attributes.client_id ?? '-');
+        out[key] = (out[key] ?? 0) + (dp.value as number);
+      }
+    }
+  }
+  return out;
+}
