@@ -26,10 +26,12 @@ export interface Clock {
  * How close to a due time `sleepUntil` stops sleeping on a timer and spins (lets I/O run and comes
  * back at once). Timers have 1 ms granularity, so anything shorter cannot be slept precisely; but a
  * spin costs a whole core for as long as it lasts (issue 21: spinning on every sub-millisecond wait
- * cost 430 µs of CPU per request at 2k req/s). So only the last 0.1 ms is spun; a longer wait, even
+ * cost 430 µs of CPU per request at 2k req/s). So only the last 0.05 ms is spun; a longer wait, even
  * under 1 ms, takes a timer, and whatever fell due meanwhile is sent together in that one wake-up.
+ * The window only saves a wake-up that lands a few µs early from a timer's millisecond of overshoot;
+ * measured at 2k req/s (bench/RESULTS.md), a 0.1 ms window spun ~1.5 turns per request for no gain.
  */
-export const SPIN_MS = 0.1;
+export const SPIN_MS = 0.05;
 
 /** What `sleepUntil` is built on, injectable so that its waiting strategy is tested (test/util/clock.test.ts). */
 export interface TimerSource {
