@@ -4,8 +4,9 @@
 //     [--rates 50,2000,20000,25000] [--base /path/to/other/checkout]
 // Runs `otelpoc load --rps R --duration Ns` against a static nginx (1 worker, loopback) under
 // /usr/bin/time and reports the load process's CPU (user + sys) per request sent, the manifest's
-// p99 send lateness and delivered %. With --base, the same runs of another checkout's build are
-// interleaved with this one's (the machine is shared and noisy: compare medians, in one session).
+// p99 send lateness and delivered % (answered ÷ scheduled); raw figures go to bench/results/.
+// With --base, the same runs of another checkout's build are interleaved with this one's (the
+// machine is shared and noisy: compare medians, in one session).
 // A 10 req/s run of each build gives its fixed cost (start-up, exit), subtracted for the net figure.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -159,4 +160,6 @@ for (const rate of RATES) {
   }
 }
 console.log(lines.join('\n'));
-await writeFile(join(tmpdir(), `otelpoc-open-cpu-${Date.now()}.json`), JSON.stringify(raw, null, 2));
+const file = join(ROOT, 'bench/results', `open-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(file, `${JSON.stringify({ seconds: SECONDS, rounds: ROUNDS, builds, raw }, null, 2)}\n`);
+console.log(`\nRaw figures: ${file.slice(ROOT.length + 1)}`);
