@@ -17,6 +17,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS } from '../server/instrumented-server.js';
 import type { Env } from '../telemetry/config.js';
 import { PROM } from '../telemetry/names.js';
 import type { Topology } from '../telemetry/topology.js';
+import { realClock } from '../util/clock.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
 import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
@@ -348,18 +349,11 @@ async function listenMetrics(metrics: CanaryMetrics, at: { host: string; port: n
 /** Sleeps until the wall time `atMs`; false when the signal aborted first. */
 function sleepUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      },
-      Math.max(0, atMs - Date.now()),
-    );
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return realClock.sleep(Math.max(0, atMs - Date.now()), signal).then(
+    () => true,
+    (err: unknown) => {
+      if (signal.aborted) return false;
+      throw err;
+    },
+  );
 }

@@ -152,7 +152,8 @@ export function otlpConfigFrom(cmd: Command, env: Env): OtlpConfig {
  * - any other variable goes through the option's parser; a bad value is refused naming the variable.
  */
 export function readOptionEnv(cmd: Command, env: Env): void {
-  if (typeof (cmd as unknown as Record<string, unknown>)._parseOptionsEnv !== 'function') {
+  // A private commander method (not in its types): read it by name, no cast.
+  if (typeof Reflect.get(cmd, '_parseOptionsEnv') !== 'function') {
     // Fail loudly rather than let commander read process.env behind the Runtime's back.
     throw new Error('commander no longer has Command._parseOptionsEnv: update readOptionEnv');
   }

@@ -8,6 +8,7 @@ import type { PipelineDeps } from '../pipeline/types.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
 import type { Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
+import { realClock } from '../util/clock.js';
 import { formatDurationMs } from '../util/duration.js';
 import { errorMessage } from '../util/errors.js';
 import { newRunId } from '../util/ids.js';
@@ -20,12 +21,8 @@ export { httpProbe } from './http.js';
 
 /** DoctorDeps' real `sleep`: resolves after `ms`, or at once when `signal` aborts (never rejects). */
 export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
+  return realClock.sleep(ms, signal).catch((err: unknown) => {
+    if (!signal?.aborted) throw err;
   });
 }
 

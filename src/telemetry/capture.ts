@@ -24,6 +24,8 @@ export interface CapturedSample {
 
 export class CaptureExporter extends InMemoryMetricExporter {
   #exports = 0;
+  // Our own record of shutdown (the SDK's `_shutdown` is protected, an internal that may change).
+  #shutdown = false;
 
   constructor() {
     // Cumulative: the latest export holds every series' total since the start.
@@ -34,11 +36,16 @@ export class CaptureExporter extends InMemoryMetricExporter {
     // Only the latest export is read, so the earlier ones are not kept (a long run exports often).
     // After shutdown the SDK exporter refuses the export and keeps what it had: `run` verifies
     // after the server (and its meter provider) stopped.
-    if (!this._shutdown) {
+    if (!this.#shutdown) {
       this.reset();
       this.#exports++;
     }
     super.export(metrics, done);
+  }
+
+  override shutdown(): Promise<void> {
+    this.#shutdown = true;
+    return super.shutdown();
   }
 
   get exports(): number {

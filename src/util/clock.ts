@@ -1,4 +1,4 @@
-import { setImmediate as yieldImmediate } from 'node:timers/promises';
+import { setTimeout as sleepFor, setImmediate as yieldImmediate } from 'node:timers/promises';
 import { MAX_TIMER_MS } from './duration.js';
 
 /**
@@ -74,19 +74,21 @@ export const realClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
   sleepUntil: sleepUntilOn(nodeTimers),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const cancel = longTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        cancel();
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  // The one abortable sleep of the code base (the doctor's and the canary's call it).
+  async sleep(ms, signal) {
+    try {
+      // A chain of waits of at most MAX_TIMER_MS: a longer one would fire after 1 ms (and warn).
+      for (let left = Math.max(0, ms); ; left -= MAX_TIMER_MS) {
+        await sleepFor(Math.min(left, MAX_TIMER_MS), undefined, { signal });
+        if (left <= MAX_TIMER_MS) return;
+      }
+    } catch (err) {
+      // node:timers/promises rejects an abort with its own AbortError; callers (the poller, the
+      // load loop) rely on the signal's reason, as the Clock contract says.
+      if (signal?.aborted) throw signal.reason;
+      throw err;
+    }
+  },
   yield: () => yieldImmediate().then(() => undefined),
 };
 

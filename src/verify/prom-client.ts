@@ -5,6 +5,7 @@
  * Prometheus API: fails at once, with a hint).
  */
 import { Agent, type Dispatcher, request } from 'undici';
+import { z } from 'zod';
 import { BackendError, errorMessage } from '../util/errors.js';
 import { classifyNetError, describeNetError } from '../util/net-errors.js';
 import type { Sample } from './types.js';
@@ -54,18 +55,41 @@ export interface PromClientOptions {
   urlFlag?: string;
 }
 
-interface PromResponse {
-  status?: string;
-  error?: string;
-  errorType?: string;
-  data?: {
-    resultType?: string;
-    result?: {
-      metric?: Record<string, string>;
-      value?: [number, string];
-      values?: [number, string][];
-    }[];
-  };
+/**
+ * The Prometheus HTTP API envelope (https://prometheus.io/docs/prometheus/latest/querying/api/):
+ * parsed, not cast, so an answer of another shape is named as such instead of failing later on an
+ * undefined field. Unknown fields are ignored (backends add their own: warnings, stats).
+ */
+const PromEnvelopeSchema = z.object({
+  status: z.string().optional(),
+  error: z.string().optional(),
+  errorType: z.string().optional(),
+  data: z.unknown().optional(),
+});
+
+/** A sample pair: [unix seconds, value as a string ("NaN", "+Inf" included)]. */
+const PairSchema = z.tuple([z.number(), z.string()]);
+const LabelsSchema = z.record(z.string(), z.string()).optional();
+
+const VectorDataSchema = z.object({
+  resultType: z.literal('vector'),
+  result: z.array(z.object({ metric: LabelsSchema, value: PairSchema })),
+});
+const MatrixDataSchema = z.object({
+  resultType: z.literal('matrix'),
+  result: z.array(z.object({ metric: LabelsSchema, values: z.array(PairSchema) })),
+});
+type DataSchema = typeof VectorDataSchema | typeof MatrixDataSchema;
+
+/** Mimir's /distributor/all_user_stats: an array of UserIDStats, of which only userID is read. */
+const UserStatsSchema = z.array(z.object({ userID: z.string() }));
+
+/** Where a parse failed, for the error message: the first issue's path and message. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'unexpected shape';
+  const path = issue.path.length ? issue.path.join('.') : '(root)';
+  return `${path}: ${issue.message}`;
 }
 
 export class PromClient {
@@ -93,10 +117,10 @@ export class PromClient {
     tenant: string | undefined,
     opts: { signal?: AbortSignal | undefined; atMs?: number | undefined } = {},
   ): Promise<Sample[]> {
-    const data = await this.#post(promql, tenant, opts, 'vector');
+    const data = await this.#post(promql, tenant, opts, VectorDataSchema);
     return data.map((r) => {
       const { __name__: name = '', ...labels } = r.metric ?? {};
-      return { name, labels, value: Number(r.value?.[1]) };
+      return { name, labels, value: Number(r.value[1]) };
     });
   }
 
@@ -109,20 +133,20 @@ export class PromClient {
     tenant: string | undefined,
     opts: { signal?: AbortSignal | undefined; atMs?: number | undefined } = {},
   ): Promise<SeriesPoints[]> {
-    const data = await this.#post(promql, tenant, opts, 'matrix');
+    const data = await this.#post(promql, tenant, opts, MatrixDataSchema);
     return data.map((r) => {
       const { __name__: name = '', ...labels } = r.metric ?? {};
-      const points = (r.values ?? []).map(([t, v]) => ({ atMs: Math.round(t * 1000), value: Number(v) }));
+      const points = r.values.map(([t, v]) => ({ atMs: Math.round(t * 1000), value: Number(v) }));
       return { name, labels, points };
     });
   }
 
-  async #post(
+  async #post<S extends DataSchema>(
     promql: string,
     tenant: string | undefined,
     opts: { signal?: AbortSignal | undefined; atMs?: number | undefined },
-    resultType: 'vector' | 'matrix',
-  ): Promise<NonNullable<NonNullable<PromResponse['data']>['result']>> {
+    schema: S,
+  ): Promise<z.infer<S>['result']> {
     const { signal } = opts;
     const url = `${this.#opts.baseUrl}/api/v1/query`;
     const headers: Record<string, string> = {
@@ -156,20 +180,20 @@ export class PromClient {
     }
     const status = res.statusCode;
     try {
-      return await this.#answer(url, promql, who, status, res, resultType);
+      return await this.#answer(url, promql, who, status, res, schema);
     } catch (err) {
       throw err instanceof Error && !queryFailureOf(err) ? tagged(err, { status }) : err;
     }
   }
 
-  async #answer(
+  async #answer<S extends DataSchema>(
     url: string,
     promql: string,
     who: string,
     status: number,
     res: Dispatcher.ResponseData,
-    resultType: 'vector' | 'matrix',
-  ): Promise<NonNullable<NonNullable<PromResponse['data']>['result']>> {
+    schema: S,
+  ): Promise<z.infer<S>['result']> {
     const text = await res.body.text().catch((err) => {
       throw tagged(new TransientBackendError(`reading the answer of ${url} failed: ${errorMessage(err)}`), {
         status,
@@ -195,9 +219,9 @@ export class PromClient {
       // A gateway that routes by tenant header (vmauth, a Mimir proxy) got none.
       throw new BackendError(`${url} answered 400 ${detail}: ${this.#authHint(status, detail)}`);
     }
-    let body: PromResponse;
+    let json: unknown;
     try {
-      body = JSON.parse(text) as PromResponse;
+      json = JSON.parse(text);
     } catch {
       // JSON that breaks off (a proxy such as vmauth or a gateway cut or re-sent the body) is a
       // passing fault: poll again. Anything else (an HTML login page, say) is the wrong URL.
@@ -210,17 +234,34 @@ export class PromClient {
         `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check ${this.#urlFlag}`,
       );
     }
+    const envelope = PromEnvelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      // Valid JSON but not the API's object (a bare array, a string, null): not a Prometheus API.
+      throw new BackendError(
+        `${url} answered ${status} with something that is not Prometheus API JSON: ${truncate(text)}; check ${this.#urlFlag}`,
+      );
+    }
+    const body = envelope.data;
     if (status !== 200 || body.status !== 'success') {
       throw new BackendError(
         `${url} answered ${status}${who}: ${body.errorType ?? 'error'}: ${body.error ?? truncate(text)}`,
       );
     }
-    if (body.data?.resultType !== resultType || !Array.isArray(body.data.result)) {
+    const resultType = schema.shape.resultType.value;
+    const head = z.object({ resultType: z.string().optional(), result: z.unknown() }).safeParse(body.data);
+    if (!head.success || head.data.resultType !== resultType || !Array.isArray(head.data.result)) {
+      const got = head.success ? head.data.resultType : undefined;
       throw new BackendError(
-        `${url}: expected ${resultType === 'vector' ? 'an instant vector' : 'a range vector (matrix)'} for ${promql}, got ${body.data?.resultType ?? 'nothing'}`,
+        `${url}: expected ${resultType === 'vector' ? 'an instant vector' : 'a range vector (matrix)'} for ${promql}, got ${got ?? 'nothing'}`,
       );
     }
-    return body.data.result;
+    const data = schema.safeParse(body.data);
+    if (!data.success) {
+      throw new BackendError(
+        `${url}: the ${resultType} answered for ${promql} is not made of Prometheus API samples (data.${firstIssue(data.error)}): ${truncate(text)}`,
+      );
+    }
+    return data.data.result;
   }
 
   /**
@@ -265,16 +306,15 @@ export class PromClient {
         `${where} answered with something that is not JSON (${truncate(text, 80)}): ${cannotList}`,
       );
     }
-    const ids = Array.isArray(body)
-      ? body.map((u) => (u as { userID?: unknown } | null)?.userID)
-      : [undefined];
-    if (ids.some((id) => typeof id !== 'string')) {
+    const users = UserStatsSchema.safeParse(body);
+    if (!users.success) {
       throw new BackendError(
         `${where} did not answer a list of {"userID": …} as Mimir's all_user_stats does: ${truncate(text, 80)}`,
       );
     }
+    const ids = users.data.map((u) => u.userID);
     // A tenant id that could not travel in a header (control characters) cannot be queried either.
-    return [...new Set(ids as string[])].filter((id) => /^[\x21-\x7e]+$/.test(id)).sort();
+    return [...new Set(ids)].filter((id) => /^[\x21-\x7e]+$/.test(id)).sort();
   }
 
   #authHint(status: number, detail: string): string {
@@ -297,8 +337,8 @@ export class PromClient {
 
 function errorDetail(text: string): string {
   try {
-    const body = JSON.parse(text) as PromResponse;
-    if (body.error) return body.error;
+    const body = PromEnvelopeSchema.safeParse(JSON.parse(text));
+    if (body.success && body.data.error) return body.data.error;
   } catch {
     // not JSON: use the text
   }

@@ -2,6 +2,9 @@
  * The in-process capture translates an SDK export the way the pipeline does (names with unit and
  * _total suffixes, attributes → labels, cumulative buckets), so the same checks pass on it.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   InMemoryMetricExporter,
   MeterProvider,
@@ -96,5 +99,28 @@ describe('CaptureExporter + CaptureSource', () => {
     expect(capture.samples()).toEqual([
       { name: 'http_server_request_total', labels: { otelpoc_run_id: 'run-1' }, value: 3 },
     ]);
+  });
+
+  it('after its own shutdown an export neither counts nor replaces what it kept', async () => {
+    const capture = new CaptureExporter();
+    const reader = new PeriodicExportingMetricReader({ exporter: capture, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    provider.getMeter('t').createCounter('c').add(2, { otelpoc_run_id: 'run-1' });
+    await provider.shutdown();
+    const before = capture.exports;
+    const kept = capture.getMetrics();
+    expect(kept).toHaveLength(1);
+    const result = await new Promise<{ code: number }>((done) => capture.export(kept[0]!, done));
+    expect(result.code).not.toBe(0); // refused (ExportResultCode.FAILED)
+    expect(capture.exports).toBe(before);
+    expect(capture.getMetrics()).toEqual(kept);
+  });
+
+  it("keeps its own shutdown state, reading no protected SDK field (the code before read the SDK's `_shutdown`)", () => {
+    const source = readFileSync(
+      resolve(dirname(fileURLToPath(import.meta.url)), '../../src/telemetry/capture.ts'),
+      'utf8',
+    );
+    expect(source).not.toMatch(/this\._shutdown\b/);
   });
 });

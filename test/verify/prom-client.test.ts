@@ -131,4 +131,69 @@ describe('PromClient', () => {
     expect((err as Error).message).toMatch(/answered 200 with malformed or truncated JSON \(\d+ bytes\)/);
     expect((err as Error).constructor.name).toBe('TransientBackendError');
   });
+
+  // Before the answers were parsed (cast instead), each of these passed on: a sample without a value
+  // became NaN, a series without values had no points, and `null` threw a TypeError.
+  it.each([
+    [
+      'a vector sample without a value',
+      'query',
+      { resultType: 'vector', result: [{ metric: {} }] },
+      /data\.result\.0\.value/,
+    ],
+    [
+      'a vector sample with a numeric value',
+      'query',
+      { resultType: 'vector', result: [{ metric: {}, value: [1, 7] }] },
+      /data\.result\.0\.value\.1/,
+    ],
+    [
+      'a matrix series without values',
+      'queryMatrix',
+      { resultType: 'matrix', result: [{ metric: { a: 'b' } }] },
+      /data\.result\.0\.values/,
+    ],
+    [
+      'labels that are not strings',
+      'query',
+      { resultType: 'vector', result: [{ metric: { a: 1 }, value: [1, '1'] }] },
+      /data\.result\.0\.metric\.a/,
+    ],
+  ] as const)(
+    '%s is a BackendError naming the URL, not a wrong count',
+    async (_what, method, data, where) => {
+      const url = await peer(200, JSON.stringify({ status: 'success', data }));
+      const err = await client(url)
+        [method]('up[1m]', 't')
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err).not.toBeInstanceOf(TransientBackendError);
+      expect((err as Error).message).toContain(
+        `${url}/api/v1/query: the ${data.resultType} answered for up[1m]`,
+      );
+      expect((err as Error).message).toMatch(where);
+    },
+  );
+
+  it.each(['null', '[]', '"ok"'])('JSON %s (not the API object) is not Prometheus API JSON', async (body) => {
+    const url = await peer(200, body);
+    const err = await client(url)
+      .query('up', 't')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).not.toBeInstanceOf(TransientBackendError);
+    expect((err as Error).message).toBe(
+      `${url}/api/v1/query answered 200 with something that is not Prometheus API JSON: ${body}; check --url`,
+    );
+  });
+
+  it('the wrong result type keeps its message', async () => {
+    const url = await peer(
+      200,
+      JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '2'] } }),
+    );
+    await expect(client(url).query('up', 't')).rejects.toThrow(
+      `${url}/api/v1/query: expected an instant vector for up, got scalar`,
+    );
+  });
 });
