@@ -140,3 +140,31 @@ export async function serveUrl(serve: CliProcess): Promise<string> {
   const [, base] = (await serve.waitFor(/listening on (http:\/\/\S+)\/api/)) as RegExpMatchArray;
   return base!;
 }
+
+/**
+ * The argv of a short `load --serve` into one backend, as the verify end-to-end tests run it: no
+ * delay, a 1 s export interval, the manifest at `out`, quiet. `extra` adds flags (a status mix).
+ */
+export function loadServeArgv(opts: {
+  requests: number;
+  tenants: number;
+  otlpEndpoint: string;
+  runId: string;
+  out: string;
+  extra?: string[];
+}): string[] {
+  const mix = ['--requests', String(opts.requests), '--rps', '200', '--tenants', String(opts.tenants)];
+  const server = ['--delay', '0', '--export-interval', '1s', '--otlp-endpoint', opts.otlpEndpoint];
+  return [
+    'load',
+    '--serve',
+    ...mix,
+    ...(opts.extra ?? []),
+    ...server,
+    '--run-id',
+    opts.runId,
+    '--out',
+    opts.out,
+    '--quiet',
+  ];
+}

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { useVictoriaMetrics } from '../helpers/backend-suite.js';
 import { backendsAvailable, freePort } from '../helpers/backends.js';
+import { loadServeArgv } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 import { expectedFromManifest, readManifestFile, waitForCounts } from '../helpers/run-counts.js';
 
@@ -19,28 +20,19 @@ function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: strin
   return mainInProcess(argv, { cwd, env: {} });
 }
 
-/** verify of one manifest against one VictoriaMetrics (a single store), no settle window. */
+/**
+ * verify of one manifest (or directory) against one VictoriaMetrics (a single store), no settle
+ * window; a timeout long enough for a busy machine (a green poll ends it at once).
+ */
 function verifyIn(promUrl: string, manifest: string, cwd: string, extra: string[] = []) {
-  const flags = ['--url', promUrl, '--no-tenant-header', '--timeout', '5s', '--settle', '0'];
+  const flags = ['--url', promUrl, '--no-tenant-header', '--timeout', '20s', '--settle', '0'];
   return cli(['verify', '--manifest', manifest, ...flags, ...extra], cwd);
 }
 
 /** load --serve of 10 requests for one tenant, all 200, exporting every second to `otlp`. */
-function loadServed(runId: string, out: string, otlp: string, cwd: string) {
-  const mix = [
-    '--requests',
-    '10',
-    '--rps',
-    '200',
-    '--tenants',
-    '1',
-    '--status-mix',
-    '200:100',
-    '--delay',
-    '0',
-  ];
-  const server = ['--export-interval', '1s', '--otlp-endpoint', otlp];
-  return cli(['load', '--serve', ...mix, ...server, '--run-id', runId, '--out', out, '--quiet'], cwd);
+function loadServed(runId: string, out: string, otlpEndpoint: string, cwd: string) {
+  const extra = ['--status-mix', '200:100'];
+  return cli(loadServeArgv({ requests: 10, tenants: 1, otlpEndpoint, runId, out, extra }), cwd);
 }
 
 describe.skipIf(!enabled)('otelpoc verify → a manifest that says its run proved nothing', () => {
@@ -207,22 +199,7 @@ describe.skipIf(!enabled)('otelpoc verify → data of an earlier attempt under t
     const new1 = await readManifestFile(join(out, 'shard-1-of-2.json'));
     expect(new1.server?.finalFlushOk).toBe(true);
 
-    const res = await cli(
-      [
-        'verify',
-        '--manifest',
-        out,
-        '--url',
-        vm.promUrl,
-        '--no-tenant-header',
-        '--timeout',
-        '5s',
-        '--settle',
-        '0',
-        '--json',
-      ],
-      dir,
-    );
+    const res = await verifyIn(vm.promUrl, out, dir, ['--json']);
     expect(res.code, res.stdout + res.stderr).toBe(1);
     const report = JSON.parse(res.stdout) as VerifyReport;
     expect(report.results.every((r) => r.ok)).toBe(true);

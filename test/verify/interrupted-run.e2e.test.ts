@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { useVictoriaMetrics } from '../helpers/backend-suite.js';
 import { backendsAvailable } from '../helpers/backends.js';
+import { loadServeArgv } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 import { expectedFromManifest, readManifestFile, waitForCounts } from '../helpers/run-counts.js';
 
@@ -33,27 +34,7 @@ describe.skipIf(!enabled)('otelpoc verify → a manifest with interrupted: true'
   it('passes, saying the verdict covers only the requests sent before the interruption', async () => {
     const manifest = join(dir, 'run.json');
     const load = await cli(
-      [
-        'load',
-        '--serve',
-        '--requests',
-        '12',
-        '--rps',
-        '200',
-        '--tenants',
-        '2',
-        '--delay',
-        '0',
-        '--export-interval',
-        '1s',
-        '--otlp-endpoint',
-        vm.otlpEndpoint,
-        '--run-id',
-        RUN,
-        '--out',
-        manifest,
-        '--quiet',
-      ],
+      loadServeArgv({ requests: 12, tenants: 2, otlpEndpoint: vm.otlpEndpoint, runId: RUN, out: manifest }),
       dir,
     );
     expect(load.code, load.stderr).toBe(0);

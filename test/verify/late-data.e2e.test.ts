@@ -13,6 +13,7 @@ import type { RunManifest } from '../../src/manifest/schema.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { useVictoriaMetrics } from '../helpers/backend-suite.js';
 import { backendsAvailable } from '../helpers/backends.js';
+import { loadServeArgv } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 import { expectedFromManifest, readManifestFile, waitForCounts } from '../helpers/run-counts.js';
 
@@ -65,27 +66,7 @@ describe.skipIf(!enabled)('otelpoc verify → a run verified long after it ended
   it('5 requests of the run arriving 4.5 min after its end turn a later verify red', async () => {
     const srcPath = join(dir, 'src.json');
     const load = await cli(
-      [
-        'load',
-        '--serve',
-        '--requests',
-        '20',
-        '--rps',
-        '200',
-        '--tenants',
-        '2',
-        '--delay',
-        '0',
-        '--export-interval',
-        '1s',
-        '--otlp-endpoint',
-        vm.otlpEndpoint,
-        '--run-id',
-        SOURCE,
-        '--out',
-        srcPath,
-        '--quiet',
-      ],
+      loadServeArgv({ requests: 20, tenants: 2, otlpEndpoint: vm.otlpEndpoint, runId: SOURCE, out: srcPath }),
       dir,
     );
     expect(load.code, load.stderr).toBe(0);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { useVictoriaMetrics } from '../helpers/backend-suite.js';
 import { backendsAvailable, pollUntil } from '../helpers/backends.js';
-import { type CliProcess, serveUrl, spawnServe } from '../helpers/cli.js';
+import { type CliProcess, loadServeArgv, serveUrl, spawnServe } from '../helpers/cli.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 const enabled = backendsAvailable('verify sees late series (VictoriaMetrics)');
@@ -41,29 +41,14 @@ describe.skipIf(!enabled)('otelpoc verify → series that arrive after verify fi
   it('a request of the run from a second serve process, after a green verify, turns verify red', async () => {
     const manifest = join(dir, 'run.json');
     const load = await cli(
-      [
-        'load',
-        '--serve',
-        '--requests',
-        '20',
-        '--rps',
-        '200',
-        '--tenants',
-        '2',
-        '--status-mix',
-        '200:80,404:20',
-        '--delay',
-        '0',
-        '--export-interval',
-        '1s',
-        '--otlp-endpoint',
-        vm.otlpEndpoint,
-        '--run-id',
-        RUN,
-        '--out',
-        manifest,
-        '--quiet',
-      ],
+      loadServeArgv({
+        requests: 20,
+        tenants: 2,
+        otlpEndpoint: vm.otlpEndpoint,
+        runId: RUN,
+        out: manifest,
+        extra: ['--status-mix', '200:80,404:20'],
+      }),
       dir,
     );
     expect(load.code, load.stderr).toBe(0);
