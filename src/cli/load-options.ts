@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+
 import {
   LOAD_DEFAULTS,
   type LoadConfig,
@@ -6,20 +7,15 @@ import {
   type LoadInput,
   type ScenarioInput,
 } from '../load/config.js';
-import {
-  parseClientIds,
-  parsePercent,
-  parsePositiveInt,
-  parseRate,
-  parseRunId,
-  parseStatusMix,
-  parseTarget,
-  parseWeights,
-  ValueProblem,
-} from '../load/values.js';
+
+import { parseClientIds, parsePercent, parsePositiveInt, parseRate, parseRunId, parseStatusMix, parseTarget, parseWeights } from '../load/values.js';
 import { formatDurationMs, parseDurationMs } from '../util/duration.js';
+
 import { UsageError } from '../util/errors.js';
+
 import type { CliContext } from './context.js';
+import { ValueProblem } from '../util/value-problem.js';
+
 
 /** Wraps a value parser so that its problem becomes `--flag: expected …, got "…"` (exit 2). */
 function flag<T>(name: string, parse: (text: string) => T) {

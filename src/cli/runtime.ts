@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { Env } from '../telemetry/config.js';
+import type { Env } from '../util/env.js';
+
 
 export interface OutputStream extends Pick<Writable, 'write'> {
   isTTY?: boolean;

@@ -4,10 +4,14 @@
  * Kubernetes Indexed Job sets in each pod (0 … completions−1), so one pod template serves every shard.
  */
 import { type Command, Option } from 'commander';
+
 import { MAX_SHARDS, parseShard, type Shard } from '../load/shard.js';
-import type { Env } from '../telemetry/config.js';
+
 import { UsageError } from '../util/errors.js';
+
 import { parseIntegerIn } from './options.js';
+import type { Env } from '../util/env.js';
+
 
 export const SHARD_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 

@@ -4,10 +4,13 @@
  * made executable). No I/O here.
  */
 
-import { type Env, resolveOtlpConfig } from '../telemetry/config.js';
+import { resolveOtlpConfig } from '../telemetry/config.js';
 import { UsageError } from '../util/errors.js';
+
 import { verdictPasses } from '../verify/status.js';
+
 import { STACK_URLS } from './defaults.js';
+
 import {
   DOCTOR_STATES,
   DOCTOR_TOPOLOGIES,
@@ -20,6 +23,8 @@ import {
   SKIP_NAMES,
   type SkipName,
 } from './types.js';
+import type { Env } from '../util/env.js';
+
 
 /** Hops that exist only in the router topology: the direct one sends straight to Mimir. */
 const ROUTER_ONLY: DoctorCheckId[] = ['alloy', 'cortex-tenant'];

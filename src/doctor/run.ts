@@ -4,17 +4,27 @@
  * I/O comes in through `DoctorDeps`, so tests can drive it against real backends or stubs.
  */
 import type { Dispatcher } from 'undici';
+
 import type { PipelineDeps } from '../pipeline/types.js';
+
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
-import type { Env } from '../telemetry/config.js';
+
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
+
 import { realClock } from '../util/clock.js';
+
 import { formatDurationMs } from '../util/duration.js';
+
 import { errorMessage } from '../util/errors.js';
+
 import { newRunId } from '../util/ids.js';
+
 import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
+
 import type { Sample } from '../verify/types.js';
+
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
+
 
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
@@ -34,7 +44,10 @@ import {
   summarize,
   tenantsToQuery,
 } from './plan.js';
+
 import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
+import type { Env } from '../util/env.js';
+
 
 export interface DoctorDeps {
   http: HttpProbe;

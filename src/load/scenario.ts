@@ -4,27 +4,25 @@
  * naming the file and path: `scenarios/x.yaml: stages[1].rate: expected a number ≥ 0, got "fast"`.
  */
 import { readdir, readFile } from 'node:fs/promises';
+
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+
 import { fileURLToPath } from 'node:url';
+
 import { type Document, isPair, isScalar, isSeq, parseDocument, type Scalar, visit } from 'yaml';
+
 import { z } from 'zod';
+
 import { readDurationMs } from '../util/duration.js';
+
 import { UsageError } from '../util/errors.js';
+
 import { formatPath } from '../util/format-path.js';
+
 import type { LoadInput, ScenarioInput } from './config.js';
-import {
-  checkStageRate,
-  parseClientIds,
-  parsePercent,
-  parseRate,
-  parseRunId,
-  parseStatusMix,
-  parseTarget,
-  parseWeights,
-  RATE_EXPECTED,
-  STATUS_MIX_EXPECTED,
-  ValueProblem,
-} from './values.js';
+
+import { checkStageRate, parseClientIds, parsePercent, parseRate, parseRunId, parseStatusMix, parseTarget, parseWeights, RATE_EXPECTED, STATUS_MIX_EXPECTED } from './values.js';
+import { ValueProblem } from '../util/value-problem.js';
 
 const DURATION_EXPECTED = 'a duration like 500ms, 30s or 2m';
 const STATUS_MIX_FORMS = `${STATUS_MIX_EXPECTED}, or a mapping like {200: 85, 404: 10}`;

@@ -1,3 +1,4 @@
+import { ValueProblem } from '../util/value-problem.js';
 /**
  * Parsers for the values load takes from flags and scenario files: rates, status mixes, weights,
  * shares. Each returns the parsed value or throws a Problem naming what is allowed; the caller adds
@@ -7,11 +8,6 @@ import { z } from 'zod';
 import { isValidRunId, RUN_ID_RULE, TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 
 /** A value that is not allowed. `expected` reads "expected <expected>, got <input>". */
-export class ValueProblem extends Error {
-  constructor(readonly expected: string) {
-    super(`expected ${expected}`);
-  }
-}
 
 export const StatusWeightSchema = z.object({
   status: z.number().int().min(200).max(599),

@@ -4,21 +4,33 @@
  * `verify`); what happened comes back as a RunReport, and progress as events while it runs.
  */
 import type { HttpClientOptions, LoadClient } from '../load/client.js';
+
 import type { LoadConfig } from '../load/config.js';
+
 import type { LoadProgress } from '../load/runner.js';
+
 import type { Shard } from '../load/shard.js';
+
 import type { RunManifest } from '../manifest/schema.js';
+
 import type {
   InstrumentedServer,
   InstrumentedServerOptions,
   ObserveExport,
 } from '../server/instrumented-server.js';
+
 import type { TenantExportOptions } from '../server/tenant-streams.js';
-import type { Env, OtlpConfig } from '../telemetry/config.js';
+
+import type { OtlpConfig } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
+
 import type { DelayRange } from '../util/duration.js';
+
 import type { PollEvent } from '../verify/poll.js';
+
 import type { VerifyReport } from '../verify/types.js';
+import type { Env } from '../util/env.js';
+
 
 /** The instrumented server, started in this process on a loopback port of its own. */
 export interface ServePart {

@@ -1,18 +1,28 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { Env, OtlpConfig } from '../telemetry/config.js';
+
+import type { OtlpConfig } from '../telemetry/config.js';
 import { createMetricsPipeline, createOtlpExporter, type ExportStats } from '../telemetry/provider.js';
+
 import type { Topology } from '../telemetry/topology.js';
+
 import type { DelayRange } from '../util/duration.js';
+
 import { isListening } from '../util/net.js';
+
 import { createRandom } from '../util/random.js';
+
 import { type ApiServer, startApiServer } from './app.js';
+
 import {
   type CardinalityLimits,
   DEFAULT_LIMITS,
   RequestMetrics,
   type RequestRecorder,
 } from './request-metrics.js';
+
 import { type StreamStats, type TenantExportOptions, TenantStreams } from './tenant-streams.js';
+import type { Env } from '../util/env.js';
+
 
 export interface InstrumentedServerOptions {
   host: string;

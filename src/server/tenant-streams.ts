@@ -11,16 +11,21 @@
  * frees its place; a tenant that comes back gets a new stream.
  */
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { Env } from '../telemetry/config.js';
+
 import { OVERFLOW_VALUE } from '../telemetry/names.js';
+
 import { createMetricsPipeline, type ExportStats, type MetricsPipeline } from '../telemetry/provider.js';
+
 import { errorMessage } from '../util/errors.js';
+
 import {
   type CardinalityLimits,
   type RequestAttributes,
   RequestMetrics,
   type RequestRecorder,
 } from './request-metrics.js';
+import type { Env } from '../util/env.js';
+
 
 export interface TenantExportOptions {
   /** Header naming the tenant on each export request, e.g. X-Scope-OrgID. */

@@ -1,9 +1,8 @@
+import type { Env } from '../util/env.js';
 import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import { checkHeader } from '../util/http-headers.js';
 import { checkHttpUrl } from '../util/net.js';
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Where and how the server exports its metrics: OTLP/HTTP protobuf, cumulative temporality. */
 export interface OtlpConfig {

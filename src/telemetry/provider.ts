@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Meter } from '@opentelemetry/api';
+
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+
 import { defaultResource, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+
 import {
   AggregationTemporality,
   MeterProvider,
@@ -10,9 +15,13 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+
 import { errorMessage } from '../util/errors.js';
+
 import { VERSION } from '../version.js';
-import { type Env, type OtlpConfig, parseKeyValueList } from './config.js';
+
+import { type OtlpConfig, parseKeyValueList } from './config.js';
+import type { Env } from '../util/env.js';
 
 /** What the exporter has done so far; surfaced by serve, load and doctor (the SDK itself stays silent). */
 export interface ExportStats {

@@ -1,18 +1,16 @@
 /** The bounds of load's values (rates, weights, durations) and the flags that contradict each other. */
 import { describe, expect, it } from 'vitest';
+
 import { resolveLoadConfig } from '../../src/load/config.js';
+
 import { TrafficMix } from '../../src/load/mix.js';
+
 import { parseScenarioText } from '../../src/load/scenario.js';
-import {
-  buildTenantWeights,
-  integerStatusMix,
-  parsePercent,
-  parseRate,
-  parseStatusMix,
-  parseWeights,
-  ValueProblem,
-} from '../../src/load/values.js';
+
+import { buildTenantWeights, integerStatusMix, parsePercent, parseRate, parseStatusMix, parseWeights } from '../../src/load/values.js';
 import { UsageError } from '../../src/util/errors.js';
+import { ValueProblem } from '../../src/util/value-problem.js';
+
 
 const id = () => 'rid';
 

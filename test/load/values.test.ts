@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parsePercent, parseRate, parseStatusMix, parseTarget, ValueProblem } from '../../src/load/values.js';
+
+import { parsePercent, parseRate, parseStatusMix, parseTarget } from '../../src/load/values.js';
+import { ValueProblem } from '../../src/util/value-problem.js';
 
 describe('load values', () => {
   it('rates: numbers > 0 or max', () => {

@@ -1,6 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Env } from '../../telemetry/config.js';
+
 import type { OutputStream } from '../runtime.js';
+import type { Env } from '../../util/env.js';
+
 
 /**
  * One chalk instance per stream: colour only on a TTY; never when NO_COLOR is set to a non-empty
