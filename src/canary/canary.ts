@@ -23,17 +23,12 @@ import { PROM } from '../telemetry/names.js';
 import type { Topology } from '../telemetry/topology.js';
 
 import { realClock } from '../util/clock.js';
-
+import type { Env } from '../util/env.js';
 import { errorMessage, UsageError } from '../util/errors.js';
-
 import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
-
 import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
-
 import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
-
 import { startTraffic } from './traffic.js';
-
 import {
   type CheckOutcome,
   evaluateTenant,
@@ -41,8 +36,6 @@ import {
   type TenantStatus,
   type WindowSettings,
 } from './window.js';
-import type { Env } from '../util/env.js';
-
 
 export interface CanaryConfig {
   /** --name; the run id (`canary-<name>`) and service.instance.id derive from it: one per instance. */

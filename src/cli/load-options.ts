@@ -8,14 +8,21 @@ import {
   type ScenarioInput,
 } from '../load/config.js';
 
-import { parseClientIds, parsePercent, parsePositiveInt, parseRate, parseRunId, parseStatusMix, parseTarget, parseWeights } from '../load/values.js';
+import {
+  parseClientIds,
+  parsePercent,
+  parsePositiveInt,
+  parseRate,
+  parseRunId,
+  parseStatusMix,
+  parseTarget,
+  parseWeights,
+} from '../load/values.js';
 import { formatDurationMs, parseDurationMs } from '../util/duration.js';
 
 import { UsageError } from '../util/errors.js';
-
-import type { CliContext } from './context.js';
 import { ValueProblem } from '../util/value-problem.js';
-
+import type { CliContext } from './context.js';
 
 /** Wraps a value parser so that its problem becomes `--flag: expected …, got "…"` (exit 2). */
 function flag<T>(name: string, parse: (text: string) => T) {

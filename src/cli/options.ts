@@ -4,20 +4,21 @@ import { type Command, Option } from 'commander';
 
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 
-import { DEFAULT_EXPORT_INTERVAL_MS, DEFAULT_OTLP_ENDPOINT, type OtlpConfig, parseExportInterval, resolveOtlpConfig } from '../telemetry/config.js';
+import {
+  DEFAULT_EXPORT_INTERVAL_MS,
+  DEFAULT_OTLP_ENDPOINT,
+  type OtlpConfig,
+  parseExportInterval,
+  resolveOtlpConfig,
+} from '../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 
 import { type DelayRange, formatDurationMs, parseDelayRange } from '../util/duration.js';
-
-import { UsageError } from '../util/errors.js';
-
-import { parseHeaderName } from '../util/http-headers.js';
-
-import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
-
-import { parseSeed } from '../util/random.js';
 import type { Env } from '../util/env.js';
-
+import { UsageError } from '../util/errors.js';
+import { parseHeaderName } from '../util/http-headers.js';
+import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
+import { parseSeed } from '../util/random.js';
 
 /**
  * Option parsers shared by the commands. Each throws a UsageError whose message names the flag and

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
+import { type GracefulStop, NO_STOP } from '../pipeline/lifecycle.js';
 import type { Env } from '../util/env.js';
-
 
 export interface OutputStream extends Pick<Writable, 'write'> {
   isTTY?: boolean;
@@ -30,24 +30,6 @@ export function canRedraw(stream: OutputStream): boolean {
   return stream.isTTY === true && (stream.columns ?? 0) > 0;
 }
 
-/**
- * What a graceful stop still owes and how long it may take. A stop cut short (a deliberate second
- * signal, or the deadline) says on stderr what it lost, from what is still owed.
- */
-export interface GracefulStop {
-  /** Registers something the command still owes ("manifest not written"); the function returned settles it. */
-  owe(lost: string): () => void;
-  /**
-   * The graceful stop may take at most this long after the first signal (the command knows its own
-   * bounds). `quiet` (--quiet, --json): no informational note on a repeated signal; what a stop cut
-   * short lost is still said.
-   */
-  limit(ms: number, opts?: { quiet?: boolean }): void;
-}
-
-/** A runtime without signal handling (tests' in-process runtimes): nothing is ever cut short. */
-const NO_STOP: GracefulStop = { owe: () => () => {}, limit: () => {} };
-
 export function stopOf(runtime: Runtime): GracefulStop {
   return runtime.stop ?? NO_STOP;
 }
@@ -59,8 +41,6 @@ export function stopOf(runtime: Runtime): GracefulStop {
  * signal at least this long after the first one is a deliberate "stop now".
  */
 export const REPEAT_WINDOW_MS = 2_000;
-/** Added to the bounds of a stop's own steps: writing files, closing sockets, a busy machine. */
-export const STOP_MARGIN_MS = 5_000;
 /** The stop deadline until a command sets its own (before its work starts). */
 export const DEFAULT_STOP_LIMIT_MS = 10_000;
 /**
@@ -71,11 +51,6 @@ export const DEFAULT_STOP_LIMIT_MS = 10_000;
 export const FORCE_PRESSES = 3;
 export const FORCE_WINDOW_MS = 1_000;
 export const SAME_PRESS_MS = 100;
-
-/** The stop deadline of a command whose stop steps are each bounded by one of `boundsMs`. */
-export function stopLimitMs(...boundsMs: number[]): number {
-  return boundsMs.reduce((a, b) => a + b, STOP_MARGIN_MS);
-}
 
 export interface SignalHandlingDeps {
   now: () => number;
@@ -246,10 +221,4 @@ export function processRuntime(): Runtime {
     signal,
     stop,
   };
-}
-
-/** Resolves when the signal fires (at once if it already has). */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -6,12 +6,9 @@
 import { type Command, Option } from 'commander';
 
 import { MAX_SHARDS, parseShard, type Shard } from '../load/shard.js';
-
-import { UsageError } from '../util/errors.js';
-
-import { parseIntegerIn } from './options.js';
 import type { Env } from '../util/env.js';
-
+import { UsageError } from '../util/errors.js';
+import { parseIntegerIn } from './options.js';
 
 export const SHARD_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 

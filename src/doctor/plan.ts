@@ -5,12 +5,10 @@
  */
 
 import { resolveOtlpConfig } from '../telemetry/config.js';
+import type { Env } from '../util/env.js';
 import { UsageError } from '../util/errors.js';
-
 import { verdictPasses } from '../verify/status.js';
-
 import { STACK_URLS } from './defaults.js';
-
 import {
   DOCTOR_STATES,
   DOCTOR_TOPOLOGIES,
@@ -23,8 +21,6 @@ import {
   SKIP_NAMES,
   type SkipName,
 } from './types.js';
-import type { Env } from '../util/env.js';
-
 
 /** Hops that exist only in the router topology: the direct one sends straight to Mimir. */
 const ROUTER_ONLY: DoctorCheckId[] = ['alloy', 'cortex-tenant'];

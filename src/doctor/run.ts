@@ -25,7 +25,6 @@ import type { Sample } from '../verify/types.js';
 
 import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 
-
 // What the command wires in by default: one lazy import of this module gives it everything.
 export { httpProbe } from './http.js';
 
@@ -36,6 +35,7 @@ export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<vo
   });
 }
 
+import type { Env } from '../util/env.js';
 import {
   blockedBy,
   otlpCheckHeaders,
@@ -44,10 +44,7 @@ import {
   summarize,
   tenantsToQuery,
 } from './plan.js';
-
 import type { DoctorCheck, DoctorConfig, DoctorReport, ProbeStage } from './types.js';
-import type { Env } from '../util/env.js';
-
 
 export interface DoctorDeps {
   http: HttpProbe;

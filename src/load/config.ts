@@ -15,11 +15,16 @@ import { formatDurationMs, MAX_DURATION_MS } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 
 import { newRunId } from '../util/ids.js';
-
-import { arrivals, type Stage, StageSchema } from './schedule.js';
-
-import { buildTenantWeights, integerStatusMix, parseStatusMix, parseTarget, StatusWeightSchema, TenantWeightSchema } from './values.js';
 import { ValueProblem } from '../util/value-problem.js';
+import { arrivals, type Stage, StageSchema } from './schedule.js';
+import {
+  buildTenantWeights,
+  integerStatusMix,
+  parseStatusMix,
+  parseTarget,
+  StatusWeightSchema,
+  TenantWeightSchema,
+} from './values.js';
 
 const fraction = z.number().min(0).max(1);
 

@@ -18,11 +18,20 @@ import { readDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 
 import { formatPath } from '../util/format-path.js';
-
-import type { LoadInput, ScenarioInput } from './config.js';
-
-import { checkStageRate, parseClientIds, parsePercent, parseRate, parseRunId, parseStatusMix, parseTarget, parseWeights, RATE_EXPECTED, STATUS_MIX_EXPECTED } from './values.js';
 import { ValueProblem } from '../util/value-problem.js';
+import type { LoadInput, ScenarioInput } from './config.js';
+import {
+  checkStageRate,
+  parseClientIds,
+  parsePercent,
+  parseRate,
+  parseRunId,
+  parseStatusMix,
+  parseTarget,
+  parseWeights,
+  RATE_EXPECTED,
+  STATUS_MIX_EXPECTED,
+} from './values.js';
 
 const DURATION_EXPECTED = 'a duration like 500ms, 30s or 2m';
 const STATUS_MIX_FORMS = `${STATUS_MIX_EXPECTED}, or a mapping like {200: 85, 404: 10}`;

@@ -1,4 +1,3 @@
-import { ValueProblem } from '../util/value-problem.js';
 /**
  * Parsers for the values load takes from flags and scenario files: rates, status mixes, weights,
  * shares. Each returns the parsed value or throws a Problem naming what is allowed; the caller adds
@@ -6,6 +5,7 @@ import { ValueProblem } from '../util/value-problem.js';
  */
 import { z } from 'zod';
 import { isValidRunId, RUN_ID_RULE, TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
+import { ValueProblem } from '../util/value-problem.js';
 
 /** A value that is not allowed. `expected` reads "expected <expected>, got <input>". */
 

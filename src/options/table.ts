@@ -27,8 +27,8 @@ export interface Setting<T> {
    */
   env?: string;
   envReadBy?: 'otel';
-  /** Each occurrence adds to a list: `parse` gets one text at a time. */
-  repeatable?: boolean;
+  /** Repeatable: each occurrence's text, parsed by `each`, adds to the list (see `list`). */
+  each?: (text: string, name: string) => unknown;
   /** A `--no-x` spelling that sets this value; giving both spellings is refused. */
   negate?: { flags: string; help: string; value: T };
   /** Accepted but not shown in --help (run's --target, which it refuses with a clear line). */
@@ -59,6 +59,13 @@ export function option<T>(s: Setting<T> & { default: T }): Setting<T>;
 export function option<T>(s: Omit<Setting<T>, 'default'>): Setting<T | undefined>;
 export function option<T>(s: Setting<T>): Setting<T> {
   return s;
+}
+
+/** A repeatable setting: each occurrence adds what `each` returns (one item, or several) to a list. */
+export function list<E>(
+  s: Omit<Setting<E[]>, 'parse' | 'each' | 'default'> & { each: (text: string, name: string) => E | E[] },
+): Setting<E[]> {
+  return { ...s, default: [] };
 }
 
 /** A switch: true when given (or its `--no-` spelling's value), else false. */
@@ -104,7 +111,13 @@ export function resolveOptions<TB extends Table>(table: TB, given: Given<TB>, en
     const raw = given[key];
     let text: string | string[] | boolean | undefined = raw;
     let name = flag;
-    if (raw === undefined && s.env && s.envReadBy !== 'otel' && env[s.env] !== undefined && env[s.env] !== '') {
+    if (
+      raw === undefined &&
+      s.env &&
+      s.envReadBy !== 'otel' &&
+      env[s.env] !== undefined &&
+      env[s.env] !== ''
+    ) {
       text = env[s.env]!;
       name = s.env;
     }
@@ -132,10 +145,9 @@ export function resolveOptions<TB extends Table>(table: TB, given: Given<TB>, en
 
 function parseGiven(s: Setting<unknown>, text: string | string[] | boolean, name: string): unknown {
   if (typeof text === 'boolean') return s.negate && text === false ? s.negate.value : text;
-  if (!s.parse) return text;
-  if (Array.isArray(text)) return text.map((t) => s.parse!(t, name));
-  if (s.repeatable) return [s.parse(text, name)];
-  return s.parse(text, name);
+  if (s.each) return (Array.isArray(text) ? text : [text]).flatMap((t) => s.each!(t, name));
+  if (Array.isArray(text)) throw new Error(`${name}: given more than once, but not repeatable`);
+  return s.parse ? s.parse(text, name) : text;
 }
 
 /**

@@ -26,6 +26,9 @@ export interface RunningServe {
   reason: string;
   /** The capture, when embedded: it holds the final counts once stopped. */
   capture?: CaptureExporter;
+  /** Requests in flight now, and those cut at the drain deadline of the stop. */
+  inFlight(): number;
+  cutAtDrain(): number;
   /**
    * Drains the server's in-flight requests, flushes its last export (every stream's), warns about a
    * stream whose final export failed, and returns the export record. Safe to call twice.
@@ -34,7 +37,7 @@ export interface RunningServe {
 }
 
 /**
- * Starts the serve part. `backend` is where the metrics will be verified (it decides the `auto`
+ * Starts the serve part (on a free loopback port unless `listen` says where). `backend` is where the metrics will be verified (it decides the `auto`
  * destination, see chooseDestination). Emits `destination`, `server-started` and, on stop,
  * `server-stopped`.
  */
@@ -42,7 +45,10 @@ export async function startServePart(
   serve: ServePart,
   deps: PipelineDeps,
   backend?: PrometheusBackend,
+  listen?: { host: string; port: number },
 ): Promise<RunningServe> {
+  // `serve` itself listens where it is told and outlives any one run: its warnings say so.
+  const standalone = listen !== undefined;
   const emit = deps.onEvent ?? (() => {});
   const dest = await chooseDestination(serve, backend, deps.isListening ?? isListening);
   emit({
@@ -60,8 +66,7 @@ export async function startServePart(
   const capture = dest.embedded ? new CaptureExporter() : undefined;
   const { env, instanceId } = withInstanceId(deps.env);
   const app: InstrumentedServer = await (deps.startServer ?? startInstrumentedServer)({
-    host: '127.0.0.1',
-    port: 0,
+    ...(listen ?? { host: '127.0.0.1', port: 0 }),
     delay: serve.delay,
     seed: serve.seed,
     limits: { maxTenants: serve.maxTenants },
@@ -80,8 +85,12 @@ export async function startServePart(
     embedded: dest.embedded,
     reason: dest.reason,
     ...(capture ? { capture } : {}),
+    inFlight: () => app.server.inFlight,
+    cutAtDrain: () => app.server.cutAtDrain,
     stop: () => {
-      stopped ??= stopServer(app, deps).then((stats) => (instanceId ? { ...stats, instanceId } : stats));
+      stopped ??= stopServer(app, deps, standalone).then((stats) =>
+        instanceId ? { ...stats, instanceId } : stats,
+      );
       return stopped;
     },
   };
@@ -119,7 +128,11 @@ function captureExport(capture: PushMetricExporter, otlp: OtlpConfig) {
   };
 }
 
-async function stopServer(app: InstrumentedServer, deps: PipelineDeps): Promise<ServerStats> {
+async function stopServer(
+  app: InstrumentedServer,
+  deps: PipelineDeps,
+  standalone: boolean,
+): Promise<ServerStats> {
   await app.stop();
   const { stats } = app.pipeline;
   const streams = app.streams().map((st) => ({
@@ -144,17 +157,33 @@ async function stopServer(app: InstrumentedServer, deps: PipelineDeps): Promise<
     finalFlushOk: server.finalFlushOk,
     ...(server.streams ? { streams } : {}),
   });
-  if (app.topology === 'per-tenant-export') {
-    // One line per tenant whose stream lost its last counts: the others' are complete.
-    for (const st of app.streams().filter((x) => !x.lastExportOk)) {
-      deps.warn(
-        `the final metrics export for tenant "${st.tenant}" to ${app.metricsTarget} failed (${st.lastError ?? 'export failed'}): the backend lacks this run's last counts for that tenant`,
-      );
-    }
-  } else if (!server.finalFlushOk) {
-    deps.warn(
-      `the final metrics export to ${app.metricsTarget} failed (${stats.lastError}): the backend lacks this run's last counts`,
-    );
-  }
+  for (const line of finalExportWarnings(app, standalone)) deps.warn(line);
   return server;
+}
+
+/**
+ * One line per export stream whose final export failed: what it lost (per tenant in the per-tenant
+ * topology, where the other tenants' counts are complete). A run lacks its last counts; a standalone
+ * server lacks what it recorded since its last successful export.
+ */
+function finalExportWarnings(app: InstrumentedServer, standalone: boolean): string[] {
+  const to = app.metricsTarget;
+  if (app.topology === 'per-tenant-export') {
+    return app
+      .streams()
+      .filter((st) => !st.lastExportOk)
+      .map((st) => {
+        const why = st.lastError ?? 'export failed';
+        return standalone
+          ? `the last export for tenant "${st.tenant}" to ${to} failed (${why}): that tenant's metrics recorded since its last successful export did not reach it`
+          : `the final metrics export for tenant "${st.tenant}" to ${to} failed (${why}): the backend lacks this run's last counts for that tenant`;
+      });
+  }
+  const { stats } = app.pipeline;
+  if (stats.consecutiveFailures === 0) return [];
+  return [
+    standalone
+      ? `the last export to ${to} failed (${stats.lastError}): metrics recorded since the last successful export did not reach it`
+      : `the final metrics export to ${to} failed (${stats.lastError}): the backend lacks this run's last counts`,
+  ];
 }

@@ -25,12 +25,9 @@ import type { OtlpConfig } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
 
 import type { DelayRange } from '../util/duration.js';
-
-import type { PollEvent } from '../verify/poll.js';
-
-import type { VerifyReport } from '../verify/types.js';
 import type { Env } from '../util/env.js';
-
+import type { PollEvent } from '../verify/poll.js';
+import type { VerifyReport } from '../verify/types.js';
 
 /** The instrumented server, started in this process on a loopback port of its own. */
 export interface ServePart {

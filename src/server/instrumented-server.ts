@@ -6,23 +6,17 @@ import { createMetricsPipeline, createOtlpExporter, type ExportStats } from '../
 import type { Topology } from '../telemetry/topology.js';
 
 import type { DelayRange } from '../util/duration.js';
-
+import type { Env } from '../util/env.js';
 import { isListening } from '../util/net.js';
-
 import { createRandom } from '../util/random.js';
-
 import { type ApiServer, startApiServer } from './app.js';
-
 import {
   type CardinalityLimits,
   DEFAULT_LIMITS,
   RequestMetrics,
   type RequestRecorder,
 } from './request-metrics.js';
-
 import { type StreamStats, type TenantExportOptions, TenantStreams } from './tenant-streams.js';
-import type { Env } from '../util/env.js';
-
 
 export interface InstrumentedServerOptions {
   host: string;

@@ -15,17 +15,14 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_VALUE } from '../telemetry/names.js';
 
 import { createMetricsPipeline, type ExportStats, type MetricsPipeline } from '../telemetry/provider.js';
-
+import type { Env } from '../util/env.js';
 import { errorMessage } from '../util/errors.js';
-
 import {
   type CardinalityLimits,
   type RequestAttributes,
   RequestMetrics,
   type RequestRecorder,
 } from './request-metrics.js';
-import type { Env } from '../util/env.js';
-
 
 export interface TenantExportOptions {
   /** Header naming the tenant on each export request, e.g. X-Scope-OrgID. */

@@ -1,5 +1,5 @@
-import type { Env } from '../util/env.js';
 import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from '../util/duration.js';
+import type { Env } from '../util/env.js';
 import { UsageError } from '../util/errors.js';
 import { checkHeader } from '../util/http-headers.js';
 import { checkHttpUrl } from '../util/net.js';
@@ -21,6 +21,9 @@ export interface OtlpFlags {
 }
 
 export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+/** The variables of the two settings that have flags (src/options/settings.ts shows them in --help). */
+export const ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+export const EXPORT_INTERVAL_ENV = 'OTEL_METRIC_EXPORT_INTERVAL';
 export const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
 const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
 const METRICS_PATH = '/v1/metrics';

@@ -15,13 +15,10 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-
-import { errorMessage } from '../util/errors.js';
-
-import { VERSION } from '../version.js';
-
-import { type OtlpConfig, parseKeyValueList } from './config.js';
 import type { Env } from '../util/env.js';
+import { errorMessage } from '../util/errors.js';
+import { VERSION } from '../version.js';
+import { type OtlpConfig, parseKeyValueList } from './config.js';
 
 /** What the exporter has done so far; surfaced by serve, load and doctor (the SDK itself stays silent). */
 export interface ExportStats {

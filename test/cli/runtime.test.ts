@@ -9,8 +9,8 @@ import {
   FORCE_WINDOW_MS,
   REPEAT_WINDOW_MS,
   SAME_PRESS_MS,
-  stopLimitMs,
 } from '../../src/cli/runtime.js';
+import { stopLimitMs } from '../../src/pipeline/lifecycle.js';
 
 function harness(interactive = false) {
   let now = 0;

@@ -7,10 +7,16 @@ import { TrafficMix } from '../../src/load/mix.js';
 
 import { parseScenarioText } from '../../src/load/scenario.js';
 
-import { buildTenantWeights, integerStatusMix, parsePercent, parseRate, parseStatusMix, parseWeights } from '../../src/load/values.js';
+import {
+  buildTenantWeights,
+  integerStatusMix,
+  parsePercent,
+  parseRate,
+  parseStatusMix,
+  parseWeights,
+} from '../../src/load/values.js';
 import { UsageError } from '../../src/util/errors.js';
 import { ValueProblem } from '../../src/util/value-problem.js';
-
 
 const id = () => 'rid';
 

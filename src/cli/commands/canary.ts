@@ -1,26 +1,24 @@
 import { Command, Option } from 'commander';
 
-
 import type { CanaryConfig } from '../../canary/canary.js';
-
 
 import { CANARY_METRICS_PORT } from '../../canary/metric-names.js';
 
-
-import { integerStatusMix, parseClientIds, parsePositiveInt, parseRate, parseStatusMix, type StatusWeight } from '../../load/values.js';
-
+import {
+  integerStatusMix,
+  parseClientIds,
+  parsePositiveInt,
+  parseRate,
+  parseStatusMix,
+  type StatusWeight,
+} from '../../load/values.js';
+import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from '../../util/duration.js';
-
-
+import type { Env } from '../../util/env.js';
 import { CheckFailedError, UsageError } from '../../util/errors.js';
-
-
 import { isValidRunId } from '../../util/ids.js';
-
-
+import { ValueProblem } from '../../util/value-problem.js';
 import type { CliContext } from '../context.js';
-
-
 import {
   addServerOptions,
   otlpConfigFrom,
@@ -29,20 +27,9 @@ import {
   type ServerFlags,
   tenantExportFrom,
 } from '../options.js';
-
-
 import { canaryLog, redSummary, renderCanaryEvent } from '../render/canary.js';
-
-
-import { stopLimitMs, stopOf } from '../runtime.js';
-
-
+import { stopOf } from '../runtime.js';
 import { addVerifyOptions, prometheusBackendFrom, type VerifyFlags } from '../verify-options.js';
-
-import type { Env } from '../../util/env.js';
-import { ValueProblem } from '../../util/value-problem.js';
-
-
 
 interface CanaryFlags extends ServerFlags, VerifyFlags {
   perTenantExport?: boolean;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
+import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import { checkDistinctFiles, namedFiles } from '../../util/output-file.js';
@@ -16,7 +17,7 @@ import {
 } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
-import { stopLimitMs, stopOf } from '../runtime.js';
+import { stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 
 interface LoadCommandFlags extends LoadFlags, ServerFlags, TenantExportFlags, ShardFlags {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
 import { checkShardFits } from '../../load/shard.js';
+import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
@@ -10,7 +11,7 @@ import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } 
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
-import { stopLimitMs, stopOf } from '../runtime.js';
+import { stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
 import {
   addVerifyOptions,

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { LAST_RUN_FILE } from '../../manifest/io.js';
+import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import { InterruptedError } from '../../util/errors.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
-import { stopLimitMs, stopOf } from '../runtime.js';
+import { stopOf } from '../runtime.js';
 import {
   addVerifyOptions,
   prometheusBackendFrom,

@@ -1,8 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-
-import type { OutputStream } from '../runtime.js';
 import type { Env } from '../../util/env.js';
-
+import type { OutputStream } from '../runtime.js';
 
 /**
  * One chalk instance per stream: colour only on a TTY; never when NO_COLOR is set to a non-empty
