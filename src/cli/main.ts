@@ -1,11 +1,12 @@
 import { Command, CommanderError, Help, type Option } from 'commander';
+import type { Table } from '../options/table.js';
 import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { canaryCommand } from './commands/canary.js';
 import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
 import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
+import { serveCommand, serveSpec } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
 import { readOptionEnv } from './options.js';
@@ -43,6 +44,11 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
   } catch (err) {
     return reportError(err, ctx);
   }
+}
+
+/** Each command's option table, by command name: where its defaults, env vars and parsers are declared. */
+export function optionTables(ctx: CliContext): Record<string, Table> {
+  return Object.fromEntries([serveSpec(ctx)].map((spec) => [spec.name, spec.table]));
 }
 
 export function buildProgram(ctx: CliContext): Command {

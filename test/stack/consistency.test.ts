@@ -11,10 +11,11 @@ import {
   CANARY_SCRAPE_JOB,
 } from '../../src/canary/metric-names.js';
 import { createContext } from '../../src/cli/context.js';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram, optionTables } from '../../src/cli/main.js';
 import { DEFAULT_PROM_URL } from '../../src/cli/verify-options.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
 import { mimirOtlpEndpoint } from '../../src/doctor/plan.js';
+import { longFlag } from '../../src/options/table.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';
 import { child, component, objectOf, refTarget } from './alloy-config.js';
@@ -44,6 +45,8 @@ function cliDefault(command: string, flag: string): unknown {
     { env: {}, cwd: process.cwd(), stdout: sink, stderr: sink, signal: new AbortController().signal },
     { debug: false, noColor: true },
   );
+  const table = optionTables(ctx)[command];
+  if (table) return Object.values(table).find((s) => longFlag(s) === flag)?.default;
   const cmd = buildProgram(ctx).commands.find((c) => c.name() === command);
   return cmd?.options.find((o) => o.long === flag)?.defaultValue;
 }
@@ -81,11 +84,14 @@ describe('Alloy ↔ compose ↔ otelpoc', () => {
     expect(services.alloy!.command).toContain('/etc/alloy/config.alloy');
   });
 
-  it('wires receiver → batch → prometheus exporter → remote_write', () => {
+  it('wires receiver → batch → delta-to-cumulative → prometheus exporter → remote_write', () => {
     const toBatch = refTarget((child(receiver, 'output').attrs.metrics as never[])[0]!);
     expect(toBatch.component).toBe('otelcol.processor.batch');
     const batch = component(stack.alloy, 'otelcol.processor.batch', toBatch.label);
-    const toExporter = refTarget((child(batch, 'output').attrs.metrics as never[])[0]!);
+    const toDelta = refTarget((child(batch, 'output').attrs.metrics as never[])[0]!);
+    expect(toDelta.component).toBe('otelcol.processor.deltatocumulative');
+    const delta = component(stack.alloy, 'otelcol.processor.deltatocumulative', toDelta.label);
+    const toExporter = refTarget((child(delta, 'output').attrs.metrics as never[])[0]!);
     expect(toExporter).toMatchObject({ component: 'otelcol.exporter.prometheus', label: exporter.label });
     const toRw = refTarget((exporter.attrs.forward_to as never[])[0]!);
     expect(toRw).toMatchObject({
@@ -103,6 +109,15 @@ describe('Alloy ↔ compose ↔ otelpoc', () => {
     expect(exporter.attrs.include_scope_info ?? false).toBe(false);
     // Resource attributes must not become labels either (they would add labels, not client_id).
     expect(exporter.attrs.resource_to_telemetry_conversion ?? false).toBe(false);
+  });
+
+  it('sends native histograms (exponential histograms become native ones), and Mimir ingests them', () => {
+    expect(child(remoteWrite, 'endpoint').attrs.send_native_histograms).toBe(true);
+    const limits = (stack.mimir as { limits: Record<string, unknown> }).limits;
+    expect(limits.native_histograms_ingestion_enabled).toBe(true);
+    expect(limits.max_native_histogram_buckets).toBe(160);
+    // Raw delta storage changes what a query must do (sum the deltas): off, so delta fails loudly.
+    expect(limits.otel_native_delta_ingestion ?? false).toBe(false);
   });
 
   it('remote-writes to cortex-tenant at its listen port and /push, without metadata-only requests', () => {
