@@ -25,7 +25,7 @@ import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
 import type { Env } from '../util/env.js';
 import { errorMessage, UsageError } from '../util/errors.js';
-import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
+import { type PromClient, promClientFor, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
 import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
 import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
 import { startTraffic } from './traffic.js';
@@ -137,13 +137,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     isolated: c.backend.tenantHeader !== null,
     once: c.once,
   };
-  const client = new PromClient({
-    baseUrl: c.backend.url,
-    tenantHeader: c.backend.tenantHeader,
-    headers: c.backend.headers,
-    timeoutMs: c.backend.queryTimeoutMs,
-    urlFlag: c.backend.urlFlag,
-  });
+  const client = promClientFor(c.backend);
   let serve: RunningServe;
   try {
     serve = await startServePart(

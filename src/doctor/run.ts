@@ -19,7 +19,7 @@ import { errorMessage } from '../util/errors.js';
 
 import { newRunId } from '../util/ids.js';
 
-import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
+import { type PromClient, promClientFor, TenantRejectedError } from '../verify/prom-client.js';
 
 import type { Sample } from '../verify/types.js';
 
@@ -85,14 +85,16 @@ function failed(o: HttpOutcome, hints?: string[]): Outcome {
 }
 
 export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
-  const prom = new PromClient({
-    baseUrl: config.mimirUrl,
-    tenantHeader: config.tenantHeader,
-    headers: {},
-    timeoutMs: config.timeoutMs,
-    urlFlag: '--mimir-url',
-    ...(deps.promDispatcher ? { dispatcher: deps.promDispatcher } : {}),
-  });
+  const prom = promClientFor(
+    {
+      url: config.mimirUrl,
+      urlFlag: '--mimir-url',
+      headers: {},
+      tenantHeader: config.tenantHeader,
+      queryTimeoutMs: config.timeoutMs,
+    },
+    deps.promDispatcher,
+  );
   try {
     return await runChecks(config, { ...deps, prom });
   } finally {

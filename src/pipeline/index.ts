@@ -14,7 +14,7 @@ import {
   nothingAnswered,
   undeliveredShards,
 } from '../verify/expectations.js';
-import { PromClient } from '../verify/prom-client.js';
+import { promClientFor } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
@@ -190,14 +190,7 @@ async function written(
 
 function prometheusSource(backend: PrometheusBackend | undefined): SeriesSource {
   if (!backend) throw new Error('verify without a backend needs the in-process capture of a serve part');
-  const client = new PromClient({
-    baseUrl: backend.url,
-    tenantHeader: backend.tenantHeader,
-    headers: backend.headers,
-    timeoutMs: backend.queryTimeoutMs,
-    urlFlag: backend.urlFlag,
-  });
-  return new PrometheusSource(client, {
+  return new PrometheusSource(promClientFor(backend), {
     tenantHeader: backend.tenantHeader,
     ...(backend.tenantsUrl ? { tenantsUrl: backend.tenantsUrl } : {}),
   });

@@ -27,7 +27,10 @@ import type { Topology } from '../telemetry/topology.js';
 import type { DelayRange } from '../util/duration.js';
 import type { Env } from '../util/env.js';
 import type { PollEvent } from '../verify/poll.js';
+import type { PrometheusBackend } from '../verify/prom-client.js';
 import type { VerifyReport } from '../verify/types.js';
+
+export type { PrometheusBackend };
 
 /** The instrumented server, started in this process on a loopback port of its own. */
 export interface ServePart {
@@ -59,20 +62,6 @@ export interface LoadPart {
   write?: boolean | undefined;
   /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
   shard?: Shard | undefined;
-}
-
-/** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
-export interface PrometheusBackend {
-  url: string;
-  /** Whether the user named it (--url or its env var): then `auto` metrics go through the pipeline. */
-  given: boolean;
-  /** The flag that set `url`, named when it looks wrong. */
-  urlFlag: string;
-  headers: Record<string, string>;
-  tenantHeader: string | null;
-  /** Set with --all-tenants: where the backend lists its tenants. */
-  tenantsUrl?: string | undefined;
-  queryTimeoutMs: number;
 }
 
 export interface VerifyPart {

@@ -55,6 +55,35 @@ export interface PromClientOptions {
   urlFlag?: string;
 }
 
+/** A Prometheus API to verify at, already validated (src/pipeline/verify-backend.ts builds it). */
+export interface PrometheusBackend {
+  url: string;
+  /** Whether the user named it (--url or its env var): then `auto` metrics go through the pipeline. */
+  given: boolean;
+  /** The flag that set `url`, named when it looks wrong. */
+  urlFlag: string;
+  headers: Record<string, string>;
+  tenantHeader: string | null;
+  /** Set with --all-tenants: where the backend lists its tenants. */
+  tenantsUrl?: string | undefined;
+  queryTimeoutMs: number;
+}
+
+/** The one construction of a PromClient (verify, run, canary, doctor): from a backend's settings. */
+export function promClientFor(
+  backend: Pick<PrometheusBackend, 'url' | 'urlFlag' | 'headers' | 'tenantHeader' | 'queryTimeoutMs'>,
+  dispatcher?: Dispatcher,
+): PromClient {
+  return new PromClient({
+    baseUrl: backend.url,
+    tenantHeader: backend.tenantHeader,
+    headers: backend.headers,
+    timeoutMs: backend.queryTimeoutMs,
+    urlFlag: backend.urlFlag,
+    ...(dispatcher ? { dispatcher } : {}),
+  });
+}
+
 /**
  * The Prometheus HTTP API envelope (https://prometheus.io/docs/prometheus/latest/querying/api/):
  * parsed, not cast, so an answer of another shape is named as such instead of failing later on an
