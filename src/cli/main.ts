@@ -7,7 +7,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand, serveSpec } from './commands/serve.js';
-import { verifyCommand } from './commands/verify.js';
+import { verifyCommand, verifySpec } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
 import { readOptionEnv } from './options.js';
 import { processRuntime, type Runtime } from './runtime.js';
@@ -48,7 +48,7 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
 
 /** Each command's option table, by command name: where its defaults, env vars and parsers are declared. */
 export function optionTables(ctx: CliContext): Record<string, Table> {
-  return Object.fromEntries([serveSpec(ctx)].map((spec) => [spec.name, spec.table]));
+  return Object.fromEntries([serveSpec(ctx), verifySpec(ctx)].map((spec) => [spec.name, spec.table]));
 }
 
 export function buildProgram(ctx: CliContext): Command {

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { defaultTenantsUrl } from '../../src/cli/verify-options.js';
+import { defaultTenantsUrl } from '../../src/pipeline/verify-backend.js';
 import { BackendError } from '../../src/util/errors.js';
 import { runChecks } from '../../src/verify/checks/index.js';
 import { PromClient, TransientBackendError } from '../../src/verify/prom-client.js';

@@ -3,13 +3,15 @@ import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../
 import { checkShardFits } from '../../load/shard.js';
 import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
+import { interruptedVerifyMessage, verifyOutputsLost } from '../../pipeline/verify-outputs.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
-import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
+import { checkDistinctFiles, checkOutputPath, namedFiles, writeFileAtomic } from '../../util/output-file.js';
+import { renderJunit } from '../../verify/junit.js';
 import type { CliContext } from '../context.js';
 import { addLoadOptions, given, type LoadFlags, loadConfigFromCommand } from '../load-options.js';
 import { addServerOptions, otlpConfigFrom, type ServerFlags, tenantExportFrom } from '../options.js';
 import { followPipeline } from '../pipeline-events.js';
-import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { renderReport } from '../render/verify-report.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopOf } from '../runtime.js';
 import { addShardOptions, type ShardFlags, shardFrom, shardRunId } from '../shard-options.js';
@@ -139,7 +141,12 @@ Examples:
     let report: RunReport;
     try {
       report = await core.runPipeline(config, follow.deps);
-      if (report.verify) await writeVerifyOutputs(ctx, report.verify, { junit, json });
+      if (report.verify) {
+        // Until run is on its core entry point (see src/pipeline/verify-outputs.ts).
+        if (junit) await writeFileAtomic(junit, renderJunit(report.verify), '--junit');
+        if (!json) runtime.stdout.write(renderReport(report.verify, ctx.outColor));
+        if (!report.verify.ok) ctx.exitCode = 1;
+      }
       if (report.manifest) {
         await writeHtmlReport(
           ctx,
