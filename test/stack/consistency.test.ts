@@ -12,9 +12,9 @@ import {
 } from '../../src/canary/metric-names.js';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram, optionTables } from '../../src/cli/main.js';
-import { DEFAULT_PROM_URL } from '../../src/cli/verify-options.js';
 import { DEMO_TENANTS, PROBE_CLIENT_ID, STACK_URLS } from '../../src/doctor/defaults.js';
 import { mimirOtlpEndpoint } from '../../src/doctor/plan.js';
+import { DEFAULT_PROM_URL } from '../../src/options/settings.js';
 import { longFlag } from '../../src/options/table.js';
 import { DEFAULT_OTLP_ENDPOINT } from '../../src/telemetry/config.js';
 import { DEFAULT_TENANT, PROM, TENANT_HEADER } from '../../src/telemetry/names.js';
