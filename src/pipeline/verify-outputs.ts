@@ -27,14 +27,17 @@ export interface ReportWritten {
   shown: string;
 }
 
-/** Writes --junit and --report (atomically); the HTML report also shows `html`'s manifests. */
+/**
+ * Writes --junit and --report (atomically); the HTML report shows `html`'s manifests and the verify
+ * report, if verify ran (run interrupted during its load: the manifest alone, no JUnit).
+ */
 export async function writeVerifyOutputs(
-  report: VerifyReport,
+  report: VerifyReport | undefined,
   files: VerifyOutputFiles,
   html: { command: ReportCommand; manifests: readonly RunManifest[] },
   onEvent: (event: ReportWritten) => void,
 ): Promise<void> {
-  if (files.junit) await writeFileAtomic(files.junit.path, renderJunit(report), '--junit');
+  if (files.junit && report) await writeFileAtomic(files.junit.path, renderJunit(report), '--junit');
   if (files.report) {
     await writeReportFile(files.report.path, { ...html, verify: report });
     onEvent({ type: 'report-written', shown: files.report.shown });
