@@ -1,7 +1,8 @@
 import { Option } from 'commander';
 import type { RunManifest } from '../manifest/schema.js';
 import type { ReportCommand } from '../report/html.js';
-import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+import { writeReportFile } from '../report/write.js';
+import { checkOutputPath } from '../util/output-file.js';
 import type { VerifyReport } from '../verify/types.js';
 import type { CliContext } from './context.js';
 
@@ -26,14 +27,6 @@ export async function writeHtmlReport(
   opts: { talk: boolean; shown: string | undefined },
 ): Promise<void> {
   if (absPath === undefined) return;
-  const [{ renderReportHtml }, { loadReportAssets }] = await Promise.all([
-    import('../report/html.js'),
-    import('../report/assets.js'),
-  ]);
-  const html = renderReportHtml(
-    { ...input, generatedAt: new Date().toISOString() },
-    await loadReportAssets(),
-  );
-  await writeFileAtomic(absPath, html, '--report');
+  await writeReportFile(absPath, input);
   if (opts.talk) ctx.info(`report: ${opts.shown}`);
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { PrometheusBackend, VerifyPart } from '../pipeline/types.js';
+import { defaultTenantsUrl } from '../pipeline/verify-backend.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { parseDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -29,18 +30,6 @@ export interface VerifyFlags {
   tenantsUrl?: string;
   /** Further tenants to look in, for backends that cannot list theirs. */
   alsoTenants: string[];
-}
-
-/**
- * Mimir and Cortex serve the tenant list on the same port as the Prometheus API (monolithic mode):
- * http://mimir:9009/prometheus → http://mimir:9009/distributor/all_user_stats.
- */
-export function defaultTenantsUrl(promUrl: string): string {
-  const u = new URL(promUrl);
-  u.pathname = `${u.pathname.replace(/\/+$/, '').replace(/\/prometheus$/, '')}/distributor/all_user_stats`;
-  u.search = '';
-  u.hash = '';
-  return u.toString();
 }
 
 export function addVerifyOptions(
