@@ -52,7 +52,7 @@ export interface ServePart {
 /** The load; with a serve part its target is the in-process server, whatever config.target says. */
 export interface LoadPart {
   config: LoadConfig;
-  /** Where the manifest is written (see load/manifest-out.ts): `out`, or the default paths under `cwd`. */
+  /** Where the manifest is written (see manifest/write.ts): `out`, or the default paths under `cwd`. */
   out?: string | undefined;
   cwd: string;
   /** false: the manifest is only returned, not written (doctor's probe). Default true. */

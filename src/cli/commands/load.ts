@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { checkManifestOut, loadInputs, manifestOutputs, manifestPath } from '../../load/manifest-out.js';
+import { scenarioInputs } from '../../load/scenario.js';
 import { checkShardFits } from '../../load/shard.js';
+import { checkManifestOut, manifestOutputs, manifestPath } from '../../manifest/write.js';
 import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import type { PipelineConfig, RunReport } from '../../pipeline/types.js';
 import { CheckFailedError, InterruptedError, UsageError } from '../../util/errors.js';
@@ -90,7 +91,7 @@ Examples:
         ...manifestOutputs(load.runId, flags.out, runtime.cwd, shard),
         ...namedFiles(runtime.cwd, [['--report', flags.report]]),
       ],
-      loadInputs(flags.scenario, runtime.cwd),
+      scenarioInputs(flags.scenario, runtime.cwd),
     );
     const config: PipelineConfig = {
       load: { config: load, out: flags.out, cwd: runtime.cwd, shard },

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { LAST_RUN_FILE } from '../../manifest/io.js';
+import { LAST_RUN_FILE, readManifests } from '../../manifest/io.js';
 import { stopLimitMs } from '../../pipeline/lifecycle.js';
 import { InterruptedError } from '../../util/errors.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
@@ -65,7 +65,7 @@ Examples:
       const backend = prometheusBackendFrom(cmd);
       const core = await import('../../pipeline/index.js');
       const paths = flags.manifest.length ? flags.manifest : [LAST_RUN_FILE];
-      const manifests = await core.readManifests(paths, runtime.cwd);
+      const manifests = await readManifests(paths, runtime.cwd);
       // Before any query: a report written over a manifest destroys it, two reports on one file lose one.
       checkDistinctFiles(
         namedFiles(runtime.cwd, [
