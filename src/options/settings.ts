@@ -233,7 +233,7 @@ export const VERIFY_POLL_OPTIONS = {
       }),
   }),
   explain: toggle('--explain', 'print the queries verify makes (to paste into Grafana)'),
-  junit: option({
+  junit: option<string>({
     flags: '--junit <file>',
     help: 'also write a JUnit XML report (one testcase per tenant × check)',
   }),
@@ -335,7 +335,7 @@ export const LOAD_OPTIONS = {
     parse: parseRunId,
     shown: 'generated',
   }),
-  scenario: option({
+  scenario: option<string>({
     flags: '--scenario <name|file>',
     help: 'a shipped scenario (smoke, steady, ramp, spike, error-burst, many-tenants) or a YAML file; flags given override it',
   }),
@@ -369,11 +369,11 @@ export const SHARD_OPTIONS = {
 
 /** What a command writes besides its own output (load, run). */
 export const OUTPUT_OPTIONS = {
-  out: option({
+  out: option<string>({
     flags: '-o, --out <file>',
     help: 'write the manifest here instead of .otelpoc/runs/<run-id>.json + last-run.json',
   }),
-  report: option({
+  report: option<string>({
     flags: '--report <file.html>',
     help: 'also write a one-file HTML report: rate, errors and latency second by second, tenant × status counts, and the verify check matrix (opens offline)',
   }),

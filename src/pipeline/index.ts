@@ -103,9 +103,11 @@ async function loadPart(
   emit: (e: PipelineEvent) => void,
 ): Promise<LoadOutcome> {
   const load = config.load!;
-  let loadConfig = load.config;
   const onProgress = (progress: LoadProgress) => emit({ type: 'load-progress', progress });
   if (!config.serve) {
+    const { target } = load.config;
+    if (target === null) throw new Error('a load without a serve part needs its target');
+    const loadConfig = { ...load.config, target };
     emit({ type: 'load-started', config: loadConfig });
     const manifest = buildManifest(
       loadConfig,
@@ -125,8 +127,9 @@ async function loadPart(
   const serve = await startServePart(config.serve, deps, config.verify?.backend);
   let server: ManifestServer | undefined;
   let loaded: Awaited<ReturnType<typeof runLoad>>;
+  // The serve part decides the target: its own URL.
+  const loadConfig = { ...load.config, target: `${serve.url}/api` };
   try {
-    loadConfig = { ...loadConfig, target: `${serve.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
     loaded = await runLoad(loadConfig, {
       signal: deps.signal,

@@ -11,18 +11,14 @@ import { CANARY_CHECKS } from '../../src/canary/metric-names.js';
 import { CanaryMetrics } from '../../src/canary/metrics.js';
 import { evaluateTenant, type WindowSettings } from '../../src/canary/window.js';
 import { intervalDocument } from '../../src/cli/render/canary.js';
-import {
-  renderJunit,
-  renderProgress,
-  renderReport,
-  verdictLine,
-} from '../../src/cli/render/verify-report.js';
+import { renderProgress, renderReport, verdictLine } from '../../src/cli/render/verify-report.js';
 import { summarize } from '../../src/doctor/plan.js';
 import { DOCTOR_STATES, type DoctorCheck } from '../../src/doctor/types.js';
 import { loadReportAssets } from '../../src/report/assets.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { CHECKS, runChecks } from '../../src/verify/checks/index.js';
 import type { TenantContext } from '../../src/verify/checks/samples.js';
+import { renderJunit } from '../../src/verify/junit.js';
 import { pollChecks } from '../../src/verify/poll.js';
 import { verdictPasses } from '../../src/verify/status.js';
 import { CHECK_IDS, type CheckResult, type VerifyReport } from '../../src/verify/types.js';

@@ -1,7 +1,8 @@
 import { writeFileAtomic } from '../../util/output-file.js';
+import { renderJunit } from '../../verify/junit.js';
 import type { VerifyReport } from '../../verify/types.js';
 import type { CliContext } from '../context.js';
-import { renderJunit, renderReport } from './verify-report.js';
+import { renderReport } from './verify-report.js';
 
 /**
  * Verify's outputs, for `verify` and `run`: JUnit to its file (already checked writable), the report
