@@ -245,16 +245,3 @@ async function verifyPart(
     await source.close();
   }
 }
-
-/** `run --json`: one document with the verdict, where the metrics went, the manifest and the verify report. */
-export function runDocument(report: RunReport) {
-  return {
-    ok: report.ok,
-    embedded: report.embedded ?? false,
-    topology: report.topology ?? null,
-    manifestPaths: report.manifestPaths ?? [],
-    thresholdsExceeded: report.thresholdsExceeded,
-    manifest: report.manifest,
-    verify: report.verify,
-  };
-}
