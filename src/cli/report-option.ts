@@ -1,11 +1,12 @@
 import { Option } from 'commander';
 import type { RunManifest } from '../manifest/schema.js';
 import type { ReportCommand } from '../report/html.js';
-import { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
+import { writeHtmlReport as writeReportFile } from '../report/write.js';
+import { checkOutputPath } from '../util/output-file.js';
 import type { VerifyReport } from '../verify/types.js';
 import type { CliContext } from './context.js';
 
-/** `--report <file.html>`, on load, verify and run: checked up front like --out, written at the end. */
+/** `--report <file.html>`, on verify (load and run: OUTPUT_OPTIONS): checked up front, written at the end. */
 export function reportOption(): Option {
   return new Option(
     '--report <file.html>',
@@ -18,7 +19,7 @@ export function checkReportPath(path: string | undefined, ctx: CliContext): stri
   return path === undefined ? undefined : checkOutputPath(path, '--report', ctx.runtime);
 }
 
-/** Renders and writes the report (atomically); says where on stderr when `talk`. */
+/** Writes the report (src/report/write.ts); says where on stderr when `talk`. */
 export async function writeHtmlReport(
   ctx: CliContext,
   absPath: string | undefined,
@@ -26,14 +27,6 @@ export async function writeHtmlReport(
   opts: { talk: boolean; shown: string | undefined },
 ): Promise<void> {
   if (absPath === undefined) return;
-  const [{ renderReportHtml }, { loadReportAssets }] = await Promise.all([
-    import('../report/html.js'),
-    import('../report/assets.js'),
-  ]);
-  const html = renderReportHtml(
-    { ...input, generatedAt: new Date().toISOString() },
-    await loadReportAssets(),
-  );
-  await writeFileAtomic(absPath, html, '--report');
+  await writeReportFile(absPath, input);
   if (opts.talk) ctx.info(`report: ${opts.shown}`);
 }

@@ -1,8 +1,8 @@
 import { Chalk } from 'chalk';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { interruptedVerifyMessage } from '../../src/cli/render/verify-output.js';
 import { renderProgress, renderReport, verdictLine } from '../../src/cli/render/verify-report.js';
+import { interruptedVerifyMessage } from '../../src/pipeline/verify-outputs.js';
 import { renderJunit } from '../../src/verify/junit.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { undecidedResults } from '../../src/verify/verify.js';

@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
 import { LAST_RUN_FILE, readManifests } from '../../manifest/io.js';
 import { stopLimitMs } from '../../pipeline/lifecycle.js';
+import { interruptedVerifyMessage, verifyOutputsLost } from '../../pipeline/verify-outputs.js';
 import { InterruptedError } from '../../util/errors.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../../util/output-file.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
-import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from '../render/verify-output.js';
+import { writeVerifyOutputs } from '../render/verify-output.js';
 import { checkReportPath, reportOption, writeHtmlReport } from '../report-option.js';
 import { stopOf } from '../runtime.js';
 import {
