@@ -68,7 +68,7 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
           }
           return;
         case 'report-written':
-          say(`report: ${e.file}`);
+          say(`report: ${e.shown}`);
           return;
         case 'load-started':
           say(`load: run ${e.config.runId} → ${e.config.target}: ${describeLoadConfig(e.config)}`);

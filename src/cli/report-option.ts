@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { RunManifest } from '../manifest/schema.js';
 import type { ReportCommand } from '../report/html.js';
-import { writeHtmlReport as writeReportFile } from '../report/write.js';
+import { writeReportFile } from '../report/write.js';
 import { checkOutputPath } from '../util/output-file.js';
 import type { VerifyReport } from '../verify/types.js';
 import type { CliContext } from './context.js';

@@ -42,11 +42,11 @@ import {
   UsageError,
 } from '../util/errors.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../util/output-file.js';
-import type { VerifyReport } from '../verify/types.js';
 import { type GracefulStop, NO_STOP, stopLimitMs } from './lifecycle.js';
 import { type Owed, owedWhileRunning } from './owed.js';
 import { ownTenantExport, servePartFrom } from './serve.js';
 import type { LoadPart, PipelineConfig, PipelineDeps, PipelineEvent, RunReport, ServePart } from './types.js';
+import type { OutputFile, ReportWritten } from './verify-outputs.js';
 
 export const LOAD_COMMAND_OPTIONS = {
   serve: toggle('--serve', 'start the instrumented server in this process on a free port and load it'),
@@ -142,8 +142,8 @@ export interface ResolvedLoad {
   part: LoadPart;
   /** The manifest's main path, as given: what a stop loses if it is not written. */
   manifest: string;
-  /** The other outputs (--report, --junit), by flag: absolute, checked writable. */
-  files: Record<string, string | undefined>;
+  /** The other outputs (--report, --junit), by flag: checked writable, and as given. */
+  files: Record<string, OutputFile | undefined>;
 }
 
 /**
@@ -179,11 +179,13 @@ export async function resolveLoadPart(
     resolveLoadConfig(input, scenario, shardRunId(shard), defaults, opts.targetFrom),
   );
   if (!plan || !passes(problems, () => checkShardFits(plan, shard))) return undefined;
-  const files: Record<string, string | undefined> = {};
+  const files: Record<string, OutputFile | undefined> = {};
   let ok = passes(problems, () => checkManifestOut(plan.runId, out, cwd, shard));
   for (const [flag, path] of opts.outputs) {
     if (path === undefined) continue;
-    ok = passes(problems, () => (files[flag] = checkOutputPath(path, flag, { cwd }))) && ok;
+    ok =
+      passes(problems, () => (files[flag] = { path: checkOutputPath(path, flag, { cwd }), shown: path })) &&
+      ok;
   }
   // Two outputs naming one file would leave only the last one written: the manifest as HTML.
   const outputs = [...manifestOutputs(plan.runId, out, cwd, shard), ...namedFiles(cwd, opts.outputs)];
@@ -209,8 +211,6 @@ export interface LoadCommandConfig {
   serve?: ServePart | undefined;
   /** --quiet or --json: no note on a repeated signal. */
   quiet: boolean;
-  /** --report as given, for the line that says where it is. */
-  report?: string | undefined;
 }
 
 /** load's input → its config, every problem reported together (a UsageError, exit 2). */
@@ -241,11 +241,11 @@ export async function resolveLoad(
       })
     : undefined;
   throwProblems(problems);
-  return { load: load!, serve, quiet: r.values.quiet || r.values.json, report: r.values.report };
+  return { load: load!, serve, quiet: r.values.quiet || r.values.json };
 }
 
 /** The pipeline's events, and where the HTML report was written (as given). */
-export type LoadEvent = PipelineEvent | { type: 'report-written'; file: string };
+export type LoadEvent = PipelineEvent | ReportWritten;
 
 export interface LoadDeps extends Omit<PipelineDeps, 'onEvent'> {
   cwd: string;
@@ -260,14 +260,14 @@ export interface Verdict {
 }
 
 /**
- * Runs a pipeline for load or run: bounds the stop, owes what is not written yet, and writes the
- * HTML report (interrupted too: the partial run is worth a look).
+ * Runs a pipeline for load or run: bounds the stop, owes what is not written yet until `finish` has
+ * written the outputs (interrupted too: the partial run is worth a look).
  */
 export async function runOwning(
   config: PipelineConfig,
   deps: LoadDeps,
-  opts: { quiet: boolean; manifest: string; report?: string; html: HtmlReport },
-  finish?: (report: RunReport) => Promise<void>,
+  opts: { quiet: boolean; manifest: string; report?: string },
+  finish: (report: RunReport) => Promise<void>,
 ): Promise<RunReport> {
   const { runPipeline, stopBoundMs } = await import('./index.js');
   const stop = deps.stop ?? NO_STOP;
@@ -281,25 +281,23 @@ export async function runOwning(
         deps.onEvent(e);
       },
     });
-    await finish?.(report);
-    const { file, shown, command } = opts.html;
-    if (report.manifest && file !== undefined) {
-      const { writeHtmlReport } = await import('../report/write.js');
-      const verify: VerifyReport | undefined = report.verify;
-      await writeHtmlReport(file, { command, manifests: [report.manifest], verify });
-      deps.onEvent({ type: 'report-written', file: shown ?? file });
-    }
+    await finish(report);
     return report;
   } finally {
     owed.done();
   }
 }
 
-/** --report: the checked file (absolute), as given, and which command's report it is. */
-export interface HtmlReport {
-  file: string | undefined;
-  shown: string | undefined;
-  command: ReportCommand;
+/** Writes the HTML report of `manifest` to `file` (checked before the run), if asked for. */
+export async function writeHtml(
+  file: OutputFile | undefined,
+  input: { command: ReportCommand; manifests: RunManifest[] },
+  onEvent: (e: ReportWritten) => void,
+): Promise<void> {
+  if (!file) return;
+  const { writeReportFile } = await import('../report/write.js');
+  await writeReportFile(file.path, input);
+  onEvent({ type: 'report-written', shown: file.shown });
 }
 
 /** Loads (with its own server on --serve), writes the manifest and the report. Exit 0, 1 or 130. */
@@ -309,11 +307,9 @@ export async function load(
 ): Promise<Verdict & { manifest: RunManifest }> {
   const c = await resolveLoad(given, deps.env, deps.cwd);
   const config: PipelineConfig = { load: c.load.part, ...(c.serve ? { serve: c.serve } : {}) };
-  const report = await runOwning(config, deps, {
-    quiet: c.quiet,
-    manifest: c.load.manifest,
-    html: { file: c.load.files['--report'], shown: c.report, command: 'load' },
-  });
+  const report = await runOwning(config, deps, { quiet: c.quiet, manifest: c.load.manifest }, (r) =>
+    writeHtml(c.load.files['--report'], { command: 'load', manifests: [r.manifest!] }, deps.onEvent),
+  );
   const manifest = report.manifest!;
   if (report.interrupted) {
     const failure = new InterruptedError(

@@ -23,12 +23,12 @@ import {
 } from '../options/table.js';
 import { parseDelayRange } from '../util/duration.js';
 import type { Env } from '../util/env.js';
-import { CheckFailedError, type ExitCode, InterruptedError } from '../util/errors.js';
-import { type LoadDeps, resolveLoadPart, runOwning, shardOf, type Verdict } from './load.js';
+import { CheckFailedError, InterruptedError } from '../util/errors.js';
+import { type LoadDeps, resolveLoadPart, runOwning, shardOf, type Verdict, writeHtml } from './load.js';
 import { servePartFrom } from './serve.js';
 import type { PipelineConfig, RunReport } from './types.js';
+import { backendFrom, verifyPartFrom } from './verify-backend.js';
 import { interruptedVerifyMessage, verifyOutputsLost, writeVerifyOutputs } from './verify-outputs.js';
-import { prometheusBackendOf, verifyPartOf } from './verify-part.js';
 
 const { queryTimeout, ...BACKEND } = VERIFY_BACKEND_OPTIONS;
 const { settle, ...POLL } = VERIFY_POLL_OPTIONS;
@@ -78,7 +78,7 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
     );
   }
   const shard = collect(problems, () => ({ shard: shardOf(r, env) }))?.shard;
-  const backend = prometheusBackendOf(r, problems);
+  const backend = backendFrom(r, problems, r);
   if (shard && backend.given) {
     problems.push(
       `--shard and --url: a backend holds every shard's metrics, so run checks its shard in process only; load each shard with \`otelpoc load --serve --shard i/${shard.count}\` and verify them together with \`otelpoc verify --manifest DIR\``,
@@ -109,10 +109,10 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
   const config: PipelineConfig = {
     serve: serve!,
     load: load!.part,
-    verify: { ...verifyPartOf(r, backend, r.values.verifyTimeout), ownShardOnly: shard !== undefined },
+    verify: { ...verifyPartFrom(r, backend, r.values.verifyTimeout), ownShardOnly: shard !== undefined },
   };
-  const { json, quiet, report } = r.values;
-  return { config, manifest: load!.manifest, files: load!.files, json, quiet: quiet || json, junit, report };
+  const { json, quiet } = r.values;
+  return { config, manifest: load!.manifest, files: load!.files, json, quiet: quiet || json, junit };
 }
 
 /** Serves, loads, verifies; writes the manifest, JUnit and HTML. Exit 0, 1 (a check or threshold), 130. */
@@ -122,18 +122,15 @@ export async function run(
 ): Promise<Verdict & { report: RunReport }> {
   const c = await resolveRun(given, deps.env, deps.cwd);
   const junit = c.files['--junit'];
-  let code: ExitCode = 0;
   const report = await runOwning(
     c.config,
     deps,
-    {
-      quiet: c.quiet,
-      manifest: c.manifest,
-      report: verifyOutputsLost({ junit, json: c.json }),
-      html: { file: c.files['--report'], shown: c.report, command: 'run' },
-    },
+    { quiet: c.quiet, manifest: c.manifest, report: verifyOutputsLost({ junit: junit?.path, json: c.json }) },
     async (r) => {
-      if (r.verify) code = await writeVerifyOutputs(r.verify, { junit, json: c.json });
+      const html = { command: 'run' as const, manifests: r.manifest ? [r.manifest] : [] };
+      if (r.verify)
+        await writeVerifyOutputs(r.verify, { junit, report: c.files['--report'] }, html, deps.onEvent);
+      else if (r.manifest) await writeHtml(c.files['--report'], html, deps.onEvent);
     },
   );
   // A load cut short ends the run once its manifest is written: there is nothing complete to verify.
@@ -153,7 +150,7 @@ export async function run(
   if (report.thresholdsExceeded.length > 0) {
     return { report, code: 1, failure: new CheckFailedError(report.thresholdsExceeded.join('\n')) };
   }
-  return { report, code };
+  return { report, code: report.verify.ok ? 0 : 1 };
 }
 
 /** `run --json`: one document with the verdict, where the metrics went, the manifest and the verify report. */

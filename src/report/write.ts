@@ -1,14 +1,9 @@
-/** `--report <file.html>` (load, verify, run): its path checked before any work, the file written at the end. */
-import type { RunManifest } from '../manifest/schema.js';
+/** The one-file HTML report written to its file (load, verify, run): rendered, then written atomically. */
 import { writeFileAtomic } from '../util/output-file.js';
-import type { VerifyReport } from '../verify/types.js';
-import type { ReportCommand } from './html.js';
+import type { ReportInput } from './html.js';
 
-/** Renders the one-file HTML report and writes it atomically to `absPath` (already checked). */
-export async function writeHtmlReport(
-  absPath: string,
-  input: { command: ReportCommand; manifests: readonly RunManifest[]; verify?: VerifyReport | undefined },
-): Promise<void> {
+/** `path` was checked writable before any work started (checkOutputPath, --report). */
+export async function writeReportFile(path: string, input: Omit<ReportInput, 'generatedAt'>): Promise<void> {
   const [{ renderReportHtml }, { loadReportAssets }] = await Promise.all([
     import('./html.js'),
     import('./assets.js'),
@@ -17,5 +12,5 @@ export async function writeHtmlReport(
     { ...input, generatedAt: new Date().toISOString() },
     await loadReportAssets(),
   );
-  await writeFileAtomic(absPath, html, '--report');
+  await writeFileAtomic(path, html, '--report');
 }

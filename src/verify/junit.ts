@@ -1,83 +1,103 @@
-import { CHECK_TITLES, statusOf, type VerifyReport } from './types.js';
+/**
+ * JUnit XML of a VerifyReport: one testsuite per run, one testcase per tenant × check. Built with
+ * fast-xml-parser's XMLBuilder (escaping and nesting by a well-kept library, the same one the tests
+ * parse it with); only the characters XML 1.0 forbids are dropped here, which no builder does.
+ */
+import { XMLBuilder } from 'fast-xml-parser';
+import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from './types.js';
+
+/** XML 1.0 forbids these control characters, even escaped. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 forbids
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+const clean = (s: string) => s.replace(FORBIDDEN, '');
+
+type Node = Record<string, unknown>;
+
+/** An element's attributes ('@' prefix) and its text, cleaned. */
+function element(attrs: Record<string, string | number | boolean>, text?: string): Node {
+  const node: Node = {};
+  for (const [k, v] of Object.entries(attrs)) node[`@${k}`] = typeof v === 'string' ? clean(v) : String(v);
+  if (text !== undefined) node['#text'] = clean(text);
+  return node;
+}
 
 /**
- * JUnit XML: one testsuite per run, one testcase per tenant × check. A check left undecided by an
- * interrupt is an <error> (the test did not complete), not a <failure> (it was checked and wrong).
- * A check with no data is a <failure type="no-data">, not <skipped>: CI treats a skip as fine, and
- * nothing to check is not a pass; not-testable is <skipped>.
+ * A check left undecided by an interrupt is an <error> (the test did not complete), not a <failure>
+ * (it was checked and wrong). A check with no data is a <failure type="no-data">, not <skipped>: CI
+ * treats a skip as fine, and nothing to check is not a pass; not-testable is <skipped>.
  */
+function testcase(r: CheckResult): Node {
+  const tc = element({
+    classname: `otelpoc.verify.${r.tenant}`,
+    name: `${r.tenant}: ${CHECK_TITLES[r.check]}`,
+    time: 0,
+  });
+  const lines = (...more: string[]) => [...more, `expected: ${r.expected}`, `found: ${r.found}`];
+  if (r.skipped) {
+    tc.skipped = element({ message: r.found });
+  } else if (r.undecided) {
+    tc.error = element(
+      { message: 'interrupted before this check was decided', type: 'interrupted' },
+      [...lines('last poll:'), ...r.problems].join('\n'),
+    );
+  } else if (!r.ok && statusOf(r) === 'no-data') {
+    tc.failure = element(
+      { message: `no data: ${r.found}`, type: 'no-data' },
+      lines('nothing to check, so not passed').join('\n'),
+    );
+  } else if (!r.ok) {
+    tc.failure = element(
+      { message: r.problems[0] ?? 'failed', type: r.check },
+      [...lines(), ...r.problems].join('\n'),
+    );
+  }
+  return tc;
+}
+
 export function renderJunit(report: VerifyReport): string {
   // What the manifests themselves rule out (VerifyReport.cannotPass) is one failed testcase more.
-  const blocked = report.cannotPass && report.cannotPass.length > 0 ? 1 : 0;
-  const failures = report.results.filter((r) => !r.ok && !r.undecided).length + blocked;
+  const blocked = report.cannotPass && report.cannotPass.length > 0 ? report.cannotPass : undefined;
+  const tests = report.results.length + (blocked ? 1 : 0);
+  const failures = report.results.filter((r) => !r.ok && !r.undecided).length + (blocked ? 1 : 0);
   const errors = report.results.filter((r) => r.undecided).length;
   const skipped = report.results.filter((r) => r.skipped).length;
   const time = (report.elapsedMs / 1000).toFixed(3);
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(
-    `<testsuites name="otelpoc verify" tests="${report.results.length + blocked}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`,
-  );
-  out.push(
-    `  <testsuite name="${xml(`otelpoc verify run ${report.runId}`)}" tests="${report.results.length + blocked}" failures="${failures}" skipped="${skipped}" errors="${errors}" time="${time}">`,
-  );
-  out.push(
-    `    <properties><property name="runId" value="${xml(report.runId)}"/><property name="source" value="${xml(report.source)}"/><property name="interrupted" value="${report.interrupted}"/><property name="settleMs" value="${report.settleMs}"/><property name="greenForMs" value="${report.greenForMs}"/></properties>`,
-  );
-  for (const r of report.results) {
-    const open = `    <testcase classname="${xml(`otelpoc.verify.${r.tenant}`)}" name="${xml(`${r.tenant}: ${CHECK_TITLES[r.check]}`)}" time="0">`;
-    if (r.skipped) {
-      out.push(`${open}<skipped message="${xml(r.found)}"/></testcase>`);
-    } else if (r.undecided) {
-      out.push(open);
-      out.push(
-        `      <error message="interrupted before this check was decided" type="interrupted">${xml(
-          ['last poll:', `expected: ${r.expected}`, `found: ${r.found}`, ...r.problems].join('\n'),
-        )}</error>`,
-      );
-      out.push('    </testcase>');
-    } else if (r.ok) {
-      out.push(`${open}</testcase>`);
-    } else if (statusOf(r) === 'no-data') {
-      out.push(open);
-      out.push(
-        `      <failure message="${xml(`no data: ${r.found}`)}" type="no-data">${xml(
-          ['nothing to check, so not passed', `expected: ${r.expected}`, `found: ${r.found}`].join('\n'),
-        )}</failure>`,
-      );
-      out.push('    </testcase>');
-    } else {
-      out.push(open);
-      out.push(
-        `      <failure message="${xml(r.problems[0] ?? 'failed')}" type="${r.check}">${xml(
-          [`expected: ${r.expected}`, `found: ${r.found}`, ...r.problems].join('\n'),
-        )}</failure>`,
-      );
-      out.push('    </testcase>');
-    }
-  }
+  const property = Object.entries({
+    runId: report.runId,
+    source: report.source,
+    interrupted: report.interrupted,
+    settleMs: report.settleMs,
+    greenForMs: report.greenForMs,
+  }).map(([name, value]) => element({ name, value }));
+  const testcases = report.results.map(testcase);
   if (blocked) {
-    out.push(
-      '    <testcase classname="otelpoc.verify.manifest" name="manifest: the run can be verified" time="0">',
-    );
-    out.push(
-      `      <failure message="${xml(report.cannotPass![0]!)}" type="manifest">${xml(report.cannotPass!.join('\n'))}</failure>`,
-    );
-    out.push('    </testcase>');
+    testcases.push({
+      ...element({
+        classname: 'otelpoc.verify.manifest',
+        name: 'manifest: the run can be verified',
+        time: 0,
+      }),
+      failure: element({ message: blocked[0]!, type: 'manifest' }, blocked.join('\n')),
+    });
   }
-  out.push('  </testsuite>');
-  out.push('</testsuites>');
-  return `${out.join('\n')}\n`;
-}
-
-function xml(s: string): string {
-  return (
-    s
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      .replace(/'/g, '&apos;')
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these characters
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-  );
+  const doc = {
+    '?xml': element({ version: '1.0', encoding: 'UTF-8' }),
+    testsuites: {
+      ...element({ name: 'otelpoc verify', tests, failures, errors, skipped, time }),
+      testsuite: {
+        ...element({ name: `otelpoc verify run ${report.runId}`, tests, failures, skipped, errors, time }),
+        properties: { property },
+        testcase: testcases,
+      },
+    },
+  };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    format: true,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+    suppressBooleanAttributes: false,
+  });
+  return builder.build(doc);
 }

@@ -13,6 +13,8 @@ export async function writeVerifyOutputs(
   report: VerifyReport,
   opts: { junit?: string | undefined; json: boolean },
 ): Promise<void> {
-  if ((await writeFiles(report, opts)) !== 0) ctx.exitCode = 1;
+  const junit = opts.junit === undefined ? undefined : { path: opts.junit, shown: opts.junit };
+  await writeFiles(report, { junit }, { command: 'verify', manifests: [] }, () => {});
+  if (!report.ok) ctx.exitCode = 1;
   if (!opts.json) ctx.runtime.stdout.write(renderReport(report, ctx.outColor));
 }

@@ -1,4 +1,4 @@
-/** Pure renderers of a VerifyReport: the terminal table, the JUnit XML, and progress lines. */
+/** Pure renderers of a VerifyReport: the terminal table and progress lines (JUnit: src/verify/junit.ts). */
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
 import type { PollEvent } from '../../verify/poll.js';
