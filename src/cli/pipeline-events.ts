@@ -1,10 +1,10 @@
 /**
- * How the commands follow runPipeline: its events become progress and summaries on the terminal,
- * and what a graceful stop still owes (the final export, the manifest, the report) is registered
- * while it is owed, so that a stop cut short can say what it lost.
+ * How the commands follow runPipeline: its events become progress and summaries on the terminal.
+ * What a stop still owes is the core's (src/pipeline/owed.ts); `manifest` and `report` here serve
+ * the commands not converted yet (verify).
  */
 import { describeLoadConfig } from '../load/config.js';
-import type { PipelineDeps, PipelineEvent } from '../pipeline/types.js';
+import type { LoadDeps, LoadEvent } from '../pipeline/load.js';
 import { describeTopology } from '../telemetry/topology.js';
 import type { CliContext } from './context.js';
 import { renderLoadSummary } from './render/load-summary.js';
@@ -24,11 +24,11 @@ export interface FollowOptions {
 }
 
 export interface Follower {
-  onEvent(event: PipelineEvent): void;
+  onEvent(event: LoadEvent): void;
   /** Once the command has written everything: settles what is still owed, stops the progress. */
   done(): void;
-  /** What runPipeline needs from the CLI: the environment, the stop signal, warnings, and these events. */
-  readonly deps: PipelineDeps;
+  /** What the core needs from the CLI: the environment, cwd, the stop, warnings, and these events. */
+  readonly deps: LoadDeps;
 }
 
 export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
@@ -46,9 +46,11 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
     if (opts.talk) ctx.info(line);
   };
   const follower: Follower = {
-    get deps(): PipelineDeps {
+    get deps(): LoadDeps {
       return {
         env: ctx.runtime.env,
+        cwd: ctx.runtime.cwd,
+        stop,
         signal: ctx.runtime.signal,
         warn: ctx.warn,
         onEvent: (e) => follower.onEvent(e),
@@ -65,14 +67,8 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
             );
           }
           return;
-        case 'server-started':
-          owe(
-            'flush',
-            `final metrics export not sent (this run's last counts never reach ${e.metricsTarget})`,
-          );
-          return;
-        case 'server-stopped':
-          settle('flush');
+        case 'report-written':
+          say(`report: ${e.shown}`);
           return;
         case 'load-started':
           say(`load: run ${e.config.runId} → ${e.config.target}: ${describeLoadConfig(e.config)}`);

@@ -6,7 +6,7 @@ import { checkOutputPath } from '../util/output-file.js';
 import type { VerifyReport } from '../verify/types.js';
 import type { CliContext } from './context.js';
 
-/** `--report <file.html>`, on load, verify and run: checked up front like --out, written at the end. */
+/** `--report <file.html>`, on verify (load and run: OUTPUT_OPTIONS): checked up front, written at the end. */
 export function reportOption(): Option {
   return new Option(
     '--report <file.html>',
@@ -19,7 +19,7 @@ export function checkReportPath(path: string | undefined, ctx: CliContext): stri
   return path === undefined ? undefined : checkOutputPath(path, '--report', ctx.runtime);
 }
 
-/** Renders and writes the report (atomically); says where on stderr when `talk`. */
+/** Writes the report (src/report/write.ts); says where on stderr when `talk`. */
 export async function writeHtmlReport(
   ctx: CliContext,
   absPath: string | undefined,

@@ -2,7 +2,7 @@
  * The one load configuration. Two shapes only:
  *
  * - `LoadInput`: the knobs a user sets, already parsed by the value parsers (./values.ts). The flags
- *   (src/cli/load-options.ts, only the flags given) and a scenario file (./scenario.ts) both produce
+ *   (src/pipeline/load.ts, only the flags given) and a scenario file (./scenario.ts) both produce
  *   it; everything is optional.
  * - `LoadConfig`: the resolved, validated configuration a run executes and its manifest records
  *   (`manifest.config`). `resolveLoadConfig(flags, scenario?)` goes from one to the other: flags over
@@ -132,19 +132,45 @@ export const LOAD_DEFAULTS: Readonly<LoadDefaults> = {
 };
 
 /**
+ * A load whose target is decided by the in-process server it loads (load --serve, run): null until
+ * that server listens, then its URL (runPipeline fills it in). Everything else is resolved.
+ */
+export type LoadPlan = Omit<LoadConfig, 'target'> & { target: string | null };
+
+/** Where a load's target comes from: the flags, the scenario and the defaults, or the serve part. */
+export type TargetFrom = 'input' | 'serve-part';
+
+/**
  * Flags over scenario values over defaults → a validated LoadConfig. `flags` holds only the flags
  * the user gave (a default must not override the scenario). Throws a UsageError naming the flag (or
  * the scenario's field) for combinations that do not fit. `defaults` is the lowest layer (a command
- * may have its own, e.g. `run`'s short run).
+ * may have its own, e.g. `run`'s short run). `targetFrom` 'serve-part': the target is the in-process
+ * server's (a LoadPlan, target null); the flags', the scenario's and the default target are not used.
  */
+export function resolveLoadConfig(
+  flags: LoadInput,
+  scenario?: ScenarioInput,
+  makeRunId?: () => string,
+  defaults?: Readonly<LoadDefaults>,
+  targetFrom?: 'input',
+): LoadConfig;
+export function resolveLoadConfig(
+  flags: LoadInput,
+  scenario: ScenarioInput | undefined,
+  makeRunId: (() => string) | undefined,
+  defaults: Readonly<LoadDefaults> | undefined,
+  targetFrom: TargetFrom,
+): LoadPlan;
 export function resolveLoadConfig(
   flags: LoadInput,
   scenario?: ScenarioInput,
   makeRunId: () => string = () => newRunId(),
   defaults: Readonly<LoadDefaults> = LOAD_DEFAULTS,
-): LoadConfig {
+  targetFrom: TargetFrom = 'input',
+): LoadPlan {
   const spec = scenario?.spec ?? {};
-  const target = flags.target ?? spec.target ?? parseTarget(defaults.target);
+  const target =
+    targetFrom === 'serve-part' ? null : (flags.target ?? spec.target ?? parseTarget(defaults.target));
 
   // Tenants.
   let clientIds: string[];

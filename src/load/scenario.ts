@@ -18,6 +18,7 @@ import { readDurationMs } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 
 import { formatPath } from '../util/format-path.js';
+import type { NamedFile } from '../util/output-file.js';
 import { ValueProblem } from '../util/value-problem.js';
 import type { LoadInput, ScenarioInput } from './config.js';
 import {
@@ -366,4 +367,11 @@ export async function loadScenario(nameOrPath: string, cwd: string): Promise<Sce
   const source = looksLikePath ? nameOrPath : `scenarios/${nameOrPath}.yaml`;
   const { spec, description } = parseScenarioYaml(content, source);
   return { name: nameOrPath, spec, description };
+}
+
+/** The file a load reads, to be kept apart from its outputs: the --scenario file, if any. */
+export function scenarioInputs(scenario: string | undefined, cwd: string): NamedFile[] {
+  if (scenario === undefined) return [];
+  const path = looksLikeScenarioPath(scenario) ? scenario : scenarioFile(scenario, cwd);
+  return [{ flag: '--scenario', path, cwd }];
 }

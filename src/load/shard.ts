@@ -48,7 +48,7 @@ export function shareOf(total: number, shard: Shard | undefined): number {
 }
 
 /** The in-process limits of this shard: its share of the connections and the in-flight cap. */
-export function localLimits(config: LoadConfig, shard: Shard | undefined) {
+export function localLimits(config: Omit<LoadConfig, 'target'>, shard: Shard | undefined) {
   return {
     connections: config.connections === null ? null : shareOf(config.connections, shard),
     maxInflight: shareOf(config.maxInflight, shard),
@@ -67,7 +67,11 @@ export function describeShard(shard: Shard): string {
  * everything, whatever `shard.index` is: a run with an empty shard can never be verified complete,
  * so every shard must refuse it before sending anything, not only the empty one.
  */
-export function checkShardFits(config: LoadConfig, shard: Shard | undefined, what = '--shard'): void {
+export function checkShardFits(
+  config: Omit<LoadConfig, 'target'>,
+  shard: Shard | undefined,
+  what = '--shard',
+): void {
   if (!shard || shard.count === 1) return;
   const name = `${what} ${shard.index}/${shard.count}`;
   const last: Shard = { index: shard.count - 1, count: shard.count };
@@ -96,7 +100,7 @@ export function checkShardFits(config: LoadConfig, shard: Shard | undefined, wha
 }
 
 /** Whether the open-model schedule, within its bounds, has a request with global index `k`. */
-function hasArrival(config: LoadConfig, k: number): boolean {
+function hasArrival(config: Omit<LoadConfig, 'target'>, k: number): boolean {
   if (config.requests !== null && k >= config.requests) return false;
   for (const a of arrivals(config.stages)) {
     if (config.durationMs !== null && a.atMs >= config.durationMs) return false;

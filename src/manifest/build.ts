@@ -8,7 +8,7 @@ import { MANIFEST_SCHEMA_VERSION, type ManifestServer, type RunManifest } from '
  * The one place a run manifest is made: the configuration a load executed, what it counted, and,
  * when it loaded an in-process server, that server's settings and export stats (stopped and
  * flushed first, so the stats are final). Pure: the manifest is returned, not written (see
- * src/load/manifest-out.ts). `shard`: the part of the run this process sent (`config` is the whole plan).
+ * src/manifest/write.ts). `shard`: the part of the run this process sent (`config` is the whole plan).
  */
 export function buildManifest(
   config: LoadConfig,

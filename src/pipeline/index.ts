@@ -1,8 +1,8 @@
-import { describeLoadConfig } from '../load/config.js';
-import { checkManifestOut, writeRunManifest } from '../load/manifest-out.js';
-import { type LoadProgress, stopBoundMs as loadStopBoundMs } from '../load/runner.js';
+import { type LoadProgress, stopBoundMs as loadStopBoundMs, runLoad } from '../load/runner.js';
 import { checkThresholds } from '../load/thresholds.js';
-import type { RunManifest } from '../manifest/schema.js';
+import { buildManifest } from '../manifest/build.js';
+import type { ManifestServer, RunManifest } from '../manifest/schema.js';
+import { writeRunManifest } from '../manifest/write.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import type { Topology } from '../telemetry/topology.js';
 import { realClock } from '../util/clock.js';
@@ -18,7 +18,6 @@ import { promClientFor } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
-import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
 import { startServePart } from './serve-part.js';
 import type {
   PipelineConfig,
@@ -28,13 +27,6 @@ import type {
   RunReport,
   VerifyPart,
 } from './types.js';
-
-export { readManifests } from '../manifest/io.js';
-export { resolveOtlpConfig } from '../telemetry/config.js';
-export { checkOutputPath, writeFileAtomic } from '../util/output-file.js';
-export { type RunningServe, startServePart } from './serve-part.js';
-export type * from './types.js';
-export { checkManifestOut, describeLoadConfig };
 
 /**
  * How long the pipeline may still take once its signal aborts: the load's in-flight requests, the
@@ -111,13 +103,15 @@ async function loadPart(
   emit: (e: PipelineEvent) => void,
 ): Promise<LoadOutcome> {
   const load = config.load!;
-  let loadConfig = load.config;
   const onProgress = (progress: LoadProgress) => emit({ type: 'load-progress', progress });
   if (!config.serve) {
+    const { target } = load.config;
+    if (target === null) throw new Error('a load without a serve part needs its target');
+    const loadConfig = { ...load.config, target };
     emit({ type: 'load-started', config: loadConfig });
-    const manifest = buildRunManifest(
+    const manifest = buildManifest(
       loadConfig,
-      await loadOnce(loadConfig, {
+      await runLoad(loadConfig, {
         signal: deps.signal,
         onProgress,
         createClient: deps.loadClient,
@@ -131,12 +125,13 @@ async function loadPart(
   }
 
   const serve = await startServePart(config.serve, deps, config.verify?.backend);
-  let server: ServerStats | undefined;
-  let loaded: Awaited<ReturnType<typeof loadOnce>>;
+  let server: ManifestServer | undefined;
+  let loaded: Awaited<ReturnType<typeof runLoad>>;
+  // The serve part decides the target: its own URL.
+  const loadConfig = { ...load.config, target: `${serve.url}/api` };
   try {
-    loadConfig = { ...loadConfig, target: `${serve.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
-    loaded = await loadOnce(loadConfig, {
+    loaded = await runLoad(loadConfig, {
       signal: deps.signal,
       onProgress,
       createClient: deps.loadClient,
@@ -146,7 +141,7 @@ async function loadPart(
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();
   }
-  const manifest = buildRunManifest(
+  const manifest = buildManifest(
     loadConfig,
     loaded,
     {
@@ -242,17 +237,4 @@ async function verifyPart(
   } finally {
     await source.close();
   }
-}
-
-/** `run --json`: one document with the verdict, where the metrics went, the manifest and the verify report. */
-export function runDocument(report: RunReport) {
-  return {
-    ok: report.ok,
-    embedded: report.embedded ?? false,
-    topology: report.topology ?? null,
-    manifestPaths: report.manifestPaths ?? [],
-    thresholdsExceeded: report.thresholdsExceeded,
-    manifest: report.manifest,
-    verify: report.verify,
-  };
 }

@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { ManifestServer } from '../manifest/schema.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination } from './destination.js';
-import type { ServerStats } from './load-step.js';
 import type { PipelineDeps, PrometheusBackend, ServePart } from './types.js';
 
 export interface RunningServe {
@@ -33,7 +33,7 @@ export interface RunningServe {
    * Drains the server's in-flight requests, flushes its last export (every stream's), warns about a
    * stream whose final export failed, and returns the export record. Safe to call twice.
    */
-  stop(): Promise<ServerStats>;
+  stop(): Promise<ManifestServer>;
 }
 
 /**
@@ -77,7 +77,7 @@ export async function startServePart(
     warn: deps.warn,
   });
   emit({ type: 'server-started', url: app.url, metricsTarget: app.metricsTarget });
-  let stopped: Promise<ServerStats> | undefined;
+  let stopped: Promise<ManifestServer> | undefined;
   return {
     url: app.url,
     metricsTarget: app.metricsTarget,
@@ -132,7 +132,7 @@ async function stopServer(
   app: InstrumentedServer,
   deps: PipelineDeps,
   standalone: boolean,
-): Promise<ServerStats> {
+): Promise<ManifestServer> {
   await app.stop();
   const { stats } = app.pipeline;
   const streams = app.streams().map((st) => ({
@@ -141,7 +141,7 @@ async function stopServer(
     failedExports: st.failedExports,
     finalFlushOk: st.lastExportOk,
   }));
-  const server: ServerStats = {
+  const server: ManifestServer = {
     url: app.url,
     metricsTarget: app.metricsTarget,
     exports: stats.exports,

@@ -5,7 +5,7 @@
  */
 import type { HttpClientOptions, LoadClient } from '../load/client.js';
 
-import type { LoadConfig } from '../load/config.js';
+import type { LoadConfig, LoadPlan } from '../load/config.js';
 
 import type { LoadProgress } from '../load/runner.js';
 
@@ -52,10 +52,10 @@ export interface ServePart {
   tenantExport?: TenantExportOptions | undefined;
 }
 
-/** The load; with a serve part its target is the in-process server, whatever config.target says. */
+/** The load; with a serve part its target is the in-process server's (a LoadPlan's is null until then). */
 export interface LoadPart {
-  config: LoadConfig;
-  /** Where the manifest is written (see load/manifest-out.ts): `out`, or the default paths under `cwd`. */
+  config: LoadPlan;
+  /** Where the manifest is written (see manifest/write.ts): `out`, or the default paths under `cwd`. */
   out?: string | undefined;
   cwd: string;
   /** false: the manifest is only returned, not written (doctor's probe). Default true. */

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { defaultShardManifestPath } from '../../src/load/manifest-out.js';
+import { defaultShardManifestPath } from '../../src/manifest/write.js';
 import { toolAvailable } from '../helpers/backends.js';
 import { ROOT } from '../helpers/cli.js';
 

@@ -1,17 +1,33 @@
 /** One LoadConfig from flags or a scenario file; flags given override the scenario, defaults do not. */
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { addLoadOptions, loadInputFromCommand } from '../../src/cli/load-options.js';
+import { commandFrom } from '../../src/cli/program.js';
 import { LoadConfigSchema, type LoadInput, resolveLoadConfig } from '../../src/load/config.js';
 import { parseScenarioText } from '../../src/load/scenario.js';
+import { LOAD_OPTIONS } from '../../src/options/settings.js';
+import { resolveOptions } from '../../src/options/table.js';
+import { loadInputOf } from '../../src/pipeline/load.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 const id = () => 'rid';
 
 function flagsInput(argv: string[]): LoadInput {
-  const cmd = addLoadOptions(new Command('load').exitOverride());
-  cmd.parse(argv, { from: 'user' });
-  return loadInputFromCommand(cmd);
+  let input: LoadInput = {};
+  const cmd = commandFrom(
+    {
+      name: 'load',
+      summary: '',
+      description: [],
+      table: LOAD_OPTIONS,
+      examples: [],
+      action: async (given) => {
+        input = loadInputOf(resolveOptions(LOAD_OPTIONS, given, {}).given);
+        return 0;
+      },
+    },
+    () => {},
+  );
+  cmd.exitOverride().parse(argv, { from: 'user' });
+  return input;
 }
 
 describe('resolveLoadConfig', () => {

@@ -1,11 +1,11 @@
+/** Where a run's manifest goes, checked before the run and written after it (load, run). */
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from '../manifest/io.js';
-import type { RunManifest } from '../manifest/schema.js';
+import type { Shard } from '../load/shard.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { checkOutputPath, type NamedFile, writeFileAtomic } from '../util/output-file.js';
-import { looksLikeScenarioPath, scenarioFile } from './scenario.js';
-import type { Shard } from './shard.js';
+import { defaultManifestPath, LAST_RUN_FILE, MANIFEST_DIR, writeManifest } from './io.js';
+import type { RunManifest } from './schema.js';
 
 /**
  * A shard's default manifest: .otelpoc/runs/<run-id>/shard-<i>-of-<n>.json, so that shards run in
@@ -61,18 +61,6 @@ export function manifestOutputs(
   if (out !== undefined) return [{ flag: '--out', path: out, cwd }];
   const paths = runId === undefined ? (shard ? [] : [LAST_RUN_FILE]) : defaultPaths(runId, shard);
   return paths.map((path) => ({ flag: '--out (default path)', path, cwd }));
-}
-
-/** The files a load reads, to be kept apart from its outputs: the --scenario file, if any. */
-export function loadInputs(scenario: string | undefined, cwd: string): NamedFile[] {
-  if (scenario === undefined) return [];
-  return [
-    {
-      flag: '--scenario',
-      path: looksLikeScenarioPath(scenario) ? scenario : scenarioFile(scenario, cwd),
-      cwd,
-    },
-  ];
 }
 
 /**

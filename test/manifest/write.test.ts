@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestPath, writeRunManifest } from '../../src/load/manifest-out.js';
 import type { RunManifest } from '../../src/manifest/schema.js';
+import { manifestPath, writeRunManifest } from '../../src/manifest/write.js';
 import { UsageError } from '../../src/util/errors.js';
 
 describe('manifestPath (the path load and run name while they write)', () => {
