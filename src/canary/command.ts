@@ -35,12 +35,11 @@ import { prometheusBackendOf } from '../pipeline/backend.js';
 import { type GracefulStop, NO_STOP, stopLimitMs } from '../pipeline/lifecycle.js';
 import { servePartFrom } from '../pipeline/serve.js';
 import { TENANT_HEADER } from '../telemetry/names.js';
-import type { Clock } from '../util/clock.js';
 import { formatDurationMs, MAX_DURATION_MS, parseDelayRange, parseDurationMs } from '../util/duration.js';
 import type { Env } from '../util/env.js';
 import { CheckFailedError, UsageError } from '../util/errors.js';
 import { isValidRunId } from '../util/ids.js';
-import type { CanaryConfig, CanaryEvent, IntervalReport } from './canary.js';
+import type { CanaryClock, CanaryConfig, CanaryEvent, IntervalReport } from './canary.js';
 import { CANARY_METRICS_PORT } from './metric-names.js';
 
 const DEFAULT_MIX = '200:85,404:10,500:5';
@@ -219,7 +218,7 @@ export interface CanaryCommandDeps {
   env: Env;
   signal: AbortSignal;
   stop?: GracefulStop;
-  clock?: Clock;
+  clock?: CanaryClock;
   /** Every event of the run (warnings too), with the output settings to render it by. */
   onEvent: (event: CanaryEvent, output: CanaryOutput) => void;
 }
