@@ -22,7 +22,7 @@ import { PROM } from '../telemetry/names.js';
 
 import type { Topology } from '../telemetry/topology.js';
 
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, realClock, untilDue } from '../util/clock.js';
 import type { Env } from '../util/env.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
@@ -59,7 +59,7 @@ export interface CanaryConfig {
 }
 
 /** The part of a Clock the canary runs on (test/canary/fake-clock.test.ts runs it on a fake one). */
-export type CanaryClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil'>;
+export type CanaryClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'>;
 
 export interface IntervalReport {
   atMs: number;
@@ -197,7 +197,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     // Due times on the start's grid; an interval that overran skips the due times it missed.
     const t0 = clock.now();
     for (let dueMs = t0 + c.intervalMs; ; ) {
-      while (clock.now() < dueMs && !deps.signal.aborted) await clock.sleepUntil(dueMs, deps.signal);
+      await untilDue(clock, dueMs, deps.signal);
       if (deps.signal.aborted) break;
       dueMs = t0 + (Math.floor((clock.now() - t0) / c.intervalMs) + 1) * c.intervalMs;
       try {

@@ -11,7 +11,7 @@
 import { createHttpClient, type LoadClient } from '../load/client.js';
 import { TrafficMix } from '../load/mix.js';
 import type { StatusWeight } from '../load/values.js';
-import type { Clock } from '../util/clock.js';
+import { type Clock, untilDue } from '../util/clock.js';
 
 export interface TrafficOptions {
   targetUrl: string;
@@ -20,7 +20,7 @@ export interface TrafficOptions {
   statusMix: readonly StatusWeight[];
   ratePerSec: number;
   timeoutMs: number;
-  clock: Pick<Clock, 'now' | 'sleepUntil'>;
+  clock: Pick<Clock, 'now' | 'sleepUntil' | 'yield'>;
   /** Called when a request was sent, with its Client-ID. */
   onSent(clientId: string): void;
   /** The HTTP client (tests: a fake one); default the load engine's. */
@@ -53,12 +53,12 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   let inflight = 0;
   const sending = (async () => {
     const t0 = clock.now();
-    // Due times from the start, not from the last send: timer drift does not accumulate. A due time
-    // already past still waits a turn (sleepUntil lets I/O run), so catching up never starves it.
+    // Due times from the start, not from the last send: timer drift does not accumulate. Behind
+    // schedule it still lets I/O run between sends (as the load's open model does, now and then).
     for (let i = 0; ; i++) {
       const due = t0 + i * periodMs;
-      do await clock.sleepUntil(due, stopped.signal);
-      while (clock.now() < due && !stopped.signal.aborted);
+      if (clock.now() < due) await untilDue(clock, due, stopped.signal);
+      else await clock.yield();
       if (stopped.signal.aborted) return;
       if (inflight >= MAX_INFLIGHT) continue;
       const pick = mix.next();
