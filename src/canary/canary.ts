@@ -12,6 +12,7 @@
 
 import type { StatusWeight } from '../load/values.js';
 
+import { promClientOf } from '../pipeline/backend.js';
 import { type RunningServe, startServePart } from '../pipeline/serve-part.js';
 
 import type { PrometheusBackend, ServePart } from '../pipeline/types.js';
@@ -25,7 +26,7 @@ import type { Topology } from '../telemetry/topology.js';
 import { type Clock, realClock, untilDue } from '../util/clock.js';
 import type { Env } from '../util/env.js';
 import { errorMessage, UsageError } from '../util/errors.js';
-import { PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
+import { type PromClient, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
 import { type ExportLog, ExportLogs, recordingExporter } from './export-log.js';
 import { CanaryMetrics, type QueryErrorReason, startMetricsServer } from './metrics.js';
 import { startTraffic } from './traffic.js';
@@ -144,13 +145,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     isolated: c.backend.tenantHeader !== null,
     once: c.once,
   };
-  const client = new PromClient({
-    baseUrl: c.backend.url,
-    tenantHeader: c.backend.tenantHeader,
-    headers: c.backend.headers,
-    timeoutMs: c.backend.queryTimeoutMs,
-    urlFlag: c.backend.urlFlag,
-  });
+  const client = promClientOf(c.backend);
   let serve: RunningServe;
   try {
     serve = await startServePart(c.serve, {

@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 
+import { promClientOf } from '../pipeline/backend.js';
 import type { PipelineDeps } from '../pipeline/types.js';
 
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
@@ -19,7 +20,7 @@ import { errorMessage } from '../util/errors.js';
 
 import { newRunId } from '../util/ids.js';
 
-import { PromClient, TenantRejectedError } from '../verify/prom-client.js';
+import { type PromClient, TenantRejectedError } from '../verify/prom-client.js';
 
 import type { Sample } from '../verify/types.js';
 
@@ -89,14 +90,16 @@ function failed(o: HttpOutcome, hints?: string[]): Outcome {
 }
 
 export async function runDoctor(config: DoctorConfig, deps: DoctorDeps): Promise<DoctorReport> {
-  const prom = new PromClient({
-    baseUrl: config.mimirUrl,
-    tenantHeader: config.tenantHeader,
-    headers: {},
-    timeoutMs: config.timeoutMs,
-    urlFlag: '--mimir-url',
-    ...(deps.promDispatcher ? { dispatcher: deps.promDispatcher } : {}),
-  });
+  const prom = promClientOf(
+    {
+      url: config.mimirUrl,
+      urlFlag: '--mimir-url',
+      headers: {},
+      tenantHeader: config.tenantHeader,
+      queryTimeoutMs: config.timeoutMs,
+    },
+    deps.promDispatcher,
+  );
   try {
     return await runChecks(config, { ...deps, prom });
   } finally {

@@ -1,9 +1,11 @@
 /**
  * The backend a command queries (verify, run, canary): VERIFY_BACKEND_OPTIONS resolved → the one
- * PrometheusBackend type. Problems go to `problems`, named by the flag or variable that set them.
+ * PrometheusBackend type (problems go to `problems`, named by the flag or variable that set them),
+ * and the one construction of its PromClient (verify, the canary, doctor's Mimir queries).
  */
 import type { VERIFY_BACKEND_OPTIONS } from '../options/settings.js';
 import type { Resolved } from '../options/table.js';
+import { PromClient } from '../verify/prom-client.js';
 import type { PrometheusBackend } from './types.js';
 
 export function prometheusBackendOf(
@@ -27,4 +29,19 @@ export function prometheusBackendOf(
     tenantHeader: tenantHeader === false ? null : tenantHeader,
     queryTimeoutMs: queryTimeout,
   };
+}
+
+/** The client of `backend`; `dispatcher`: the tests' (default: a keep-alive Agent the client owns). */
+export function promClientOf(
+  backend: Omit<PrometheusBackend, 'given'>,
+  dispatcher?: ConstructorParameters<typeof PromClient>[0]['dispatcher'],
+): PromClient {
+  return new PromClient({
+    baseUrl: backend.url,
+    tenantHeader: backend.tenantHeader,
+    headers: backend.headers,
+    timeoutMs: backend.queryTimeoutMs,
+    urlFlag: backend.urlFlag,
+    ...(dispatcher ? { dispatcher } : {}),
+  });
 }

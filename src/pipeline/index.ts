@@ -14,10 +14,10 @@ import {
   nothingAnswered,
   undeliveredShards,
 } from '../verify/expectations.js';
-import { PromClient } from '../verify/prom-client.js';
 import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
+import { promClientOf } from './backend.js';
 import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
 import { startServePart } from './serve-part.js';
 import type {
@@ -190,13 +190,7 @@ async function written(
 
 function prometheusSource(backend: PrometheusBackend | undefined): SeriesSource {
   if (!backend) throw new Error('verify without a backend needs the in-process capture of a serve part');
-  const client = new PromClient({
-    baseUrl: backend.url,
-    tenantHeader: backend.tenantHeader,
-    headers: backend.headers,
-    timeoutMs: backend.queryTimeoutMs,
-    urlFlag: backend.urlFlag,
-  });
+  const client = promClientOf(backend);
   return new PrometheusSource(client, {
     tenantHeader: backend.tenantHeader,
     ...(backend.tenantsUrl ? { tenantsUrl: backend.tenantsUrl } : {}),
