@@ -2,8 +2,8 @@ import { Command, CommanderError, Help, type Option } from 'commander';
 import type { Table } from '../options/table.js';
 import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import { canaryCommand } from './commands/canary.js';
-import { doctorCommand } from './commands/doctor.js';
+import { canaryCommand, canarySpec } from './commands/canary.js';
+import { doctorCommand, doctorSpec } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand, serveSpec } from './commands/serve.js';
@@ -48,7 +48,9 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
 
 /** Each command's option table, by command name: where its defaults, env vars and parsers are declared. */
 export function optionTables(ctx: CliContext): Record<string, Table> {
-  return Object.fromEntries([serveSpec(ctx)].map((spec) => [spec.name, spec.table]));
+  return Object.fromEntries(
+    [serveSpec(ctx), canarySpec(ctx), doctorSpec(ctx)].map((spec) => [spec.name, spec.table]),
+  );
 }
 
 export function buildProgram(ctx: CliContext): Command {
