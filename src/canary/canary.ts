@@ -135,6 +135,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
   const logs = new ExportLogs();
   const clock = deps.clock ?? realClock;
   const startedAtMs = clock.wallNow();
+  const t0 = clock.now();
   const windowMs = windowMsOf(c);
   const settings: WindowSettings = {
     runId: c.runId,
@@ -190,7 +191,6 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
   let last: IntervalReport | undefined;
   try {
     // Due times on the start's grid; an interval that overran skips the due times it missed.
-    const t0 = clock.now();
     for (let dueMs = t0 + c.intervalMs; ; ) {
       await untilDue(clock, dueMs, deps.signal);
       if (deps.signal.aborted) break;
