@@ -22,7 +22,7 @@ import { PROM } from '../telemetry/names.js';
 
 import type { Topology } from '../telemetry/topology.js';
 
-import { realClock } from '../util/clock.js';
+import { type Clock, realClock, untilDue } from '../util/clock.js';
 import type { Env } from '../util/env.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { type PromClient, promClientFor, queryFailureOf, type SeriesPoints } from '../verify/prom-client.js';
@@ -52,11 +52,14 @@ export interface CanaryConfig {
    * The server's settings; with `tenantExport` (--per-tenant-export) one OTLP stream per tenant, each
    * sending the tenant header: the per-tenant-export topology, otherwise otlp-endpoint.
    */
-  serve: Pick<ServePart, 'delay' | 'seed' | 'maxTenants' | 'otlp' | 'tenantExport'>;
+  serve: ServePart;
   backend: PrometheusBackend;
   /** Where /metrics and /healthz listen; null: not served (--once). */
   metrics: { host: string; port: number } | null;
 }
+
+/** The part of a Clock the canary runs on (test/canary/fake-clock.test.ts runs it on a fake one). */
+export type CanaryClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'>;
 
 export interface IntervalReport {
   atMs: number;
@@ -97,13 +100,16 @@ export type CanaryEvent =
   | { type: 'interval'; report: IntervalReport }
   | { type: 'transition'; transition: Transition }
   | { type: 'stopping' }
-  | { type: 'stopped'; exports: number; failedExports: number };
+  | { type: 'stopped'; exports: number; failedExports: number }
+  | { type: 'warning'; message: string };
 
 export interface CanaryDeps {
   env: Env;
   signal: AbortSignal;
   warn(message: string): void;
   onEvent(event: CanaryEvent): void;
+  /** Time: due times on the monotonic clock, timestamps on the wall clock; default the real one. */
+  clock?: CanaryClock | undefined;
 }
 
 /** How far back each interval looks: the lag allowed, plus two intervals and two exports of margin. */
@@ -126,7 +132,9 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
   const metrics = new CanaryMetrics(c.clientIds);
   const metricsServer = c.metrics ? await listenMetrics(metrics, c.metrics) : null;
   const logs = new ExportLogs();
-  const startedAtMs = Date.now();
+  const clock = deps.clock ?? realClock;
+  const startedAtMs = clock.wallNow();
+  const t0 = clock.now();
   const windowMs = windowMsOf(c);
   const settings: WindowSettings = {
     runId: c.runId,
@@ -140,19 +148,16 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
   const client = promClientFor(c.backend);
   let serve: RunningServe;
   try {
-    serve = await startServePart(
-      { ...c.serve, metrics: 'otlp' },
-      {
-        env: withInstanceId(deps.env, c.runId),
-        warn: deps.warn,
-        // The exporter of each stream (the single one, or each tenant's) is recorded in that stream's
-        // log before the SDK gets it: what is recorded is what was sent.
-        observeExport: (tenant, exporter) =>
-          recordingExporter(exporter, logs.of(tenant), c.runId, {
-            onResult: (_record, ok) => metrics.exported(ok),
-          }),
-      },
-    );
+    serve = await startServePart(c.serve, {
+      env: withInstanceId(deps.env, c.runId),
+      warn: deps.warn,
+      // The exporter of each stream (the single one, or each tenant's) is recorded in that stream's
+      // log before the SDK gets it: what is recorded is what was sent.
+      observeExport: (tenant, exporter) =>
+        recordingExporter(exporter, logs.of(tenant), c.runId, {
+          onResult: (_record, ok) => metrics.exported(ok),
+        }),
+    });
   } catch (err) {
     await metricsServer?.close();
     await client.close();
@@ -168,6 +173,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
     statusMix: c.statusMix,
     ratePerSec: c.ratePerSec,
     timeoutMs: 5_000,
+    clock,
     onSent: (clientId) => metrics.request(clientId),
   });
   deps.onEvent({
@@ -184,11 +190,12 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
   let last: IntervalReport | undefined;
   try {
     // Due times on the start's grid; an interval that overran skips the due times it missed.
-    for (let dueMs = startedAtMs + c.intervalMs; ; ) {
-      if (!(await sleepUntil(dueMs, deps.signal))) break;
-      while (dueMs <= Date.now()) dueMs += c.intervalMs;
+    for (let dueMs = t0 + c.intervalMs; ; ) {
+      await untilDue(clock, dueMs, deps.signal);
+      if (deps.signal.aborted) break;
+      dueMs = t0 + (Math.floor((clock.now() - t0) / c.intervalMs) + 1) * c.intervalMs;
       try {
-        const checked = await oneInterval(c, client, logOf, metrics, settings, lastSeen, deps.signal);
+        const checked = await oneInterval(c, client, logOf, metrics, settings, lastSeen, deps.signal, clock);
         last = { ...checked, topology };
       } catch (err) {
         if (deps.signal.aborted) break;
@@ -203,7 +210,7 @@ export async function runCanary(c: CanaryConfig, deps: CanaryDeps): Promise<Inte
         deps.onEvent({ type: 'transition', transition: next.transition });
       }
       // Forget what no window reaches any more: memory stays flat.
-      logs.prune(Date.now() - windowMs - c.serve.otlp.exportIntervalMs);
+      logs.prune(clock.wallNow() - windowMs - c.serve.otlp.exportIntervalMs);
       deps.onEvent({ type: 'interval', report: last });
       if (c.once) break;
     }
@@ -226,9 +233,10 @@ async function oneInterval(
   settings: WindowSettings,
   lastSeen: Map<string, number | undefined>,
   signal: AbortSignal,
+  clock: Pick<Clock, 'wallNow'>,
 ): Promise<Omit<IntervalReport, 'topology'>> {
   const query = windowQuery(c.runId, settings.windowMs);
-  const atMs = Date.now();
+  const atMs = clock.wallNow();
   const answers = await Promise.all(
     c.clientIds.map(async (tenant) => {
       try {
@@ -252,7 +260,7 @@ async function oneInterval(
     );
     lastSeen.set(tenant, result.lastSeenMs);
     // The lag as of now (the query may have taken a while).
-    metrics.checked(result, Date.now());
+    metrics.checked(result, clock.wallNow());
     return result;
   });
   const status: TenantStatus = tenants.some((t) => t.status === 'red')
@@ -344,16 +352,4 @@ async function listenMetrics(metrics: CanaryMetrics, at: { host: string; port: n
     }
     throw err;
   }
-}
-
-/** Sleeps until the wall time `atMs`; false when the signal aborted first. */
-function sleepUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return realClock.sleep(Math.max(0, atMs - Date.now()), signal).then(
-    () => true,
-    (err: unknown) => {
-      if (signal.aborted) return false;
-      throw err;
-    },
-  );
 }

@@ -8,9 +8,10 @@
  * the OTLP exporter (same data points, same timestamps), so what is recorded is what was sent.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { DataPointType, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ATTR, INSTRUMENTS, PROM } from '../telemetry/names.js';
+import { observedExporter } from '../telemetry/provider.js';
 
 /** One export: its data points' timestamp (epoch ms, as the backend stores it) and what it carried. */
 export interface ExportRecord {
@@ -132,24 +133,17 @@ export function recordingExporter(
   runId: string,
   observer: ExportObserver = {},
 ): PushMetricExporter {
-  return {
-    export(metrics: ResourceMetrics, done: (result: ExportResult) => void) {
-      const record = recordOf(metrics, runId);
-      if (record) log.add(record);
-      inner.export(metrics, (result) => {
-        const ok = result.code === ExportResultCode.SUCCESS;
-        const error = ok ? undefined : (result.error?.message ?? 'export failed');
-        if (record) {
-          record.ok = ok;
-          if (error !== undefined) record.error = error;
-        }
-        observer.onResult?.(record, ok, error);
-        done(result);
-      });
-    },
-    forceFlush: () => inner.forceFlush(),
-    shutdown: () => inner.shutdown(),
-    selectAggregationTemporality: inner.selectAggregationTemporality?.bind(inner),
-    selectAggregation: inner.selectAggregation?.bind(inner),
-  };
+  return observedExporter(inner, (metrics) => {
+    const record = recordOf(metrics, runId);
+    if (record) log.add(record);
+    return (result) => {
+      const ok = result.code === ExportResultCode.SUCCESS;
+      const error = ok ? undefined : (result.error?.message ?? 'export failed');
+      if (record) {
+        record.ok = ok;
+        if (error !== undefined) record.error = error;
+      }
+      observer.onResult?.(record, ok, error);
+    };
+  });
 }

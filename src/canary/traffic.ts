@@ -8,10 +8,10 @@
  * Bounded: one request every 1/rate seconds, at most MAX_INFLIGHT in flight (a request due beyond
  * that is skipped, not queued), each with a timeout.
  */
-import { createHttpClient } from '../load/client.js';
+import { createHttpClient, type LoadClient } from '../load/client.js';
 import { TrafficMix } from '../load/mix.js';
 import type { StatusWeight } from '../load/values.js';
-import { longTimeout } from '../util/clock.js';
+import { type Clock, untilDue } from '../util/clock.js';
 
 export interface TrafficOptions {
   targetUrl: string;
@@ -20,8 +20,11 @@ export interface TrafficOptions {
   statusMix: readonly StatusWeight[];
   ratePerSec: number;
   timeoutMs: number;
+  clock: Pick<Clock, 'now' | 'sleepUntil' | 'yield'>;
   /** Called when a request was sent, with its Client-ID. */
   onSent(clientId: string): void;
+  /** The HTTP client (tests: a fake one); default the load engine's. */
+  client?: Pick<LoadClient, 'send' | 'close'>;
 }
 
 const MAX_INFLIGHT = 16;
@@ -32,25 +35,32 @@ export interface Traffic {
 }
 
 export function startTraffic(opts: TrafficOptions): Traffic {
-  const client = createHttpClient({
-    targetUrl: opts.targetUrl,
-    runId: opts.runId,
-    connections: 4,
-    timeoutMs: opts.timeoutMs,
-  });
+  const client =
+    opts.client ??
+    createHttpClient({
+      targetUrl: opts.targetUrl,
+      runId: opts.runId,
+      connections: 4,
+      timeoutMs: opts.timeoutMs,
+    });
   const mix = new TrafficMix(
     opts.clientIds.map((clientId) => ({ clientId, weight: 1 })),
     [opts.statusMix],
   );
+  const { clock } = opts;
   const periodMs = 1000 / opts.ratePerSec;
-  const startedAt = performance.now();
-  let sent = 0;
+  const stopped = new AbortController();
   let inflight = 0;
-  let stopped = false;
-  let cancel: () => void = () => {};
-  const tick = () => {
-    if (stopped) return;
-    if (inflight < MAX_INFLIGHT) {
+  const sending = (async () => {
+    const t0 = clock.now();
+    // Due times from the start, not from the last send: timer drift does not accumulate. Behind
+    // schedule it still lets I/O run between sends (as the load's open model does, now and then).
+    for (let i = 0; ; i++) {
+      const due = t0 + i * periodMs;
+      if (clock.now() < due) await untilDue(clock, due, stopped.signal);
+      else await clock.yield();
+      if (stopped.signal.aborted) return;
+      if (inflight >= MAX_INFLIGHT) continue;
       const pick = mix.next();
       const clientId = opts.clientIds[pick.tenant]!;
       inflight++;
@@ -59,15 +69,11 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         inflight--;
       });
     }
-    sent++;
-    // Due times from the start, not from the last tick: timer drift does not accumulate.
-    cancel = longTimeout(tick, startedAt + sent * periodMs - performance.now());
-  };
-  tick();
+  })();
   return {
     async stop() {
-      stopped = true;
-      cancel();
+      stopped.abort();
+      await sending;
       await client.close(opts.timeoutMs);
     },
   };

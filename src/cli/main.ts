@@ -1,15 +1,15 @@
-import { Command, CommanderError, Help, type Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import type { Table } from '../options/table.js';
-import { errorMessage, OtelpocError, UsageError } from '../util/errors.js';
+import { type ExitCode, errorMessage, OtelpocError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import { canaryCommand } from './commands/canary.js';
-import { doctorCommand } from './commands/doctor.js';
-import { loadCommand } from './commands/load.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand, serveSpec } from './commands/serve.js';
-import { verifyCommand, verifySpec } from './commands/verify.js';
+import { canarySpec } from './commands/canary.js';
+import { doctorSpec } from './commands/doctor.js';
+import { loadSpec } from './commands/load.js';
+import { runSpec } from './commands/run.js';
+import { serveSpec } from './commands/serve.js';
+import { verifySpec } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
-import { readOptionEnv } from './options.js';
+import { commandFrom } from './program.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
 export { gracefulStopSettled } from './runtime.js';
@@ -46,9 +46,25 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
   }
 }
 
+/** The six commands, in --help order. */
+function specs(ctx: CliContext): { name: string; table: Table }[] {
+  return [serveSpec(ctx), loadSpec(ctx), verifySpec(ctx), runSpec(ctx), doctorSpec(ctx), canarySpec(ctx)];
+}
+
+function commands(ctx: CliContext, setExitCode: (code: ExitCode) => void): Command[] {
+  return [
+    commandFrom(serveSpec(ctx), setExitCode),
+    commandFrom(loadSpec(ctx), setExitCode),
+    commandFrom(verifySpec(ctx), setExitCode),
+    commandFrom(runSpec(ctx), setExitCode),
+    commandFrom(doctorSpec(ctx), setExitCode),
+    commandFrom(canarySpec(ctx), setExitCode),
+  ];
+}
+
 /** Each command's option table, by command name: where its defaults, env vars and parsers are declared. */
 export function optionTables(ctx: CliContext): Record<string, Table> {
-  return Object.fromEntries([serveSpec(ctx), verifySpec(ctx)].map((spec) => [spec.name, spec.table]));
+  return Object.fromEntries(specs(ctx).map((spec) => [spec.name, spec.table]));
 }
 
 export function buildProgram(ctx: CliContext): Command {
@@ -58,7 +74,6 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
-    .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (s) => ctx.runtime.stdout.write(s),
       writeErr: (s) => ctx.runtime.stderr.write(s),
@@ -66,36 +81,14 @@ export function buildProgram(ctx: CliContext): Command {
       outputError: () => {},
     });
   program.exitOverride(asUsageError(program));
-  program.addCommand(serveCommand(ctx));
-  program.addCommand(loadCommand(ctx));
-  program.addCommand(verifyCommand(ctx));
-  program.addCommand(runCommand(ctx));
-  program.addCommand(doctorCommand(ctx));
-  program.addCommand(canaryCommand(ctx));
-  // Subcommands inherit the output and help settings; each names itself in the usage hint and
-  // reads its options' env vars from the runtime.
-  for (const cmd of program.commands) {
-    cmd
-      .configureOutput(program.configureOutput())
-      .configureHelp(program.configureHelp())
-      .exitOverride(asUsageError(cmd));
-    readOptionEnv(cmd, ctx.runtime.env);
+  const setExitCode = (code: ExitCode) => {
+    ctx.exitCode = code;
+  };
+  for (const cmd of commands(ctx, setExitCode)) {
+    // Subcommands inherit the output settings; each names itself in the usage hint.
+    program.addCommand(cmd.configureOutput(program.configureOutput()).exitOverride(asUsageError(cmd)));
   }
   return program;
-}
-
-/**
- * Commander's option help, plus the default of an option whose value is known only at run time
- * (`--run-id`: generated; `--settle`: from the manifest), declared as `.default(undefined, 'what')`:
- * commander shows only defaults that have a value.
- */
-function optionDescription(this: Help, option: Option): string {
-  const text = Help.prototype.optionDescription.call(this, option);
-  if (option.defaultValue !== undefined || option.defaultValueDescription === undefined) return text;
-  const extra = `default: ${option.defaultValueDescription}`;
-  if (text === option.description) return `${text} (${extra})`;
-  // Commander appended "(env: X)" or similar after the description: the default goes first, as it does.
-  return `${option.description} (${extra}, ${text.slice(option.description.length + 2, -1)})`;
 }
 
 /**
@@ -130,7 +123,10 @@ function reportError(err: unknown, ctx: CliContext): number {
   if (err instanceof CommanderError) return 0;
   const { stderr } = ctx.runtime;
   if (err instanceof OtelpocError) {
-    stderr.write(`${ctx.errColor.red('otelpoc:')} ${err.message}\n`);
+    // Every problem of an input is a line of its own (src/options/table.ts collects them); a
+    // failure's message may go on over several lines of one story.
+    const lines = err instanceof UsageError ? err.message.split('\n') : [err.message];
+    for (const line of lines) stderr.write(`${ctx.errColor.red('otelpoc:')} ${line}\n`);
     if (ctx.debug && err.stack) stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }

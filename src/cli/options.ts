@@ -1,5 +1,3 @@
-import { isIP } from 'node:net';
-
 import { type Command, Option } from 'commander';
 
 import type { TenantExportOptions } from '../server/tenant-streams.js';
@@ -34,26 +32,6 @@ export function parseIntegerIn(what: string, min: number, max: number) {
 }
 
 export const parsePort = parseIntegerIn('--port', 0, 65535);
-
-/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
-const HOST_NAME =
-  /^(?=.{1,253}$)[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*\.?$/i;
-
-/**
- * An address to listen on: an IPv4 or IPv6 address or a host name. Checked up front, since Node
- * reads "" as every interface (not what an empty variable in a deploy script means) and reports a
- * name like 999.0.0.1 only when listening, as a resolver error.
- */
-export function parseListenHost(what: string) {
-  return (text: string): string => {
-    const bare = text.replace(/^\[(.*)\]$/, '$1');
-    const numeric = /^[\d.]+$/.test(bare);
-    if (isIP(bare) !== 0 || (!numeric && HOST_NAME.test(bare))) return bare;
-    throw new UsageError(
-      `${what}: expected an IP address or a host name, like 127.0.0.1, 0.0.0.0 (every interface) or localhost, got ${JSON.stringify(text)}`,
-    );
-  };
-}
 
 /** Flags of the in-process server, shared by `serve`, `load --serve` and `run`. */
 export interface ServerFlags {

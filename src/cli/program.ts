@@ -18,6 +18,11 @@ export interface CommandSpec<TB extends Table> {
   /** Text after the options, before the examples. */
   note?: string;
   examples: string[];
+  /**
+   * An unknown option the command refuses in words of its own (the canary names verify's options it
+   * does not have); undefined leaves the message to commander ("did you mean …").
+   */
+  refuse?: (flag: string) => string | undefined;
   /** Calls the core and renders what it returns; the exit code is decided there. */
   action: (given: Given<TB>) => Promise<ExitCode>;
 }
@@ -54,6 +59,18 @@ export function commandFrom<TB extends Table>(
   if (spec.note || spec.examples.length) {
     const examples = spec.examples.map((e) => `  $ ${e}`).join('\n');
     cmd.addHelpText('after', `${spec.note ? `\n${spec.note}\n` : ''}\nExamples:\n${examples}`);
+  }
+  if (spec.refuse) {
+    const refuse = spec.refuse;
+    // Commander's public parseOptions returns the unknown arguments before it reports the first one.
+    const parseOptions = cmd.parseOptions.bind(cmd);
+    cmd.parseOptions = (argv) => {
+      const parsed = parseOptions(argv);
+      const first = parsed.unknown.find((a) => a.startsWith('-'));
+      const refused = first === undefined ? undefined : refuse(first);
+      if (refused) throw new UsageError(refused);
+      return parsed;
+    };
   }
   return cmd.action(async () => {
     for (const { both, seen } of spellings) {

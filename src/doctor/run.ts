@@ -11,7 +11,7 @@ import type { InstrumentedServer, InstrumentedServerOptions } from '../server/in
 
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
 
-import { realClock } from '../util/clock.js';
+import { type Clock, realClock } from '../util/clock.js';
 
 import { formatDurationMs } from '../util/duration.js';
 
@@ -29,8 +29,12 @@ import { describeResponse, type HttpOutcome, type HttpProbe } from './http.js';
 export { httpProbe } from './http.js';
 
 /** DoctorDeps' real `sleep`: resolves after `ms`, or at once when `signal` aborts (never rejects). */
-export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-  return realClock.sleep(ms, signal).catch((err: unknown) => {
+export function sleepUnlessAborted(
+  ms: number,
+  signal?: AbortSignal,
+  clock: Pick<Clock, 'sleep'> = realClock,
+): Promise<void> {
+  return clock.sleep(ms, signal).catch((err: unknown) => {
     if (!signal?.aborted) throw err;
   });
 }

@@ -173,21 +173,10 @@ export function resolveLoadConfig(
     targetFrom === 'serve-part' ? null : (flags.target ?? spec.target ?? parseTarget(defaults.target));
 
   // Tenants.
-  let clientIds: string[];
-  if (flags.clientIds) {
-    if (flags.tenants !== undefined && flags.tenants !== flags.clientIds.length) {
-      throw new UsageError(
-        `--tenants: ${flags.tenants} does not match the ${flags.clientIds.length} --client-ids; give one of them`,
-      );
-    }
-    clientIds = flags.clientIds;
-  } else if (flags.tenants !== undefined) {
-    clientIds = numbered(flags.tenants);
-  } else if (spec.clientIds) {
-    clientIds = spec.clientIds;
-  } else {
-    clientIds = numbered(spec.tenants ?? defaults.tenants);
-  }
+  const clientIds =
+    givenClientIds(flags.tenants, flags.clientIds) ??
+    spec.clientIds ??
+    numbered(spec.tenants ?? defaults.tenants);
   const weights = flags.tenantWeights ?? (flags.tenants || flags.clientIds ? undefined : spec.tenantWeights);
   if (weights && weights.length !== clientIds.length) {
     throw new UsageError(
@@ -315,7 +304,26 @@ function named<T>(what: string, fn: () => T): T {
   }
 }
 
-function numbered(n: number): string[] {
+/**
+ * The tenants the flags name: --client-ids, or tenant-1 … tenant-N of --tenants; given both, they
+ * must agree (load and the canary). Undefined: neither given.
+ */
+export function givenClientIds(
+  tenants: number | undefined,
+  clientIds: string[] | undefined,
+): string[] | undefined {
+  if (clientIds) {
+    if (tenants !== undefined && tenants !== clientIds.length) {
+      throw new UsageError(
+        `--tenants: ${tenants} does not match the ${clientIds.length} --client-ids; give one of them`,
+      );
+    }
+    return clientIds;
+  }
+  return tenants === undefined ? undefined : numbered(tenants);
+}
+
+export function numbered(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `tenant-${i + 1}`);
 }
 

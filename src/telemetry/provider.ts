@@ -137,19 +137,34 @@ function observeExports(
   stats: ExportStats,
   hooks: Pick<MetricsPipelineOptions, 'onExportFailure' | 'onExportRecovered'>,
 ): PushMetricExporter {
+  return observedExporter(inner, () => (result) => {
+    stats.exports++;
+    if (result.code === ExportResultCode.SUCCESS) {
+      if (stats.consecutiveFailures > 0) hooks.onExportRecovered?.(stats.consecutiveFailures);
+      stats.consecutiveFailures = 0;
+    } else {
+      stats.failures++;
+      stats.lastError = result.error ? errorMessage(result.error) : 'export failed';
+      if (stats.consecutiveFailures === 0) hooks.onExportFailure?.(stats.lastError);
+      stats.consecutiveFailures++;
+    }
+  });
+}
+
+/**
+ * The one exporter observer (the export counts here, the canary's export log): `observe` is called
+ * as an export starts, with what is exported, and returns what is called with its result, before
+ * the SDK gets that result. Everything else is the inner exporter's.
+ */
+export function observedExporter(
+  inner: PushMetricExporter,
+  observe: (metrics: ResourceMetrics) => (result: ExportResult) => void,
+): PushMetricExporter {
   return {
     export(metrics: ResourceMetrics, done: (result: ExportResult) => void) {
+      const settled = observe(metrics);
       inner.export(metrics, (result) => {
-        stats.exports++;
-        if (result.code === ExportResultCode.SUCCESS) {
-          if (stats.consecutiveFailures > 0) hooks.onExportRecovered?.(stats.consecutiveFailures);
-          stats.consecutiveFailures = 0;
-        } else {
-          stats.failures++;
-          stats.lastError = result.error ? errorMessage(result.error) : 'export failed';
-          if (stats.consecutiveFailures === 0) hooks.onExportFailure?.(stats.lastError);
-          stats.consecutiveFailures++;
-        }
+        settled(result);
         done(result);
       });
     },

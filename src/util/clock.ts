@@ -23,6 +23,18 @@ export interface Clock {
 }
 
 /**
+ * Waits until `clock.now()` reaches `dueMs` or `signal` aborts: the one due-time wait of the open
+ * model's sender, the canary's traffic and its intervals (sleepUntil may wake a little early).
+ */
+export async function untilDue(
+  clock: Pick<Clock, 'now' | 'sleepUntil'>,
+  dueMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  while (clock.now() < dueMs && !signal?.aborted) await clock.sleepUntil(dueMs, signal);
+}
+
+/**
  * How close to a due time `sleepUntil` stops sleeping on a timer and spins (lets I/O run and comes
  * back at once). Timers have 1 ms granularity, so anything shorter cannot be slept precisely; but a
  * spin costs a whole core for as long as it lasts (issue 21: spinning on every sub-millisecond wait

@@ -1,7 +1,7 @@
 import { LOAD_COMMAND_OPTIONS, load } from '../../pipeline/load.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
-import { type CommandSpec, commandFrom } from '../program.js';
+import type { CommandSpec } from '../program.js';
 
 export const loadSpec = (ctx: CliContext): CommandSpec<typeof LOAD_COMMAND_OPTIONS> => ({
   name: 'load',
@@ -32,5 +32,3 @@ export const loadSpec = (ctx: CliContext): CommandSpec<typeof LOAD_COMMAND_OPTIO
     return out.code;
   },
 });
-
-export const loadCommand = (ctx: CliContext) => commandFrom(loadSpec(ctx), (code) => (ctx.exitCode = code));

@@ -1,7 +1,7 @@
 import { RUN_OPTIONS, run, runDocument } from '../../pipeline/run.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
-import { type CommandSpec, commandFrom } from '../program.js';
+import type { CommandSpec } from '../program.js';
 import { renderReport } from '../render/verify-report.js';
 
 export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
@@ -39,5 +39,3 @@ export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
     return code;
   },
 });
-
-export const runCommand = (ctx: CliContext) => commandFrom(runSpec(ctx), (code) => (ctx.exitCode = code));

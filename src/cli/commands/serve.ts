@@ -1,7 +1,7 @@
 import { SERVE_OPTIONS, type ServeEvent, serve } from '../../pipeline/serve.js';
 import { formatDurationMs } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
-import { type CommandSpec, commandFrom } from '../program.js';
+import type { CommandSpec } from '../program.js';
 import { stopOf } from '../runtime.js';
 
 export const serveSpec = (ctx: CliContext): CommandSpec<typeof SERVE_OPTIONS> => ({
@@ -28,8 +28,6 @@ export const serveSpec = (ctx: CliContext): CommandSpec<typeof SERVE_OPTIONS> =>
       onEvent: (e) => renderServeEvent(ctx, e),
     }),
 });
-
-export const serveCommand = (ctx: CliContext) => commandFrom(serveSpec(ctx), (code) => (ctx.exitCode = code));
 
 function renderServeEvent(ctx: CliContext, e: ServeEvent): void {
   if (e.type === 'listening') {

@@ -1,7 +1,7 @@
 import { VERIFY_OPTIONS, verify } from '../../pipeline/verify.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
-import { type CommandSpec, commandFrom } from '../program.js';
+import type { CommandSpec } from '../program.js';
 import { renderVerifyEvent } from '../render/verify-output.js';
 import { stopOf } from '../runtime.js';
 
@@ -40,6 +40,3 @@ export const verifySpec = (ctx: CliContext): CommandSpec<typeof VERIFY_OPTIONS> 
     }
   },
 });
-
-export const verifyCommand = (ctx: CliContext) =>
-  commandFrom(verifySpec(ctx), (code) => (ctx.exitCode = code));

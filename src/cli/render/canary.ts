@@ -4,28 +4,22 @@
  * the per-tenant text with --once), and the --once failure summary.
  */
 import type { CanaryEvent, IntervalReport, Transition } from '../../canary/canary.js';
+import type { CanaryOutput } from '../../canary/command.js';
 import { formatDurationMs } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
 
-/** The canary's flags that shape its output. */
-export interface CanaryOutputFlags {
-  name: string;
-  /** ms */
-  interval: number;
-  logFormat: 'text' | 'json';
-  json?: boolean | undefined;
-  once?: boolean | undefined;
-}
-
-export function renderCanaryEvent(ctx: CliContext, flags: CanaryOutputFlags, e: CanaryEvent): void {
+export function renderCanaryEvent(ctx: CliContext, e: CanaryEvent, flags: CanaryOutput): void {
   const { runtime } = ctx;
   switch (e.type) {
+    case 'warning':
+      canaryLog(ctx, flags.logFormat, 'warn', e.message);
+      break;
     case 'started':
       canaryLog(
         ctx,
         flags.logFormat,
         'info',
-        `canary started (${e.topology}): run id canary-${flags.name}, server ${e.serverUrl}, checks every ${formatDurationMs(flags.interval)} over the last ${formatDurationMs(e.windowMs)}${e.metricsUrl ? `, metrics at ${e.metricsUrl}/metrics` : ''}`,
+        `canary started (${e.topology}): run id canary-${flags.name}, server ${e.serverUrl}, checks every ${formatDurationMs(flags.intervalMs)} over the last ${formatDurationMs(e.windowMs)}${e.metricsUrl ? `, metrics at ${e.metricsUrl}/metrics` : ''}`,
         { event: 'started', topology: e.topology, metricsUrl: e.metricsUrl },
       );
       break;
@@ -84,7 +78,7 @@ function transitionLine(ctx: CliContext, format: 'text' | 'json', t: Transition)
   }
 }
 
-export function canaryLog(
+function canaryLog(
   ctx: CliContext,
   format: 'text' | 'json',
   level: 'info' | 'warn' | 'error',
@@ -139,18 +133,4 @@ function intervalText(r: IntervalReport): string {
         }`,
     )
     .join('\n');
-}
-
-/** --once: every tenant not proven green (with --once nothing stays pending: see window.ts). */
-export function redSummary(r: IntervalReport): string {
-  const red = r.tenants.filter((t) => !t.ok);
-  return `${red.length} of ${r.tenants.length} tenant(s) red (${r.topology}): ${red
-    .map(
-      (t) =>
-        `${t.tenant} (${t.checks
-          .filter((c) => !c.ok)
-          .map((c) => c.check)
-          .join(', ')})`,
-    )
-    .join(', ')}`;
 }

@@ -1,3 +1,4 @@
+import { untilDue } from '../../util/clock.js';
 import type { LoadConfig } from '../config.js';
 import type { Dispatcher, LoadClock } from '../dispatch.js';
 import type { LatencyRecorder } from '../latency.js';
@@ -56,8 +57,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
     const due = t0 + a.atMs;
     if (clock.now() < due) {
       sinceYield = 0;
-      do await clock.sleepUntil(due, signal);
-      while (clock.now() < due && !aborted());
+      await untilDue(clock, due, signal);
     } else if (++sinceYield >= BURST_BEFORE_YIELD) {
       // Behind schedule: send what is due, but let responses in now and then.
       sinceYield = 0;
@@ -73,7 +73,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
   }
   if (!Number.isFinite(endRel)) endRel = clock.now() - t0;
   // Hold the window open until its planned end, so the achieved rate is measured over it.
-  while (!aborted() && clock.now() < t0 + endRel) await clock.sleepUntil(t0 + endRel, signal);
+  await untilDue(clock, t0 + endRel, signal);
   // A sender that fell behind finishes after the planned end: the achieved rate is over the real time.
   return clock.now() - t0;
 }
