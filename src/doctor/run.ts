@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { PipelineDeps } from '../pipeline/types.js';
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
-import type { Env } from '../telemetry/config.js';
+import { DEFAULT_OTLP_KIND, type Env } from '../telemetry/config.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
 import { realClock } from '../util/clock.js';
 import { formatDurationMs } from '../util/duration.js';
@@ -262,6 +262,8 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
             ? { header: config.tenantHeader, defaultTenant: DEFAULT_TENANT }
             : undefined,
         otlp: {
+          // The probe exports the kind the user's services do (OTEL_EXPORTER_OTLP_* as resolved).
+          ...(config.otlpKind ?? DEFAULT_OTLP_KIND),
           metricsUrl: config.otlpMetricsUrl,
           headers: config.otlpHeaders,
           exportIntervalMs: config.probeExportIntervalMs,
