@@ -272,7 +272,7 @@ function checkGrpcEndpoint(url: string, source: string): void {
  * lower-casing; `-bin` keys carry binary values): checked here so a bad one fails at start, not at
  * every export.
  */
-function checkGrpcMetadataKey(name: string, what: string): void {
+export function checkGrpcMetadataKey(name: string, what: string): void {
   if (!/^[0-9a-z_.-]+$/i.test(name) || name.toLowerCase().endsWith('-bin')) {
     throw new UsageError(
       `${what}: ${JSON.stringify(name)} cannot be gRPC metadata: letters, digits and _ . - only, not ending in -bin`,

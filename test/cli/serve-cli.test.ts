@@ -70,6 +70,17 @@ describe('otelpoc serve: bad input is one line on stderr and exit 2', () => {
     expect(r.stdout).not.toContain('listening');
   });
 
+  it('over gRPC, refuses a --tenant-header that cannot be gRPC metadata, before listening', async () => {
+    const r = await runCli(['serve', '--port', '0', '--tenant-header', 'X!Tenant'], {
+      env: cleanEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'otelpoc: --tenant-header: "X!Tenant" cannot be gRPC metadata: letters, digits and _ . - only, not ending in -bin',
+    );
+    expect(r.stdout).not.toContain('listening');
+  });
+
   it('says when the port is taken', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
