@@ -93,6 +93,7 @@ async function serve(
   endpoint: string,
   runIdFlags: OtlpFlags,
   env: Record<string, string> = {},
+  tenantHeader?: string,
 ): Promise<{ app: InstrumentedServer; seen: ExportSeen[]; warnings: string[] }> {
   const otlp = resolveOtlpConfig({ otlpEndpoint: endpoint, exportIntervalMs: 600_000, ...runIdFlags }, env);
   const seen: ExportSeen[] = [];
@@ -103,6 +104,7 @@ async function serve(
     delay: { minMs: 0, maxMs: 0 },
     export: { otlp },
     observeExport: recording(seen),
+    ...(tenantHeader ? { tenantExport: { header: tenantHeader, defaultTenant: 'anonymous' } } : {}),
     env: {},
     warn: (m) => warnings.push(m),
   });
@@ -115,10 +117,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop({ drainTimeoutMs: 1000 })));
 });
 
-async function send(app: InstrumentedServer, runId: string, n: number, status = 200): Promise<void> {
+async function send(
+  app: InstrumentedServer,
+  runId: string,
+  n: number,
+  status = 200,
+  clientId = 'tenant-1',
+): Promise<void> {
   for (let i = 0; i < n; i++) {
     const res = await fetch(`${app.url}/api?sc=${status}`, {
-      headers: { 'Client-ID': 'tenant-1', 'X-Run-ID': runId },
+      headers: { 'Client-ID': clientId, 'X-Run-ID': runId },
     });
     await res.arrayBuffer();
     expect(res.status).toBe(status);
@@ -294,6 +302,28 @@ describe.skipIf(!enabled)(
         expect(got).toEqual({ '200': 4, '404': 3 });
       });
 
+      it('per-tenant streams export the same kind (delta, exponential) over gRPC, each with its tenant as metadata', async () => {
+        relay = await startGrpcRelay(`${vm.otlpEndpoint}/v1/metrics`);
+        const { app, seen } = await serve(
+          relay.endpoint,
+          { protocol: 'grpc', temporality: 'delta', histogram: 'exponential' },
+          {},
+          'X-Scope-OrgID',
+        );
+        await send(app, 'kind-streams', 2, 200, 'tenant-1');
+        await send(app, 'kind-streams', 3, 200, 'tenant-2');
+        await app.pipeline.forceFlush();
+        expect(app.streams().map((s) => s.tenant)).toEqual(['tenant-1', 'tenant-2']);
+        // One export per stream, each delta with an exponential histogram of its own tenant's requests.
+        expect(
+          seen.map((e) => [e.ok, e.requests?.temporality, e.duration?.type, e.duration?.count]).sort(),
+        ).toEqual([
+          [true, AggregationTemporality.DELTA, DataPointType.EXPONENTIAL_HISTOGRAM, 2],
+          [true, AggregationTemporality.DELTA, DataPointType.EXPONENTIAL_HISTOGRAM, 3],
+        ]);
+        expect(relay.calls.map((c) => c.metadata['x-scope-orgid']).sort()).toEqual(['tenant-1', 'tenant-2']);
+      });
+
       it('a gRPC export to a dead port is a failed export, named in the warning', async () => {
         const dead = `http://127.0.0.1:${await freePort()}`;
         const { app, seen, warnings } = await serve(
@@ -306,9 +336,9 @@ describe.skipIf(!enabled)(
         await app.pipeline.forceFlush().catch(() => {});
         expect(seen.at(-1)?.ok).toBe(false);
         expect(app.pipeline.stats.failures).toBe(1);
-      // gRPC's own status, with the cause: "14 UNAVAILABLE: No connection established. … ECONNREFUSED …".
-      expect(app.pipeline.stats.lastError).toMatch(/^14 UNAVAILABLE: .*ECONNREFUSED/);
-      expect(warnings.join('\n')).toContain(`metrics export to ${dead} failed: 14 UNAVAILABLE`);
+        // gRPC's own status, with the cause: "14 UNAVAILABLE: No connection established. … ECONNREFUSED …".
+        expect(app.pipeline.stats.lastError).toMatch(/^14 UNAVAILABLE: .*ECONNREFUSED/);
+        expect(warnings.join('\n')).toContain(`metrics export to ${dead} failed: 14 UNAVAILABLE`);
       });
     });
   },
