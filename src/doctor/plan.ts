@@ -50,6 +50,7 @@ export function resolveDoctorConfig(input: DoctorInput, env: Env): DoctorConfig 
     ...rest,
     otlpMetricsUrl: otlp.metricsUrl,
     otlpHeaders: otlp.headers,
+    otlpKind: { protocol: otlp.protocol, temporality: otlp.temporality, histogram: otlp.histogram },
     probeExportIntervalMs: PROBE_EXPORT_INTERVAL_MS,
   };
 }

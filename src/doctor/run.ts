@@ -8,7 +8,8 @@ import type { Dispatcher } from 'undici';
 import type { PipelineDeps } from '../pipeline/types.js';
 
 import type { InstrumentedServer, InstrumentedServerOptions } from '../server/instrumented-server.js';
-
+import { DEFAULT_OTLP_KIND } from '../telemetry/config.js';
+import { exportEmptyOverGrpc } from '../telemetry/grpc-check.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
 
 import { type Clock, realClock } from '../util/clock.js';
@@ -55,6 +56,8 @@ export interface DoctorDeps {
   /** The probe's server and load client (runPipeline's seams); tests stub them. Default: the real ones. */
   startServer?: ((opts: InstrumentedServerOptions) => Promise<InstrumentedServer>) | undefined;
   loadClient?: PipelineDeps['loadClient'];
+  /** The empty OTLP/gRPC export of the otlp check (protocol grpc); tests stub it. Default: the real one. */
+  grpcExport?: typeof exportEmptyOverGrpc;
   env: Env;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => number;
@@ -156,12 +159,35 @@ function expect200(what: string, extra?: (o: HttpOutcome) => Outcome | undefined
 
 const RUNNERS: Record<DoctorCheck['id'], Runner> = {
   async otlp(config, deps) {
-    // An empty ExportMetricsServiceRequest is valid protobuf: a receiver accepts it and stores nothing.
+    const protocol = (config.otlpKind ?? DEFAULT_OTLP_KIND).protocol;
+    if (protocol === 'grpc') {
+      const g = await (deps.grpcExport ?? exportEmptyOverGrpc)(
+        config.otlpMetricsUrl,
+        otlpCheckHeaders(config),
+        config.timeoutMs,
+      );
+      const took = formatDurationMs(g.durationMs);
+      if (g.ok) return { status: 'pass', detail: `accepted an empty metrics export over gRPC (${took})` };
+      return {
+        status: 'fail',
+        detail: `gRPC ${g.status}: ${g.details ?? ''} (${took})`,
+        // 14 UNAVAILABLE: no connection (or no HTTP/2 at that port).
+        ...(g.status?.startsWith('14 ') ? { unreachable: true as const } : {}),
+        hints: [
+          'OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the endpoint must speak OTLP/gRPC (Alloy 4317), host and port only',
+        ],
+      };
+    }
+    const json = protocol === 'http/json';
     const o = await deps.http({
       url: config.otlpMetricsUrl,
       method: 'POST',
-      headers: { ...otlpCheckHeaders(config), 'content-type': 'application/x-protobuf' },
-      body: new Uint8Array(0),
+      // An empty ExportMetricsServiceRequest, in the encoding the probe will export with.
+      headers: {
+        ...otlpCheckHeaders(config),
+        'content-type': json ? 'application/json' : 'application/x-protobuf',
+      },
+      body: json ? new TextEncoder().encode('{}') : new Uint8Array(0),
       timeoutMs: config.timeoutMs,
       signal: deps.signal,
     });
@@ -174,7 +200,11 @@ const RUNNERS: Record<DoctorCheck['id'], Runner> = {
             'HTTP 404: nothing serves OTLP metrics at this path; the endpoint is a base URL, /v1/metrics is appended',
           ]
         : o.status === 415 || o.status === 400
-          ? ['the receiver did not take OTLP/HTTP protobuf: is this an OTLP receiver (Alloy 4318)?']
+          ? [
+              json
+                ? 'the receiver did not take OTLP/HTTP JSON (VictoriaMetrics 1.112 refuses it with 400): try OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf'
+                : 'the receiver did not take OTLP/HTTP protobuf: is this an OTLP receiver (Alloy 4318)?',
+            ]
           : [];
     return failed(o, hints);
   },
@@ -278,6 +308,8 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
             ? { header: config.tenantHeader, defaultTenant: DEFAULT_TENANT }
             : undefined,
         otlp: {
+          // The probe exports the kind the user's services do (OTEL_EXPORTER_OTLP_* as resolved).
+          ...(config.otlpKind ?? DEFAULT_OTLP_KIND),
           metricsUrl: config.otlpMetricsUrl,
           headers: config.otlpHeaders,
           exportIntervalMs: config.probeExportIntervalMs,

@@ -1,4 +1,6 @@
 /** What `otelpoc doctor` checks, and what it found. Plain, JSON-serialisable data. */
+
+import type { OtlpKind } from '../telemetry/config.js';
 import type { CheckStatus } from '../verify/status.js';
 
 /** The checks, in pipeline order. */
@@ -31,6 +33,8 @@ export interface DoctorConfig {
   otlpMetricsUrl: string;
   /** Extra headers for the OTLP export (OTEL_EXPORTER_OTLP_HEADERS). */
   otlpHeaders: Record<string, string>;
+  /** The kind of data the probe exports (protocol, temporality, histogram); default DEFAULT_OTLP_KIND. */
+  otlpKind?: OtlpKind;
   alloyUrl: string;
   cortexTenantUrl: string;
   /** Mimir's Prometheus API prefix, as `otelpoc verify --url`: http://localhost:9009/prometheus. */
@@ -55,7 +59,7 @@ export interface DoctorConfig {
  */
 export type DoctorInput = Omit<
   DoctorConfig,
-  'topology' | 'otlpMetricsUrl' | 'otlpHeaders' | 'probeExportIntervalMs'
+  'topology' | 'otlpMetricsUrl' | 'otlpHeaders' | 'otlpKind' | 'probeExportIntervalMs'
 > & {
   topology: DoctorTopology;
   /** OTLP/HTTP base URL given with --otlp-endpoint; else from the OTEL_* variables or the default. */

@@ -2,11 +2,11 @@ import { UsageError } from '../util/errors.js';
 import { formatPath } from '../util/format-path.js';
 import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { assertManifestConsistent } from './consistency.js';
-import { MANIFEST_SCHEMA_VERSION, ManifestSchema, type RunManifest } from './schema.js';
+import { MANIFEST_SCHEMA_VERSION, ManifestSchema, OLDER_SERVER_KIND, type RunManifest } from './schema.js';
 import { isManifestV1, manifestV1ToV2 } from './v1.js';
 
 /** The versions parseManifest reads (older ones are converted on reading). */
-const READABLE_VERSIONS: readonly unknown[] = [1, 2, MANIFEST_SCHEMA_VERSION];
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, 3, MANIFEST_SCHEMA_VERSION];
 
 /**
  * Validates untrusted JSON as a manifest. Throws a UsageError naming the source and every failing
@@ -20,15 +20,12 @@ export function parseManifest(data: unknown, source: string): RunManifest {
     // A string "2" is not a newer or older version: say which type is expected.
     throw new UsageError(
       typeof version === 'number'
-        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads versions 1, 2 and ${MANIFEST_SCHEMA_VERSION}`
-        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION} (or 1, 2), got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
+        ? `${source}: manifest schemaVersion ${version} is not supported; this otelpoc reads versions 1 to ${MANIFEST_SCHEMA_VERSION}`
+        : `${source}: schemaVersion: expected the number ${MANIFEST_SCHEMA_VERSION} (or 1 to 3), got ${typeof version === 'string' ? 'the string ' : ''}${JSON.stringify(version)}`,
     );
   }
   if (isManifestV1(data)) data = manifestV1ToV2(data, source);
-  // Version 2 is version 3 without a timeline (optional in the schema).
-  if (data && typeof data === 'object' && (data as { schemaVersion?: unknown }).schemaVersion === 2) {
-    data = { ...data, schemaVersion: MANIFEST_SCHEMA_VERSION };
-  }
+  data = olderAsCurrent(data);
   const result = ManifestSchema.safeParse(data);
   if (result.success) {
     assertClientIds(result.data, source);
@@ -39,6 +36,22 @@ export function parseManifest(data: unknown, source: string): RunManifest {
     (issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`,
   );
   throw new UsageError(problems.join('\n'));
+}
+
+/**
+ * Version 2 is version 3 without a timeline (optional in the schema); version 3 is version 4 whose
+ * server exported the one kind otelpoc had then (OLDER_SERVER_KIND). A server that records a kind
+ * of its own is left alone, for the schema to judge.
+ */
+function olderAsCurrent(data: unknown): unknown {
+  if (!data || typeof data !== 'object') return data;
+  const m = data as { schemaVersion?: unknown; server?: unknown };
+  if (m.schemaVersion !== 2 && m.schemaVersion !== 3) return data;
+  const server =
+    m.server && typeof m.server === 'object' && !('kind' in m.server)
+      ? { ...m.server, kind: OLDER_SERVER_KIND }
+      : m.server;
+  return { ...m, schemaVersion: MANIFEST_SCHEMA_VERSION, ...(server !== undefined ? { server } : {}) };
 }
 
 /**

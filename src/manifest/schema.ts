@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { LoadConfigSchema } from '../load/config.js';
 import { LoadResultSchema } from '../load/result.js';
+import { HISTOGRAM_AGGREGATIONS, OTLP_PROTOCOLS, TEMPORALITIES } from '../telemetry/config.js';
+import { DURATION_BUCKETS_S } from '../telemetry/names.js';
 import { TOPOLOGIES } from '../telemetry/topology.js';
 
 /**
@@ -10,14 +12,42 @@ import { TOPOLOGIES } from '../telemetry/topology.js';
  * Bump MANIFEST_SCHEMA_VERSION on any incompatible change, keep the older versions readable (see
  * ./v1.ts) and document it in the README.
  *
+ * Version 4: adds `server.kind`, the kind of data the server exported (protocol, temporality,
+ * histogram aggregation and its parameters, the instrument's explicit boundaries), so verify knows
+ * what to expect. Versions 1 to 3 exported one kind only and are read as version 4 with that kind
+ * (OLDER_SERVER_KIND).
  * Version 3: adds `timeline`, the run second by second (src/load/timeline.ts). Versions 1 and 2
  * have none and are read as version 3 without it.
  * Version 2: `config` is the load's LoadConfig (src/load/config.ts) and the serve settings are in
  * `server`; version 1 had a flatter config with a free-form `extra`.
  */
-export const MANIFEST_SCHEMA_VERSION = 3;
+export const MANIFEST_SCHEMA_VERSION = 4;
 
 const count = z.number().int().nonnegative();
+
+/**
+ * The kind of data the server exported. `protocol`: how it travelled (with the embedded capture:
+ * the one configured, though nothing went over OTLP); `temporality`: the preference the exporter
+ * was given (delta and lowmemory keep up-down counters cumulative, per the spec); `histogram`: how
+ * http.server.request.duration was aggregated, with `exponential` its parameters, `boundaries` its
+ * explicit bucket boundaries (seconds, the instrument's advice; present for explicit only).
+ */
+export const ManifestKindSchema = z.object({
+  protocol: z.enum(OTLP_PROTOCOLS),
+  temporality: z.enum(TEMPORALITIES),
+  histogram: z.enum(HISTOGRAM_AGGREGATIONS),
+  exponential: z.object({ maxSize: z.number().int().positive(), maxScale: z.number().int() }).optional(),
+  boundaries: z.array(z.number()).optional(),
+});
+
+/** What every server of a manifest before version 4 exported: OTLP/HTTP protobuf, cumulative, explicit buckets. */
+export const OLDER_SERVER_KIND: z.infer<typeof ManifestKindSchema> = {
+  protocol: 'http/protobuf',
+  temporality: 'cumulative',
+  histogram: 'explicit',
+  // Unchanged since otelpoc's first version (git log -S on src/telemetry/names.ts).
+  boundaries: [...DURATION_BUCKETS_S],
+};
 
 /** The in-process server of `load --serve` and `run`: its settings and how its exports went. */
 export const ManifestServerSchema = z.object({
@@ -47,6 +77,8 @@ export const ManifestServerSchema = z.object({
    * manifests: not checked then.
    */
   instanceId: z.string().optional(),
+  /** The kind of data exported (version 4; older manifests are read with OLDER_SERVER_KIND). */
+  kind: ManifestKindSchema,
   /** Per-tenant export: each tenant stream's exports and whether its final flush got through. */
   streams: z
     .array(z.object({ tenant: z.string(), exports: count, failedExports: count, finalFlushOk: z.boolean() }))
@@ -74,6 +106,7 @@ export const ManifestSchema = z.object({
 
 export type RunManifest = z.infer<typeof ManifestSchema>;
 export type ManifestServer = z.infer<typeof ManifestServerSchema>;
+export type ManifestKind = z.infer<typeof ManifestKindSchema>;
 export type { LatencySummary, StatusCounts, TenantCounts } from '../load/result.js';
 export {
   emptyStatusCounts,

@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { ManifestServer } from '../manifest/schema.js';
+import { exportedKind } from '../server/exported-kind.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
+import { UsageError } from '../util/errors.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination } from './destination.js';
 import type { PipelineDeps, PrometheusBackend, ServePart } from './types.js';
@@ -51,6 +53,7 @@ export async function startServePart(
   const standalone = listen !== undefined;
   const emit = deps.onEvent ?? (() => {});
   const dest = await chooseDestination(serve, backend, deps.isListening ?? isListening);
+  if (dest.embedded) refuseKindTheCaptureCannotHold(serve.otlp, dest.reason);
   emit({
     type: 'destination',
     topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
@@ -88,7 +91,7 @@ export async function startServePart(
     inFlight: () => app.server.inFlight,
     cutAtDrain: () => app.server.cutAtDrain,
     stop: () => {
-      stopped ??= stopServer(app, deps, standalone).then((stats) =>
+      stopped ??= stopServer(app, deps, standalone, exportedKind(serve.otlp)).then((stats) =>
         instanceId ? { ...stats, instanceId } : stats,
       );
       return stopped;
@@ -128,10 +131,30 @@ function captureExport(capture: PushMetricExporter, otlp: OtlpConfig) {
   };
 }
 
+/**
+ * The in-process capture keeps the latest export of a cumulative reader and reads explicit buckets
+ * (telemetry/capture.ts): delta counts or exponential buckets would be counted wrong, so asking for
+ * them without a pipeline is an error, before the server starts.
+ */
+function refuseKindTheCaptureCannotHold(otlp: OtlpConfig, why: string): void {
+  const wrong =
+    otlp.temporality !== 'cumulative'
+      ? `temporality "${otlp.temporality}"`
+      : otlp.histogram.aggregation !== 'explicit'
+        ? `"${otlp.histogram.aggregation}" histograms`
+        : undefined;
+  if (wrong) {
+    throw new UsageError(
+      `${wrong}: the in-process capture (${why}) holds cumulative explicit-bucket data only; give an OTLP endpoint to export this kind`,
+    );
+  }
+}
+
 async function stopServer(
   app: InstrumentedServer,
   deps: PipelineDeps,
   standalone: boolean,
+  kind: ManifestServer['kind'],
 ): Promise<ManifestServer> {
   await app.stop();
   const { stats } = app.pipeline;
@@ -148,6 +171,7 @@ async function stopServer(
     failedExports: stats.failures,
     finalFlushOk: stats.consecutiveFailures === 0,
     topology: app.topology,
+    kind,
     ...(app.topology === 'per-tenant-export' ? { streams } : {}),
   };
   deps.onEvent?.({

@@ -1,6 +1,5 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-
-import type { OtlpConfig } from '../telemetry/config.js';
+import { checkGrpcMetadataKey, type OtlpConfig } from '../telemetry/config.js';
 import { createMetricsPipeline, createOtlpExporter, type ExportStats } from '../telemetry/provider.js';
 
 import type { Topology } from '../telemetry/topology.js';
@@ -94,6 +93,8 @@ export async function startInstrumentedServer(opts: InstrumentedServerOptions): 
   if ('otlp' in exp && opts.tenantExport) {
     const { otlp } = exp;
     const header = opts.tenantExport.header;
+    // Over gRPC the tenant header is metadata, whose keys are narrower: refused now, not at the first request.
+    if (otlp.protocol === 'grpc') checkGrpcMetadataKey(header, '--tenant-header');
     tenantStreams = new TenantStreams({
       tenantExport: opts.tenantExport,
       limits,

@@ -52,14 +52,33 @@ describe('otelpoc serve: bad input is one line on stderr and exit 2', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
   });
 
-  it('refuses an OTLP protocol other than http/protobuf', async () => {
-    const r = await runCli(['serve', '--port', '0'], {
+  // Each variable that picks the kind of data: an unknown value is exit 2, one line naming it and
+  // the allowed values, before the server listens.
+  it.each([
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc-web', 'http/protobuf, http/json, grpc'],
+    ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'http', 'http/protobuf, http/json, grpc'],
+    ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'sometimes', 'cumulative, delta, lowmemory'],
+    [
+      'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+      'native',
+      'explicit_bucket_histogram, base2_exponential_bucket_histogram',
+    ],
+  ])('refuses %s=%s, naming the variable and the allowed values', async (name, value, allowed) => {
+    const r = await runCli(['serve', '--port', '0'], { env: cleanEnv({ [name]: value }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`otelpoc: ${name}: expected one of ${allowed}, got "${value}"`);
+    expect(r.stdout).not.toContain('listening');
+  });
+
+  it('over gRPC, refuses a --tenant-header that cannot be gRPC metadata, before listening', async () => {
+    const r = await runCli(['serve', '--port', '0', '--tenant-header', 'X!Tenant'], {
       env: cleanEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
     });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      'otelpoc: OTEL_EXPORTER_OTLP_PROTOCOL: only "http/protobuf" is supported, got "grpc"',
+      'otelpoc: --tenant-header: "X!Tenant" cannot be gRPC metadata: letters, digits and _ . - only, not ending in -bin',
     );
+    expect(r.stdout).not.toContain('listening');
   });
 
   it('says when the port is taken', async () => {

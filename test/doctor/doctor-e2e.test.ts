@@ -12,7 +12,8 @@ import {
   type MultiTenantHarness,
   startMultiTenantHarness,
 } from '../helpers/backends.js';
-import { runCli } from '../helpers/cli.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { startGrpcRelay } from '../helpers/grpc-relay.js';
 import { mainInProcess } from '../helpers/main-in-process.js';
 
 const enabled = backendsAvailable('doctor end-to-end (multi-tenant harness)');
@@ -89,6 +90,39 @@ describe.skipIf(!enabled)('otelpoc doctor → multi-tenant harness', () => {
     expect((await harness.query('otelpoc-doctor', sel))[0]?.value).toBe(1);
     expect(await harness.query('tenant-1', sel)).toEqual([]);
     expect(await harness.query('anonymous', sel)).toEqual([]);
+  });
+
+  it('OTEL_EXPORTER_OTLP_PROTOCOL=grpc: the OTLP check and the probe go over gRPC (through the test relay into the harness)', async () => {
+    // A relay, not a receiver: gRPC in, the same bytes out as OTLP/HTTP protobuf to vmagent.
+    const relay = await startGrpcRelay(`${harness.otlpEndpoint}/v1/metrics`);
+    try {
+      const skip = ['--skip', 'alloy,cortex-tenant,grafana', '--json'];
+      const env = cleanEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+      const withEndpoint = (endpoint: string) => {
+        const a = args();
+        a[a.indexOf('--otlp-endpoint') + 1] = endpoint;
+        return [...a, ...skip];
+      };
+      const res = await runCli(withEndpoint(relay.endpoint), { env, timeoutMs: 60_000 });
+      const report = JSON.parse(res.stdout) as DoctorReport;
+      const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+      expect(byId.otlp!.detail, res.stdout).toMatch(/^accepted an empty metrics export over gRPC/);
+      expect(byId.probe!.status, res.stdout).toBe('pass');
+      expect(res.code).toBe(0);
+      // The check's empty export and the probe's exports went through the relay.
+      expect(relay.calls.length).toBeGreaterThan(1);
+
+      const dead = `http://127.0.0.1:${await freePort()}`;
+      const down = await runCli(withEndpoint(dead), { env, timeoutMs: 60_000 });
+      const downReport = JSON.parse(down.stdout) as DoctorReport;
+      const otlp = downReport.checks.find((c) => c.id === 'otlp')!;
+      expect(otlp.status).toBe('fail');
+      expect(otlp.detail).toMatch(/^gRPC 14 UNAVAILABLE: /);
+      expect(downReport.checks.find((c) => c.id === 'probe')!.status).toBe('skip');
+      expect(down.code).toBe(1);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('with the absent services skipped: all green, exit 0, a readable checklist', async () => {

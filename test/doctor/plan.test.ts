@@ -13,6 +13,7 @@ import {
   tenantsToQuery,
 } from '../../src/doctor/plan.js';
 import { DOCTOR_CHECK_IDS, type DoctorCheck } from '../../src/doctor/types.js';
+import { DEFAULT_OTLP_KIND } from '../../src/telemetry/config.js';
 import { UsageError } from '../../src/util/errors.js';
 import { doctorConfig } from './fixtures.js';
 
@@ -147,7 +148,13 @@ describe('planChecks --topology direct', () => {
     expect(resolveDoctorConfig(direct, {})).toEqual({
       ...doctorConfig({ topology: 'direct', mimirUrl: 'http://m:9009/prometheus' }),
       otlpMetricsUrl: 'http://m:9009/otlp/v1/metrics',
+      otlpKind: DEFAULT_OTLP_KIND,
     });
+    // The probe exports the kind the OTEL_* variables ask for.
+    expect(
+      resolveDoctorConfig(direct, { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }).otlpKind
+        ?.temporality,
+    ).toBe('delta');
     expect(resolveDoctorConfig({ ...input, topology: 'router' }, {}).otlpMetricsUrl).toBe(
       'http://localhost:4318/v1/metrics',
     );

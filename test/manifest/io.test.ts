@@ -49,13 +49,13 @@ describe('readManifest', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('a schemaVersion that is a string: says the number 3 is expected', () => {
+  it('a schemaVersion that is a string: says the number 4 is expected', () => {
     const data = { ...JSON.parse(text), schemaVersion: '2' };
     expect(() => parseManifest(data, 'm.json')).toThrow(
-      /^m\.json: schemaVersion: expected the number 3 \(or 1, 2\), got the string "2"$/,
+      /^m\.json: schemaVersion: expected the number 4 \(or 1 to 3\), got the string "2"$/,
     );
-    expect(() => parseManifest({ ...data, schemaVersion: 4 }, 'm.json')).toThrow(
-      'm.json: manifest schemaVersion 4 is not supported; this otelpoc reads versions 1, 2 and 3',
+    expect(() => parseManifest({ ...data, schemaVersion: 5 }, 'm.json')).toThrow(
+      'm.json: manifest schemaVersion 5 is not supported; this otelpoc reads versions 1 to 4',
     );
   });
 });

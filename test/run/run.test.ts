@@ -37,6 +37,24 @@ describe('otelpoc run, no backend (embedded)', () => {
     expect(m.server?.metricsTarget).toBe('in-process capture');
   });
 
+  it.each([
+    [{ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }, 'temporality "delta"'],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' },
+      '"exponential" histograms',
+    ],
+  ])(
+    'refuses %o embedded (the capture holds cumulative explicit data only): exit 2, before any request',
+    async (kind, what) => {
+      const r = await runCli(['run', '--embedded'], { cwd: dir, env: cleanEnv(kind), timeoutMs: 60_000 });
+      expect(r.code, r.stderr + r.stdout).toBe(2);
+      expect(r.stderr).toContain(
+        `otelpoc: ${what}: the in-process capture (--embedded given) holds cumulative explicit-bucket data only; give an OTLP endpoint to export this kind`,
+      );
+      expect(r.stdout).not.toMatch(/PASS|FAIL/);
+    },
+  );
+
   it('--json prints one document with the manifest and the report', async () => {
     const r = await runCli(
       [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunManifest } from '../../src/manifest/schema.js';
+import { MANIFEST_SCHEMA_VERSION, type RunManifest } from '../../src/manifest/schema.js';
 import { UsageError } from '../../src/util/errors.js';
 import { expectationsFrom } from '../../src/verify/expectations.js';
 
@@ -16,7 +16,7 @@ function manifest(runId: string, shard?: { index: number; count: number }, timeo
     latencyMaxMs: 12,
   });
   return {
-    schemaVersion: 3,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
     tool: { name: 'otelpoc', version: 't' },
     runId,
     ...(shard ? { shard } : {}),

@@ -4,7 +4,7 @@
  * server (and, through it, a real backend).
  */
 import { parseManifest } from '../../src/manifest/parse.js';
-import { emptyStatusCounts, type RunManifest } from '../../src/manifest/schema.js';
+import { emptyStatusCounts, MANIFEST_SCHEMA_VERSION, type RunManifest } from '../../src/manifest/schema.js';
 
 export interface Send {
   clientId: string | null;
@@ -60,7 +60,7 @@ export async function sendTraffic(apiUrl: string, runId: string, sends: Send[]):
     maxMs: sorted.at(-1) ?? 0,
   };
   const manifest: RunManifest = {
-    schemaVersion: 3,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
     tool: { name: 'otelpoc', version: 'test' },
     runId,
     target: apiUrl,
