@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
+import { deltaQueries } from './kinds/delta-queries.js';
+import { isDelta } from './kinds/kind.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
@@ -64,15 +66,27 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const { also = [], windowMs, ...queryOpts } = opts;
-    const q = runQuery(runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`), windowMs);
-    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, queryOpts) };
+    const { also = [], windowMs, kind, ...queryOpts } = opts;
+    const selector = runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`);
+    // A delta run: each name summed over the window (kinds/delta-queries.ts); else one query for all.
+    const read =
+      kind && isDelta(kind)
+        ? async (tenant: string | undefined) => {
+            const parts = await Promise.all(
+              deltaQueries(selector, windowMs).map(async ({ name, query }) =>
+                (await this.#client.query(query, tenant, queryOpts)).map((s) => ({ ...s, name })),
+              ),
+            );
+            return parts.flat();
+          }
+        : (tenant: string | undefined) => this.#client.query(runQuery(selector, windowMs), tenant, queryOpts);
+    if (!this.isolated) return { isolated: false, all: await read(undefined) };
     const viewsOf = (list: readonly string[]) =>
       Promise.all(
         list.map((tenant) =>
           this.#limit(async (): Promise<TenantView> => {
             try {
-              return { tenant, samples: await this.#client.query(q, tenant, queryOpts) };
+              return { tenant, samples: await read(tenant) };
             } catch (err) {
               if (err instanceof TenantRejectedError) return { tenant, samples: [], error: err.message };
               throw err;
