@@ -13,7 +13,6 @@ import { SeriesHistory } from './history.js';
 import { type KindVerdict, parseAcceptChanges } from './kinds/assess.js';
 import { readDropCounters } from './kinds/backend-drops.js';
 import { normaliseObservation } from './kinds/forms.js';
-import { isDelta } from './kinds/kind.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
 import {
@@ -69,9 +68,10 @@ export interface VerifyOptions {
    */
   acceptChanges?: readonly string[];
   /**
-   * The backend's own metrics page (VictoriaMetrics: http://host:8428/metrics, see
-   * defaultBackendMetricsUrl), read on each poll of a delta run for the OTLP rows it says it dropped,
-   * so that "delta … not stored" can name the backend's counter. Absent: not read.
+   * The backend's own metrics page (VictoriaMetrics http://host:8428/metrics, Cortex and Mimir
+   * http://host:9009/metrics: defaultBackendMetricsUrl), read on each poll of a run whose kind is
+   * known, for what the backend says it dropped (kinds/backend-drops.ts), so that a "not stored"
+   * names the backend's own counter. Absent: not read.
    */
   backendMetricsUrl?: string;
 }
@@ -249,7 +249,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         }),
       );
       lastObservation = observation;
-      if (kindContext && isDelta(kindContext.kind) && opts.backendMetricsUrl) {
+      if (kindContext && opts.backendMetricsUrl) {
         const drops = await readDropCounters(opts.backendMetricsUrl, signal);
         kindContext = { ...kindContext, ...(drops ? { drops } : {}) };
       }

@@ -38,6 +38,11 @@ export interface KindRun {
   skipExport?: string[];
   /** The duration each request records, s. Default 0.02. */
   durationS?: number;
+  /**
+   * Also record http.server.active_requests (an UpDownCounter, as serve's gauge): cumulative under
+   * a delta or lowmemory preference (the SDK's rule), so an export holds both temporalities.
+   */
+  withActiveRequests?: boolean;
 }
 
 export interface KindRunResult {
@@ -127,6 +132,12 @@ export async function exportKindRun(run: KindRun): Promise<KindRunResult> {
       unit: INSTRUMENTS.requestCount.unit,
       description: INSTRUMENTS.requestCount.description,
     });
+    const active = run.withActiveRequests
+      ? meter.createUpDownCounter(INSTRUMENTS.activeRequests.name, {
+          unit: INSTRUMENTS.activeRequests.unit,
+          description: INSTRUMENTS.activeRequests.description,
+        })
+      : undefined;
     const hist = meter.createHistogram(INSTRUMENTS.requestDuration.name, {
       unit: INSTRUMENTS.requestDuration.unit,
       description: INSTRUMENTS.requestDuration.description,
@@ -145,6 +156,10 @@ export async function exportKindRun(run: KindRun): Promise<KindRunResult> {
         for (let i = 0; i < share; i++) {
           counter.add(1, attrs);
           hist.record(durationS, attrs);
+        }
+        if (active) {
+          active.add(1, attrs);
+          active.add(-1, attrs);
         }
       }
       await provider.forceFlush();

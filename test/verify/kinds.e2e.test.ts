@@ -272,8 +272,36 @@ describe.skipIf(!withCortex)('every kind against Cortex v1.20.1 (X-Scope-OrgID p
       for (const t of ['tenant-1', 'tenant-2']) {
         expect(verdicts[t]!.outcome).toBe('missing');
         expect(verdicts[t]!.how).toMatch(/^delta sums and histograms not stored/);
-        expect(verdicts[t]!.hop).toMatch(/Cortex without allow-delta-temporality refuse the export \(400/);
+        expect(verdicts[t]!.hop).toMatch(
+          /Cortex without -distributor\.otlp\.allow-delta-temporality skips each delta metric .*answers 400 only when nothing else of the export converted/,
+        );
       }
+    });
+
+    it('delta beside a cumulative up-down counter → the export is answered 200, the delta metrics dropped silently', async () => {
+      const run = await exportKindRun({
+        runId: runId('cxoff-de-mixed'),
+        counts: COUNTS,
+        kind: kind('delta', 'explicit'),
+        endpoint: cortex.otlpEndpoint,
+        tenantHeader: true,
+        withActiveRequests: true,
+      });
+      // Cortex answers 400 only when nothing of the request converted (pkg/util/push/otlp.go).
+      expect(Object.values(run.exports).map((e) => e.errors)).toEqual([[], []]);
+      const report = await verifyIn(cortex, run, { isolated: true, timeoutMs: 3_000 });
+      const { verdicts } = kindOf(report);
+      expect(report.ok).toBe(false);
+      for (const t of ['tenant-1', 'tenant-2']) {
+        expect(verdicts[t]!.outcome).toBe('missing');
+        expect(verdicts[t]!.how).toMatch(/^delta sums and histograms not stored/);
+      }
+      // The up-down counter (cumulative under a delta preference) arrived: the export was not refused.
+      const gauge = await cortex.query(
+        'tenant-1',
+        `http_server_active_requests{otelpoc_run_id="${run.expectation.runId}"}`,
+      );
+      expect(gauge.length).toBe(Object.keys(COUNTS['tenant-1']).length);
     });
 
     it('exponential → missing: the counter stored, the histogram dropped without an error', async () => {
@@ -285,12 +313,22 @@ describe.skipIf(!withCortex)('every kind against Cortex v1.20.1 (X-Scope-OrgID p
         tenantHeader: true,
       });
       expect(Object.values(run.exports).map((e) => e.errors)).toEqual([[], []]);
-      const report = await verifyIn(cortex, run, { isolated: true, timeoutMs: 3_000 });
+      const report = await verifyIn(cortex, run, {
+        isolated: true,
+        timeoutMs: 3_000,
+        metricsUrl: defaultBackendMetricsUrl(cortex.promUrl),
+      });
       const { verdicts } = kindOf(report);
       expect(report.ok).toBe(false);
       for (const t of ['tenant-1', 'tenant-2']) {
         expect(verdicts[t]).toMatchObject({ outcome: 'missing', arrived: 'none' });
         expect(verdicts[t]!.how).toMatch(/exponential histogram was not stored \(the counter was\)/);
+        // Cortex's own per-tenant count of the native histogram samples it discarded.
+        expect(verdicts[t]!.how).toMatch(
+          new RegExp(
+            `cortex_discarded_samples_total\\{reason="native-histogram-sample",user="${t}"\\} = [1-9]`,
+          ),
+        );
         expect(verdicts[t]!.fixes!.join('\n')).toMatch(
           /enable-native-histograms[\s\S]*send_native_histograms/,
         );

@@ -91,7 +91,7 @@ describe('assessKind', () => {
 
   it('delta with nothing stored: missing, "not stored", naming the backend counter when read', () => {
     const v = assessKind(t1, [], delta, {
-      drops: { unsupported_sum_aggregation: 6, unsupported_metric_type: 0 },
+      drops: [{ name: 'vm_protoparser_rows_dropped_total', reason: 'unsupported_sum_aggregation', value: 6 }],
     });
     expect(v!.outcome).toBe('missing');
     expect(v!.how).toMatch(
@@ -99,6 +99,24 @@ describe('assessKind', () => {
     );
     expect(assessKind(t1, [], delta)!.how).not.toMatch(/vm_protoparser/);
     expect(assessKind(t1, [], explicit)!.how).not.toMatch(/delta/);
+  });
+
+  it("exponential not stored: missing, naming Cortex's discarded native samples of that tenant only", () => {
+    const counters = samplesFor('tenant-1', { 200: 3, 404: 1 }).filter((s) => s.name === PROM.requestTotal);
+    const discarded = (tenant: string) => ({
+      name: 'cortex_discarded_samples_total',
+      reason: 'native-histogram-sample',
+      tenant,
+      value: 8,
+    });
+    const v = assessKind(t1, counters, exponential, { drops: [discarded('tenant-1')] });
+    expect(v).toMatchObject({ outcome: 'missing', arrived: 'none' });
+    expect(v!.how).toMatch(
+      /not stored \(the counter was\).*cortex_discarded_samples_total\{reason="native-histogram-sample",user="tenant-1"\} = 8/,
+    );
+    expect(assessKind(t1, counters, exponential, { drops: [discarded('tenant-2')] })!.how).not.toMatch(
+      /cortex_/,
+    );
   });
 
   it('a tenant due nothing has no verdict', () => {
@@ -151,11 +169,29 @@ describe('inputs', () => {
       'vm_protoparser_rows_dropped_total{type="opentelemetry",reason="unsupported_sum_aggregation"} 6',
       'vm_protoparser_rows_dropped_total{type="influx",reason="unsupported_sum_aggregation"} 9',
     ].join('\n');
-    expect(parseDropCounters(text)).toEqual({
-      unsupported_exponential_histogram_aggregation: 3,
-      unsupported_histogram_aggregation: 3,
-      unsupported_sum_aggregation: 6,
+    const vm = (reason: string, value: number) => ({
+      name: 'vm_protoparser_rows_dropped_total',
+      reason,
+      value,
     });
+    expect(parseDropCounters(text)).toEqual([
+      vm('unsupported_exponential_histogram_aggregation', 3),
+      vm('unsupported_histogram_aggregation', 3),
+      vm('unsupported_sum_aggregation', 6),
+    ]);
+    // Cortex's (Mimir's) per tenant count of native histogram samples discarded with native histograms off.
+    expect(
+      parseDropCounters(
+        'cortex_discarded_samples_total{reason="native-histogram-sample",user="tenant-1"} 4\ncortex_discarded_samples_total{reason="other",user="tenant-2"} 0',
+      ),
+    ).toEqual([
+      {
+        name: 'cortex_discarded_samples_total',
+        reason: 'native-histogram-sample',
+        tenant: 'tenant-1',
+        value: 4,
+      },
+    ]);
     expect(defaultBackendMetricsUrl('http://127.0.0.1:8428/prometheus/')).toBe(
       'http://127.0.0.1:8428/metrics',
     );
@@ -194,6 +230,8 @@ describe('inputs', () => {
         ],
         'anonymous',
       ),
-    ).toThrow(/^--manifest: b\.json records another kind of data .* than a\.json .*shards of one run send one kind$/);
+    ).toThrow(
+      /^--manifest: b\.json records another kind of data .* than a\.json .*shards of one run send one kind$/,
+    );
   });
 });

@@ -14,8 +14,13 @@ import { PROM } from '../../telemetry/names.js';
 import { UsageError } from '../../util/errors.js';
 import type { TenantExpectation } from '../expectations.js';
 import type { Sample } from '../types.js';
-import type { DropCounters } from './backend-drops.js';
-import { VM_DROPPED_ROWS } from './backend-drops.js';
+import {
+  CORTEX_DISCARDED,
+  CORTEX_NATIVE_REASON,
+  type DropCounters,
+  describeDrop,
+  VM_DROPPED_ROWS,
+} from './backend-drops.js';
 import { type HistogramForm, histogramFormOf, isVmrangeBucket } from './forms.js';
 import { isDelta, type SentKind } from './kind.js';
 
@@ -97,11 +102,20 @@ function sumByStatus(samples: readonly Sample[], keep: (s: Sample) => boolean): 
   return out;
 }
 
-function dropLine(drops: DropCounters | undefined): string | undefined {
-  if (!drops) return undefined;
-  const reasons = Object.entries(drops).filter(([r]) => /aggregation|temporality/.test(r));
-  if (reasons.length === 0) return undefined;
-  return `the backend counts dropped OTLP rows: ${reasons.map(([r, n]) => `${VM_DROPPED_ROWS}{reason="${r}"} = ${n}`).join(', ')} (its own counter, for all its OTLP ingestion, not this run alone)`;
+/** VictoriaMetrics' counts of OTLP rows it skipped for their temporality (the whole backend's). */
+function deltaDropLine(drops: DropCounters | undefined): string | undefined {
+  const found = (drops ?? []).filter((d) => d.name === VM_DROPPED_ROWS && /aggregation/.test(d.reason));
+  if (found.length === 0) return undefined;
+  return `the backend counts dropped OTLP rows: ${found.map(describeDrop).join(', ')} (its own counter, for all its OTLP ingestion, not this run alone)`;
+}
+
+/** Cortex's (Mimir's) count of this tenant's native histogram samples discarded with native histograms off. */
+function nativeDropLine(drops: DropCounters | undefined, tenant: string): string | undefined {
+  const found = (drops ?? []).filter(
+    (d) => d.name === CORTEX_DISCARDED && d.reason === CORTEX_NATIVE_REASON && d.tenant === tenant,
+  );
+  if (found.length === 0) return undefined;
+  return `the backend counts them: ${found.map(describeDrop).join(', ')} (all of the tenant's, not this run alone)`;
 }
 
 /** The verdict for one tenant, or undefined when the tenant was due nothing (nothing to judge). */
@@ -128,24 +142,25 @@ export function assessKind(
 
   if (counter.size === 0 && histCount.size === 0 && vmrange.size === 0) {
     if (delta) {
-      const drops = dropLine(opts.drops);
+      const drops = deltaDropLine(opts.drops);
       return {
         ...base,
         outcome: 'missing',
         how: `delta sums and histograms not stored: no series of the run in tenant "${exp.tenant}"${drops ? `; ${drops}` : ''}`,
-        hop: 'a hop that drops delta: VictoriaMetrics answers the export with success and skips it; Alloy\'s otelcol.exporter.prometheus drops it; Mimir without otel_native_delta_ingestion and Cortex without allow-delta-temporality refuse the export (400 "invalid temporality and type combination": the SDK counts a failed export)',
+        hop: 'a hop that drops delta: VictoriaMetrics skips it and answers the export with success; Alloy\'s otelcol.exporter.prometheus drops it; Cortex without -distributor.otlp.allow-delta-temporality skips each delta metric ("invalid temporality and type combination") and answers 400 only when nothing else of the export converted (the SDK then counts a failed export), else success',
         fixes: DELTA_FIXES,
       };
     }
     return { ...base, outcome: 'missing', how: `no series of the run in tenant "${exp.tenant}" (${sent})` };
   }
   if (histCount.size === 0 && vmrange.size === 0) {
+    const discarded = kind.histogram === 'exponential' ? nativeDropLine(opts.drops, exp.tenant) : undefined;
     return {
       ...base,
       outcome: 'missing',
       how:
         kind.histogram === 'exponential'
-          ? `the exponential histogram was not stored (the counter was): a hop ignored the native histogram, without an error`
+          ? `the exponential histogram was not stored (the counter was): a hop ignored the native histogram, without an error${discarded ? `; ${discarded}` : ''}`
           : 'the duration histogram was not stored (the counter was)',
       ...(kind.histogram === 'exponential'
         ? { hop: 'the backend or remote write, with native histograms off', fixes: NATIVE_FIXES }
