@@ -16,7 +16,7 @@ import { freePort, type PromSample, pollUntil, toolAvailable } from './backends.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** ../shared relative to the repository root (a worktree's root too: its README says so). */
-const TOOL_DIR = process.env.OTELPOC_CORTEX_DIR ?? resolve(ROOT, '../shared/tools/cortex');
+export const TOOL_DIR = process.env.OTELPOC_CORTEX_DIR ?? resolve(ROOT, '../shared/tools/cortex');
 const CACHE_DIR = join(ROOT, '.cache/cortex');
 
 export function cortexToolDir(): string | undefined {
