@@ -90,6 +90,7 @@ const VectorDataSchema = z.object({
       })
       .refine((r) => r.value !== undefined || r.histogram !== undefined, {
         message: 'a sample has neither "value" nor "histogram"',
+        path: ['value'],
       }),
   ),
 });
