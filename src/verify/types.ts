@@ -3,8 +3,8 @@
  * Prometheus API, or the in-process capture of `otelpoc run`) is hidden behind `SeriesSource`.
  */
 import type { Topology } from '../telemetry/topology.js';
-import type { KindVerdict } from './kinds/assess.js';
 import type { SentKind } from './kinds/kind.js';
+import type { KindVerdict } from './kinds/verdict.js';
 import type { CheckStatus } from './status.js';
 
 /** One series' latest value, Prometheus-style: metric name + labels (without __name__). */

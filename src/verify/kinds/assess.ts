@@ -23,10 +23,10 @@ import {
 } from './backend-drops.js';
 import { type HistogramForm, histogramFormOf, isVmrangeBucket } from './forms.js';
 import { isDelta, type SentKind } from './kind.js';
+import { KIND_CHANGES, type KindChange, type KindVerdict } from './verdict.js';
 
-/** The changes of form a user can accept (acceptChanges), each named in the verdict. */
-export const KIND_CHANGES = ['vmrange-buckets', 'classic-buckets', 'native-custom-buckets'] as const;
-export type KindChange = (typeof KIND_CHANGES)[number];
+export { KIND_CHANGES, type KindChange, type KindOutcome, type KindVerdict } from './verdict.js';
+
 export const KindChangesSchema = z.array(z.enum(KIND_CHANGES));
 
 /**
@@ -40,27 +40,6 @@ export function parseAcceptChanges(values: readonly string[], input = 'acceptCha
   throw new UsageError(
     `${input}: "${bad}" is not a change verify knows; allowed: ${KIND_CHANGES.join(', ')}`,
   );
-}
-
-export type KindOutcome = 'exact' | 'changed' | 'missing';
-
-export interface KindVerdict {
-  tenant: string;
-  outcome: KindOutcome;
-  /** The form the duration histogram arrived in. */
-  arrived: HistogramForm;
-  /** Set when outcome is changed. */
-  change?: KindChange;
-  /** True when the change is one the user accepted (the check then passes). */
-  accepted?: boolean;
-  /** One line: what arrived, how it differs from what was sent. */
-  how: string;
-  /** Where the change or the loss can happen. */
-  hop?: string;
-  /** Settings that would make it exact, each with where it is set. */
-  fixes?: string[];
-  /** Per status: what the manifest says, the counter and the histogram's count as found. */
-  byStatus: { status: number; expected: string; counter: number; histogram: number }[];
 }
 
 /** Why delta can vanish, and what stores it (docs/stack-facts.md has the sources). */

@@ -10,8 +10,9 @@
  */
 import { PROM } from '../../telemetry/names.js';
 import type { Observation, Sample } from '../types.js';
+import type { HistogramForm } from './verdict.js';
 
-export type HistogramForm = 'classic' | 'native' | 'vmrange' | 'none';
+export type { HistogramForm } from './verdict.js';
 
 /** VictoriaMetrics' bucket label: `vmrange="1.000e-02...1.136e-02"` in place of `le`. */
 export const VMRANGE_LABEL = 'vmrange';
