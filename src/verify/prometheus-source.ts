@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
 import { deltaQueries } from './kinds/delta-queries.js';
-import { isDelta } from './kinds/kind.js';
+import { isDelta, type SentKind } from './kinds/kind.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
@@ -101,12 +101,17 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[] {
-    const q = runQuery(runSelector(runId, '<poll>'), windowMs);
+  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[] {
+    const selector = runSelector(runId, '<poll>');
+    // The same queries observe makes: one per name for a delta run.
+    const queries =
+      kind && isDelta(kind)
+        ? deltaQueries(selector, windowMs).map((d) => d.query)
+        : [runQuery(selector, windowMs)];
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
-      ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
-      : [`POST ${url}  query=${q}`];
+      ? tenants.flatMap((t) => queries.map((q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`))
+      : queries.map((q) => `POST ${url}  query=${q}`);
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);
     return [
       ...lines,

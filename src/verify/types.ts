@@ -86,7 +86,7 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[];
+  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[];
   close(): Promise<void>;
 }
 

@@ -322,7 +322,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: settle.why,
