@@ -46,6 +46,8 @@ export const PROM = {
   durationBucket: 'http_server_request_duration_seconds_bucket',
   durationSum: 'http_server_request_duration_seconds_sum',
   durationCount: 'http_server_request_duration_seconds_count',
+  /** The duration histogram stored as a Prometheus native histogram (no suffix): from an exponential histogram. */
+  durationNative: 'http_server_request_duration_seconds',
   activeRequests: 'http_server_active_requests',
   labels: {
     statusCode: 'http_response_status_code',

@@ -1,6 +1,7 @@
 import { assertShardsOfOneRun } from '../manifest/consistency.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { UsageError } from '../util/errors.js';
+import { kindOfManifest, type SentKind } from './kinds/kind.js';
 
 /** How many requests of one status the backend must show: exact when min === max. */
 export interface StatusExpectation {
@@ -39,6 +40,12 @@ export interface RunExpectation {
   /** When the last shard's load ended (epoch ms). */
   endedAtMs: number;
   tenants: TenantExpectation[];
+  /**
+   * The kind of OTLP data the run sent (manifest `server.kind`, schema version 4). Absent: the
+   * manifest records none (older, or load --target), and verify judges no kind (the checks still
+   * expect cumulative explicit-bucket histograms, what otelpoc always sent before).
+   */
+  kind?: SentKind;
 }
 
 /** The label value standing for "sent without Client-ID". */
@@ -107,6 +114,7 @@ export function expectationsFrom(
       .map(([status, n]) => ({ status, min: n, max: n + exp.unanswered }));
     exp.clientIds.sort();
   }
+  const kind = kindOfManifests(manifests);
   return {
     runId,
     shards: manifests.length,
@@ -114,7 +122,30 @@ export function expectationsFrom(
     startedAtMs: Math.min(...manifests.map((m) => Date.parse(m.manifest.startedAt))),
     endedAtMs: Math.max(...manifests.map((m) => Date.parse(m.manifest.endedAt))),
     tenants: [...tenants.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)),
+    ...(kind ? { kind } : {}),
   };
+}
+
+/** The run's kind: every shard's must agree (a shard of another kind is another run's data). */
+function kindOfManifests(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+): SentKind | undefined {
+  const kinds = manifests.map((m) => {
+    try {
+      return kindOfManifest(m.manifest, m.source);
+    } catch (err) {
+      throw new UsageError(`--manifest ${(err as Error).message}`);
+    }
+  });
+  const first = kinds[0];
+  const json = JSON.stringify(first);
+  const other = kinds.findIndex((k) => JSON.stringify(k) !== json);
+  if (other >= 0) {
+    throw new UsageError(
+      `--manifest: ${manifests[other]!.source} records another kind of data (server.kind ${JSON.stringify(kinds[other] ?? null)}) than ${manifests[0]!.source} (${json ?? 'none'}): shards of one run send one kind`,
+    );
+  }
+  return first;
 }
 
 /**

@@ -100,9 +100,28 @@ const PromEnvelopeSchema = z.object({
 const PairSchema = z.tuple([z.number(), z.string()]);
 const LabelsSchema = z.record(z.string(), z.string()).optional();
 
+/**
+ * A native histogram's sample: [unix seconds, {count, sum, buckets}] (the API's `histogram` field,
+ * in place of `value`: Mimir and Cortex with native histograms on, Prometheus 2.40+).
+ */
+const HistogramPairSchema = z.tuple([
+  z.number(),
+  z.object({ count: z.string(), sum: z.string(), buckets: z.array(z.unknown()).optional() }),
+]);
 const VectorDataSchema = z.object({
   resultType: z.literal('vector'),
-  result: z.array(z.object({ metric: LabelsSchema, value: PairSchema })),
+  result: z.array(
+    z
+      .object({
+        metric: LabelsSchema,
+        value: PairSchema.optional(),
+        histogram: HistogramPairSchema.optional(),
+      })
+      .refine((r) => r.value !== undefined || r.histogram !== undefined, {
+        message: 'a sample has neither "value" nor "histogram"',
+        path: ['value'],
+      }),
+  ),
 });
 const MatrixDataSchema = z.object({
   resultType: z.literal('matrix'),
@@ -149,7 +168,13 @@ export class PromClient {
     const data = await this.#post(promql, tenant, opts, VectorDataSchema);
     return data.map((r) => {
       const { __name__: name = '', ...labels } = r.metric ?? {};
-      return { name, labels, value: Number(r.value[1]) };
+      if (r.histogram) {
+        // A native histogram: its value is its count; count, sum and bucket count kept for the checks.
+        const [, h] = r.histogram;
+        const histogram = { count: Number(h.count), sum: Number(h.sum), buckets: h.buckets?.length ?? 0 };
+        return { name, labels, value: histogram.count, histogram };
+      }
+      return { name, labels, value: Number(r.value![1]) };
     });
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
+import { deltaQueries } from './kinds/delta-queries.js';
+import { isDelta, type SentKind } from './kinds/kind.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
@@ -64,15 +66,27 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const { also = [], windowMs, ...queryOpts } = opts;
-    const q = runQuery(runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`), windowMs);
-    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, queryOpts) };
+    const { also = [], windowMs, kind, ...queryOpts } = opts;
+    const selector = runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`);
+    // A delta run: each name summed over the window (kinds/delta-queries.ts); else one query for all.
+    const read =
+      kind && isDelta(kind)
+        ? async (tenant: string | undefined) => {
+            const parts = await Promise.all(
+              deltaQueries(selector, windowMs).map(async ({ name, query }) =>
+                (await this.#client.query(query, tenant, queryOpts)).map((s) => ({ ...s, name })),
+              ),
+            );
+            return parts.flat();
+          }
+        : (tenant: string | undefined) => this.#client.query(runQuery(selector, windowMs), tenant, queryOpts);
+    if (!this.isolated) return { isolated: false, all: await read(undefined) };
     const viewsOf = (list: readonly string[]) =>
       Promise.all(
         list.map((tenant) =>
           this.#limit(async (): Promise<TenantView> => {
             try {
-              return { tenant, samples: await this.#client.query(q, tenant, queryOpts) };
+              return { tenant, samples: await read(tenant) };
             } catch (err) {
               if (err instanceof TenantRejectedError) return { tenant, samples: [], error: err.message };
               throw err;
@@ -87,12 +101,17 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[] {
-    const q = runQuery(runSelector(runId, '<poll>'), windowMs);
+  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[] {
+    const selector = runSelector(runId, '<poll>');
+    // The same queries observe makes: one per name for a delta run.
+    const queries =
+      kind && isDelta(kind)
+        ? deltaQueries(selector, windowMs).map((d) => d.query)
+        : [runQuery(selector, windowMs)];
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
-      ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
-      : [`POST ${url}  query=${q}`];
+      ? tenants.flatMap((t) => queries.map((q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`))
+      : queries.map((q) => `POST ${url}  query=${q}`);
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);
     return [
       ...lines,

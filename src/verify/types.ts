@@ -3,6 +3,8 @@
  * Prometheus API, or the in-process capture of `otelpoc run`) is hidden behind `SeriesSource`.
  */
 import type { Topology } from '../telemetry/topology.js';
+import type { SentKind } from './kinds/kind.js';
+import type { KindVerdict } from './kinds/verdict.js';
 import type { CheckStatus } from './status.js';
 
 /** One series' latest value, Prometheus-style: metric name + labels (without __name__). */
@@ -10,6 +12,17 @@ export interface Sample {
   name: string;
   labels: Readonly<Record<string, string>>;
   value: number;
+  /** Set on a Prometheus native histogram (value = its count): what the backend answered for it. */
+  histogram?: NativeHistogram;
+  /** Set on the _count and _sum series verify derives from a native histogram (kinds/forms.ts). */
+  fromNative?: boolean;
+}
+
+export interface NativeHistogram {
+  count: number;
+  sum: number;
+  /** How many populated buckets it has. */
+  buckets: number;
 }
 
 /** What one tenant's view of the run looks like at one poll. */
@@ -38,6 +51,12 @@ export interface ObserveOptions {
    * source without tenant isolation, where one store shows everything anyway.
    */
   also?: readonly string[];
+  /**
+   * The kind of data the run sent (its manifest's server.kind). With delta temporality a backend
+   * that stores raw deltas holds one delta per export, and the run's total is their sum over the
+   * window (sum_over_time), not the newest sample. Absent: cumulative.
+   */
+  kind?: SentKind;
 }
 
 /** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
@@ -67,7 +86,7 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[];
+  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[];
   close(): Promise<void>;
 }
 
@@ -80,7 +99,12 @@ export const CHECK_IDS = [
   'names',
   'series',
 ] as const;
-export type CheckId = (typeof CHECK_IDS)[number];
+/**
+ * The checks every verify makes, and `kind`, made only when the manifest records the kind of data
+ * the run sent (schema version 4: checks/kind.ts). Kept out of CHECK_IDS, so the reports of older
+ * manifests keep their seven checks.
+ */
+export type CheckId = (typeof CHECK_IDS)[number] | 'kind';
 
 export const CHECK_TITLES: Record<CheckId, string> = {
   presence: 'series present',
@@ -90,6 +114,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   isolation: 'tenant isolation',
   names: 'metric names',
   series: 'series budget',
+  kind: 'kind arrived as sent',
 };
 
 export interface CheckResult {
@@ -196,4 +221,9 @@ export interface VerifyReport {
    * that cannot turn green, why, the fix, and when (elapsed ms; 0: before any poll).
    */
   endedEarly?: { signature: string; why: string; fix: string; atMs: number };
+  /**
+   * When the manifest records the kind the run sent: per tenant, whether it arrived exact, changed
+   * (how, where; accepted or not) or missing, from the last poll (kinds/assess.ts).
+   */
+  kinds?: { sent: SentKind; acceptChanges: string[]; tenants: KindVerdict[] };
 }

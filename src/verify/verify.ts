@@ -5,10 +5,14 @@
 import type { RunManifest } from '../manifest/schema.js';
 import { formatDurationMs } from '../util/duration.js';
 import { runChecks } from './checks/index.js';
+import { type KindContext, kindVerdictOf } from './checks/kind.js';
 import { clientIdOf } from './checks/samples.js';
 import { type DiagnosisSetup, diagnose, type EarlyVerdict, embeddedManifest } from './diagnosis.js';
 import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
+import { type KindVerdict, parseAcceptChanges } from './kinds/assess.js';
+import { readDropCounters } from './kinds/backend-drops.js';
+import { normaliseObservation } from './kinds/forms.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
 import {
@@ -57,6 +61,19 @@ export interface VerifyOptions {
   instanceIds?: readonly string[];
   /** What the failure signatures need from the manifests (diagnosisSetup); absent: none is looked for. */
   diagnosis?: DiagnosisSetup;
+  /**
+   * Changes of form (kinds/assess.ts KIND_CHANGES) the user accepts: the kind check then passes on
+   * such a change (counts exact), where by default only an exact arrival passes. Checked before any
+   * query: an unknown name is a UsageError.
+   */
+  acceptChanges?: readonly string[];
+  /**
+   * The backend's own metrics page (VictoriaMetrics http://host:8428/metrics, Cortex and Mimir
+   * http://host:9009/metrics: defaultBackendMetricsUrl), read on each poll of a run whose kind is
+   * known, for what the backend says it dropped (kinds/backend-drops.ts), so that a "not stored"
+   * names the backend's own counter. Absent: not read.
+   */
+  backendMetricsUrl?: string;
 }
 
 /**
@@ -171,6 +188,12 @@ export function queryWindowMs(nowMs: number, startedAtMs: number): number {
 
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
+  const acceptChanges = parseAcceptChanges(opts.acceptChanges ?? []);
+  const sentKind = expectation.kind;
+  let kindContext: KindContext | undefined = sentKind
+    ? { kind: sentKind, ...(acceptChanges.length > 0 ? { acceptChanges } : {}) }
+    : undefined;
+  let lastObservation: Observation | undefined;
   const tenants = expectation.tenants.map((t) => t.tenant);
   const settle = boundedSettle(opts.settle);
   const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
@@ -216,11 +239,20 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       alsoSearched = source.isolated
         ? [...new Set([...(opts.alsoTenants ?? []), ...listed])].filter((t) => !tenants.includes(t)).sort()
         : [];
-      const observation = await source.observe(tenants, expectation.runId, {
-        ...signal,
-        windowMs,
-        ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
-      });
+      // A native histogram becomes the _count/_sum series every check reads (kinds/forms.ts).
+      const observation = normaliseObservation(
+        await source.observe(tenants, expectation.runId, {
+          ...signal,
+          windowMs,
+          ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
+          ...(sentKind ? { kind: sentKind } : {}),
+        }),
+      );
+      lastObservation = observation;
+      if (kindContext && opts.backendMetricsUrl) {
+        const drops = await readDropCounters(opts.backendMetricsUrl, signal);
+        kindContext = { ...kindContext, ...(drops ? { drops } : {}) };
+      }
       if (known) {
         // The most series seen per foreign instance on any poll (a late one shows up on a later poll).
         for (const [id, n] of foreignInstances(observation, known))
@@ -228,7 +260,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       }
       const all = history.record(observation);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
-      const results = runChecks({ expectation, observation, decreases });
+      const results = runChecks({
+        expectation,
+        observation,
+        decreases,
+        ...(kindContext ? { kind: kindContext } : {}),
+      });
       if (observation.isolated) {
         viewsOf.set(
           results,
@@ -285,7 +322,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: settle.why,
@@ -305,7 +342,27 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     ...(outcome.endedEarly
       ? { endedEarly: { ...outcome.endedEarly, atMs: Math.round(outcome.endedEarly.atMs) } }
       : {}),
+    ...(kindContext && lastObservation
+      ? {
+          kinds: {
+            sent: kindContext.kind,
+            acceptChanges,
+            tenants: kindVerdicts(expectation, lastObservation, kindContext),
+          },
+        }
+      : {}),
   };
+}
+
+/** Per manifest tenant, the kind verdict on the last observation (a tenant due nothing has none). */
+function kindVerdicts(expectation: RunExpectation, observation: Observation, k: KindContext): KindVerdict[] {
+  return expectation.tenants.flatMap((exp) => {
+    const view = observation.isolated
+      ? (observation.views.find((v) => v.tenant === exp.tenant) ?? { tenant: exp.tenant, samples: [] })
+      : { tenant: exp.tenant, samples: observation.all };
+    const v = kindVerdictOf(exp, view, k);
+    return v ? [v] : [];
+  });
 }
 
 /** A red known before any poll (diagnosis.ts): every check failed, none was made, the reason says why. */

@@ -196,4 +196,15 @@ describe('PromClient', () => {
       `${url}/api/v1/query: expected an instant vector for up, got scalar`,
     );
   });
+
+  // A native histogram's answer (the `histogram` field) comes from real Cortex: kinds.e2e.test.ts.
+  it('a vector sample with neither "value" nor "histogram" is named as such', async () => {
+    const url = await peer(
+      200,
+      JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { a: 'b' } }] } }),
+    );
+    await expect(client(url).query('up', 't')).rejects.toThrow(
+      /is not made of Prometheus API samples \(data\.result\.0\.value: a sample has neither "value" nor "histogram"\)/,
+    );
+  });
 });

@@ -38,4 +38,24 @@ describe('PrometheusSource', () => {
     );
     expect(lines.at(-1)).toContain(`(http_server_request_total${runSelector('r1')})`);
   });
+
+  it('a delta run: observe sums each name over the window, and --explain shows those queries', async () => {
+    const { client, queries } = recording();
+    const source = new PrometheusSource(client, { tenantHeader: 'X-Scope-OrgID' });
+    const delta = { protocol: 'http/protobuf', temporality: 'delta', histogram: 'explicit' } as const;
+    await source.observe(['t1'], 'r1', { windowMs: 60_000, kind: delta });
+    expect(queries.map((q) => q.replace(/otelpoc_poll!="[^"]+"/, 'P'))).toEqual(
+      [
+        'http_server_request_total',
+        'http_server_request_duration_seconds_bucket',
+        'http_server_request_duration_seconds_sum',
+        'http_server_request_duration_seconds_count',
+        'http_server_request_duration_seconds',
+      ].map((n) => `sum_over_time(${n}{otelpoc_run_id="r1",P}[60s])`),
+    );
+    const lines = source.explain(['t1'], 'r1', 60_000, delta);
+    expect(lines[0]).toBe(
+      'POST http://x/prometheus/api/v1/query  X-Scope-OrgID: t1  query=sum_over_time(http_server_request_total{otelpoc_run_id="r1",otelpoc_poll!="<poll>"}[60s])',
+    );
+  });
 });

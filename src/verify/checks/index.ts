@@ -10,6 +10,7 @@ import type { CheckId, CheckResult, Observation, TenantView } from '../types.js'
 import { counts } from './counts.js';
 import { histogram } from './histogram.js';
 import { isolation, strayTenant, UNCLAIMED_TENANT, unclaimed } from './isolation.js';
+import { type KindContext, kindCheck } from './kind.js';
 import { latency } from './latency.js';
 import { names } from './names.js';
 import { presence } from './presence.js';
@@ -33,6 +34,8 @@ export const CHECKS: readonly { id: CheckId; run: Check }[] = [
 export interface CheckInput {
   expectation: RunExpectation;
   observation: Observation;
+  /** Set when the run's kind is known (expectation.kind): the kind check runs with it. */
+  kind?: KindContext;
   /** Per tenant, counter series whose value went down between polls (see SeriesHistory). */
   decreases?: ReadonlyMap<string, readonly string[]>;
 }
@@ -60,16 +63,17 @@ export function runChecks(input: CheckInput): CheckResult[] {
   const manifestClientIds = new Set(expectation.tenants.flatMap((t) => t.clientIds));
   for (const exp of expectation.tenants) {
     const view = views.find((v) => v.tenant === exp.tenant) ?? { tenant: exp.tenant, samples: [] };
-    results.push(
-      ...checkTenant(exp, view, {
-        runId: expectation.runId,
-        isolated: observation.isolated,
-        timeoutMs: expectation.timeoutMs,
-        splitByProcessAllowed: expectation.shards > 1,
-        decreases: input.decreases?.get(exp.tenant) ?? [],
-        manifestClientIds,
-      }),
-    );
+    const tenantResults = checkTenant(exp, view, {
+      runId: expectation.runId,
+      isolated: observation.isolated,
+      timeoutMs: expectation.timeoutMs,
+      splitByProcessAllowed: expectation.shards > 1,
+      decreases: input.decreases?.get(exp.tenant) ?? [],
+      manifestClientIds,
+    });
+    results.push(...tenantResults);
+    // The kind is judged on what the tenant holds; an unavailable tenant is already failed by every check.
+    if (input.kind && view.error === undefined) results.push(kindCheck(exp, view, input.kind));
   }
   const overflow = overflowLine(observation, expectation.runId);
   if (overflow) {

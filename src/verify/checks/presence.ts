@@ -5,13 +5,20 @@
  * when one of the four names is missing. A tenant no request of which reached the server may be empty:
  * no data then (nothing to check is not a pass).
  */
+import { PROM } from '../../telemetry/names.js';
 import type { TenantExpectation } from '../expectations.js';
+import { histogramFormOf } from '../kinds/forms.js';
 import type { CheckResult, TenantView } from '../types.js';
 import { EXPECTED_NAMES, L, ownSamples, resultOf, type TenantContext } from './samples.js';
 
 export function presence(exp: TenantExpectation, view: TenantView, ctx: TenantContext): CheckResult {
   const own = ownSamples(exp, view);
-  const found = EXPECTED_NAMES.filter((n) => own.some((s) => s.name === n));
+  // A native histogram (kinds/forms.ts) has _count and _sum but no _bucket series: its buckets are inside it.
+  const expected =
+    histogramFormOf(own) === 'native'
+      ? EXPECTED_NAMES.filter((n) => n !== PROM.durationBucket)
+      : EXPECTED_NAMES;
+  const found = expected.filter((n) => own.some((s) => s.name === n));
   if (exp.received === 0) {
     return resultOf(exp, 'presence', {
       expected: 'none (no request reached the server)',
@@ -21,7 +28,7 @@ export function presence(exp: TenantExpectation, view: TenantView, ctx: TenantCo
       noData: found.length === 0,
     });
   }
-  const missing = EXPECTED_NAMES.filter((n) => !found.includes(n));
+  const missing = expected.filter((n) => !found.includes(n));
   const problems =
     own.length === 0
       ? [
@@ -29,8 +36,8 @@ export function presence(exp: TenantExpectation, view: TenantView, ctx: TenantCo
         ]
       : missing.map((n) => `${n}{${L.runId}="${ctx.runId}"} is missing`);
   return resultOf(exp, 'presence', {
-    expected: `${EXPECTED_NAMES.length} metrics`,
-    found: own.length === 0 ? 'none' : `${found.length} of ${EXPECTED_NAMES.length}`,
+    expected: `${expected.length} metrics`,
+    found: own.length === 0 ? 'none' : `${found.length} of ${expected.length}`,
     problems,
   });
 }

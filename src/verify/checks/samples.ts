@@ -76,6 +76,8 @@ export function histogramsOf(own: Sample[]): Map<string, HistogramSeries> {
   const out = new Map<string, HistogramSeries>();
   for (const s of own) {
     if (!HISTOGRAM_NAMES.has(s.name)) continue;
+    // A bucket without `le` (VictoriaMetrics' vmrange buckets) is no classic bucket: the kind check counts those.
+    if (s.name === PROM.durationBucket && s.labels[L.le] === undefined) continue;
     const key = labelKey(s.labels, [L.le]);
     let h = out.get(key);
     if (!h) {
