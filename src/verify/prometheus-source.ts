@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
+import { clientIdMatchers } from './query-batches.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
 /** A label no series carries: `otelpoc_poll!="<n>"` matches every series, and makes each poll's selector new. */
@@ -16,9 +17,9 @@ export const POLL_LABEL = 'otelpoc_poll';
  * name-qualified selectors queried before, and visible at once to a new one). A run that gained a
  * series (a late request, a second process reusing the run id) would then still pass.
  */
-export function runSelector(runId: string, poll?: string): string {
+export function runSelector(runId: string, poll?: string, matchers = ''): string {
   const fresh = poll === undefined ? '' : `,${POLL_LABEL}!="${poll}"`;
-  return `{${PROM.labels.runId}="${runId}"${fresh}}`;
+  return `{${PROM.labels.runId}="${runId}"${fresh}${matchers}}`;
 }
 
 /**
@@ -64,9 +65,18 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const { also = [], windowMs, ...queryOpts } = opts;
-    const q = runQuery(runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`), windowMs);
-    if (!this.isolated) return { isolated: false, all: await this.#client.query(q, undefined, queryOpts) };
+    const { also = [], windowMs, clientIds = [], ...queryOpts } = opts;
+    const poll = `${this.#pollPrefix}-${++this.#polls}`;
+    const q = runQuery(runSelector(runId, poll), windowMs);
+    if (!this.isolated) {
+      // One store: split by client_id when the run has many (see query-batches.ts), parts in parallel.
+      const parts = await Promise.all(
+        clientIdMatchers(clientIds).map((m) =>
+          this.#limit(() => this.#client.query(runQuery(runSelector(runId, poll, m), windowMs), undefined, queryOpts)),
+        ),
+      );
+      return { isolated: false, all: parts.length === 1 ? parts[0]! : parts.flat() };
+    }
     const viewsOf = (list: readonly string[]) =>
       Promise.all(
         list.map((tenant) =>
@@ -87,12 +97,14 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[] {
+  explain(tenants: readonly string[], runId: string, windowMs?: number, clientIds: readonly string[] = []): string[] {
     const q = runQuery(runSelector(runId, '<poll>'), windowMs);
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
       ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
-      : [`POST ${url}  query=${q}`];
+      : clientIdMatchers(clientIds).map(
+          (m) => `POST ${url}  query=${runQuery(runSelector(runId, '<poll>', m), windowMs)}`,
+        );
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);
     return [
       ...lines,

@@ -38,6 +38,11 @@ export interface ObserveOptions {
    * source without tenant isolation, where one store shows everything anyway.
    */
   also?: readonly string[];
+  /**
+   * Every client_id value the run sent (the manifest's). A source without tenant isolation may split
+   * its query by them (src/verify/query-batches.ts); the observation is the same either way.
+   */
+  clientIds?: readonly string[];
 }
 
 /** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
@@ -67,7 +72,7 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string, windowMs?: number): string[];
+  explain(tenants: readonly string[], runId: string, windowMs?: number, clientIds?: readonly string[]): string[];
   close(): Promise<void>;
 }
 

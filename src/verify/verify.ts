@@ -172,6 +172,7 @@ export function queryWindowMs(nowMs: number, startedAtMs: number): number {
 export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { expectation, source } = opts;
   const tenants = expectation.tenants.map((t) => t.tenant);
+  const clientIds = expectation.tenants.flatMap((t) => t.clientIds);
   const settle = boundedSettle(opts.settle);
   const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
   const fromManifests = {
@@ -219,6 +220,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       const observation = await source.observe(tenants, expectation.runId, {
         ...signal,
         windowMs,
+        clientIds,
         ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
       });
       if (known) {
@@ -285,7 +287,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, clientIds) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: settle.why,
