@@ -10,8 +10,8 @@
 // With --base, the same manifest is verified by another checkout's build too (same backend, same data).
 // With --prof DIR, verify also runs under --cpu-prof and --heap-prof into DIR.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,7 +27,10 @@ const TENANTS = arg('tenants', '100,1000').split(',').map(Number);
 const ROUNDS = Number(arg('rounds', '1'));
 const SETTLE = arg('settle', '2s');
 const PROF = arg('prof');
-const VM_BIN = join(process.env.OTELPOC_BACKENDS_DIR ?? join(ROOT, '.cache/test-backends'), 'usr/bin/victoria-metrics');
+const VM_BIN = join(
+  process.env.OTELPOC_BACKENDS_DIR ?? join(ROOT, '.cache/test-backends'),
+  'usr/bin/victoria-metrics',
+);
 const builds = [{ name: 'this', root: ROOT }];
 if (arg('base')) builds.unshift({ name: 'base', root: resolve(arg('base')) });
 const env = { ...process.env, NO_COLOR: '1' };
@@ -64,12 +67,20 @@ async function startVm() {
   const port = await freePort();
   const child = spawn(
     VM_BIN,
-    [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-opentelemetry.usePrometheusNaming', '-search.latencyOffset=0'],
+    [
+      `-storageDataPath=${dir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-opentelemetry.usePrometheusNaming',
+      '-search.latencyOffset=0',
+    ],
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -97,11 +108,27 @@ function parseTime(stderr) {
 
 async function verifyOnce(build, vmUrl, manifest, profDir) {
   const node = [];
-  if (profDir) node.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--heap-prof', `--heap-prof-dir=${profDir}`);
+  if (profDir)
+    node.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--heap-prof', `--heap-prof-dir=${profDir}`);
   const r = await run(
     '/usr/bin/time',
-    ['-v', process.execPath, ...node, join(build.root, 'bin/otelpoc'), 'verify', '--url', vmUrl, '--no-tenant-header',
-      '--manifest', manifest, '--settle', SETTLE, '--timeout', '60s', '--json'],
+    [
+      '-v',
+      process.execPath,
+      ...node,
+      join(build.root, 'bin/otelpoc'),
+      'verify',
+      '--url',
+      vmUrl,
+      '--no-tenant-header',
+      '--manifest',
+      manifest,
+      '--settle',
+      SETTLE,
+      '--timeout',
+      '60s',
+      '--json',
+    ],
     180_000,
   );
   let report;
@@ -110,12 +137,28 @@ async function verifyOnce(build, vmUrl, manifest, profDir) {
   } catch {
     report = undefined;
   }
-  return { code: r.code, ...parseTime(r.err), polls: report?.polls, visibleAfterMs: report?.visibleAfterMs,
-    settleMs: report?.settleMs, ok: report?.ok, err: report ? undefined : r.err.slice(-800),
+  return {
+    code: r.code,
+    ...parseTime(r.err),
+    polls: report?.polls,
+    visibleAfterMs: report?.visibleAfterMs,
+    settleMs: report?.settleMs,
+    ok: report?.ok,
+    err: report ? undefined : r.err.slice(-800),
     ...(report && !report.ok
-      ? { failed: report.results.filter((x) => !x.ok).slice(0, 3).map((x) => `${x.tenant} ${x.check}: ${x.problems[0] ?? x.found}`),
-          cannotPass: report.cannotPass, undelivered: report.undelivered, endedEarly: report.endedEarly?.signature, timedOut: report.timedOut, flaps: report.flaps?.length }
-      : {}) };
+      ? {
+          failed: report.results
+            .filter((x) => !x.ok)
+            .slice(0, 3)
+            .map((x) => `${x.tenant} ${x.check}: ${x.problems[0] ?? x.found}`),
+          cannotPass: report.cannotPass,
+          undelivered: report.undelivered,
+          endedEarly: report.endedEarly?.signature,
+          timedOut: report.timedOut,
+          flaps: report.flaps?.length,
+        }
+      : {}),
+  };
 }
 
 const rows = [];
@@ -128,10 +171,30 @@ for (const tenants of TENANTS) {
       const requests = tenants * 3;
       const load = await run(
         process.execPath,
-        [join(ROOT, 'bin/otelpoc'), 'load', '--serve', '--quiet', '--tenants', String(tenants), '--max-tenants', String(tenants + 10),
-          '--rps', String(Math.min(2000, requests)), '--requests', String(requests), '--delay', '0-5ms',
-          '--status-mix', '200:1,404:1,500:1', '--otlp-endpoint', `${vm.url}/opentelemetry`, '--export-interval', '5s',
-          '--out', manifest],
+        [
+          join(ROOT, 'bin/otelpoc'),
+          'load',
+          '--serve',
+          '--quiet',
+          '--tenants',
+          String(tenants),
+          '--max-tenants',
+          String(tenants + 10),
+          '--rps',
+          String(Math.min(2000, requests)),
+          '--requests',
+          String(requests),
+          '--delay',
+          '0-5ms',
+          '--status-mix',
+          '200:1,404:1,500:1',
+          '--otlp-endpoint',
+          `${vm.url}/opentelemetry`,
+          '--export-interval',
+          '5s',
+          '--out',
+          manifest,
+        ],
         120_000,
       );
       if (load.code !== 0) throw new Error(`load exited ${load.code}: ${load.err.slice(-800)}`);
@@ -156,9 +219,14 @@ for (const tenants of TENANTS) {
 const stamp = new Date().toISOString().slice(0, 16).replace(/:/g, '-');
 const outDir = join(ROOT, 'bench/results');
 if (!existsSync(outDir)) await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, `verify-scale-${stamp}.json`), `${JSON.stringify({ settle: SETTLE, rows }, null, 2)}\n`);
+await writeFile(
+  join(outDir, `verify-scale-${stamp}.json`),
+  `${JSON.stringify({ settle: SETTLE, rows }, null, 2)}\n`,
+);
 console.log('\nbuild  tenants  wall s  over settle s  CPU s  max RSS MB  polls  visible after ms  ok');
 for (const r of rows) {
   const over = r.wallS - (r.settleMs ?? 0) / 1000;
-  console.log(`${r.build.padEnd(6)} ${String(r.tenants).padStart(7)}  ${r.wallS.toFixed(2).padStart(6)}  ${over.toFixed(2).padStart(13)}  ${r.cpuS.toFixed(2).padStart(5)}  ${r.maxRssMb.toFixed(0).padStart(10)}  ${String(r.polls).padStart(5)}  ${String(r.visibleAfterMs).padStart(16)}  ${r.ok}`);
+  console.log(
+    `${r.build.padEnd(6)} ${String(r.tenants).padStart(7)}  ${r.wallS.toFixed(2).padStart(6)}  ${over.toFixed(2).padStart(13)}  ${r.cpuS.toFixed(2).padStart(5)}  ${r.maxRssMb.toFixed(0).padStart(10)}  ${String(r.polls).padStart(5)}  ${String(r.visibleAfterMs).padStart(16)}  ${r.ok}`,
+  );
 }

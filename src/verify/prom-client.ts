@@ -91,7 +91,11 @@ interface ResultReader<S extends ItemSchema, T> {
 const VECTOR: ResultReader<typeof VectorItemSchema, Sample> = {
   resultType: 'vector',
   item: VectorItemSchema,
-  toValue: (r, intern) => ({ name: intern(r.metric?.__name__ ?? ''), labels: labelsOf(r.metric, intern), value: Number(r.value[1]) }),
+  toValue: (r, intern) => ({
+    name: intern(r.metric?.__name__ ?? ''),
+    labels: labelsOf(r.metric, intern),
+    value: Number(r.value[1]),
+  }),
 };
 
 const MATRIX: ResultReader<typeof MatrixItemSchema, SeriesPoints> = {
@@ -109,7 +113,10 @@ const MATRIX: ResultReader<typeof MatrixItemSchema, SeriesPoints> = {
  * the same few values (run id, service, instance, status, le), so one string each instead of one
  * per series keeps the samples of a 1,000-tenant answer small.
  */
-function labelsOf(metric: Record<string, string> | undefined, intern: (s: string) => string): Record<string, string> {
+function labelsOf(
+  metric: Record<string, string> | undefined,
+  intern: (s: string) => string,
+): Record<string, string> {
   const labels: Record<string, string> = {};
   if (!metric) return labels;
   for (const k in metric) if (k !== '__name__') labels[intern(k)] = intern(metric[k]!);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { PROM } from '../telemetry/names.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
-import { clientIdMatchers } from './query-batches.js';
+import { CLIENT_IDS_PER_QUERY, clientIdMatchers } from './query-batches.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
 /** A label no series carries: `otelpoc_poll!="<n>"` matches every series, and makes each poll's selector new. */
@@ -52,8 +52,15 @@ export class PrometheusSource implements SeriesSource {
   /** Set when the backend can list its tenants and --all-tenants asked for it. */
   readonly listTenants?: (opts?: { signal?: AbortSignal }) => Promise<string[]>;
 
-  constructor(client: PromClient, opts: { tenantHeader: string | null; tenantsUrl?: string }) {
+  /** Client_id values per query of a shared store (query-batches.ts); tests use small groups. */
+  readonly #clientIdsPerQuery: number;
+
+  constructor(
+    client: PromClient,
+    opts: { tenantHeader: string | null; tenantsUrl?: string; clientIdsPerQuery?: number },
+  ) {
     this.#client = client;
+    this.#clientIdsPerQuery = opts.clientIdsPerQuery ?? CLIENT_IDS_PER_QUERY;
     this.isolated = opts.tenantHeader !== null;
     this.#tenantHeader = opts.tenantHeader;
     this.#tenantsUrl = opts.tenantsUrl;
@@ -71,8 +78,10 @@ export class PrometheusSource implements SeriesSource {
     if (!this.isolated) {
       // One store: split by client_id when the run has many (see query-batches.ts), parts in parallel.
       const parts = await Promise.all(
-        clientIdMatchers(clientIds).map((m) =>
-          this.#limit(() => this.#client.query(runQuery(runSelector(runId, poll, m), windowMs), undefined, queryOpts)),
+        clientIdMatchers(clientIds, this.#clientIdsPerQuery).map((m) =>
+          this.#limit(() =>
+            this.#client.query(runQuery(runSelector(runId, poll, m), windowMs), undefined, queryOpts),
+          ),
         ),
       );
       return { isolated: false, all: parts.length === 1 ? parts[0]! : parts.flat() };
@@ -97,12 +106,17 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string, windowMs?: number, clientIds: readonly string[] = []): string[] {
+  explain(
+    tenants: readonly string[],
+    runId: string,
+    windowMs?: number,
+    clientIds: readonly string[] = [],
+  ): string[] {
     const q = runQuery(runSelector(runId, '<poll>'), windowMs);
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
       ? tenants.map((t) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`)
-      : clientIdMatchers(clientIds).map(
+      : clientIdMatchers(clientIds, this.#clientIdsPerQuery).map(
           (m) => `POST ${url}  query=${runQuery(runSelector(runId, '<poll>', m), windowMs)}`,
         );
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);

@@ -72,7 +72,12 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string, windowMs?: number, clientIds?: readonly string[]): string[];
+  explain(
+    tenants: readonly string[],
+    runId: string,
+    windowMs?: number,
+    clientIds?: readonly string[],
+  ): string[];
   close(): Promise<void>;
 }
 
