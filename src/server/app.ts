@@ -121,8 +121,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       onSocket.add(done);
     }
     // One listener, not 'finish' and 'close' (the per-request cost): by 'close', a finished response
-    // is detached from its socket and writableFinished says whether it went out whole.
-    res.once('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
+    // is detached from its socket and writableFinished says whether it went out whole. `on`, not
+    // `once`: a response closes once, and `once` wraps every listener in a closure of its own.
+    res.on('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
 
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
