@@ -6,7 +6,10 @@ import type { DelayRange } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import type { Random } from '../util/random.js';
 import type { RequestRecorder } from './request-metrics.js';
-import { headerValues, parseApiRequest, splitTarget } from './request-parsing.js';
+import { parseApiRequest, rawHeaderValues, splitTarget } from './request-parsing.js';
+
+/** The request headers /api reads, lower case as rawHeaderValues wants them. */
+const ID_HEADERS = [HEADERS.clientId.toLowerCase(), HEADERS.runId.toLowerCase()] as const;
 
 export interface ApiServerOptions {
   host: string;
@@ -76,11 +79,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
     const started = performance.now();
     inFlight++;
-    const parsed = parseApiRequest(
-      search,
-      headerValues(req.headersDistinct[HEADERS.clientId]),
-      headerValues(req.headersDistinct[HEADERS.runId]),
-    );
+    const [clientIdHeader, runIdHeader] = rawHeaderValues(req.rawHeaders, ID_HEADERS);
+    const parsed = parseApiRequest(search, clientIdHeader, runIdHeader);
     const method = req.method ?? 'GET';
     const end = opts.metrics.begin(method, 'http', parsed.clientId);
     if (closing) res.setHeader('Connection', 'close');
@@ -121,8 +121,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       onSocket.add(done);
     }
     // One listener, not 'finish' and 'close' (the per-request cost): by 'close', a finished response
-    // is detached from its socket and writableFinished says whether it went out whole.
-    res.once('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
+    // is detached from its socket and writableFinished says whether it went out whole. `on`, not
+    // `once`: a response closes once, and `once` wraps every listener in a closure of its own.
+    res.on('close', () => done(res.writableFinished ? undefined : CUT_ERROR_TYPES.aborted));
 
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');

@@ -37,7 +37,7 @@ export function parseApiRequest(
   }
 
   let statusCode = 200;
-  const sc = new URLSearchParams(search).getAll('sc');
+  const sc = queryValues(search, 'sc');
   if (sc.length > 1) {
     errors.push(`sc: given ${sc.length} times; allowed: once, ${STATUS_RULE}`);
   } else if (sc.length === 1) {
@@ -48,6 +48,25 @@ export function parseApiRequest(
 
   if (errors.length > 0) return { ok: false, error: errors.join('; '), clientId, runId };
   return { ok: true, statusCode, clientId, runId };
+}
+
+/**
+ * Every value of `name` in a query string, as `new URLSearchParams(search).getAll(name)` gives them.
+ * Without "%" or "+" nothing needs decoding, and the split is done here: building a URLSearchParams
+ * is a measurable part of a request's cost in serve (issue 21), and load's targets are plain `sc=404`.
+ */
+export function queryValues(search: string, name: string): string[] {
+  const raw = search.startsWith('?') ? search.slice(1) : search;
+  if (raw === '') return [];
+  if (raw.includes('%') || raw.includes('+')) return new URLSearchParams(raw).getAll(name);
+  const out: string[] = [];
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq === -1 ? pair : pair.slice(0, eq);
+    if (key === name) out.push(eq === -1 ? '' : pair.slice(eq + 1));
+  }
+  return out;
 }
 
 function truncate(value: string): string {
@@ -62,6 +81,29 @@ function truncate(value: string): string {
 export function headerValues(values: string[] | undefined): string | string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
   return values.length === 1 ? values[0] : values;
+}
+
+/**
+ * The values of the headers `names` (lower case) in Node's `rawHeaders` (name, value, name, value, …),
+ * each as headerValues gives them from `headersDistinct`: one pass over what Node has already parsed,
+ * instead of the per-request `headersDistinct` object of every header (issue 21: serve's cost).
+ */
+export function rawHeaderValues<const N extends readonly string[]>(
+  rawHeaders: readonly string[],
+  names: N,
+): { [K in keyof N]: string | string[] | undefined } {
+  const found: (string | string[] | undefined)[] = names.map(() => undefined);
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const header = rawHeaders[i]!;
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n]!;
+      if (header.length !== name.length || header.toLowerCase() !== name) continue;
+      const value = rawHeaders[i + 1]!;
+      const before = found[n];
+      found[n] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+    }
+  }
+  return found as { [K in keyof N]: string | string[] | undefined };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -89,7 +131,8 @@ function shown(value: string): string {
  */
 export function splitTarget(url: string | undefined): { path: string; search: string } {
   let raw = url ?? '/';
-  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(raw);
+  // Origin form, the usual one, needs no regex (a per-request cost).
+  const absolute = raw.startsWith('/') ? null : /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(raw);
   if (absolute) {
     raw = raw.slice(absolute[0].length);
     if (!raw.startsWith('/')) raw = `/${raw}`;

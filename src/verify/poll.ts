@@ -92,8 +92,10 @@ export interface PollOutcome {
 
 /** Tenants whose every check passes. */
 export function greenTenants(results: CheckResult[]): string[] {
-  const tenants = [...new Set(results.map((r) => r.tenant))];
-  return tenants.filter((t) => results.every((r) => r.tenant !== t || r.ok));
+  // One pass (not one per tenant): in first-seen order, those without a failed result.
+  const green = new Map<string, boolean>();
+  for (const r of results) green.set(r.tenant, (green.get(r.tenant) ?? true) && r.ok);
+  return [...green].filter(([, ok]) => ok).map(([t]) => t);
 }
 
 /**

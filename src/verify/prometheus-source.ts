@@ -4,6 +4,7 @@ import { PROM } from '../telemetry/names.js';
 import { deltaQueries } from './kinds/delta-queries.js';
 import { isDelta, type SentKind } from './kinds/kind.js';
 import { type PromClient, TenantRejectedError } from './prom-client.js';
+import { CLIENT_IDS_PER_QUERY, clientIdMatchers } from './query-batches.js';
 import type { Observation, ObserveOptions, SeriesSource, TenantView } from './types.js';
 
 /** A label no series carries: `otelpoc_poll!="<n>"` matches every series, and makes each poll's selector new. */
@@ -18,9 +19,9 @@ export const POLL_LABEL = 'otelpoc_poll';
  * name-qualified selectors queried before, and visible at once to a new one). A run that gained a
  * series (a late request, a second process reusing the run id) would then still pass.
  */
-export function runSelector(runId: string, poll?: string): string {
+export function runSelector(runId: string, poll?: string, matchers = ''): string {
   const fresh = poll === undefined ? '' : `,${POLL_LABEL}!="${poll}"`;
-  return `{${PROM.labels.runId}="${runId}"${fresh}}`;
+  return `{${PROM.labels.runId}="${runId}"${fresh}${matchers}}`;
 }
 
 /**
@@ -53,8 +54,15 @@ export class PrometheusSource implements SeriesSource {
   /** Set when the backend can list its tenants and --all-tenants asked for it. */
   readonly listTenants?: (opts?: { signal?: AbortSignal }) => Promise<string[]>;
 
-  constructor(client: PromClient, opts: { tenantHeader: string | null; tenantsUrl?: string }) {
+  /** Client_id values per query of a shared store (query-batches.ts); tests use small groups. */
+  readonly #clientIdsPerQuery: number;
+
+  constructor(
+    client: PromClient,
+    opts: { tenantHeader: string | null; tenantsUrl?: string; clientIdsPerQuery?: number },
+  ) {
     this.#client = client;
+    this.#clientIdsPerQuery = opts.clientIdsPerQuery ?? CLIENT_IDS_PER_QUERY;
     this.isolated = opts.tenantHeader !== null;
     this.#tenantHeader = opts.tenantHeader;
     this.#tenantsUrl = opts.tenantsUrl;
@@ -66,27 +74,34 @@ export class PrometheusSource implements SeriesSource {
   }
 
   async observe(tenants: readonly string[], runId: string, opts: ObserveOptions = {}): Promise<Observation> {
-    const { also = [], windowMs, kind, ...queryOpts } = opts;
-    const selector = runSelector(runId, `${this.#pollPrefix}-${++this.#polls}`);
+    const { also = [], windowMs, kind, clientIds = [], ...queryOpts } = opts;
+    const poll = `${this.#pollPrefix}-${++this.#polls}`;
     // A delta run: each name summed over the window (kinds/delta-queries.ts); else one query for all.
-    const read =
-      kind && isDelta(kind)
-        ? async (tenant: string | undefined) => {
-            const parts = await Promise.all(
-              deltaQueries(selector, windowMs).map(async ({ name, query }) =>
-                (await this.#client.query(query, tenant, queryOpts)).map((s) => ({ ...s, name })),
-              ),
-            );
-            return parts.flat();
-          }
-        : (tenant: string | undefined) => this.#client.query(runQuery(selector, windowMs), tenant, queryOpts);
-    if (!this.isolated) return { isolated: false, all: await read(undefined) };
+    const read = async (selector: string, tenant: string | undefined) => {
+      if (!kind || !isDelta(kind)) return this.#client.query(runQuery(selector, windowMs), tenant, queryOpts);
+      const parts = await Promise.all(
+        deltaQueries(selector, windowMs).map(async ({ name, query }) =>
+          (await this.#client.query(query, tenant, queryOpts)).map((s) => ({ ...s, name })),
+        ),
+      );
+      return parts.flat();
+    };
+    if (!this.isolated) {
+      // One store: split by client_id when the run has many (see query-batches.ts), parts in parallel.
+      const parts = await Promise.all(
+        clientIdMatchers(clientIds, this.#clientIdsPerQuery).map((m) =>
+          this.#limit(() => read(runSelector(runId, poll, m), undefined)),
+        ),
+      );
+      return { isolated: false, all: parts.length === 1 ? parts[0]! : parts.flat() };
+    }
+    const selector = runSelector(runId, poll);
     const viewsOf = (list: readonly string[]) =>
       Promise.all(
         list.map((tenant) =>
           this.#limit(async (): Promise<TenantView> => {
             try {
-              return { tenant, samples: await read(tenant) };
+              return { tenant, samples: await read(selector, tenant) };
             } catch (err) {
               if (err instanceof TenantRejectedError) return { tenant, samples: [], error: err.message };
               throw err;
@@ -101,17 +116,26 @@ export class PrometheusSource implements SeriesSource {
     return { isolated: true, views };
   }
 
-  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[] {
-    const selector = runSelector(runId, '<poll>');
+  explain(
+    tenants: readonly string[],
+    runId: string,
+    windowMs?: number,
+    kind?: SentKind,
+    clientIds: readonly string[] = [],
+  ): string[] {
     // The same queries observe makes: one per name for a delta run.
-    const queries =
+    const queries = (selector: string) =>
       kind && isDelta(kind)
         ? deltaQueries(selector, windowMs).map((d) => d.query)
         : [runQuery(selector, windowMs)];
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
-      ? tenants.flatMap((t) => queries.map((q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`))
-      : queries.map((q) => `POST ${url}  query=${q}`);
+      ? tenants.flatMap((t) =>
+          queries(runSelector(runId, '<poll>')).map((q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`),
+        )
+      : clientIdMatchers(clientIds, this.#clientIdsPerQuery).flatMap((m) =>
+          queries(runSelector(runId, '<poll>', m)).map((q) => `POST ${url}  query=${q}`),
+        );
     if (this.isolated && this.#tenantsUrl) lines.push(`GET ${this.#tenantsUrl}  Accept: application/json`);
     return [
       ...lines,

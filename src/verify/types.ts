@@ -57,6 +57,11 @@ export interface ObserveOptions {
    * window (sum_over_time), not the newest sample. Absent: cumulative.
    */
   kind?: SentKind;
+  /**
+   * Every client_id value the run sent (the manifest's). A source without tenant isolation may split
+   * its query by them (src/verify/query-batches.ts); the observation is the same either way.
+   */
+  clientIds?: readonly string[];
 }
 
 /** What the backend shows: per tenant (it isolates tenants), or one store for all (split by client_id). */
@@ -86,7 +91,13 @@ export interface SeriesSource {
    */
   listTenants?(opts?: { signal?: AbortSignal }): Promise<string[]>;
   /** The queries `observe` makes, for --explain (to paste into Grafana's Explore). */
-  explain(tenants: readonly string[], runId: string, windowMs?: number, kind?: SentKind): string[];
+  explain(
+    tenants: readonly string[],
+    runId: string,
+    windowMs?: number,
+    kind?: SentKind,
+    clientIds?: readonly string[],
+  ): string[];
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
  * data; rendered by cli/render/verify-report.ts).
  */
 import type { RunManifest } from '../manifest/schema.js';
+import { isDefaultForm } from './kinds/kind.js';
 import { formatDurationMs } from '../util/duration.js';
 import { runChecks } from './checks/index.js';
 import { type KindContext, kindVerdictOf } from './checks/kind.js';
@@ -195,6 +196,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     : undefined;
   let lastObservation: Observation | undefined;
   const tenants = expectation.tenants.map((t) => t.tenant);
+  const clientIds = expectation.tenants.flatMap((t) => t.clientIds);
   const settle = boundedSettle(opts.settle);
   const cannotPass = [...(opts.nothingAnswered ? [opts.nothingAnswered] : []), ...(opts.cannotPass ?? [])];
   const fromManifests = {
@@ -244,6 +246,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         await source.observe(tenants, expectation.runId, {
           ...signal,
           windowMs,
+          clientIds,
           ...(alsoSearched.length > 0 ? { also: alsoSearched } : {}),
           ...(sentKind ? { kind: sentKind } : {}),
         }),
@@ -264,7 +267,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         expectation,
         observation,
         decreases,
-        ...(kindContext ? { kind: kindContext } : {}),
+        // Cumulative explicit buckets are what the seven checks prove exactly already: the kind
+        // check is for the other forms (report.kinds still gives every kind's verdict).
+        ...(kindContext && !isDefaultForm(kindContext.kind) ? { kind: kindContext } : {}),
       });
       if (observation.isolated) {
         viewsOf.set(
@@ -322,7 +327,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind) } : {}),
+    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind, clientIds) } : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: settle.why,

@@ -40,6 +40,11 @@ export function kindOfManifest(manifest: { server?: unknown }, source: string): 
   return parsed.data;
 }
 
+/** Cumulative with explicit buckets: the form every manifest before version 4 sent (any protocol). */
+export function isDefaultForm(kind: SentKind): boolean {
+  return kind.temporality === 'cumulative' && kind.histogram === 'explicit';
+}
+
 /** Sums and histograms are exported as deltas (lowmemory: counters and histograms delta, up-down counters cumulative). */
 export function isDelta(kind: SentKind): boolean {
   return kind.temporality === 'delta' || kind.temporality === 'lowmemory';
