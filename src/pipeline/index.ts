@@ -20,6 +20,7 @@ import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
 import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
 import { startServePart } from './serve-part.js';
+import { beforeFirstRequest, verifyServiceManifests, withService } from './service-step.js';
 import type {
   PipelineConfig,
   PipelineDeps,
@@ -72,6 +73,21 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
     manifests = [{ manifest: loaded.manifest, source: loaded.paths[0] ?? `run ${loaded.manifest.runId}` }];
   }
+  if (config.verify?.serviceProfile) {
+    report.service = await verifyServiceManifests(
+      config.verify.serviceProfile,
+      manifests,
+      config.verify.backend,
+      {
+        timeoutMs: config.verify.timeoutMs,
+        settleMs: config.verify.settle?.ms ?? 0,
+        signal: deps.signal,
+      },
+    );
+    report.ok =
+      !report.interrupted && report.thresholdsExceeded.length === 0 && report.service.every((r) => r.ok);
+    return report;
+  }
   if (config.verify) {
     const source = capture ? new CaptureSource(capture) : prometheusSource(config.verify.backend);
     // The capture holds the final counts once the server stopped: one look is enough.
@@ -115,16 +131,21 @@ async function loadPart(
   const onProgress = (progress: LoadProgress) => emit({ type: 'load-progress', progress });
   if (!config.serve) {
     emit({ type: 'load-started', config: loadConfig });
-    const manifest = buildRunManifest(
-      loadConfig,
-      await loadOnce(loadConfig, {
-        signal: deps.signal,
-        onProgress,
-        createClient: deps.loadClient,
-        shard: load.shard,
-      }),
-      undefined,
-      load.shard,
+    const service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
+    const manifest = withService(
+      buildRunManifest(
+        loadConfig,
+        await loadOnce(loadConfig, {
+          signal: deps.signal,
+          onProgress,
+          createClient: deps.loadClient,
+          shard: load.shard,
+          ...service?.loadDeps,
+        }),
+        undefined,
+        load.shard,
+      ),
+      service,
     );
     emit({ type: 'load-finished', manifest });
     return { manifest, paths: await written(manifest, load, emit) };
@@ -133,30 +154,36 @@ async function loadPart(
   const serve = await startServePart(config.serve, deps, config.verify?.backend);
   let server: ServerStats | undefined;
   let loaded: Awaited<ReturnType<typeof loadOnce>>;
+  let service: Awaited<ReturnType<typeof beforeFirstRequest>>;
   try {
     loadConfig = { ...loadConfig, target: `${serve.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
+    service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
     loaded = await loadOnce(loadConfig, {
       signal: deps.signal,
       onProgress,
       createClient: deps.loadClient,
       shard: load.shard,
+      ...service?.loadDeps,
     });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();
   }
-  const manifest = buildRunManifest(
-    loadConfig,
-    loaded,
-    {
-      ...server,
-      delay: config.serve.delay,
-      seed: config.serve.seed ?? null,
-      exportIntervalMs: config.serve.otlp.exportIntervalMs,
-      embedded: serve.embedded,
-    },
-    load.shard,
+  const manifest = withService(
+    buildRunManifest(
+      loadConfig,
+      loaded,
+      {
+        ...server,
+        delay: config.serve.delay,
+        seed: config.serve.seed ?? null,
+        exportIntervalMs: config.serve.otlp.exportIntervalMs,
+        embedded: serve.embedded,
+      },
+      load.shard,
+    ),
+    service,
   );
   emit({ type: 'load-finished', manifest });
   return {

@@ -18,6 +18,8 @@ import type { Env, OtlpConfig } from '../telemetry/config.js';
 import type { Topology } from '../telemetry/topology.js';
 import type { DelayRange } from '../util/duration.js';
 import type { PollEvent } from '../verify/poll.js';
+import type { ServiceProfile } from '../verify/service/profile.js';
+import type { ServiceVerifyReport } from '../verify/service/verify-service.js';
 import type { VerifyReport } from '../verify/types.js';
 
 /** The instrumented server, started in this process on a loopback port of its own. */
@@ -50,6 +52,11 @@ export interface LoadPart {
   write?: boolean | undefined;
   /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
   shard?: Shard | undefined;
+  /**
+   * A service of the user's, told by this profile: snapshot its counts in `backend` just before the
+   * first request and store it in the manifest (src/pipeline/service-step.ts).
+   */
+  service?: { profile: ServiceProfile; backend: PrometheusBackend } | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -86,6 +93,11 @@ export interface VerifyPart {
    * this process's metrics); the run's other shards are not expected.
    */
   ownShardOnly?: boolean;
+  /**
+   * Verify by this profile's counts (a service without otelpoc's run label) against each manifest's
+   * snapshot, instead of otelpoc's run-labelled checks.
+   */
+  serviceProfile?: ServiceProfile | undefined;
 }
 
 export interface PipelineConfig {
@@ -158,4 +170,6 @@ export interface RunReport {
   manifestPaths?: string[];
   thresholdsExceeded: string[];
   verify?: VerifyReport;
+  /** verify by a service profile: one report per manifest. */
+  service?: ServiceVerifyReport[];
 }
