@@ -1,0 +1,105 @@
+/** Service profiles: the built-ins, YAML files, and a bad profile's one line naming the field. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/util/errors.js';
+import { increaseSince } from '../../src/verify/service/counts.js';
+import { BUILT_IN_PROFILES, loadServiceProfile } from '../../src/verify/service/profile.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'otelpoc-profile-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function profileFile(name: string, yaml: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, yaml);
+  return file;
+}
+
+describe('service profiles', () => {
+  it.each(BUILT_IN_PROFILES)('built-in %s parses', async (name) => {
+    const p = await loadServiceProfile(name);
+    expect(p.name).toBe(name);
+    expect(p.tenantHeader).toBe('Client-ID');
+  });
+
+  it('a YAML file: defaults filled, matchers and a fixed tenant kept', async () => {
+    const file = await profileFile(
+      'checkout.yaml',
+      'labels: { status: http_response_status_code }\ntenant: { fixed: team-a }\nmatchers: { job: checkout }\ntenantHeader: X-Tenant\n',
+    );
+    expect(await loadServiceProfile(file)).toMatchObject({
+      metric: 'http_server_request_duration_seconds',
+      histogram: 'classic',
+      tenant: { fixed: 'team-a' },
+      matchers: { job: 'checkout' },
+      tenantHeader: 'X-Tenant',
+    });
+  });
+
+  const bad: [string, string, RegExp][] = [
+    [
+      'an unknown field',
+      'labels: { status: code }\ntenant: { label: client_id }\nstatusLabel: code\n',
+      /: \(root\): unknown field "statusLabel"$/,
+    ],
+    [
+      'a label name that cannot exist',
+      'labels: { status: http.status_code }\ntenant: { label: client_id }\n',
+      /: labels\.status: not a Prometheus label name/,
+    ],
+    [
+      'an empty metric name',
+      'metric: ""\nlabels: { status: code }\ntenant: { label: client_id }\n',
+      /: metric: must not be empty$/,
+    ],
+    [
+      'a reserved label name',
+      'labels: { status: code }\ntenant: { label: __name__ }\n',
+      /: tenant\.label: names starting with __ are reserved/,
+    ],
+    [
+      'a _count metric',
+      'metric: x_count\nlabels: { status: code }\ntenant: { label: c }\n',
+      /: metric: give the histogram base name/,
+    ],
+    ['not YAML', 'labels: [\n', /: not YAML/],
+  ];
+  it.each(bad)('%s: one-line UsageError naming the field', async (_what, yaml, message) => {
+    const file = await profileFile('bad.yaml', yaml);
+    const err = await loadServiceProfile(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    const text = (err as Error).message;
+    expect(text.startsWith(`--service-profile ${file}: `)).toBe(true);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('an unknown name that is no file names the built-ins', async () => {
+    await expect(loadServiceProfile('otel-htp')).rejects.toThrow(
+      /^--service-profile otel-htp: no such file; give a file or one of otelpoc, otel-http-stable/,
+    );
+  });
+});
+
+describe('increaseSince: increase without extrapolation', () => {
+  const pts = (...v: number[]) => v.map((value, i) => ({ atMs: 1000 * (i + 1), value }));
+  it('sums the steps after the baseline', () => {
+    expect(increaseSince({ atMs: 0, value: 10 }, pts(10, 12, 15))).toBe(5);
+  });
+  it('a drop is a reset: the new value was counted since the restart', () => {
+    expect(increaseSince({ atMs: 0, value: 10 }, pts(14, 3, 5))).toBe(4 + 3 + 2);
+  });
+  it('a new series counts from 0; samples at or before the baseline are skipped', () => {
+    expect(increaseSince(undefined, pts(4, 6))).toBe(6);
+    expect(increaseSince({ atMs: 2000, value: 6 }, pts(4, 6, 9))).toBe(3);
+  });
+  it('skips non-finite samples (staleness)', () => {
+    expect(increaseSince({ atMs: 0, value: 1 }, pts(2, Number.NaN, 4))).toBe(3);
+  });
+});
