@@ -20,7 +20,12 @@ import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
 import { buildRunManifest, loadOnce, type ServerStats } from './load-step.js';
 import { startServePart } from './serve-part.js';
-import { beforeFirstRequest, verifyServiceManifests, withService } from './service-step.js';
+import {
+  beforeFirstRequest,
+  loadServiceProfiles,
+  verifyServiceManifests,
+  withService,
+} from './service-step.js';
 import type {
   PipelineConfig,
   PipelineDeps,
@@ -53,7 +58,8 @@ export async function stopBoundMs(config: PipelineConfig): Promise<number> {
   return Math.max(loadMs + serverMs, config.verify?.backend?.queryTimeoutMs ?? 0);
 }
 
-export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): Promise<RunReport> {
+export async function runPipeline(given: PipelineConfig, deps: PipelineDeps): Promise<RunReport> {
+  const config = await loadServiceProfiles(given);
   const emit = deps.onEvent ?? (() => {});
   const report: RunReport = { ok: false, interrupted: false, thresholdsExceeded: [] };
   let manifests = config.verify?.manifests ?? [];

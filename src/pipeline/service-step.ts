@@ -9,9 +9,33 @@ import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { PromClient } from '../verify/prom-client.js';
 import { type ServiceSnapshot, serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
-import type { ServiceProfile } from '../verify/service/profile.js';
+import { loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
 import { type ServiceVerifyReport, verifyService } from '../verify/service/verify-service.js';
-import type { PrometheusBackend } from './types.js';
+import type { PipelineConfig, PrometheusBackend } from './types.js';
+
+/** The config with its service profiles loaded: a bad profile throws here, before any traffic. */
+export async function loadServiceProfiles(config: PipelineConfig): Promise<PipelineConfig> {
+  const load = async (ref: ServiceProfile | string) =>
+    typeof ref === 'string' ? loadServiceProfile(ref) : ref;
+  const out = { ...config };
+  if (config.load?.service) {
+    out.load = {
+      ...config.load,
+      service: { ...config.load.service, profile: await load(config.load.service.profile) },
+    };
+  }
+  if (config.verify?.serviceProfile) {
+    out.verify = { ...config.verify, serviceProfile: await load(config.verify.serviceProfile) };
+  }
+  return out;
+}
+
+/** Only after loadServiceProfiles. */
+function loaded(ref: ServiceProfile | string): ServiceProfile {
+  if (typeof ref === 'string')
+    throw new Error(`service profile ${ref} not loaded (loadServiceProfiles first)`);
+  return ref;
+}
 
 export interface ServiceBeforeLoad {
   profile: ServiceProfile;
@@ -32,19 +56,20 @@ export function clientFor(backend: PrometheusBackend): PromClient {
 
 /** Takes the snapshot, now, for every tenant the load will send as. */
 export async function beforeFirstRequest(
-  service: { profile: ServiceProfile; backend: PrometheusBackend } | undefined,
+  service: { profile: ServiceProfile | string; backend: PrometheusBackend } | undefined,
   config: LoadConfig,
   signal?: AbortSignal,
 ): Promise<ServiceBeforeLoad | undefined> {
   if (!service) return undefined;
+  const profile = loaded(service.profile);
   const client = clientFor(service.backend);
   try {
-    const tenants = config.tenants.map((t) => serviceTenant(service.profile, t.clientId));
-    const snapshot = await takeServiceSnapshot(client, service.profile, tenants, Date.now(), signal);
+    const tenants = config.tenants.map((t) => serviceTenant(profile, t.clientId));
+    const snapshot = await takeServiceSnapshot(client, profile, tenants, Date.now(), signal);
     return {
-      profile: service.profile,
+      profile,
       snapshot,
-      loadDeps: { warmUp: false, tenantHeader: service.profile.tenantHeader },
+      loadDeps: { warmUp: false, tenantHeader: profile.tenantHeader },
     };
   } finally {
     await client.close();
@@ -57,11 +82,12 @@ export function withService(manifest: RunManifest, before: ServiceBeforeLoad | u
 
 /** verify of each manifest by the profile's counts; a manifest without a snapshot is refused. */
 export async function verifyServiceManifests(
-  profile: ServiceProfile,
+  ref: ServiceProfile | string,
   manifests: { manifest: RunManifest; source: string }[],
   backend: PrometheusBackend | undefined,
   opts: { timeoutMs: number; settleMs: number; signal?: AbortSignal | undefined },
 ): Promise<ServiceVerifyReport[]> {
+  const profile = loaded(ref);
   if (!backend) throw new Error('verify --service-profile needs a backend to query');
   const client = clientFor(backend);
   try {

@@ -22,6 +22,12 @@ import type { ServiceProfile } from '../verify/service/profile.js';
 import type { ServiceVerifyReport } from '../verify/service/verify-service.js';
 import type { VerifyReport } from '../verify/types.js';
 
+/**
+ * A service profile (src/verify/service/profile.ts), parsed, or a built-in's name or a YAML file's
+ * path: runPipeline loads it before anything starts, so a bad one is a UsageError before any traffic.
+ */
+export type ServiceProfileRef = ServiceProfile | string;
+
 /** The instrumented server, started in this process on a loopback port of its own. */
 export interface ServePart {
   delay: DelayRange;
@@ -56,7 +62,7 @@ export interface LoadPart {
    * A service of the user's, told by this profile: snapshot its counts in `backend` just before the
    * first request and store it in the manifest (src/pipeline/service-step.ts).
    */
-  service?: { profile: ServiceProfile; backend: PrometheusBackend } | undefined;
+  service?: { profile: ServiceProfileRef; backend: PrometheusBackend } | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -97,7 +103,7 @@ export interface VerifyPart {
    * Verify by this profile's counts (a service without otelpoc's run label) against each manifest's
    * snapshot, instead of otelpoc's run-labelled checks.
    */
-  serviceProfile?: ServiceProfile | undefined;
+  serviceProfile?: ServiceProfileRef | undefined;
 }
 
 export interface PipelineConfig {

@@ -3,9 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { UsageError } from '../../src/util/errors.js';
 import { increaseSince } from '../../src/verify/service/counts.js';
 import { BUILT_IN_PROFILES, loadServiceProfile } from '../../src/verify/service/profile.js';
+import { startCountingServer } from '../helpers/counting-server.js';
+import { testPlan } from '../load/plan-fixture.js';
+import { backendAt } from './own-service-helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -78,6 +82,45 @@ describe('service profiles', () => {
     expect(text.startsWith(`--service-profile ${file}: `)).toBe(true);
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
+  });
+
+  it('runPipeline refuses a bad profile (load or verify) before any traffic', async () => {
+    const server = await startCountingServer();
+    const file = await profileFile(
+      'bad-before.yaml',
+      'labels: { status: code }\ntenant: { label: client_id }\nextra: 1\n',
+    );
+    const backend = backendAt('http://127.0.0.1:9/prometheus');
+    try {
+      const run = (where: 'load' | 'verify') =>
+        runPipeline(
+          {
+            load: {
+              config: testPlan({ target: `${server.url}/api`, requests: 20 }),
+              cwd: dir,
+              write: false,
+              ...(where === 'load' ? { service: { profile: file, backend } } : {}),
+            },
+            verify: {
+              backend,
+              timeoutMs: 1000,
+              defaultTenant: 'default',
+              alsoTenants: [],
+              explain: false,
+              ...(where === 'verify' ? { serviceProfile: file } : {}),
+            },
+          },
+          { env: {}, warn: () => {} },
+        );
+      for (const where of ['load', 'verify'] as const) {
+        const err = await run(where).catch((e: unknown) => e);
+        expect(err, where).toBeInstanceOf(UsageError);
+        expect((err as Error).message).toBe(`--service-profile ${file}: (root): unknown field "extra"`);
+        expect(server.connections, `${where}: no request before the refusal`).toBe(0);
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   it('an unknown name that is no file names the built-ins', async () => {
