@@ -49,9 +49,12 @@ export function startOtelHttpService(opts: {
   });
 }
 
-/** express + express-prom-bundle (prom-client), tenant in client_id from the Client-ID header. */
-export function startPromExpressService(): Promise<OwnService> {
-  return startFixture('prom-express-service.cjs', {});
+/** express + express-prom-bundle (prom-client), tenant in client_id from the `tenantHeader` (default Client-ID). */
+export function startPromExpressService(opts: { tenantHeader?: string } = {}): Promise<OwnService> {
+  return startFixture(
+    'prom-express-service.cjs',
+    opts.tenantHeader ? { TENANT_HEADER: opts.tenantHeader } : {},
+  );
 }
 
 export interface Vmagent {

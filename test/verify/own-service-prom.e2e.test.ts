@@ -22,8 +22,8 @@ describe.runIf(backendsAvailable('own service: prom-client + express-prom-bundle
       for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
     });
 
-    async function scrapedService(job: string, dropTenant?: string) {
-      const service = await startPromExpressService();
+    async function scrapedService(job: string, dropTenant?: string, tenantHeader?: string) {
+      const service = await startPromExpressService(tenantHeader ? { tenantHeader } : {});
       cleanup.push(() => service.stop());
       const agent = await startVmagent({
         writeUrl: `${vm.url}/api/v1/write`,
@@ -35,7 +35,7 @@ describe.runIf(backendsAvailable('own service: prom-client + express-prom-bundle
       const profile = parseServiceProfile({ ...base, matchers: { job } }, 'test profile');
       // Earlier traffic, scraped before the run: in the snapshot, not in the run's counts.
       for (const t of TENANTS) {
-        await fetch(`${service.url}/api?sc=200`, { headers: { 'Client-ID': t } });
+        await fetch(`${service.url}/api?sc=200`, { headers: { [tenantHeader ?? 'Client-ID']: t } });
       }
       await new Promise((r) => setTimeout(r, 3 * SCRAPE_MS));
       return { service, profile };
@@ -100,6 +100,36 @@ describe.runIf(backendsAvailable('own service: prom-client + express-prom-bundle
           /^found [\d,]+ requests for tenant-c 404, sent [\d,]+: 4 are not from this run — run on an idle service, or filter with a label$/,
         ),
       ]);
+    });
+
+    it('the tenant in another header (X-Tenant): load sends it there, green', async () => {
+      const { service, profile } = await scrapedService('checkout-header', undefined, 'X-Tenant');
+      const report = await loadAndVerify({
+        runId: 'own-prom-header',
+        target: service.url,
+        profile: { ...profile, tenantHeader: 'X-Tenant' },
+        promUrl: vm.promUrl,
+        timeoutMs: 20_000,
+        settleMs: 2 * SCRAPE_MS,
+      });
+      expect(report.ok, problemsOf(report)).toBe(true);
+    });
+
+    it('a service that belongs to one tenant ({ fixed }): all requests are that tenant’s, green', async () => {
+      const { service, profile } = await scrapedService('checkout-fixed');
+      const fixed = parseServiceProfile({ ...profile, tenant: { fixed: 'team-a' } }, 'fixed-tenant profile');
+      const report = await loadAndVerify({
+        runId: 'own-prom-fixed',
+        target: service.url,
+        profile: fixed,
+        promUrl: vm.promUrl,
+        timeoutMs: 20_000,
+        settleMs: 2 * SCRAPE_MS,
+      });
+      expect(report.ok, problemsOf(report)).toBe(true);
+      const cells = report.service![0]!.cells;
+      expect(new Set(cells.map((c) => c.tenant))).toEqual(new Set(['team-a']));
+      expect(cells.reduce((n, c) => n + c.found, 0)).toBe(report.manifest!.totals.answered);
     });
   },
 );
