@@ -116,6 +116,7 @@ describe.runIf(backendsAvailable('own service: prom-client + express-prom-bundle
     });
 
     it('a service that belongs to one tenant ({ fixed }): all requests are that tenant’s, green', async () => {
+      // Also the check that load sends no warm-up: its GET /healthz (no tenant header) would count here.
       const { service, profile } = await scrapedService('checkout-fixed');
       const fixed = parseServiceProfile({ ...profile, tenant: { fixed: 'team-a' } }, 'fixed-tenant profile');
       const report = await loadAndVerify({
