@@ -77,7 +77,8 @@ const BUILT_IN: Record<string, ServiceProfileInput> = {
     requestCounter: 'http_server_request_total',
   },
   /**
-   * @opentelemetry/instrumentation-http (0.223: stable semconv only). It has no hook that adds
+   * @opentelemetry/instrumentation-http 0.223 (stable semconv only; 0.54–0.220 with
+   * OTEL_SEMCONV_STABILITY_OPT_IN=http or http/dup). It has no hook that adds
    * metric attributes, so the tenant comes from a resource attribute: one process per tenant with
    * service.namespace = the tenant, which VictoriaMetrics stores as the service_namespace label.
    */
@@ -87,9 +88,9 @@ const BUILT_IN: Record<string, ServiceProfileInput> = {
     tenant: { label: 'service_namespace' },
   },
   /**
-   * The old semantic conventions of instrumentation-http before 0.200-ish (http.server.duration in
-   * ms, http.status_code, http.method). Not emitted by the installed 0.223 (checked: only the stable
-   * histogram is created), so this one follows the old conventions' names, not a run.
+   * instrumentation-http up to 0.221 by default (semconv 1.7: http.server.duration in ms,
+   * http.status_code, http.method; also with OTEL_SEMCONV_STABILITY_OPT_IN=http/dup in 0.54–0.220).
+   * Checked with 0.57.2 + SDK 1.30.1 (not a project dependency: a one-off install, docs/verify.md).
    */
   'otel-http-old': {
     metric: 'http_server_duration_milliseconds',
