@@ -86,7 +86,8 @@ export async function runPipeline(given: PipelineConfig, deps: PipelineDeps): Pr
       config.verify.backend,
       {
         timeoutMs: config.verify.timeoutMs,
-        settleMs: config.verify.settle?.ms ?? 0,
+        // As for run-labelled verify: the run's export interval + a margin when known, else the default.
+        settleMs: (config.verify.settle ?? defaultSettle(manifests.map((m) => m.manifest))).ms,
         signal: deps.signal,
       },
     );
