@@ -104,6 +104,8 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
   const tenants = [...new Set(expected.map((c) => c.tenant))];
   const deadline = now() + opts.timeoutMs;
   let exactSince: number | undefined;
+  /** Since when the counts of a run that is certainly red stopped changing, and what they were. */
+  let red: { since: number; counts: string } | undefined;
   let polls = 0;
   for (;;) {
     polls++;
@@ -125,9 +127,24 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
         if (counted) cell.counter = counted.get(status) ?? 0;
       }
     }
-    const over = cells.map((c) => cellProblem(c, false)).filter((p): p is string => !!p);
-    // Counts only grow: more than was sent is final at once.
-    if (over.length) return { ok: false, profile: profile.name ?? '', cells, problems: over, polls };
+    const finalProblems = () =>
+      cells
+        .flatMap((c) => [
+          cellProblem(c, true),
+          metrics.counter ? counterProblem(c, metrics.counter) : undefined,
+        ])
+        .filter((p): p is string => !!p);
+    // Counts only grow: more than was sent is a red that cannot turn green. The verdict still waits
+    // until the counts stop moving for the settle window, so the surplus it names is the whole one.
+    if (red || cells.some((c) => cellProblem(c, false))) {
+      const counts = JSON.stringify(cells.map((c) => [c.found, c.counter]));
+      if (red?.counts !== counts) red = { since: at, counts };
+      if (at - red.since >= opts.settleMs || at >= deadline || opts.signal?.aborted) {
+        return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
+      }
+      await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
+      continue;
+    }
     const exact = cells.every((c) => c.found >= c.expected && (!metrics.counter || c.counter === c.found));
     if (exact) {
       exactSince ??= at;
@@ -136,13 +153,7 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
       }
     } else exactSince = undefined;
     if (at >= deadline || opts.signal?.aborted) {
-      const problems = cells
-        .flatMap((c) => [
-          cellProblem(c, true),
-          metrics.counter ? counterProblem(c, metrics.counter) : undefined,
-        ])
-        .filter((p): p is string => !!p);
-      return { ok: false, profile: profile.name ?? '', cells, problems, polls };
+      return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
     }
     await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
   }
