@@ -6,9 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/index.js';
 import { UsageError } from '../../src/util/errors.js';
 import { increaseSince } from '../../src/verify/service/counts.js';
-import { BUILT_IN_PROFILES, loadServiceProfile } from '../../src/verify/service/profile.js';
+import {
+  BUILT_IN_PROFILES,
+  loadServiceProfile,
+  parseServiceProfile,
+} from '../../src/verify/service/profile.js';
+import { expectedCells } from '../../src/verify/service/verify-service.js';
 import { startCountingServer } from '../helpers/counting-server.js';
 import { testPlan } from '../load/plan-fixture.js';
+import { realLoadManifest } from './fixtures.js';
 import { backendAt } from './own-service-helpers.js';
 
 let dir: string;
@@ -144,5 +150,27 @@ describe('increaseSince: increase without extrapolation', () => {
   });
   it('skips non-finite samples (staleness)', () => {
     expect(increaseSince({ atMs: 0, value: 1 }, pts(2, Number.NaN, 4))).toBe(3);
+  });
+});
+
+describe('expectedCells: what the manifest says the service answered', () => {
+  it('per tenant × received status; unanswered requests may have been counted; a fixed tenant sums all', async () => {
+    const m = await realLoadManifest();
+    const t1 = m.tenants[0]!;
+    // 3 of tenant-1's 200s timed out: the service may or may not have counted them.
+    t1.byStatus[0] = { ...t1.byStatus[0]!, unanswered: 3 };
+    const byLabel = expectedCells(await loadServiceProfile('otelpoc'), m);
+    expect(byLabel.find((c) => c.tenant === 'tenant-1' && c.status === '200')).toMatchObject({
+      expected: t1.receivedByStatus['200'],
+      maybe: 3,
+    });
+    const fixed = parseServiceProfile({ labels: { status: 'code' }, tenant: { fixed: 'team-a' } }, 'fixed');
+    const cells = expectedCells(fixed, m);
+    expect(new Set(cells.map((c) => c.tenant))).toEqual(new Set(['team-a']));
+    const total = m.tenants.reduce(
+      (n, t) => n + Object.values(t.receivedByStatus).reduce((a, b) => a + b, 0),
+      0,
+    );
+    expect(cells.reduce((n, c) => n + c.expected, 0)).toBe(total);
   });
 });
