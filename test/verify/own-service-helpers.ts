@@ -30,16 +30,19 @@ export async function loadAndVerify(opts: {
   settleMs: number;
   during?: () => Promise<void>;
   durationMs?: number;
+  /** Instead of 200/s for durationMs. */
+  stages?: { durationMs: number; fromPerSec: number; toPerSec: number }[];
 }): Promise<RunReport> {
   const backend = backendAt(opts.promUrl);
-  const durationMs = opts.durationMs ?? 1200;
+  const stages = opts.stages ?? [{ durationMs: opts.durationMs ?? 1200, fromPerSec: 200, toPerSec: 200 }];
+  const durationMs = stages.reduce((n, st) => n + st.durationMs, 0);
   const run = runPipeline(
     {
       load: {
         config: testPlan({
           runId: opts.runId,
           target: `${opts.target}/api`,
-          stages: [{ durationMs, fromPerSec: 200, toPerSec: 200 }],
+          stages,
           durationMs,
           tenants: TENANTS.map((clientId) => ({ clientId, weight: 1 })),
           statusMix: [
