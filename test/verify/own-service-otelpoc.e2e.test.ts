@@ -99,10 +99,12 @@ describe.runIf(backendsAvailable('own service: the otelpoc profile'))('the otelp
       });
       expect(res.status).toBe(204);
       await vm.forceFlush();
+      // The run's counts, with the crafted profile's own snapshot (the run's was taken with otelpoc's).
+      const { service: _, ...counts } = manifest!;
       const report = await verifyService({
         client,
         profile,
-        manifest: manifest!,
+        manifest: counts,
         snapshot,
         timeoutMs: 4000,
         settleMs: 0,
@@ -141,5 +143,26 @@ describe.runIf(backendsAvailable('own service: the otelpoc profile'))('the otelp
     await expect(report).rejects.toThrow(
       /^--service-profile otelpoc: the manifest of run own-otelpoc has no snapshot of the service's counts; run load with --service-profile/,
     );
+  });
+
+  it('refuses to verify with another profile than the snapshot was taken with', async () => {
+    expect(manifest).toBeDefined();
+    const client = new PromClient({ baseUrl: vm.promUrl, tenantHeader: null, headers: {}, timeoutMs: 5000 });
+    try {
+      const err = await verifyService({
+        client,
+        profile: await loadServiceProfile('otel-http-stable'),
+        manifest: manifest!,
+        snapshot: manifest!.service!.snapshot,
+        timeoutMs: 1000,
+        settleMs: 0,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(
+        '--service-profile otel-http-stable: the manifest of run own-otelpoc took its snapshot with the profile otelpoc, which selects other series; verify with that profile',
+      );
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -90,11 +90,24 @@ function counterProblem(c: ServiceCell, counter: string): string | undefined {
   return `${c.tenant || '(no tenant)'} ${c.status}: the counter ${counter} counted ${fmt(c.counter)}, the histogram ${fmt(c.found)}: they must agree`;
 }
 
+/** Whether two profiles select and count the same series (their names may differ: a built-in, a file). */
+function sameProfile(a: ServiceProfile, b: ServiceProfile): boolean {
+  const { name: _a, ...x } = a;
+  const { name: _b, ...y } = b;
+  return JSON.stringify(x, Object.keys(x).sort()) === JSON.stringify(y, Object.keys(y).sort());
+}
+
 export async function verifyService(opts: ServiceVerifyOptions): Promise<ServiceVerifyReport> {
   const { client, profile, manifest, snapshot } = opts;
   if (!snapshot) {
     throw new UsageError(
       `--service-profile ${profile.name}: the manifest of run ${manifest.runId} has no snapshot of the service's counts; run load with --service-profile and the backend's --url, so it takes one before its first request`,
+    );
+  }
+  const taken = manifest.service?.profile;
+  if (taken && !sameProfile(taken, profile)) {
+    throw new UsageError(
+      `--service-profile ${profile.name}: the manifest of run ${manifest.runId} took its snapshot with the profile ${taken.name ?? '(unnamed)'}, which selects other series; verify with that profile`,
     );
   }
   const now = opts.now ?? (() => Date.now());
