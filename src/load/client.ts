@@ -46,6 +46,8 @@ export interface HttpClientOptions {
   connections: number;
   /** Per request: connect, response headers and body each bounded by this. */
   timeoutMs: number;
+  /** The header that names the tenant; default Client-ID (a service of the user's may read another). */
+  tenantHeader?: string | undefined;
 }
 
 /** Not measured by otelpoc serve (its readiness endpoint). */
@@ -92,7 +94,7 @@ export function createHttpClient(opts: HttpClientOptions): LoadClient {
       h =
         clientId === null
           ? [HEADERS.runId, opts.runId]
-          : [HEADERS.clientId, clientId, HEADERS.runId, opts.runId];
+          : [opts.tenantHeader ?? HEADERS.clientId, clientId, HEADERS.runId, opts.runId];
       headers.set(clientId, h);
     }
     return h;

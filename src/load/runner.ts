@@ -67,6 +67,13 @@ export interface LoadDeps {
    * run's plan. Rates in the result and the progress are then the shard's (its share of the target).
    */
   shard?: Shard | undefined;
+  /** The header that names the tenant (default Client-ID): a service of the user's may read another. */
+  tenantHeader?: string | undefined;
+  /**
+   * false: no warm-up requests (GET /healthz) before the run. A service whose counts are verified
+   * without a run label would count them as its own traffic. Default true.
+   */
+  warmUp?: boolean | undefined;
 }
 
 /** Connections opened before the run (closed model: all of them; open model: one per 100 req/s). */
@@ -102,6 +109,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       runId: config.runId,
       connections: config.model === 'closed' ? limits.connections! : limits.maxInflight,
       timeoutMs: config.timeoutMs,
+      tenantHeader: deps.tenantHeader,
     });
   const tally = new Tally(config.tenants);
   const dispatcher = new Dispatcher(clock, client, tally, config.tenants);
@@ -110,7 +118,8 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const stageMix = config.stages.map((s) => (s.statusMix ? mixes.push(s.statusMix) - 1 : 0));
   const mix = new TrafficMix(config.tenants, mixes);
 
-  await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
+  if (deps.warmUp !== false)
+    await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
   const startedWall = clock.wallNow();
   const t0 = clock.now();
   dispatcher.timeline.origin = t0;

@@ -4,6 +4,8 @@ import { LoadResultSchema } from '../load/result.js';
 import { HISTOGRAM_AGGREGATIONS, OTLP_PROTOCOLS, TEMPORALITIES } from '../telemetry/config.js';
 import { DURATION_BUCKETS_S } from '../telemetry/names.js';
 import { TOPOLOGIES } from '../telemetry/topology.js';
+import { ServiceSnapshotSchema } from '../verify/service/counts.js';
+import { ServiceProfileSchema } from '../verify/service/profile.js';
 
 /**
  * The run manifest: what `otelpoc load` sent, exactly, and what `otelpoc verify` checks the backend
@@ -102,6 +104,12 @@ export const ManifestSchema = z.object({
   ...LoadResultSchema.shape,
   /** Present when load started the server in process (--serve, run). */
   server: ManifestServerSchema.optional(),
+  /**
+   * Present when load was given a service profile (a service without otelpoc's run label): the
+   * profile, and the service's cumulative counts just before the first request, which verify
+   * subtracts (src/verify/service/). Optional, so no schema version bump: older readers ignore it.
+   */
+  service: z.object({ profile: ServiceProfileSchema, snapshot: ServiceSnapshotSchema }).optional(),
 });
 
 export type RunManifest = z.infer<typeof ManifestSchema>;

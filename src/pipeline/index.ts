@@ -19,6 +19,12 @@ import { PrometheusSource } from '../verify/prometheus-source.js';
 import type { SeriesSource, VerifyReport } from '../verify/types.js';
 import { defaultSettle, runVerify } from '../verify/verify.js';
 import { startServePart } from './serve-part.js';
+import {
+  beforeFirstRequest,
+  loadServiceProfiles,
+  verifyServiceManifests,
+  withService,
+} from './service-step.js';
 import type {
   PipelineConfig,
   PipelineDeps,
@@ -44,7 +50,8 @@ export async function stopBoundMs(config: PipelineConfig): Promise<number> {
   return Math.max(loadMs + serverMs, config.verify?.backend?.queryTimeoutMs ?? 0);
 }
 
-export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): Promise<RunReport> {
+export async function runPipeline(given: PipelineConfig, deps: PipelineDeps): Promise<RunReport> {
+  const config = await loadServiceProfiles(given);
   const emit = deps.onEvent ?? (() => {});
   const report: RunReport = { ok: false, interrupted: false, thresholdsExceeded: [] };
   let manifests = config.verify?.manifests ?? [];
@@ -63,6 +70,22 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
     if (loaded.manifest.interrupted) return { ...report, interrupted: true };
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
     manifests = [{ manifest: loaded.manifest, source: loaded.paths[0] ?? `run ${loaded.manifest.runId}` }];
+  }
+  if (config.verify?.serviceProfile) {
+    report.service = await verifyServiceManifests(
+      config.verify.serviceProfile,
+      manifests,
+      config.verify.backend,
+      {
+        timeoutMs: config.verify.timeoutMs,
+        // As for run-labelled verify: the run's export interval + a margin when known, else the default.
+        settleMs: (config.verify.settle ?? defaultSettle(manifests.map((m) => m.manifest))).ms,
+        signal: deps.signal,
+      },
+    );
+    report.ok =
+      !report.interrupted && report.thresholdsExceeded.length === 0 && report.service.every((r) => r.ok);
+    return report;
   }
   if (config.verify) {
     const source = capture ? new CaptureSource(capture) : prometheusSource(config.verify.backend);
@@ -109,16 +132,21 @@ async function loadPart(
     if (target === null) throw new Error('a load without a serve part needs its target');
     const loadConfig = { ...load.config, target };
     emit({ type: 'load-started', config: loadConfig });
-    const manifest = buildManifest(
-      loadConfig,
-      await runLoad(loadConfig, {
-        signal: deps.signal,
-        onProgress,
-        createClient: deps.loadClient,
-        shard: load.shard,
-      }),
-      undefined,
-      load.shard,
+    const service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
+    const manifest = withService(
+      buildManifest(
+        loadConfig,
+        await runLoad(loadConfig, {
+          signal: deps.signal,
+          onProgress,
+          createClient: deps.loadClient,
+          shard: load.shard,
+          ...service?.loadDeps,
+        }),
+        undefined,
+        load.shard,
+      ),
+      service,
     );
     emit({ type: 'load-finished', manifest });
     return { manifest, paths: await written(manifest, load, emit) };
@@ -127,31 +155,37 @@ async function loadPart(
   const serve = await startServePart(config.serve, deps, config.verify?.backend);
   let server: ManifestServer | undefined;
   let loaded: Awaited<ReturnType<typeof runLoad>>;
+  let service: Awaited<ReturnType<typeof beforeFirstRequest>>;
   // The serve part decides the target: its own URL.
   const loadConfig = { ...load.config, target: `${serve.url}/api` };
   try {
     emit({ type: 'load-started', config: loadConfig });
+    service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
     loaded = await runLoad(loadConfig, {
       signal: deps.signal,
       onProgress,
       createClient: deps.loadClient,
       shard: load.shard,
+      ...service?.loadDeps,
     });
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();
   }
-  const manifest = buildManifest(
-    loadConfig,
-    loaded,
-    {
-      ...server,
-      delay: config.serve.delay,
-      seed: config.serve.seed ?? null,
-      exportIntervalMs: config.serve.otlp.exportIntervalMs,
-      embedded: serve.embedded,
-    },
-    load.shard,
+  const manifest = withService(
+    buildManifest(
+      loadConfig,
+      loaded,
+      {
+        ...server,
+        delay: config.serve.delay,
+        seed: config.serve.seed ?? null,
+        exportIntervalMs: config.serve.otlp.exportIntervalMs,
+        embedded: serve.embedded,
+      },
+      load.shard,
+    ),
+    service,
   );
   emit({ type: 'load-finished', manifest });
   return {

@@ -28,9 +28,18 @@ import type { DelayRange } from '../util/duration.js';
 import type { Env } from '../util/env.js';
 import type { PollEvent } from '../verify/poll.js';
 import type { PrometheusBackend } from '../verify/prom-client.js';
-import type { VerifyReport } from '../verify/types.js';
 
 export type { PrometheusBackend };
+
+import type { ServiceProfile } from '../verify/service/profile.js';
+import type { ServiceVerifyReport } from '../verify/service/verify-service.js';
+import type { VerifyReport } from '../verify/types.js';
+
+/**
+ * A service profile (src/verify/service/profile.ts), parsed, or a built-in's name or a YAML file's
+ * path: runPipeline loads it before anything starts, so a bad one is a UsageError before any traffic.
+ */
+export type ServiceProfileRef = ServiceProfile | string;
 
 /** The instrumented server, started in this process on a loopback port of its own. */
 export interface ServePart {
@@ -62,6 +71,11 @@ export interface LoadPart {
   write?: boolean | undefined;
   /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
   shard?: Shard | undefined;
+  /**
+   * A service of the user's, told by this profile: snapshot its counts in `backend` just before the
+   * first request and store it in the manifest (src/pipeline/service-step.ts).
+   */
+  service?: { profile: ServiceProfileRef; backend: PrometheusBackend } | undefined;
 }
 
 export interface VerifyPart {
@@ -84,6 +98,11 @@ export interface VerifyPart {
    * this process's metrics); the run's other shards are not expected.
    */
   ownShardOnly?: boolean;
+  /**
+   * Verify by this profile's counts (a service without otelpoc's run label) against each manifest's
+   * snapshot, instead of otelpoc's run-labelled checks.
+   */
+  serviceProfile?: ServiceProfileRef | undefined;
 }
 
 export interface PipelineConfig {
@@ -156,4 +175,6 @@ export interface RunReport {
   manifestPaths?: string[];
   thresholdsExceeded: string[];
   verify?: VerifyReport;
+  /** verify by a service profile: one report per manifest. */
+  service?: ServiceVerifyReport[];
 }

@@ -24,12 +24,7 @@ import {
 import type { Env } from '../util/env.js';
 import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import {
-  type HistogramConfig,
-  type OtlpConfig,
-  parseKeyValueList,
-  type Temporality,
-} from './config.js';
+import { type HistogramConfig, type OtlpConfig, parseKeyValueList, type Temporality } from './config.js';
 
 /** What the exporter has done so far; surfaced by serve, load and doctor (the SDK itself stays silent). */
 export interface ExportStats {

@@ -131,7 +131,9 @@ export class PrometheusSource implements SeriesSource {
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated
       ? tenants.flatMap((t) =>
-          queries(runSelector(runId, '<poll>')).map((q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`),
+          queries(runSelector(runId, '<poll>')).map(
+            (q) => `POST ${url}  ${this.#tenantHeader}: ${t}  query=${q}`,
+          ),
         )
       : clientIdMatchers(clientIds, this.#clientIdsPerQuery).flatMap((m) =>
           queries(runSelector(runId, '<poll>', m)).map((q) => `POST ${url}  query=${q}`),

@@ -3,7 +3,6 @@
  * data; rendered by cli/render/verify-report.ts).
  */
 import type { RunManifest } from '../manifest/schema.js';
-import { isDefaultForm } from './kinds/kind.js';
 import { formatDurationMs } from '../util/duration.js';
 import { runChecks } from './checks/index.js';
 import { type KindContext, kindVerdictOf } from './checks/kind.js';
@@ -14,6 +13,7 @@ import { SeriesHistory } from './history.js';
 import { type KindVerdict, parseAcceptChanges } from './kinds/assess.js';
 import { readDropCounters } from './kinds/backend-drops.js';
 import { normaliseObservation } from './kinds/forms.js';
+import { isDefaultForm } from './kinds/kind.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
 import {
@@ -327,7 +327,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     polls: outcome.polls,
     elapsedMs: Math.round(outcome.elapsedMs),
     results: outcome.interrupted ? undecidedResults(outcome.results, tenants) : outcome.results,
-    ...(opts.explain ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind, clientIds) } : {}),
+    ...(opts.explain
+      ? { queries: source.explain(tenants, expectation.runId, windowMs, sentKind, clientIds) }
+      : {}),
     ...(outcome.lastError ? { lastError: outcome.lastError } : {}),
     settleMs: outcome.settleMs,
     settleWhy: settle.why,

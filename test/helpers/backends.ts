@@ -110,7 +110,7 @@ export async function pollUntil<T>(
   }
 }
 
-class ManagedProcess {
+export class ManagedProcess {
   readonly log: string[] = [];
   readonly child: ChildProcess;
 
@@ -118,8 +118,9 @@ class ManagedProcess {
     readonly name: string,
     bin: string,
     args: string[],
+    env?: Record<string, string>,
   ) {
-    this.child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     const keep = (chunk: Buffer) => {
       this.log.push(chunk.toString());
       if (this.log.length > 400) this.log.splice(0, this.log.length - 400);
@@ -158,7 +159,7 @@ async function waitHealthy(proc: ManagedProcess, url: string, timeoutMs = 30_000
 }
 
 /** Starts a process on a free port, retrying with another port if that one was taken meanwhile. */
-async function startOnFreePort(
+export async function startOnFreePort(
   name: string,
   bin: string,
   args: (port: number) => string[],

@@ -1,0 +1,159 @@
+/**
+ * The description of the service under test, for verifying a service otelpoc did not instrument:
+ * which histogram counts its requests (as stored in the backend), which labels carry the status,
+ * method and route, how the tenant is told, which extra matchers select the service, and which
+ * request header carries the tenant when `load` sends it. Built-in profiles for common libraries, or
+ * a YAML file of the same shape, checked up front (a bad profile is a UsageError before any traffic).
+ * What each built-in was checked against: docs/verify.md#prove-your-own-service.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../../util/errors.js';
+
+/** A Prometheus label name (https://prometheus.io/docs/concepts/data_model/); `__` names are reserved. */
+const LabelName = z
+  .string()
+  .regex(
+    /^[a-zA-Z_][a-zA-Z0-9_]*$/,
+    'not a Prometheus label name (letters, digits, _; not starting with a digit)',
+  )
+  .refine((s) => !s.startsWith('__'), 'names starting with __ are reserved for Prometheus');
+
+/** A metric name as stored: the histogram's base name (its series are NAME_count, NAME_bucket, …). */
+const MetricName = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'not a Prometheus metric name (letters, digits, _ and :)')
+  .refine(
+    (s) => !/_(count|bucket|sum)$/.test(s),
+    'give the histogram base name, without _count/_bucket/_sum',
+  );
+
+/** An HTTP header name (RFC 9110 token). */
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not an HTTP header name');
+
+export const ServiceProfileSchema = z.strictObject({
+  /** For messages and the manifest: the built-in's name or the file's path. */
+  name: z.string().min(1).optional(),
+  /** The duration histogram's name as stored, e.g. http_server_request_duration_seconds. */
+  metric: MetricName.default('http_server_request_duration_seconds'),
+  /**
+   * classic: counts from NAME_count (explicit-bucket histograms, VictoriaMetrics' vmrange ones too);
+   * native: histogram_count(NAME) (Prometheus native histograms, Mimir's OTLP exponential ones).
+   */
+  histogram: z.enum(['classic', 'native']).default('classic'),
+  labels: z.strictObject({
+    status: LabelName,
+    method: LabelName.optional(),
+    route: LabelName.optional(),
+  }),
+  /** How a series' tenant is told: a label, or the whole service belongs to one tenant. */
+  tenant: z.union([z.strictObject({ label: LabelName }), z.strictObject({ fixed: z.string().min(1) })]),
+  /** Extra equality matchers that select the service, e.g. { job: "checkout" }. */
+  matchers: z.record(LabelName, z.string()).default({}),
+  /** The request header that carries the tenant when load sends it. */
+  tenantHeader: HeaderName.default('Client-ID'),
+  /**
+   * A request counter of the same requests (otelpoc's own serve has one): when given, its count
+   * deltas must agree with the histogram's (a check).
+   */
+  requestCounter: MetricName.optional(),
+});
+
+export type ServiceProfileInput = z.input<typeof ServiceProfileSchema>;
+export type ServiceProfile = z.output<typeof ServiceProfileSchema>;
+
+/**
+ * The built-in profiles. Each was checked against the real library's output in VictoriaMetrics
+ * with -opentelemetry.usePrometheusNaming (test/verify/own-service*.e2e.test.ts, docs/verify.md).
+ */
+const BUILT_IN: Record<string, ServiceProfileInput> = {
+  /** otelpoc serve: the stable histogram plus its own counter, tenant in client_id. */
+  otelpoc: {
+    metric: 'http_server_request_duration_seconds',
+    labels: { status: 'http_response_status_code', method: 'http_request_method', route: 'http_route' },
+    tenant: { label: 'client_id' },
+    requestCounter: 'http_server_request_total',
+  },
+  /**
+   * @opentelemetry/instrumentation-http 0.223 (stable semconv only; 0.54–0.220 with
+   * OTEL_SEMCONV_STABILITY_OPT_IN=http or http/dup). It has no hook that adds
+   * metric attributes, so the tenant comes from a resource attribute: one process per tenant with
+   * service.namespace = the tenant, which VictoriaMetrics stores as the service_namespace label.
+   */
+  'otel-http-stable': {
+    metric: 'http_server_request_duration_seconds',
+    labels: { status: 'http_response_status_code', method: 'http_request_method', route: 'http_route' },
+    tenant: { label: 'service_namespace' },
+  },
+  /**
+   * instrumentation-http up to 0.221 by default (semconv 1.7: http.server.duration in ms,
+   * http.status_code, http.method; also with OTEL_SEMCONV_STABILITY_OPT_IN=http/dup in 0.54–0.220).
+   * Checked with 0.57.2 + SDK 1.30.1 (not a project dependency: a one-off install, docs/verify.md).
+   */
+  'otel-http-old': {
+    metric: 'http_server_duration_milliseconds',
+    labels: { status: 'http_status_code', method: 'http_method', route: 'http_route' },
+    tenant: { label: 'service_namespace' },
+  },
+  /** prom-client + express-prom-bundle 8 (includeMethod, includePath, customLabels client_id). */
+  'prom-client-express': {
+    metric: 'http_request_duration_seconds',
+    labels: { status: 'status_code', method: 'method', route: 'path' },
+    tenant: { label: 'client_id' },
+  },
+};
+
+export const BUILT_IN_PROFILES = Object.keys(BUILT_IN);
+
+/** Parses a profile (a built-in's or a file's content); `where` names it in the one-line error. */
+export function parseServiceProfile(input: unknown, where: string): ServiceProfile {
+  const parsed = ServiceProfileSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : '(root)';
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : issue.message;
+    throw new UsageError(`${where}: ${field}: ${message}`);
+  }
+  return { ...parsed.data, name: parsed.data.name ?? where };
+}
+
+/**
+ * A built-in profile by name, or a YAML (or JSON) file of the same shape. `flag` names the input in
+ * errors (--service-profile).
+ */
+export async function loadServiceProfile(
+  nameOrFile: string,
+  flag = '--service-profile',
+): Promise<ServiceProfile> {
+  const builtIn = BUILT_IN[nameOrFile];
+  if (builtIn) return parseServiceProfile({ name: nameOrFile, ...builtIn }, `${flag} ${nameOrFile}`);
+  let text: string;
+  try {
+    text = await readFile(nameOrFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `${flag} ${nameOrFile}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}; give a file or one of ${BUILT_IN_PROFILES.join(', ')}`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new UsageError(`${flag} ${nameOrFile}: not YAML${line ? ` (line ${line})` : ''}`);
+  }
+  return parseServiceProfile(doc, `${flag} ${nameOrFile}`);
+}
+
+/** The PromQL label matchers that select the service (no tenant, no status). */
+export function serviceSelector(profile: ServiceProfile, extra: Record<string, string> = {}): string {
+  const all = { ...profile.matchers, ...extra };
+  const parts = Object.entries(all).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `{${parts.join(',')}}`;
+}
