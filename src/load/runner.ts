@@ -8,7 +8,8 @@
  * - `config` comes from `resolveLoadConfig` (./config.ts), from flags and/or a scenario file.
  * - The executors: ./executors/open-model.ts (scheduled arrivals, drops at the in-flight cap) and
  *   ./executors/closed-model.ts (`connections` loops); both send through ./dispatch.ts.
- * - The tenant × status of each request comes from a smooth weighted round robin (./mix.ts): exact.
+ * - The tenant × status of each request comes from a smooth weighted round robin (./mix.ts): exact;
+ *   ./mix-index.ts gives request k's pick from k alone, so a shard computes only its own requests.
  * - `signal` aborting stops scheduling, waits (bounded by the request timeout) for in-flight
  *   requests, and resolves with the partial result marked `interrupted: true`. It never rejects
  *   for HTTP errors: those are counted by category.
@@ -23,9 +24,9 @@ import { Dispatcher, type LoadClock } from './dispatch.js';
 import { runClosedModel } from './executors/closed-model.js';
 import { runOpenModel } from './executors/open-model.js';
 import { LatencyRecorder } from './latency.js';
-import { TrafficMix } from './mix.js';
+import { indexedMix } from './mix-index.js';
 import type { LoadResult } from './result.js';
-import { rateAtMs, stagesDurationMs } from './schedule.js';
+import { ArrivalIndex, rateAtMs, stagesDurationMs } from './schedule.js';
 import { localLimits, type Shard } from './shard.js';
 import { Tally } from './tally.js';
 
@@ -108,7 +109,13 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const lateness = new LatencyRecorder();
   const mixes = [config.statusMix];
   const stageMix = config.stages.map((s) => (s.statusMix ? mixes.push(s.statusMix) - 1 : 0));
-  const mix = new TrafficMix(config.tenants, mixes);
+  const schedule = new ArrivalIndex(config.stages);
+  // The open model's stages each use their mix from their first request on; the closed model, mix 0.
+  const segments =
+    config.model === 'open'
+      ? schedule.stageFirsts.map((first, s) => ({ first, mix: stageMix[s]! }))
+      : [{ first: 0, mix: 0 }];
+  const mix = indexedMix(config.tenants, mixes, segments.length > 0 ? segments : [{ first: 0, mix: 0 }]);
 
   await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
   const startedWall = clock.wallNow();
@@ -146,8 +153,8 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           signal,
           t0,
           dispatcher,
+          schedule,
           mix,
-          stageMix,
           lateness,
           shard,
         })
