@@ -101,8 +101,15 @@ export const TimelineSchema = z.object({
 });
 
 export const LoadResultSchema = z.object({
+  /** When sending began: the planned start (config.startAt) or, if this process was late for it, later. */
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime(),
+  /**
+   * A run with a planned start (config.startAt): that instant, and how late this process was for it
+   * (the requests due before it started were counted as dropped, not sent in a burst).
+   */
+  plannedStartAt: z.iso.datetime().optional(),
+  startLateMs: z.number().nonnegative().optional(),
   /** True when the signal stopped the run early: counts are exact for what was done. */
   interrupted: z.boolean(),
   tenants: z.array(TenantCountsSchema),

@@ -118,8 +118,10 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const mix = indexedMix(config.tenants, mixes, segments.length > 0 ? segments : [{ first: 0, mix: 0 }]);
 
   await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
-  const startedWall = clock.wallNow();
-  const t0 = clock.now();
+  const startLateMs = await waitForStart(config.startAt, clock, signal);
+  // t0 is the planned start on the monotonic clock: a late process's schedule is where it would be.
+  const t0 = clock.now() - startLateMs;
+  const startedWall = clock.wallNow() - startLateMs;
   dispatcher.timeline.origin = t0;
 
   let previous = { elapsedMs: 0, sent: 0 };
@@ -157,6 +159,7 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           mix,
           lateness,
           shard,
+          skipBeforeMs: startLateMs,
         })
       : await runClosedModel({
           config,
@@ -191,8 +194,11 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       ? plannedRequests(config.stages) / (planDurationMs / 1000)
       : null;
   return {
-    startedAt: new Date(startedWall).toISOString(),
+    startedAt: new Date(startedWall + startLateMs).toISOString(),
     endedAt: new Date(startedWall + endRel).toISOString(),
+    ...(config.startAt !== undefined
+      ? { plannedStartAt: new Date(config.startAt).toISOString(), startLateMs: round3(startLateMs) }
+      : {}),
     interrupted: interruptedWhileScheduling || aborted(),
     ...tally.result(),
     rate: {
@@ -208,6 +214,23 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
     },
     timeline: dispatcher.timeline.finish(t0 + endRel),
   };
+}
+
+/**
+ * Waits on `clock` for the planned start (epoch ms), if any: every shard of a run then begins at the
+ * same instant. Returns how late the process is for it (0 when on time or no start was planned).
+ */
+async function waitForStart(
+  startAt: number | undefined,
+  clock: LoadClock,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  if (startAt === undefined) return 0;
+  for (;;) {
+    const leftMs = startAt - clock.wallNow();
+    if (leftMs <= 0 || signal?.aborted) return Math.max(0, -leftMs);
+    await clock.sleepUntil(clock.now() + leftMs, signal);
+  }
 }
 
 /** Opens connections and warms the target's code before the clock starts (see LoadClient.warmUp). */

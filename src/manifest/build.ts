@@ -25,6 +25,9 @@ export function buildManifest(
     config,
     startedAt: result.startedAt,
     endedAt: result.endedAt,
+    ...(result.plannedStartAt !== undefined
+      ? { plannedStartAt: result.plannedStartAt, startLateMs: result.startLateMs }
+      : {}),
     interrupted: result.interrupted,
     tenants: result.tenants,
     totals: result.totals,

@@ -12,6 +12,7 @@ import {
   expectationsFrom,
   interruptedRun,
   nothingAnswered,
+  shardStartSpread,
   undeliveredShards,
 } from '../verify/expectations.js';
 import { PromClient } from '../verify/prom-client.js';
@@ -220,6 +221,7 @@ async function verifyPart(
     const undelivered = undeliveredShards(manifests);
     const noAnswer = nothingAnswered(manifests, expectation);
     const cut = interruptedRun(manifests);
+    const starts = shardStartSpread(manifests);
     // The servers' instance ids, when every manifest recorded one (see ManifestServer.instanceId).
     const ids = manifests.map((m) => m.manifest.server?.instanceId);
     const instanceIds = ids.every((id): id is string => id !== undefined) ? [...new Set(ids)] : undefined;
@@ -238,6 +240,7 @@ async function verifyPart(
       cannotPass: undelivered,
       ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
       ...(cut ? { runInterrupted: cut } : {}),
+      ...(starts ? { shardStarts: starts } : {}),
       ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
       // The in-process capture is final and complete: nothing to diagnose while waiting.
       ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),

@@ -11,6 +11,9 @@ import type { Shard } from '../shard.js';
  */
 const BURST_BEFORE_YIELD = 32;
 
+/** Requests of a late start counted as dropped between two turns of the event loop. */
+const SKIP_BEFORE_YIELD = 10_000;
+
 export interface OpenModelRun {
   config: LoadConfig;
   /** This process's in-flight cap (config.maxInflight, or a shard's part of it). */
@@ -28,6 +31,11 @@ export interface OpenModelRun {
   lateness: LatencyRecorder;
   /** This process's part of the schedule (../shard.ts); undefined: all of it. */
   shard?: Shard | undefined;
+  /**
+   * How late this process started for a planned start (ms): the requests due before then are
+   * counted as dropped, never sent in a burst to catch up.
+   */
+  skipBeforeMs?: number | undefined;
 }
 
 /**
@@ -41,6 +49,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
   const { config, clock, signal, t0, dispatcher, mix, schedule } = run;
   const aborted = () => signal?.aborted === true;
   const step = run.shard?.count ?? 1;
+  const skipBefore = run.skipBeforeMs ?? 0;
   let sinceYield = 0;
   let k = run.shard?.index ?? 0;
   for (; ; k += step) {
@@ -48,6 +57,14 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
     if (atMs === null) break;
     const { tenant, status } = mix.pickAt(k);
     const due = t0 + atMs;
+    if (atMs < skipBefore) {
+      dispatcher.drop(tenant, status, due);
+      if (++sinceYield >= SKIP_BEFORE_YIELD) {
+        sinceYield = 0;
+        await clock.yield();
+      }
+      continue;
+    }
     if (clock.now() < due) {
       sinceYield = 0;
       do await clock.sleepUntil(due, signal);
