@@ -68,6 +68,21 @@ export interface LoadDeps {
    * run's plan. Rates in the result and the progress are then the shard's (its share of the target).
    */
   shard?: Shard | undefined;
+  /**
+   * Called after the warm-up: resolves with the instant (epoch ms) to start at instead of
+   * config.startAt — the workers of one process start together (./workers.ts). A start it gives
+   * that config.startAt does not plan is not recorded as a planned start.
+   */
+  beforeStart?: (() => Promise<number | undefined>) | undefined;
+  /** Given the run's latency histograms at the end, for merging with other processes' (./workers.ts). */
+  onRecorders?: ((r: RunRecorders) => void) | undefined;
+}
+
+/** The latency histograms of a run, whose summaries the result gives. */
+export interface RunRecorders {
+  service: LatencyRecorder;
+  scheduleCorrected: LatencyRecorder;
+  sendLateness: LatencyRecorder;
 }
 
 /** Connections opened before the run (closed model: all of them; open model: one per 100 req/s). */
@@ -118,7 +133,8 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const mix = indexedMix(config.tenants, mixes, segments.length > 0 ? segments : [{ first: 0, mix: 0 }]);
 
   await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
-  const startLateMs = await waitForStart(config.startAt, clock, signal);
+  const startAt = deps.beforeStart ? await deps.beforeStart() : config.startAt;
+  const { lateMs: startLateMs, arrivedLate } = await waitForStart(startAt, clock, signal);
   // t0 is the planned start on the monotonic clock: a late process's schedule is where it would be.
   const t0 = clock.now() - startLateMs;
   const startedWall = clock.wallNow() - startLateMs;
@@ -159,7 +175,9 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           mix,
           lateness,
           shard,
-          skipBeforeMs: startLateMs,
+          // Only a process that arrived after the instant skips; one that waited for it and woke a
+          // fraction of a millisecond late sends its first requests that much late, as any wake-up.
+          skipBeforeMs: arrivedLate ? startLateMs : 0,
         })
       : await runClosedModel({
           config,
@@ -187,6 +205,11 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   await ticker.stop();
 
   const endRel = clock.now() - t0;
+  deps.onRecorders?.({
+    service: dispatcher.service,
+    scheduleCorrected: dispatcher.corrected,
+    sendLateness: lateness,
+  });
   const rate = constantRate(config);
   const planDurationMs = stagesDurationMs(config.stages);
   const planned =
@@ -218,17 +241,20 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
 
 /**
  * Waits on `clock` for the planned start (epoch ms), if any: every shard of a run then begins at the
- * same instant. Returns how late the process is for it (0 when on time or no start was planned).
+ * same instant. Returns how late the process is for it (0 when on time or no start was planned),
+ * and whether it was late already when it got there (rather than woken late from the wait).
  */
 async function waitForStart(
   startAt: number | undefined,
   clock: LoadClock,
   signal: AbortSignal | undefined,
-): Promise<number> {
-  if (startAt === undefined) return 0;
-  for (;;) {
+): Promise<{ lateMs: number; arrivedLate: boolean }> {
+  if (startAt === undefined) return { lateMs: 0, arrivedLate: false };
+  for (let waited = false; ; waited = true) {
+    // Stopped while waiting: nothing was due yet as far as this run is concerned.
+    if (signal?.aborted) return { lateMs: 0, arrivedLate: false };
     const leftMs = startAt - clock.wallNow();
-    if (leftMs <= 0 || signal?.aborted) return Math.max(0, -leftMs);
+    if (leftMs <= 0) return { lateMs: Math.max(0, -leftMs), arrivedLate: !waited && leftMs < 0 };
     await clock.sleepUntil(clock.now() + leftMs, signal);
   }
 }

@@ -62,6 +62,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
       if (++sinceYield >= SKIP_BEFORE_YIELD) {
         sinceYield = 0;
         await clock.yield();
+        if (aborted()) return clock.now() - t0;
       }
       continue;
     }
