@@ -39,6 +39,7 @@ async function run(msg: Extract<ReturnType<typeof ToWorkerSchema.parse>, { type:
       shard: msg.shard,
       signal: stop.signal,
       progressIntervalMs: msg.progressIntervalMs,
+      sendBatchMs: msg.sendBatchMs,
       onProgress: (progress) => void send({ type: 'progress', progress }),
       beforeStart: async () => {
         await send({ type: 'ready' });

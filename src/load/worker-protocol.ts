@@ -17,6 +17,7 @@ export const ToWorkerSchema = z.discriminatedUnion('type', [
     config: LoadConfigSchema,
     shard: ShardSchema,
     progressIntervalMs: z.number().positive().optional(),
+    sendBatchMs: z.number().nonnegative().optional(),
   }),
   z.object({ type: z.literal('start'), startAt: z.number() }),
   z.object({ type: z.literal('stop') }),

@@ -45,6 +45,8 @@ export interface WorkersOptions {
   /** The workers' progress summed, once every worker has reported since the last one. */
   onProgress?: ((p: LoadProgress) => void) | undefined;
   progressIntervalMs?: number | undefined;
+  /** Each worker's send batch (LoadDeps.sendBatchMs). */
+  sendBatchMs?: number | undefined;
   /** The worker script; default the compiled ./worker-entry.js beside this module. */
   entry?: string | undefined;
 }
@@ -118,6 +120,7 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
       config,
       shard,
       ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+      ...(opts.sendBatchMs !== undefined ? { sendBatchMs: opts.sendBatchMs } : {}),
     });
     return new Promise<void>((resolve) => {
       child.on('exit', (code, signal) => {

@@ -36,6 +36,12 @@ export interface OpenModelRun {
    * counted as dropped, never sent in a burst to catch up.
    */
   skipBeforeMs?: number | undefined;
+  /**
+   * Send in batches: a request due in the window [t0 + m·w, t0 + (m+1)·w) is sent at its end, with
+   * every other request of the window, in one wake-up (never early; up to w ms late). 0: each
+   * request at its own due time.
+   */
+  batchMs?: number | undefined;
 }
 
 /**
@@ -50,6 +56,7 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
   const aborted = () => signal?.aborted === true;
   const step = run.shard?.count ?? 1;
   const skipBefore = run.skipBeforeMs ?? 0;
+  const batchMs = run.batchMs ?? 0;
   let sinceYield = 0;
   let k = run.shard?.index ?? 0;
   for (; ; k += step) {
@@ -68,8 +75,9 @@ export async function runOpenModel(run: OpenModelRun): Promise<number> {
     }
     if (clock.now() < due) {
       sinceYield = 0;
-      do await clock.sleepUntil(due, signal);
-      while (clock.now() < due && !aborted());
+      const wakeAt = batchMs > 0 ? t0 + Math.ceil(atMs / batchMs) * batchMs : due;
+      do await clock.sleepUntil(wakeAt, signal);
+      while (clock.now() < wakeAt && !aborted());
     } else if (++sinceYield >= BURST_BEFORE_YIELD) {
       // Behind schedule: send what is due, but let responses in now and then.
       sinceYield = 0;
