@@ -230,7 +230,9 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       ? plannedRequests(config.stages) / (planDurationMs / 1000)
       : null;
   return {
-    startedAt: new Date(startedWall + startLateMs).toISOString(),
+    // A start the plan asked for (config.startAt) is recorded as planned + how late this process
+    // was; one the workers agreed on (beforeStart) as that instant, which the timeline starts at.
+    startedAt: new Date(startedWall + (config.startAt !== undefined ? startLateMs : 0)).toISOString(),
     endedAt: new Date(startedWall + endRel).toISOString(),
     ...(config.startAt !== undefined
       ? { plannedStartAt: new Date(config.startAt).toISOString(), startLateMs: round3(startLateMs) }

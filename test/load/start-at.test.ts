@@ -10,6 +10,7 @@ import { runLoad } from '../../src/load/runner.js';
 import type { Shard } from '../../src/load/shard.js';
 import { parseStartAt, ValueProblem } from '../../src/load/values.js';
 import { buildManifest } from '../../src/manifest/build.js';
+import { manifestInconsistency } from '../../src/manifest/consistency.js';
 import { shardStartSpread } from '../../src/verify/expectations.js';
 import { fakeClient } from './fake-client.js';
 import { FakeClock } from './fake-clock.js';
@@ -24,10 +25,10 @@ function clockAt(wallStart: number): FakeClock {
 
 const T = Date.UTC(2026, 11, 3, 10, 0, 0);
 
-function plan(startAt: number | undefined): LoadConfig {
+function plan(startAt: number | undefined, durationMs = 1000): LoadConfig {
   return testPlan({
-    stages: [{ durationMs: 1000, fromPerSec: 200, toPerSec: 200 }],
-    durationMs: 1000,
+    stages: [{ durationMs, fromPerSec: 200, toPerSec: 200 }],
+    durationMs,
     ...(startAt !== undefined ? { startAt } : {}),
   });
 }
@@ -57,20 +58,25 @@ describe('--start-at: aligned starts', () => {
   });
 
   it('a process started after the instant skips what is past (dropped, never a burst) and sends the rest on time', async () => {
-    const lateBy = 250;
-    const { result, sentWall } = await runOn(clockAt(T + lateBy), plan(T));
-    // 200 req/s: the 50 requests due in the first 250 ms are dropped, the other 150 sent.
-    expect(result.totals.dropped).toBe(50);
+    const lateBy = 2250;
+    const config = plan(T, 3000);
+    const { result, sentWall } = await runOn(clockAt(T + lateBy), config);
+    // 200 req/s for 3 s: the 450 requests due in the first 2.25 s are dropped, the other 150 sent.
+    expect(result.totals.dropped).toBe(450);
     expect(result.totals.sent).toBe(150);
-    expect(result.totals.scheduled).toBe(200);
+    expect(result.totals.scheduled).toBe(600);
     expect(sentWall[0]).toBe(T + lateBy);
     // No catch-up burst: every request went out at its own due time.
     expect(sentWall.map((w, i) => w - (T + lateBy + i * 5))).toEqual(sentWall.map(() => 0));
     expect(result.latency.sendLateness?.maxMs).toBe(0);
     expect(result.startLateMs).toBe(lateBy);
     expect(result.startedAt).toBe(new Date(T + lateBy).toISOString());
-    expect(result.endedAt).toBe(new Date(T + 1000).toISOString());
-    const manifest = buildManifest(plan(T), result);
+    expect(result.endedAt).toBe(new Date(T + 3000).toISOString());
+    const manifest = buildManifest(config, result);
+    // The timeline runs from the planned start (its first seconds: the dropped requests), and the
+    // manifest with it is consistent: verify reads it.
+    expect(result.timeline!.entries[0]!.dropped).toBe(200);
+    expect(manifestInconsistency(manifest)).toBeUndefined();
     expect(manifest).toMatchObject({
       plannedStartAt: new Date(T).toISOString(),
       startLateMs: lateBy,

@@ -13,6 +13,8 @@ import type { LoadProgress } from '../../src/load/runner.js';
 import { runLoad } from '../../src/load/runner.js';
 import { shareOf } from '../../src/load/shard.js';
 import { runWorkers, workerShard } from '../../src/load/workers.js';
+import { buildManifest } from '../../src/manifest/build.js';
+import { manifestInconsistency } from '../../src/manifest/consistency.js';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
 import { fakeClient } from './fake-client.js';
 import { FakeClock } from './fake-clock.js';
@@ -95,6 +97,8 @@ describe('load --workers: real worker processes, merged as one', () => {
     expect(result!.interrupted).toBe(false);
     const timelineSent = result!.timeline!.entries.reduce((a, e) => a + e.sent, 0);
     expect(timelineSent).toBe(result!.totals.sent);
+    // One manifest of it is consistent (counts, latency counts, timeline): verify reads it.
+    expect(manifestInconsistency(buildManifest(config, result!))).toBeUndefined();
     // Progress covers both workers: the target is the whole rate, not one worker's half.
     expect(progress.length).toBeGreaterThan(0);
     // (null once the schedule is over, as for one process)
