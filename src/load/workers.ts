@@ -20,12 +20,14 @@
  * result holds every other worker's part, marked interrupted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../util/errors.js';
 import type { LoadConfig } from './config.js';
 import { mergeResults, type ResultPart } from './merge.js';
 import type { LoadResult } from './result.js';
 import { type LoadProgress, stopBoundMs } from './runner.js';
-import type { Shard } from './shard.js';
+import { checkShardFits, type Shard } from './shard.js';
 import { FromWorkerSchema, type ToWorker } from './worker-protocol.js';
 
 /** The most workers one process runs. */
@@ -56,6 +58,45 @@ export interface WorkersResult {
   result: LoadResult | undefined;
   /** One line per worker that died or failed: the run then fails. */
   failures: string[];
+}
+
+export const WORKERS_EXPECTED = `an integer from 1 to ${MAX_WORKERS}, or "auto" (the cores, minus one when the server runs in this process)`;
+
+/**
+ * `--workers` → a count: "auto" is every core (os.availableParallelism), minus one for the server
+ * when it runs on this machine too (--serve, run), at least 1. Anything else: a UsageError naming `what`.
+ */
+export function parseWorkers(
+  text: string,
+  opts: { serveInProcess: boolean; cores?: number },
+  what = '--workers',
+): number {
+  const t = text.trim();
+  if (t === 'auto') {
+    const cores = opts.cores ?? availableParallelism();
+    return Math.max(1, Math.min(MAX_WORKERS, cores - (opts.serveInProcess ? 1 : 0)));
+  }
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(`${what}: expected ${WORKERS_EXPECTED}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+/**
+ * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
+ * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
+ */
+export function checkWorkersFit(config: LoadConfig, shard: Shard | undefined, workers: number): void {
+  if (workers <= 1) return;
+  try {
+    checkShardFits(config, workerShard(shard, workers - 1, workers), '--workers split');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new UsageError(
+      `--workers ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
+    );
+  }
 }
 
 /** Worker j of `workers` within this process's part `shard`. */

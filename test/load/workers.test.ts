@@ -12,9 +12,10 @@ import type { LoadConfig } from '../../src/load/config.js';
 import type { LoadProgress } from '../../src/load/runner.js';
 import { runLoad } from '../../src/load/runner.js';
 import { shareOf } from '../../src/load/shard.js';
-import { runWorkers, workerShard } from '../../src/load/workers.js';
+import { checkWorkersFit, parseWorkers, runWorkers, workerShard } from '../../src/load/workers.js';
 import { buildManifest } from '../../src/manifest/build.js';
 import { manifestInconsistency } from '../../src/manifest/consistency.js';
+import { UsageError } from '../../src/util/errors.js';
 import { type CountingServer, startCountingServer } from '../helpers/counting-server.js';
 import { fakeClient } from './fake-client.js';
 import { FakeClock } from './fake-clock.js';
@@ -180,5 +181,35 @@ describe('load --workers: real worker processes, merged as one', () => {
       delete process.env.OTELPOC_TEST_DIE_SHARDS;
       delete process.env.OTELPOC_TEST_DIE_AFTER_MS;
     }
+  });
+});
+
+describe('--workers values', () => {
+  it('auto is the cores, minus one for an in-process server, at least 1; a bad value names what is allowed', () => {
+    expect(parseWorkers('auto', { serveInProcess: false, cores: 16 })).toBe(16);
+    expect(parseWorkers('auto', { serveInProcess: true, cores: 16 })).toBe(15);
+    expect(parseWorkers('auto', { serveInProcess: true, cores: 1 })).toBe(1);
+    expect(parseWorkers('3', { serveInProcess: false })).toBe(3);
+    for (const bad of ['0', '-1', '2.5', 'many', '', '257']) {
+      expect(() => parseWorkers(bad, { serveInProcess: false }), bad).toThrow(UsageError);
+    }
+    expect(() => parseWorkers('0', { serveInProcess: false })).toThrow(
+      '--workers: expected an integer from 1 to 256, or "auto"',
+    );
+  });
+
+  it('refuses a split in which a worker would get nothing, before anything is sent', () => {
+    const closed = testPlan({
+      model: 'closed',
+      stages: [],
+      connections: 3,
+      requests: null,
+      durationMs: 1000,
+    });
+    expect(() => checkWorkersFit(closed, undefined, 3)).not.toThrow();
+    expect(() => checkWorkersFit(closed, undefined, 4)).toThrow(
+      /--workers 4: each worker sends one shard of the run/,
+    );
+    expect(() => checkWorkersFit(closed, { index: 0, count: 2 }, 2)).toThrow(/--connections 3/);
   });
 });
