@@ -110,6 +110,13 @@ export const LoadResultSchema = z.object({
    */
   plannedStartAt: z.iso.datetime().optional(),
   startLateMs: z.number().nonnegative().optional(),
+  /**
+   * `load --workers`: the workers that died or failed, one line each. Their requests (some of which
+   * may have reached the server) are not in the counts, so the run cannot be verified complete.
+   */
+  workerFailures: z.array(z.string()).min(1).optional(),
+  /** `load --workers N`: how many worker processes sent the run (absent: this process alone). */
+  workers: z.number().int().positive().optional(),
   /** True when the signal stopped the run early: counts are exact for what was done. */
   interrupted: z.boolean(),
   tenants: z.array(TenantCountsSchema),

@@ -17,9 +17,10 @@
  * planned, else a moment after the last is ready), so their schedules are one schedule.
  * Stop: the signal sends every worker a stop (and a Ctrl-C reaches them itself); each ends as an
  * interrupted run and its part is merged. A worker that dies fails the run (`failures`), and the
- * result holds every other worker's part, marked interrupted.
+ * result holds every other worker's part, with the failures (LoadResult.workerFailures).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors.js';
@@ -99,6 +100,17 @@ export function checkWorkersFit(config: LoadConfig, shard: Shard | undefined, wo
   }
 }
 
+/**
+ * The compiled worker beside this module (dist/load/); run from the sources (the tests), the
+ * package's compiled one, which `npm run build` makes.
+ */
+function defaultEntry(): string {
+  const beside = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL('../../dist/load/worker-entry.js', import.meta.url));
+}
+
 /** Worker j of `workers` within this process's part `shard`. */
 export function workerShard(shard: Shard | undefined, j: number, workers: number): Shard {
   const base = shard ?? { index: 0, count: 1 };
@@ -106,7 +118,7 @@ export function workerShard(shard: Shard | undefined, j: number, workers: number
 }
 
 export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Promise<WorkersResult> {
-  const entry = opts.entry ?? fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+  const entry = opts.entry ?? defaultEntry();
   const n = opts.workers;
   const parts: (ResultPart | undefined)[] = new Array(n).fill(undefined);
   const failures: string[] = [];
@@ -198,9 +210,9 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
   }
   const finished = parts.filter((p): p is ResultPart => p !== undefined);
   if (finished.length === 0) return { result: undefined, failures };
-  const result = mergeResults(finished, config.model);
-  // A worker's part is missing: the result is not the run that was planned.
-  return { result: failures.length > 0 ? { ...result, interrupted: true } : result, failures };
+  const result = { ...mergeResults(finished, config.model), workers: n };
+  // A worker's part is missing: the result says so (and the manifest, for verify).
+  return { result: failures.length > 0 ? { ...result, workerFailures: failures } : result, failures };
 }
 
 /** The workers' latest progress as one process's: counts and rates summed, the worst p99, the longest elapsed. */

@@ -29,6 +29,8 @@ export function buildManifest(
       ? { plannedStartAt: result.plannedStartAt, startLateMs: result.startLateMs }
       : {}),
     interrupted: result.interrupted,
+    ...(result.workers !== undefined ? { workers: result.workers } : {}),
+    ...(result.workerFailures ? { workerFailures: result.workerFailures } : {}),
     tenants: result.tenants,
     totals: result.totals,
     errors: result.errors,

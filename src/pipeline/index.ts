@@ -10,6 +10,7 @@ import { CaptureSource } from '../verify/capture-source.js';
 import { diagnosisSetup } from '../verify/diagnosis.js';
 import {
   expectationsFrom,
+  failedWorkers,
   interruptedRun,
   nothingAnswered,
   shardStartSpread,
@@ -70,6 +71,8 @@ export async function runPipeline(config: PipelineConfig, deps: PipelineDeps): P
       ...(loaded.topology ? { topology: loaded.topology } : {}),
     });
     if (loaded.manifest.interrupted) return { ...report, interrupted: true };
+    // A worker died: its requests are not counted, so verifying the counts could only be red.
+    if (loaded.manifest.workerFailures) return { ...report, workerFailures: loaded.manifest.workerFailures };
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
     manifests = [{ manifest: loaded.manifest, source: loaded.paths[0] ?? `run ${loaded.manifest.runId}` }];
   }
@@ -118,12 +121,17 @@ async function loadPart(
     emit({ type: 'load-started', config: loadConfig });
     const manifest = buildRunManifest(
       loadConfig,
-      await loadOnce(loadConfig, {
-        signal: deps.signal,
-        onProgress,
-        createClient: deps.loadClient,
-        shard: load.shard,
-      }),
+      await loadOnce(
+        loadConfig,
+        {
+          signal: deps.signal,
+          onProgress,
+          createClient: deps.loadClient,
+          shard: load.shard,
+          sendBatchMs: load.sendBatchMs,
+        },
+        load.workers,
+      ),
       undefined,
       load.shard,
     );
@@ -137,12 +145,17 @@ async function loadPart(
   try {
     loadConfig = { ...loadConfig, target: `${serve.url}/api` };
     emit({ type: 'load-started', config: loadConfig });
-    loaded = await loadOnce(loadConfig, {
-      signal: deps.signal,
-      onProgress,
-      createClient: deps.loadClient,
-      shard: load.shard,
-    });
+    loaded = await loadOnce(
+      loadConfig,
+      {
+        signal: deps.signal,
+        onProgress,
+        createClient: deps.loadClient,
+        shard: load.shard,
+        sendBatchMs: load.sendBatchMs,
+      },
+      load.workers,
+    );
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();
@@ -237,7 +250,7 @@ async function verifyPart(
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
-      cannotPass: undelivered,
+      cannotPass: [...undelivered, ...failedWorkers(manifests)],
       ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
       ...(cut ? { runInterrupted: cut } : {}),
       ...(starts ? { shardStarts: starts } : {}),

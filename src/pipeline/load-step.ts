@@ -6,6 +6,7 @@
 import type { LoadConfig } from '../load/config.js';
 import { type LoadDeps, runLoad } from '../load/runner.js';
 import type { Shard } from '../load/shard.js';
+import { runWorkers } from '../load/workers.js';
 import { buildManifest } from '../manifest/build.js';
 import type { ManifestServer, RunManifest } from '../manifest/schema.js';
 
@@ -14,8 +15,23 @@ export type ServerStats = ManifestServer;
 
 export type Loaded = Awaited<ReturnType<typeof runLoad>>;
 
-export function loadOnce(config: LoadConfig, deps: LoadDeps): Promise<Loaded> {
-  return runLoad(config, deps);
+/**
+ * The load in this process, or with `workers` > 1 in that many worker processes merged as one
+ * (their failures, if any, are in the result's workerFailures). Only when no worker finished is
+ * there no result: then this throws, naming every failure.
+ */
+export async function loadOnce(config: LoadConfig, deps: LoadDeps, workers = 1): Promise<Loaded> {
+  if (workers <= 1) return runLoad(config, deps);
+  const { result, failures } = await runWorkers(config, {
+    workers,
+    shard: deps.shard,
+    signal: deps.signal,
+    onProgress: deps.onProgress,
+    progressIntervalMs: deps.progressIntervalMs,
+    sendBatchMs: deps.sendBatchMs,
+  });
+  if (!result) throw new Error(`every worker failed, nothing was counted:\n${failures.join('\n')}`);
+  return result;
 }
 
 export function buildRunManifest(

@@ -50,6 +50,10 @@ export interface LoadPart {
   write?: boolean | undefined;
   /** Send only this shard's part of the plan (src/load/shard.ts); the manifest records it. */
   shard?: Shard | undefined;
+  /** Worker processes sending this process's part (src/load/workers.ts); default 1: this process. */
+  workers?: number | undefined;
+  /** The open model's send batch window, ms (LoadDeps.sendBatchMs); default 0. */
+  sendBatchMs?: number | undefined;
 }
 
 /** A Prometheus API to verify at, already validated (the CLI checks flags and env). */
@@ -157,5 +161,10 @@ export interface RunReport {
   manifest?: RunManifest;
   manifestPaths?: string[];
   thresholdsExceeded: string[];
+  /**
+   * `--workers`: the workers that died or failed (the manifest has every other worker's part and
+   * names these). The run failed; verify is not run, its counts would lack these workers' requests.
+   */
+  workerFailures?: string[];
   verify?: VerifyReport;
 }

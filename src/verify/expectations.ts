@@ -167,6 +167,20 @@ export function nothingAnswered(
 }
 
 /**
+ * The manifests of `load --workers` runs in which a worker died (workerFailures): its requests are
+ * not in the counts, though some reached the server, so verify cannot pass. One line per manifest.
+ */
+export function failedWorkers(manifests: readonly { manifest: RunManifest; source: string }[]): string[] {
+  return manifests.flatMap(({ manifest, source }) =>
+    manifest.workerFailures
+      ? [
+          `${source}: ${manifest.workerFailures.length} load worker(s) failed, their requests are not in its counts — ${manifest.workerFailures.join('; ')}`,
+        ]
+      : [],
+  );
+}
+
+/**
  * For the shards of one run, the line saying how far apart their real starts were (the combined
  * rate is the target only while all of them send): the spread from the first start to the last,
  * and, when the run had a planned start (--start-at), how late the latest shard was for it.

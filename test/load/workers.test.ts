@@ -96,6 +96,7 @@ describe('load --workers: real worker processes, merged as one', () => {
     expect(result!.latency.sendLateness!.count).toBe(result!.totals.sent);
     expect(result!.rate.targetPerSec).toBe(400);
     expect(result!.interrupted).toBe(false);
+    expect(result!.workers).toBe(2);
     const timelineSent = result!.timeline!.entries.reduce((a, e) => a + e.sent, 0);
     expect(timelineSent).toBe(result!.totals.sent);
     // One manifest of it is consistent (counts, latency counts, timeline): verify reads it.
@@ -176,7 +177,10 @@ describe('load --workers: real worker processes, merged as one', () => {
       expect(result!.totals.answered + result!.totals.mismatched).toBe(150);
       // What the dead worker sent reached the server too, but is not in the result.
       expect(server.requests).toBeGreaterThan(150);
-      expect(result!.interrupted).toBe(true);
+      // Not an interruption (exit 130) but a failure the result and its manifest name.
+      expect(result!.interrupted).toBe(false);
+      expect(result!.workerFailures).toEqual(failures);
+      expect(buildManifest(plan(), result!).workerFailures).toEqual(failures);
     } finally {
       delete process.env.OTELPOC_TEST_DIE_SHARDS;
       delete process.env.OTELPOC_TEST_DIE_AFTER_MS;
