@@ -21,7 +21,9 @@ process.stdout.write(String(performance.now() - t0));`;
 const times = Object.fromEntries(protocols.map((p) => [p, []]));
 for (let r = 0; r < rounds; r++) {
   for (const p of protocols) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script(p)], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script(p)], {
+      encoding: 'utf8',
+    });
     times[p].push(Number(out));
   }
 }
@@ -29,5 +31,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(times['http/protobuf']);
 for (const p of protocols) {
   const m = median(times[p]);
-  console.log(`${p.padEnd(14)} median ${m.toFixed(0).padStart(4)} ms  ${(m / base).toFixed(2)}× http/protobuf`);
+  console.log(
+    `${p.padEnd(14)} median ${m.toFixed(0).padStart(4)} ms  ${(m / base).toFixed(2)}× http/protobuf`,
+  );
 }

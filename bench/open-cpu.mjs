@@ -2,6 +2,8 @@
 // CPU cost of the open model's send timing (issue 21), run by hand (not part of npm test):
 //   npm run build && bash bench/install-peers.sh && node bench/open-cpu.mjs [--rounds 3] [--seconds 5]
 //     [--rates 50,2000,20000,25000] [--base /path/to/other/checkout]
+// A rate may name a shard, 16000@0/8: `--shard 0/8` of a 16000 req/s run (it sends 2000 req/s), for
+// the CPU per request sent of one shard against the unsharded run of the same per-process rate.
 // Runs `otelpoc load --rps R --duration Ns` against a static nginx (1 worker, loopback) under
 // /usr/bin/time and reports the load process's CPU (user + sys) per request sent, the manifest's
 // p99 send lateness and delivered % (answered ÷ scheduled); raw figures go to bench/results/.
@@ -9,11 +11,11 @@
 // machine is shared and noisy: compare medians, in one session).
 // A 10 req/s run of each build gives its fixed cost (start-up, exit), subtracted for the net figure.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginx } from './lib/nginx.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(ROOT, '.cache/bench-peers');
@@ -24,7 +26,7 @@ const arg = (name, def) => {
 };
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '5'));
-const RATES = arg('rates', '50,2000,20000,25000').split(',').map(Number);
+const RATES = arg('rates', '50,2000,20000,25000').split(',');
 const builds = [{ name: 'this', bin: join(ROOT, 'bin/otelpoc') }];
 if (arg('base')) builds.unshift({ name: 'base', bin: join(resolve(arg('base')), 'bin/otelpoc') });
 const env = { ...process.env, NO_COLOR: '1', LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
@@ -45,66 +47,14 @@ function run(cmd, argv, timeoutMs) {
   });
 }
 
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function startNginx() {
-  const dir = await mkdtemp(join(tmpdir(), 'otelpoc-cpu-nginx-'));
-  const port = await freePort();
-  await writeFile(
-    join(dir, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:${port};
-    location / { default_type application/json; return 200 '{"status":200}'; }
-  }
-}
-`,
-  );
-  const child = spawn(join(PEERS, 'usr/sbin/nginx'), ['-p', dir, '-c', join(dir, 'nginx.conf')], {
-    env,
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}/api`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function loadRun(bin, url, rate) {
+async function loadRun(bin, url, rateSpec) {
   const out = join(tmpdir(), `otelpoc-cpu-${process.pid}.json`);
+  const [rate, shard] = String(rateSpec).split('@');
   const r = await run(
     '/usr/bin/time',
-    ['-f', 'CPU %U %S', process.execPath, bin, 'load', '--target', url, '--rps', String(rate)]
+    ['-f', 'CPU %U %S', process.execPath, bin, 'load', '--target', url, '--rps', rate]
       .concat(['--duration', `${SECONDS}s`, '--tenants', '3', '--status-mix', '200', '--json'])
-      .concat(['--out', out]),
+      .concat(['--out', out], shard ? ['--shard', shard, '--run-id', `cpu-${process.pid}`] : []),
     (SECONDS + 60) * 1000,
   );
   const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.err);
@@ -112,7 +62,7 @@ async function loadRun(bin, url, rate) {
   const m = JSON.parse(r.out);
   await rm(out, { force: true });
   return {
-    rate,
+    rate: String(rateSpec),
     cpuS: Number(cpu[1]) + Number(cpu[2]),
     sent: m.totals.sent,
     delivered: m.totals.answered / m.totals.scheduled,
@@ -130,7 +80,7 @@ const nginx = await startNginx();
 const raw = [];
 try {
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const rate of [10, ...RATES]) {
+    for (const rate of ['10', ...RATES]) {
       for (const b of round % 2 ? builds : [...builds].reverse()) {
         const r = { build: b.name, round, ...(await loadRun(b.bin, nginx.url, rate)) };
         raw.push(r);
@@ -148,7 +98,7 @@ const lines = [
 for (const rate of RATES) {
   for (const b of builds) {
     const rs = raw.filter((r) => r.build === b.name && r.rate === rate);
-    const base = median(raw.filter((r) => r.build === b.name && r.rate === 10).map((r) => r.cpuS));
+    const base = median(raw.filter((r) => r.build === b.name && r.rate === '10').map((r) => r.cpuS));
     const cpu = median(rs.map((r) => r.cpuS));
     const perReq = median(rs.map((r) => (r.cpuS / r.sent) * 1e6));
     const net = median(rs.map((r) => ((r.cpuS - base) / r.sent) * 1e6));

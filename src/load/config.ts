@@ -93,6 +93,11 @@ export const LoadConfigSchema = z.object({
   /** The scenario's name or path as given, or null. */
   scenario: z.string().nullable(),
   thresholds: ThresholdsSchema,
+  /**
+   * The instant the run starts (epoch ms; from an RFC 3339 time, --start-at), shared by every shard
+   * so that their combined rate is the target from the first second. Absent: when the load is ready.
+   */
+  startAt: z.number().int().nonnegative().optional(),
 });
 
 export type Thresholds = z.infer<typeof ThresholdsSchema>;

@@ -9,6 +9,18 @@ export class LatencyRecorder {
     this.h.recordValue(Math.max(0, Math.round(ms * 1000)));
   }
 
+  /** The histogram, compressed (base64), to send to another process (src/load/workers.ts). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.h);
+  }
+
+  /** Adds the values of an encoded histogram (`encode`): percentiles of the union, exact to the histogram's precision. */
+  addEncoded(encoded: string): void {
+    const other = hdr.decodeFromCompressedBase64(encoded);
+    this.h.add(other);
+    other.destroy();
+  }
+
   /** Forgets every value recorded (the timeline reuses one recorder per bucket). */
   reset(): void {
     this.h.reset();

@@ -101,8 +101,22 @@ export const TimelineSchema = z.object({
 });
 
 export const LoadResultSchema = z.object({
+  /** When sending began: the planned start (config.startAt) or, if this process was late for it, later. */
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime(),
+  /**
+   * A run with a planned start (config.startAt): that instant, and how late this process was for it
+   * (the requests due before it started were counted as dropped, not sent in a burst).
+   */
+  plannedStartAt: z.iso.datetime().optional(),
+  startLateMs: z.number().nonnegative().optional(),
+  /**
+   * `load --workers`: the workers that died or failed, one line each. Their requests (some of which
+   * may have reached the server) are not in the counts, so the run cannot be verified complete.
+   */
+  workerFailures: z.array(z.string()).min(1).optional(),
+  /** `load --workers N`: how many worker processes sent the run (absent: this process alone). */
+  workers: z.number().int().positive().optional(),
   /** True when the signal stopped the run early: counts are exact for what was done. */
   interrupted: z.boolean(),
   tenants: z.array(TenantCountsSchema),

@@ -8,7 +8,8 @@
  * - `config` comes from `resolveLoadConfig` (./config.ts), from flags and/or a scenario file.
  * - The executors: ./executors/open-model.ts (scheduled arrivals, drops at the in-flight cap) and
  *   ./executors/closed-model.ts (`connections` loops); both send through ./dispatch.ts.
- * - The tenant × status of each request comes from a smooth weighted round robin (./mix.ts): exact.
+ * - The tenant × status of each request comes from a smooth weighted round robin (./mix.ts): exact;
+ *   ./mix-index.ts gives request k's pick from k alone, so a shard computes only its own requests.
  * - `signal` aborting stops scheduling, waits (bounded by the request timeout) for in-flight
  *   requests, and resolves with the partial result marked `interrupted: true`. It never rejects
  *   for HTTP errors: those are counted by category.
@@ -23,9 +24,9 @@ import { Dispatcher, type LoadClock } from './dispatch.js';
 import { runClosedModel } from './executors/closed-model.js';
 import { runOpenModel } from './executors/open-model.js';
 import { LatencyRecorder } from './latency.js';
-import { TrafficMix } from './mix.js';
+import { indexedMix } from './mix-index.js';
 import type { LoadResult } from './result.js';
-import { rateAtMs, stagesDurationMs } from './schedule.js';
+import { ArrivalIndex, rateAtMs, stagesDurationMs } from './schedule.js';
 import { localLimits, type Shard } from './shard.js';
 import { Tally } from './tally.js';
 
@@ -74,6 +75,26 @@ export interface LoadDeps {
    * without a run label would count them as its own traffic. Default true.
    */
   warmUp?: boolean | undefined;
+  /**
+   * Called after the warm-up: resolves with the instant (epoch ms) to start at instead of
+   * config.startAt — the workers of one process start together (./workers.ts). A start it gives
+   * that config.startAt does not plan is not recorded as a planned start.
+   */
+  beforeStart?: (() => Promise<number | undefined>) | undefined;
+  /**
+   * Open model: send the requests due in each window of this many ms together at its end (one
+   * wake-up; up to this much later than due, never early). Default DEFAULT_SEND_BATCH_MS.
+   */
+  sendBatchMs?: number | undefined;
+  /** Given the run's latency histograms at the end, for merging with other processes' (./workers.ts). */
+  onRecorders?: ((r: RunRecorders) => void) | undefined;
+}
+
+/** The latency histograms of a run, whose summaries the result gives. */
+export interface RunRecorders {
+  service: LatencyRecorder;
+  scheduleCorrected: LatencyRecorder;
+  sendLateness: LatencyRecorder;
 }
 
 /** Connections opened before the run (closed model: all of them; open model: one per 100 req/s). */
@@ -82,6 +103,13 @@ const WARM_UP_MAX_CONNECTIONS = 256;
 const WARM_UP_MAX_REQUESTS = 3000;
 /** The warm-up never takes longer than this (or the request timeout, if shorter). */
 const WARM_UP_MAX_MS = 2000;
+
+/**
+ * The open model's default send batch: 0, each request at its own due time (the timer's
+ * millisecond still groups what falls due meanwhile). Batches of 2 ms cost less CPU (bench/RESULTS.md)
+ * but put a floor of ~2 ms under the p99 send lateness, the goal at 25k/s; so they are asked for.
+ */
+export const DEFAULT_SEND_BATCH_MS = 0;
 
 /** After scheduling stops, in-flight requests get this much longer than the request timeout. */
 const DRAIN_GRACE_MS = 1000;
@@ -116,12 +144,21 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   const lateness = new LatencyRecorder();
   const mixes = [config.statusMix];
   const stageMix = config.stages.map((s) => (s.statusMix ? mixes.push(s.statusMix) - 1 : 0));
-  const mix = new TrafficMix(config.tenants, mixes);
+  const schedule = new ArrivalIndex(config.stages);
+  // The open model's stages each use their mix from their first request on; the closed model, mix 0.
+  const segments =
+    config.model === 'open'
+      ? schedule.stageFirsts.map((first, s) => ({ first, mix: stageMix[s]! }))
+      : [{ first: 0, mix: 0 }];
+  const mix = indexedMix(config.tenants, mixes, segments.length > 0 ? segments : [{ first: 0, mix: 0 }]);
 
   if (deps.warmUp !== false)
     await warmUp({ ...config, ...limits, stages: scaledStages(config, shard) }, client, signal);
-  const startedWall = clock.wallNow();
-  const t0 = clock.now();
+  const startAt = deps.beforeStart ? await deps.beforeStart() : config.startAt;
+  const { lateMs: startLateMs, arrivedLate } = await waitForStart(startAt, clock, signal);
+  // t0 is the planned start on the monotonic clock: a late process's schedule is where it would be.
+  const t0 = clock.now() - startLateMs;
+  const startedWall = clock.wallNow() - startLateMs;
   dispatcher.timeline.origin = t0;
 
   let previous = { elapsedMs: 0, sent: 0 };
@@ -155,10 +192,14 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
           signal,
           t0,
           dispatcher,
+          schedule,
           mix,
-          stageMix,
           lateness,
           shard,
+          // Only a process that arrived after the instant skips; one that waited for it and woke a
+          // fraction of a millisecond late sends its first requests that much late, as any wake-up.
+          skipBeforeMs: arrivedLate ? startLateMs : 0,
+          batchMs: deps.sendBatchMs ?? DEFAULT_SEND_BATCH_MS,
         })
       : await runClosedModel({
           config,
@@ -186,6 +227,11 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
   await ticker.stop();
 
   const endRel = clock.now() - t0;
+  deps.onRecorders?.({
+    service: dispatcher.service,
+    scheduleCorrected: dispatcher.corrected,
+    sendLateness: lateness,
+  });
   const rate = constantRate(config);
   const planDurationMs = stagesDurationMs(config.stages);
   const planned =
@@ -193,8 +239,13 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
       ? plannedRequests(config.stages) / (planDurationMs / 1000)
       : null;
   return {
-    startedAt: new Date(startedWall).toISOString(),
+    // A start the plan asked for (config.startAt) is recorded as planned + how late this process
+    // was; one the workers agreed on (beforeStart) as that instant, which the timeline starts at.
+    startedAt: new Date(startedWall + (config.startAt !== undefined ? startLateMs : 0)).toISOString(),
     endedAt: new Date(startedWall + endRel).toISOString(),
+    ...(config.startAt !== undefined
+      ? { plannedStartAt: new Date(config.startAt).toISOString(), startLateMs: round3(startLateMs) }
+      : {}),
     interrupted: interruptedWhileScheduling || aborted(),
     ...tally.result(),
     rate: {
@@ -210,6 +261,26 @@ export async function runLoad(config: LoadConfig, deps: LoadDeps = {}): Promise<
     },
     timeline: dispatcher.timeline.finish(t0 + endRel),
   };
+}
+
+/**
+ * Waits on `clock` for the planned start (epoch ms), if any: every shard of a run then begins at the
+ * same instant. Returns how late the process is for it (0 when on time or no start was planned),
+ * and whether it was late already when it got there (rather than woken late from the wait).
+ */
+async function waitForStart(
+  startAt: number | undefined,
+  clock: LoadClock,
+  signal: AbortSignal | undefined,
+): Promise<{ lateMs: number; arrivedLate: boolean }> {
+  if (startAt === undefined) return { lateMs: 0, arrivedLate: false };
+  for (let waited = false; ; waited = true) {
+    // Stopped while waiting: nothing was due yet as far as this run is concerned.
+    if (signal?.aborted) return { lateMs: 0, arrivedLate: false };
+    const leftMs = startAt - clock.wallNow();
+    if (leftMs <= 0) return { lateMs: Math.max(0, -leftMs), arrivedLate: !waited && leftMs < 0 };
+    await clock.sleepUntil(clock.now() + leftMs, signal);
+  }
 }
 
 /** Opens connections and warms the target's code before the clock starts (see LoadClient.warmUp). */

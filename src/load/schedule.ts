@@ -74,3 +74,67 @@ export function rateAtMs(stages: readonly Stage[], atMs: number): number | null 
   }
   return null;
 }
+
+/**
+ * The arrivals by index: the due time and stage of global request k from k alone, the same numbers
+ * `arrivals` yields (the same float operations in the same order), so that a shard computes only
+ * its own requests k ≡ i (mod n) instead of walking the whole global schedule (issue 21).
+ */
+export class ArrivalIndex {
+  /** Per stage: first global index, start (ms), requests due before it (fractional), a, k. */
+  private readonly first: number[] = [];
+  private readonly startMs: number[] = [];
+  private readonly startCount: number[] = [];
+  private readonly a: number[] = [];
+  private readonly k: number[] = [];
+  /** The first index past the schedule (Infinity for an unbounded last stage). */
+  readonly end: number;
+  private cursor = 0;
+
+  constructor(stages: readonly Stage[]) {
+    let index = 0;
+    let stageStartMs = 0;
+    let stageStartCount = 0;
+    for (const stage of stages) {
+      const { fromPerSec: a, toPerSec: b } = stage;
+      const durationMs = stage.durationMs ?? Number.POSITIVE_INFINITY;
+      const durS = durationMs / 1000;
+      const stageCount = Number.isFinite(durS) ? ((a + b) / 2) * durS : Number.POSITIVE_INFINITY;
+      this.first.push(index);
+      this.startMs.push(stageStartMs);
+      this.startCount.push(stageStartCount);
+      this.a.push(a);
+      this.k.push(Number.isFinite(durS) && durS > 0 ? (b - a) / (2 * durS) : 0);
+      // `arrivals` yields indices while index < startCount + stageCount − 1e-9: it stops at the ceiling.
+      const limit = stageStartCount + stageCount - 1e-9;
+      if (index < limit) index = Number.isFinite(limit) ? Math.ceil(limit) : Number.POSITIVE_INFINITY;
+      stageStartMs += durationMs;
+      stageStartCount += stageCount;
+    }
+    this.end = index;
+  }
+
+  /** Global index of the first request of each stage. */
+  get stageFirsts(): readonly number[] {
+    return this.first;
+  }
+
+  /** The stage of global request `index` (< end); fastest for indices that only grow. */
+  stageOf(index: number): number {
+    let s = this.cursor;
+    if (index < this.first[s]!) s = 0;
+    while (s + 1 < this.first.length && index >= this.first[s + 1]!) s++;
+    this.cursor = s;
+    return s;
+  }
+
+  /** Due time of global request `index`, ms after the start; null past the schedule. */
+  atMs(index: number, stage = this.stageOf(index)): number | null {
+    if (index >= this.end) return null;
+    const a = this.a[stage]!;
+    const n = index - this.startCount[stage]!;
+    const root = Math.sqrt(Math.max(0, a * a + 4 * this.k[stage]! * n));
+    const tauS = n === 0 ? 0 : (2 * n) / (a + root);
+    return this.startMs[stage]! + tauS * 1000;
+  }
+}

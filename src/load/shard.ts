@@ -5,14 +5,15 @@
  *
  * - Requests: the shard sends the global requests k with k mod count = index — open model at their
  *   global due times (./schedule.ts), with the tenant × status the global round robin (./mix.ts)
- *   gives request k; closed model as the shard's loops ask for the next one.
+ *   gives request k; closed model as the shard's loops ask for the next one. Both are computed from
+ *   k alone (ArrivalIndex, ./mix-index.ts): a shard's CPU is its own share, not the whole schedule's.
  * - Bounds: --requests N and --duration bound the global run (shard i sends ⌈(N − i) / count⌉ of N).
  * - Shared resources (--connections, --max-inflight) are split the same way: ⌈(x − i) / count⌉ each,
  *   so the shards together open as many connections and allow as much in flight as one process would.
  */
 import { UsageError } from '../util/errors.js';
 import type { LoadConfig } from './config.js';
-import { arrivals } from './schedule.js';
+import { ArrivalIndex } from './schedule.js';
 
 export interface Shard {
   /** 0-based, < count. */
@@ -102,9 +103,6 @@ export function checkShardFits(
 /** Whether the open-model schedule, within its bounds, has a request with global index `k`. */
 function hasArrival(config: Omit<LoadConfig, 'target'>, k: number): boolean {
   if (config.requests !== null && k >= config.requests) return false;
-  for (const a of arrivals(config.stages)) {
-    if (config.durationMs !== null && a.atMs >= config.durationMs) return false;
-    if (a.index >= k) return true;
-  }
-  return false;
+  const atMs = new ArrivalIndex(config.stages).atMs(k);
+  return atMs !== null && (config.durationMs === null || atMs < config.durationMs);
 }

@@ -140,6 +140,25 @@ function maxOf(a: TimelinePercentiles | null, b: TimelinePercentiles | null): Ti
   };
 }
 
+/**
+ * The timelines of processes that ran one schedule from the same planned start (src/load/workers.ts)
+ * as one: counts summed bucket by bucket, percentiles the larger (an upper bound, as in coarsen).
+ * A finer timeline is first merged into the coarser one's buckets.
+ */
+export function mergeTimelines(timelines: readonly TimelineData[]): TimelineData | undefined {
+  if (timelines.length === 0) return undefined;
+  const bucketMs = Math.max(...timelines.map((t) => t.bucketMs));
+  const out: TimelineEntry[] = [];
+  for (const t of timelines) {
+    t.entries.forEach((e, i) => {
+      const index = Math.floor((i * t.bucketMs) / bucketMs);
+      while (out.length <= index) out.push(emptyEntry((out.length * bucketMs) / 1000));
+      out[index] = mergeEntries(out[index]!, e);
+    });
+  }
+  return { bucketMs, entries: out };
+}
+
 function mergeEntries(a: TimelineEntry, b: TimelineEntry): TimelineEntry {
   const errors = { ...a.errors };
   for (const k of Object.keys(errors) as ErrorKind[]) errors[k] += b.errors[k];

@@ -140,6 +140,29 @@ export function parseRunId(text: string): string {
   return text;
 }
 
+export const SEND_BATCH_EXPECTED =
+  'milliseconds from 0 to 100, like 2 or 2ms (0: each request at its own due time)';
+
+/** The open model's send batch window (LoadDeps.sendBatchMs): "2", "2ms", "0.5ms" → ms. */
+export function parseSendBatch(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:ms)?\s*$/.exec(text);
+  const ms = Number(m?.[1]);
+  if (!m || !(ms >= 0 && ms <= 100)) throw new ValueProblem(SEND_BATCH_EXPECTED);
+  return ms;
+}
+
+export const START_AT_EXPECTED =
+  'an RFC 3339 time with a zone, like 2026-12-03T10:00:00Z or 2026-12-03T11:00:00.250+01:00';
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 time (with its zone: a shared instant, never the local time) → epoch ms. */
+export function parseStartAt(text: string): number {
+  const t = text.trim();
+  const ms = RFC3339.test(t) ? Date.parse(t.replace(' ', 'T')) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0) throw new ValueProblem(START_AT_EXPECTED);
+  return Math.floor(ms);
+}
+
 export const TARGET_EXPECTED = 'an http:// or https:// URL, like http://127.0.0.1:8088';
 
 /**

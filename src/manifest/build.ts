@@ -25,7 +25,12 @@ export function buildManifest(
     config,
     startedAt: result.startedAt,
     endedAt: result.endedAt,
+    ...(result.plannedStartAt !== undefined
+      ? { plannedStartAt: result.plannedStartAt, startLateMs: result.startLateMs }
+      : {}),
     interrupted: result.interrupted,
+    ...(result.workers !== undefined ? { workers: result.workers } : {}),
+    ...(result.workerFailures ? { workerFailures: result.workerFailures } : {}),
     tenants: result.tenants,
     totals: result.totals,
     errors: result.errors,

@@ -96,7 +96,9 @@ const ERROR_KINDS = ['refused', 'reset', 'timeout', 'statusMismatch', 'other'] a
  */
 function timelineInconsistency(m: RunManifest): string | undefined {
   const { bucketMs, entries } = m.timeline!;
-  const runMs = Date.parse(m.endedAt) - Date.parse(m.startedAt);
+  // The timeline starts at the planned start: a process late for it (startLateMs) began sending
+  // later, and its first buckets hold the requests it counted as dropped.
+  const runMs = Date.parse(m.endedAt) - (Date.parse(m.startedAt) - (m.startLateMs ?? 0));
   // The timestamps are whole ms: the run may be up to 1 ms longer than they say.
   const most = Math.floor((Math.max(0, runMs) + 1) / bucketMs) + 1;
   if (entries.length > most) {

@@ -1,5 +1,6 @@
-import { type LoadProgress, stopBoundMs as loadStopBoundMs, runLoad } from '../load/runner.js';
+import { type LoadProgress, stopBoundMs as loadStopBoundMs, type runLoad } from '../load/runner.js';
 import { checkThresholds } from '../load/thresholds.js';
+import { loadOn } from '../load/workers.js';
 import { buildManifest } from '../manifest/build.js';
 import type { ManifestServer, RunManifest } from '../manifest/schema.js';
 import { writeRunManifest } from '../manifest/write.js';
@@ -10,8 +11,10 @@ import { CaptureSource } from '../verify/capture-source.js';
 import { diagnosisSetup } from '../verify/diagnosis.js';
 import {
   expectationsFrom,
+  failedWorkers,
   interruptedRun,
   nothingAnswered,
+  shardStartSpread,
   undeliveredShards,
 } from '../verify/expectations.js';
 import { promClientFor } from '../verify/prom-client.js';
@@ -68,6 +71,8 @@ export async function runPipeline(given: PipelineConfig, deps: PipelineDeps): Pr
       ...(loaded.topology ? { topology: loaded.topology } : {}),
     });
     if (loaded.manifest.interrupted) return { ...report, interrupted: true };
+    // A worker died: its requests are not counted, so verifying the counts could only be red.
+    if (loaded.manifest.workerFailures) return { ...report, workerFailures: loaded.manifest.workerFailures };
     report.thresholdsExceeded = checkThresholds(loaded.manifest, config.load.config.thresholds);
     manifests = [{ manifest: loaded.manifest, source: loaded.paths[0] ?? `run ${loaded.manifest.runId}` }];
   }
@@ -136,13 +141,18 @@ async function loadPart(
     const manifest = withService(
       buildManifest(
         loadConfig,
-        await runLoad(loadConfig, {
-          signal: deps.signal,
-          onProgress,
-          createClient: deps.loadClient,
-          shard: load.shard,
-          ...service?.loadDeps,
-        }),
+        await loadOn(
+          loadConfig,
+          {
+            signal: deps.signal,
+            onProgress,
+            createClient: deps.loadClient,
+            shard: load.shard,
+            ...service?.loadDeps,
+            sendBatchMs: load.sendBatchMs,
+          },
+          load.workers,
+        ),
         undefined,
         load.shard,
       ),
@@ -161,13 +171,18 @@ async function loadPart(
   try {
     emit({ type: 'load-started', config: loadConfig });
     service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
-    loaded = await runLoad(loadConfig, {
-      signal: deps.signal,
-      onProgress,
-      createClient: deps.loadClient,
-      shard: load.shard,
-      ...service?.loadDeps,
-    });
+    loaded = await loadOn(
+      loadConfig,
+      {
+        signal: deps.signal,
+        onProgress,
+        createClient: deps.loadClient,
+        shard: load.shard,
+        ...service?.loadDeps,
+        sendBatchMs: load.sendBatchMs,
+      },
+      load.workers,
+    );
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();
@@ -242,6 +257,7 @@ async function verifyPart(
     const undelivered = undeliveredShards(manifests);
     const noAnswer = nothingAnswered(manifests, expectation);
     const cut = interruptedRun(manifests);
+    const starts = shardStartSpread(manifests);
     // The servers' instance ids, when every manifest recorded one (see ManifestServer.instanceId).
     const ids = manifests.map((m) => m.manifest.server?.instanceId);
     const instanceIds = ids.every((id): id is string => id !== undefined) ? [...new Set(ids)] : undefined;
@@ -257,9 +273,10 @@ async function verifyPart(
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
       settle,
-      cannotPass: undelivered,
+      cannotPass: [...undelivered, ...failedWorkers(manifests)],
       ...(noAnswer ? { nothingAnswered: noAnswer } : {}),
       ...(cut ? { runInterrupted: cut } : {}),
+      ...(starts ? { shardStarts: starts } : {}),
       ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
       // The in-process capture is final and complete: nothing to diagnose while waiting.
       ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),

@@ -76,6 +76,10 @@ export interface LoadPart {
    * first request and store it in the manifest (src/pipeline/service-step.ts).
    */
   service?: { profile: ServiceProfileRef; backend: PrometheusBackend } | undefined;
+  /** Worker processes sending this process's part (src/load/workers.ts); default 1: this process. */
+  workers?: number | undefined;
+  /** The open model's send batch window, ms (LoadDeps.sendBatchMs); default 0. */
+  sendBatchMs?: number | undefined;
 }
 
 export interface VerifyPart {
@@ -174,6 +178,11 @@ export interface RunReport {
   manifest?: RunManifest;
   manifestPaths?: string[];
   thresholdsExceeded: string[];
+  /**
+   * `--workers`: the workers that died or failed (the manifest has every other worker's part and
+   * names these). The run failed; verify is not run, its counts would lack these workers' requests.
+   */
+  workerFailures?: string[];
   verify?: VerifyReport;
   /** verify by a service profile: one report per manifest. */
   service?: ServiceVerifyReport[];

@@ -198,6 +198,50 @@ export function nothingAnswered(
 }
 
 /**
+ * The manifests of `load --workers` runs in which a worker died (workerFailures): its requests are
+ * not in the counts, though some reached the server, so verify cannot pass. One line per manifest.
+ */
+export function failedWorkers(manifests: readonly { manifest: RunManifest; source: string }[]): string[] {
+  return manifests.flatMap(({ manifest, source }) =>
+    manifest.workerFailures
+      ? [
+          `${source}: ${manifest.workerFailures.length} load worker(s) failed, their requests are not in its counts — ${manifest.workerFailures.join('; ')}`,
+        ]
+      : [],
+  );
+}
+
+/**
+ * For the shards of one run, the line saying how far apart their real starts were (the combined
+ * rate is the target only while all of them send): the spread from the first start to the last,
+ * and, when the run had a planned start (--start-at), how late the latest shard was for it.
+ * Undefined for a single manifest.
+ */
+export function shardStartSpread(
+  manifests: readonly { manifest: RunManifest; source: string }[],
+): string | undefined {
+  if (manifests.length < 2) return undefined;
+  const starts = manifests
+    .map((m) => ({ at: Date.parse(m.manifest.startedAt), who: shardName(m) }))
+    .sort((a, b) => a.at - b.at);
+  const first = starts[0]!;
+  const last = starts[starts.length - 1]!;
+  const spread = `the ${manifests.length} shards' real starts spread over ${formatMs(last.at - first.at)} (first ${first.who} at ${new Date(first.at).toISOString()}, last ${last.who})`;
+  const planned = manifests[0]!.manifest.plannedStartAt;
+  if (planned === undefined) return `${spread}; no planned start (--start-at) was given`;
+  const late = manifests.reduce((m, x) => Math.max(m, x.manifest.startLateMs ?? 0), 0);
+  return `${spread}; planned start ${planned}, the latest shard ${formatMs(late)} late for it`;
+}
+
+function shardName({ manifest, source }: { manifest: RunManifest; source: string }): string {
+  return manifest.shard ? `shard ${manifest.shard.index}/${manifest.shard.count}` : source;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(3)} s`;
+}
+
+/**
  * When a manifest says its load was interrupted (SIGINT/SIGTERM), the line saying what a pass then
  * covers; undefined when none was.
  */

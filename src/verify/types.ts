@@ -228,6 +228,11 @@ export interface VerifyReport {
    */
   runInterrupted?: string;
   /**
+   * For a run of several shards: how far apart their real starts were, and how late for the planned
+   * start (--start-at) the latest was. Absent for one manifest.
+   */
+  shardStarts?: string;
+  /**
    * Set when a failure signature (src/verify/diagnosis.ts) ended verify before its timeout: a red
    * that cannot turn green, why, the fix, and when (elapsed ms; 0: before any poll).
    */

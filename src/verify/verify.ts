@@ -54,6 +54,8 @@ export interface VerifyOptions {
   nothingAnswered?: string;
   /** The manifest's load was interrupted: said in the report (VerifyReport.runInterrupted). */
   runInterrupted?: string;
+  /** The shards' real starts, how far apart (VerifyReport.shardStarts; ./expectations.ts shardStartSpread). */
+  shardStarts?: string;
   /**
    * The service.instance.id of every server of the run (the manifests' server.instanceId), when all
    * recorded one: a series of the run from another instance makes verify fail (foreignInstances).
@@ -202,6 +204,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const fromManifests = {
     ...(cannotPass.length > 0 ? { cannotPass } : {}),
     ...(opts.runInterrupted ? { runInterrupted: opts.runInterrupted } : {}),
+    ...(opts.shardStarts ? { shardStarts: opts.shardStarts } : {}),
   };
   if (opts.nothingAnswered) {
     // The server recorded nothing of the run: the backend can only show nothing, which proves nothing.

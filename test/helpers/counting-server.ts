@@ -1,4 +1,4 @@
-/** A loopback HTTP server on port 0 that answers 200 to everything and counts connections. */
+/** A loopback HTTP server on port 0 that answers 200 to everything and counts connections and requests (the warm-up's GET /healthz apart). */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,13 +6,17 @@ export interface CountingServer {
   /** http://127.0.0.1:PORT */
   url: string;
   readonly connections: number;
+  /** Requests other than the warm-up's GET /healthz. */
+  readonly requests: number;
   reset(): void;
   close(): Promise<void>;
 }
 
 export async function startCountingServer(): Promise<CountingServer> {
   let connections = 0;
-  const server = createServer((_req, res) => {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith('/healthz')) requests++;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end('{"status":200}');
   });
@@ -23,8 +27,12 @@ export async function startCountingServer(): Promise<CountingServer> {
     get connections() {
       return connections;
     },
+    get requests() {
+      return requests;
+    },
     reset: () => {
       connections = 0;
+      requests = 0;
     },
     close: async () => {
       server.closeAllConnections();

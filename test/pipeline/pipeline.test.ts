@@ -99,6 +99,22 @@ describe('runPipeline, metrics captured in process', () => {
     expect(await stopBoundMs(config)).toBeGreaterThan(config.load!.config.timeoutMs);
   });
 
+  it('with 2 load workers (real processes) to the in-process server: one manifest, verified green', async () => {
+    const config: PipelineConfig = {
+      serve: serveTo('http://127.0.0.1:9', 'capture'),
+      load: { config: plan('pipeline-workers'), out: join(dir, 'workers.json'), cwd: dir, workers: 2 },
+      verify: verifyPart,
+    };
+    const report = await runPipeline(config, { env: {}, warn: () => {} });
+    expect(report.workerFailures).toBeUndefined();
+    expect(report.ok, JSON.stringify(report.verify?.results.filter((r) => !r.ok))).toBe(true);
+    // The 40 requests of the plan, sent by two processes, counted once in one manifest.
+    expect(report.manifest!.totals.scheduled).toBe(40);
+    expect(report.manifest!.totals.sent + report.manifest!.totals.dropped).toBe(40);
+    expect(report.manifest!.shard).toBeUndefined();
+    expect(report.manifest!.workers).toBe(2);
+  });
+
   it("'auto' with nothing listening at the OTLP endpoint captures in process, and says why", async () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const report = await runPipeline(

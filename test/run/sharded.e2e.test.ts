@@ -99,6 +99,10 @@ describe.skipIf(!enabled)('sharded run: 3 load processes → one VictoriaMetrics
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.ok).toBe(true);
+    // The shards' real starts, how far apart (started by hand: no planned start).
+    expect(report.shardStarts).toMatch(
+      /^the 3 shards' real starts spread over (\d+ ms|\d+\.\d{3} s) \(first shard \d\/3 at .*, last shard \d\/3\); no planned start \(--start-at\) was given$/,
+    );
     // The global mix of 180 requests: 153/18/9 by status, spread over 3 tenants by round robin.
     const counts = report.results.filter((x) => x.check === 'counts');
     expect(counts.map((x) => [x.tenant, x.found])).toEqual([

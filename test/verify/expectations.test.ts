@@ -130,3 +130,32 @@ describe('expectationsFrom', () => {
     expect(() => expectationsFrom([a, a], 'x')).toThrow(/same file was given more than once/);
   });
 });
+
+describe('failedWorkers', () => {
+  it('names each manifest of a --workers run in which a worker died; nothing for the others', async () => {
+    const { failedWorkers } = await import('../../src/verify/expectations.js');
+    const { buildManifest } = await import('../../src/manifest/build.js');
+    const { testPlan } = await import('../load/plan-fixture.js');
+    const { runLoad } = await import('../../src/load/runner.js');
+    const { FakeClock } = await import('../load/fake-clock.js');
+    const { fakeClient } = await import('../load/fake-client.js');
+    const clock = new FakeClock();
+    const config = testPlan({
+      stages: [{ durationMs: 100, fromPerSec: 100, toPerSec: 100 }],
+      durationMs: 100,
+    });
+    const result = await clock.runUntil(runLoad(config, { clock, client: fakeClient(clock) }));
+    const ok = { manifest: buildManifest(config, result), source: 'ok.json' };
+    const died = {
+      manifest: buildManifest(config, {
+        ...result,
+        workerFailures: ['worker 2 of 2 (shard 1/2) died (exit code 7)'],
+      }),
+      source: 'died.json',
+    };
+    expect(failedWorkers([ok])).toEqual([]);
+    expect(failedWorkers([ok, died])).toEqual([
+      'died.json: 1 load worker(s) failed, their requests are not in its counts — worker 2 of 2 (shard 1/2) died (exit code 7)',
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import type { LoadConfig } from '../config.js';
 import type { Dispatcher, LoadClock } from '../dispatch.js';
-import type { TrafficMix } from '../mix.js';
+import type { IndexedMix } from '../mix-index.js';
 import { type Shard, shareOf } from '../shard.js';
 
 export interface ClosedModelRun {
@@ -10,7 +10,8 @@ export interface ClosedModelRun {
   /** Clock time of the start of the run. */
   t0: number;
   dispatcher: Dispatcher;
-  mix: TrafficMix;
+  /** The tenant × status of each global request, by index. */
+  mix: IndexedMix;
   /** This process's connections (config.connections, or a shard's part of them). */
   connections: number;
   /** This process's part of the run (../shard.ts); undefined: all of it. */
@@ -30,15 +31,10 @@ export async function runClosedModel(run: ClosedModelRun): Promise<number> {
   const limit = config.requests === null ? null : shareOf(config.requests, run.shard);
   const step = run.shard?.count ?? 1;
   let nextGlobal = run.shard?.index ?? 0; // the global index of this process's next request
-  let drawn = 0; // global picks drawn from the mix so far
   const pick = () => {
-    while (drawn < nextGlobal) {
-      mix.next(0);
-      drawn++;
-    }
-    drawn++;
+    const k = nextGlobal;
     nextGlobal += step;
-    return mix.next(0);
+    return mix.pickAt(k);
   };
   let started = 0;
   const loop = () =>

@@ -1,0 +1,258 @@
+/**
+ * `load --workers N`: N worker processes on this machine (./worker-entry.ts, child_process.fork),
+ * each sending one shard of this process's part of the run, merged into one result as if one
+ * process had sent everything (./merge.ts).
+ *
+ * The split reuses the shards (./shard.ts): this process's part is shard i/n (the whole run: 0/1),
+ * and worker j of N sends shard (i + n·j)/(n·N) — the requests k ≡ i (mod n) with (k − i)/n ≡ j
+ * (mod N) — so the workers' union is exactly this process's part, request for request.
+ *
+ * Why processes, not worker_threads: an open-model sender is a timer-driven event loop; each needs
+ * a core of its own, which both give, but a process's failure (an out-of-memory abort, a native
+ * crash, process.exit in a dependency) ends only that worker, whose siblings' parts survive; and a
+ * terminal's Ctrl-C reaches every worker directly (one process group). The cost, one Node start-up
+ * per worker (~50 ms, ~40 MB), is paid before the clock starts.
+ *
+ * Start: every worker warms up, says so, and all then start at one instant (config.startAt if
+ * planned, else a moment after the last is ready), so their schedules are one schedule.
+ * Stop: the signal sends every worker a stop (and a Ctrl-C reaches them itself); each ends as an
+ * interrupted run and its part is merged. A worker that dies fails the run (`failures`), and the
+ * result holds every other worker's part, with the failures (LoadResult.workerFailures).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../util/errors.js';
+import type { LoadConfig } from './config.js';
+import { mergeResults, type ResultPart } from './merge.js';
+import type { LoadResult } from './result.js';
+import { type LoadDeps, type LoadProgress, runLoad, stopBoundMs } from './runner.js';
+import { checkShardFits, type Shard } from './shard.js';
+import { FromWorkerSchema, type ToWorker } from './worker-protocol.js';
+
+/** The most workers one process runs. */
+export const MAX_WORKERS = 256;
+
+/** After the last worker is ready, the start is this far ahead: time for the start message to arrive. */
+const START_AHEAD_MS = 200;
+
+/** After a stop, a worker that has not finished within the runner's stop bound plus this is killed. */
+const KILL_GRACE_MS = 2000;
+
+export interface WorkersOptions {
+  workers: number;
+  /** This process's part of the run (--shard); undefined: all of it. */
+  shard?: Shard | undefined;
+  signal?: AbortSignal | undefined;
+  /** The workers' progress summed, once every worker has reported since the last one. */
+  onProgress?: ((p: LoadProgress) => void) | undefined;
+  progressIntervalMs?: number | undefined;
+  /** Each worker's send batch (LoadDeps.sendBatchMs). */
+  sendBatchMs?: number | undefined;
+  /** The worker script; default the compiled ./worker-entry.js beside this module. */
+  entry?: string | undefined;
+}
+
+export interface WorkersResult {
+  /** Every finished worker's part merged (absent only when no worker finished). */
+  result: LoadResult | undefined;
+  /** One line per worker that died or failed: the run then fails. */
+  failures: string[];
+}
+
+export const WORKERS_EXPECTED = `an integer from 1 to ${MAX_WORKERS}, or "auto" (the cores, minus one when the server runs in this process)`;
+
+/**
+ * `--workers` → a count: "auto" is every core (os.availableParallelism), minus one for the server
+ * when it runs on this machine too (--serve, run), at least 1. Anything else: a UsageError naming `what`.
+ */
+export function parseWorkers(
+  text: string,
+  opts: { serveInProcess: boolean; cores?: number },
+  what = '--workers',
+): number {
+  const t = text.trim();
+  if (t === 'auto') {
+    const cores = opts.cores ?? availableParallelism();
+    return Math.max(1, Math.min(MAX_WORKERS, cores - (opts.serveInProcess ? 1 : 0)));
+  }
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(`${what}: expected ${WORKERS_EXPECTED}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+/**
+ * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
+ * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
+ */
+export function checkWorkersFit(config: LoadConfig, shard: Shard | undefined, workers: number): void {
+  if (workers <= 1) return;
+  try {
+    checkShardFits(config, workerShard(shard, workers - 1, workers), '--workers split');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new UsageError(
+      `--workers ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
+    );
+  }
+}
+
+/**
+ * The compiled worker beside this module (dist/load/); run from the sources (the tests), the
+ * package's compiled one, which `npm run build` makes.
+ */
+function defaultEntry(): string {
+  const beside = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL('../../dist/load/worker-entry.js', import.meta.url));
+}
+
+/** Worker j of `workers` within this process's part `shard`. */
+export function workerShard(shard: Shard | undefined, j: number, workers: number): Shard {
+  const base = shard ?? { index: 0, count: 1 };
+  return { index: base.index + base.count * j, count: base.count * workers };
+}
+
+export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Promise<WorkersResult> {
+  const entry = opts.entry ?? defaultEntry();
+  const n = opts.workers;
+  const parts: (ResultPart | undefined)[] = new Array(n).fill(undefined);
+  const failures: string[] = [];
+  const ready = new Set<number>();
+  const latest = new Map<number, LoadProgress>();
+  const alive = new Set<number>();
+  let started = false;
+  const children: ChildProcess[] = [];
+
+  const post = (j: number, msg: ToWorker) => {
+    const c = children[j]!;
+    if (c.connected) c.send(msg, (err) => void err); // a worker gone meanwhile is reported by its exit
+  };
+  const startIfAllReady = () => {
+    if (started || alive.size === 0 || [...alive].some((j) => !ready.has(j))) return;
+    started = true;
+    const startAt = config.startAt ?? Date.now() + START_AHEAD_MS;
+    for (const j of alive) post(j, { type: 'start', startAt });
+  };
+  const emitProgress = () => {
+    if (!opts.onProgress || latest.size === 0 || [...alive].some((j) => !latest.has(j))) return;
+    opts.onProgress(sumProgress([...latest.values()]));
+    latest.clear();
+  };
+
+  const done = Array.from({ length: n }, (_, j) => {
+    const shard = workerShard(opts.shard, j, n);
+    const name = `worker ${j + 1} of ${n} (shard ${shard.index}/${shard.count})`;
+    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    alive.add(j);
+    let failed: string | undefined;
+    child.on('message', (raw) => {
+      const parsed = FromWorkerSchema.safeParse(raw);
+      if (!parsed.success) {
+        failed = `${name} sent a message that is not of the protocol: ${parsed.error.issues[0]?.message}`;
+        return;
+      }
+      const msg = parsed.data;
+      if (msg.type === 'ready') {
+        ready.add(j);
+        startIfAllReady();
+      } else if (msg.type === 'progress') {
+        latest.set(j, msg.progress);
+        emitProgress();
+      } else if (msg.type === 'done') {
+        parts[j] = { result: msg.result, histograms: msg.histograms };
+      } else failed = `${name} failed: ${msg.message}`;
+    });
+    post(j, {
+      type: 'run',
+      config,
+      shard,
+      ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+      ...(opts.sendBatchMs !== undefined ? { sendBatchMs: opts.sendBatchMs } : {}),
+    });
+    return new Promise<void>((resolve) => {
+      child.on('exit', (code, signal) => {
+        alive.delete(j);
+        latest.delete(j);
+        if (!parts[j]) {
+          failures.push(
+            failed ??
+              `${name} died (${signal ? `signal ${signal}` : `exit code ${code}`}) before reporting: its requests are not in the result`,
+          );
+        }
+        // The others may have been waiting for this one to be ready, or to report progress.
+        startIfAllReady();
+        emitProgress();
+        resolve();
+      });
+    });
+  });
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    for (const j of alive) post(j, { type: 'stop' });
+    killTimer = setTimeout(() => {
+      for (const j of alive) children[j]!.kill('SIGKILL');
+    }, stopBoundMs(config) + KILL_GRACE_MS);
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(done);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    clearTimeout(killTimer);
+  }
+  const finished = parts.filter((p): p is ResultPart => p !== undefined);
+  if (finished.length === 0) return { result: undefined, failures };
+  const result = { ...mergeResults(finished, config.model), workers: n };
+  // A worker's part is missing: the result says so (and the manifest, for verify).
+  return { result: failures.length > 0 ? { ...result, workerFailures: failures } : result, failures };
+}
+
+/** The workers' latest progress as one process's: counts and rates summed, the worst p99, the longest elapsed. */
+function sumProgress(ps: readonly LoadProgress[]): LoadProgress {
+  const sum = (f: (p: LoadProgress) => number) => ps.reduce((a, p) => a + f(p), 0);
+  const targets = ps.map((p) => p.targetPerSec);
+  return {
+    elapsedMs: Math.max(...ps.map((p) => p.elapsedMs)),
+    scheduled: sum((p) => p.scheduled),
+    sent: sum((p) => p.sent),
+    completed: sum((p) => p.completed),
+    inflight: sum((p) => p.inflight),
+    dropped: sum((p) => p.dropped),
+    errors: sum((p) => p.errors),
+    achievedPerSec: sum((p) => p.achievedPerSec),
+    currentPerSec: sum((p) => p.currentPerSec),
+    targetPerSec: targets.some((t) => t === null) ? null : targets.reduce((a, t) => a! + t!, 0),
+    p99Ms: Math.max(...ps.map((p) => p.p99Ms)),
+  };
+}
+
+/**
+ * The load in this process, or with `workers` > 1 in that many worker processes merged as one
+ * (their failures, if any, are in the result's workerFailures). Only when no worker finished is
+ * there no result: then this throws, naming every failure.
+ */
+export async function loadOn(
+  config: LoadConfig,
+  deps: LoadDeps,
+  workers = 1,
+): Promise<Awaited<ReturnType<typeof runLoad>>> {
+  if (workers <= 1) return runLoad(config, deps);
+  const { result, failures } = await runWorkers(config, {
+    workers,
+    shard: deps.shard,
+    signal: deps.signal,
+    onProgress: deps.onProgress,
+    progressIntervalMs: deps.progressIntervalMs,
+    sendBatchMs: deps.sendBatchMs,
+  });
+  if (!result) throw new Error(`every worker failed, nothing was counted:\n${failures.join('\n')}`);
+  return result;
+}
