@@ -23,6 +23,7 @@
  * check passed or was not testable, and at least one passed on evidence.
  */
 import { PROM } from '../telemetry/names.js';
+import { formatSeconds } from '../util/duration.js';
 import { diagnoseName } from '../verify/checks/index.js';
 import { describeClientIds, fmtNumber } from '../verify/checks/samples.js';
 import type { SeriesPoints } from '../verify/prom-client.js';
@@ -324,5 +325,5 @@ function iso(ms: number): string {
 }
 
 function fmtSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
+  return formatSeconds(ms, { trim: true });
 }

@@ -11,7 +11,7 @@ import { exportedKind } from '../server/exported-kind.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
-import { exportRecordOf } from '../telemetry/provider.js';
+import { exportTotalsOf } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
 import { UsageError } from '../util/errors.js';
 import { isListening } from '../util/net.js';
@@ -167,7 +167,7 @@ async function stopServer(
   const server: ManifestServer = {
     url: app.url,
     metricsTarget: app.metricsTarget,
-    ...exportRecordOf(app.pipeline.stats),
+    ...exportTotalsOf(app.pipeline.stats),
     topology: app.topology,
     kind,
     ...(app.topology === 'per-tenant-export' ? { streams } : {}),

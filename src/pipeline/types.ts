@@ -22,7 +22,7 @@ import type {
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 
 import type { OtlpConfig } from '../telemetry/config.js';
-import type { ExportRecord } from '../telemetry/provider.js';
+import type { ExportTotals } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
 
 import type { DelayRange } from '../util/duration.js';
@@ -137,7 +137,7 @@ export interface PipelineDeps {
 }
 
 /** A stopped server's exports (the manifest's ManifestServer carries the same), per stream with per-tenant export. */
-export type ServerExports = ExportRecord & { streams?: (ExportRecord & { tenant: string })[] };
+export type ServerExports = ExportTotals & { streams?: (ExportTotals & { tenant: string })[] };
 /** What serve's and the canary's stop lines say of a server's exports. */
 export type StopExports = Pick<ServerExports, 'exports' | 'failedExports'>;
 

@@ -16,9 +16,9 @@ import { OVERFLOW_VALUE } from '../telemetry/names.js';
 
 import {
   createMetricsPipeline,
-  type ExportRecord,
   type ExportStats,
-  exportRecordOf,
+  type ExportTotals,
+  exportTotalsOf,
   type MetricsPipeline,
 } from '../telemetry/provider.js';
 import type { Env } from '../util/env.js';
@@ -44,8 +44,8 @@ export const DEFAULT_STREAM_IDLE_MS = 10 * 60_000;
 const RETIRED_FAILURES_KEPT = 100;
 
 /** One stream's export record, for reports: which tenant, how its exports went. */
-/** One tenant stream's ExportRecord while it runs (lastExportOk: finalFlushOk once stopped), and why it fails. */
-export interface StreamStats extends Omit<ExportRecord, 'finalFlushOk'> {
+/** One tenant stream's ExportTotals while it runs (lastExportOk: finalFlushOk once stopped), and why it fails. */
+export interface StreamStats extends Omit<ExportTotals, 'finalFlushOk'> {
   tenant: string;
   lastExportOk: boolean;
   lastError?: string | undefined;
@@ -285,7 +285,7 @@ function isNamed(tenant: string, defaultTenant: string): boolean {
 }
 
 function statsOf(tenant: string, s: Readonly<ExportStats>): StreamStats {
-  const { exports, failedExports, finalFlushOk } = exportRecordOf(s);
+  const { exports, failedExports, finalFlushOk } = exportTotalsOf(s);
   return {
     tenant,
     exports,

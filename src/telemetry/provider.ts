@@ -40,13 +40,13 @@ export interface ExportStats {
  * `server-stopped` event and serve's and the canary's stop lines carry it: its exports, the failed
  * ones, and whether its last export (the final flush, once stopped) got through.
  */
-export interface ExportRecord {
+export interface ExportTotals {
   exports: number;
   failedExports: number;
   finalFlushOk: boolean;
 }
 
-export function exportRecordOf(s: Readonly<ExportStats>): ExportRecord {
+export function exportTotalsOf(s: Readonly<ExportStats>): ExportTotals {
   return { exports: s.exports, failedExports: s.failures, finalFlushOk: s.consecutiveFailures === 0 };
 }
 

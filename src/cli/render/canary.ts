@@ -2,6 +2,7 @@
 import type { CanaryEvent, IntervalReport } from '../../canary/canary.js';
 import type { CanaryOutput } from '../../canary/command.js';
 import { intervalDocument, logEntryOf, logLine } from '../../canary/log.js';
+import { formatSeconds } from '../../util/duration.js';
 import type { CliContext } from '../context.js';
 
 export { intervalDocument } from '../../canary/log.js';
@@ -21,7 +22,7 @@ function intervalText(r: IntervalReport): string {
   return r.tenants
     .map(
       (t) =>
-        `${t.status === 'red' ? 'red  ' : t.status} ${t.tenant}  lag ${(t.lagMs / 1000).toFixed(1)} s${
+        `${t.status === 'red' ? 'red  ' : t.status} ${t.tenant}  lag ${formatSeconds(t.lagMs)}${
           t.ok
             ? ''
             : `  ${t.checks
