@@ -14,7 +14,7 @@ import type { StatusWeight } from '../load/values.js';
 
 import { type RunningServe, startServePart } from '../pipeline/serve-part.js';
 
-import type { PrometheusBackend, ServePart } from '../pipeline/types.js';
+import type { PrometheusBackend, ServePart, StopExports } from '../pipeline/types.js';
 
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../server/instrumented-server.js';
 
@@ -100,7 +100,7 @@ export type CanaryEvent =
   | { type: 'interval'; report: IntervalReport }
   | { type: 'transition'; transition: Transition }
   | { type: 'stopping' }
-  | { type: 'stopped'; exports: number; failedExports: number }
+  | ({ type: 'stopped' } & StopExports)
   | { type: 'warning'; message: string };
 
 export interface CanaryDeps {

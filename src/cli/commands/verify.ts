@@ -2,7 +2,7 @@ import { VERIFY_OPTIONS, verify } from '../../pipeline/verify.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import type { CommandSpec } from '../program.js';
-import { renderVerifyEvent } from '../render/verify-output.js';
+import { renderReport } from '../render/verify-report.js';
 import { stopOf } from '../runtime.js';
 
 export const verifySpec = (ctx: CliContext): CommandSpec<typeof VERIFY_OPTIONS> => ({
@@ -33,7 +33,13 @@ export const verifySpec = (ctx: CliContext): CommandSpec<typeof VERIFY_OPTIONS> 
         signal: ctx.runtime.signal,
         stop: stopOf(ctx.runtime),
         warn: ctx.warn,
-        onEvent: (e) => renderVerifyEvent(ctx, e, follow, out),
+        onEvent: (e) => {
+          if (e.type !== 'verify-report') return follow.onEvent(e);
+          const { report } = e;
+          ctx.runtime.stdout.write(
+            out.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, ctx.outColor),
+          );
+        },
       });
     } finally {
       follow.done();

@@ -1,7 +1,9 @@
 /** Pure renderers of a VerifyReport: the terminal table and progress lines (JUnit: src/verify/junit.ts). */
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
+import { formatSeconds as seconds } from '../../util/duration.js';
 import type { PollEvent } from '../../verify/poll.js';
+import type { CheckStatus } from '../../verify/status.js';
 import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
 
@@ -98,7 +100,7 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const failed = report.results.filter((r) => statusOf(r) === 'fail');
   const noData = report.results.filter((r) => statusOf(r) === 'no-data').length;
   const tenants = report.tenants.length;
-  const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
+  const time = `${seconds(report.elapsedMs)}, ${report.polls} poll(s)`;
   if (report.interrupted) {
     const passed = report.results.filter((r) => r.ok).length;
     const undecided = report.results.filter((r) => r.undecided).length;
@@ -165,25 +167,15 @@ function settled(report: VerifyReport): string {
   return `green for ${seconds(report.greenForMs)} (settle window ${seconds(report.settleMs)}: ${report.settleWhy})${visible}`;
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
 /** The table's state column: ✓ only for a pass on evidence; no data is spelled out, never green. */
-function mark(r: CheckResult, c: ChalkInstance): string {
-  switch (statusOf(r)) {
-    case 'pass':
-      return c.green('✓');
-    case 'fail':
-      return c.red('✗');
-    case 'not-testable':
-      return c.dim('–');
-    case 'no-data':
-      return c.yellow('no data');
-    case 'undecided':
-      return c.yellow('?');
-  }
-}
+const MARKS: Record<CheckStatus, (c: ChalkInstance) => string> = {
+  pass: (c) => c.green('✓'),
+  fail: (c) => c.red('✗'),
+  'not-testable': (c) => c.dim('–'),
+  'no-data': (c) => c.yellow('no data'),
+  undecided: (c) => c.yellow('?'),
+};
+const mark = (r: CheckResult, c: ChalkInstance) => MARKS[statusOf(r)](c);
 
 /** One line of progress per poll: which tenants are green so far. */
 export function renderProgress(event: PollEvent): string {

@@ -5,7 +5,7 @@
  * Where the profile names a request counter too (otelpoc's serve), both counts must agree.
  */
 import type { RunManifest } from '../../manifest/schema.js';
-import { realClock } from '../../util/clock.js';
+import { realClock, waitForNextAttempt } from '../../util/clock.js';
 import { UsageError } from '../../util/errors.js';
 import type { PromClient } from '../prom-client.js';
 import { countedMetrics, countsSince, type ServiceSnapshot, serviceTenant } from './counts.js';
@@ -112,6 +112,7 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
   }
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms, signal) => realClock.sleep(ms, signal));
+  const clock = { now, sleep };
   const metrics = countedMetrics(profile);
   const expected = expectedCells(profile, manifest);
   const tenants = [...new Set(expected.map((c) => c.tenant))];
@@ -155,7 +156,7 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
       if (at - red.since >= opts.settleMs || at >= deadline || opts.signal?.aborted) {
         return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
       }
-      await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
+      await waitForNextAttempt(clock, deadline, opts.pollMs ?? 500, opts.signal);
       continue;
     }
     const exact = cells.every((c) => c.found >= c.expected && (!metrics.counter || c.counter === c.found));
@@ -168,6 +169,6 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
     if (at >= deadline || opts.signal?.aborted) {
       return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
     }
-    await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
+    await waitForNextAttempt(clock, deadline, opts.pollMs ?? 500, opts.signal);
   }
 }
