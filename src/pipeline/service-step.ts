@@ -4,12 +4,14 @@
  * manifest with the profile; the load then sends no warm-up requests (the service would count them)
  * and names the tenant in the profile's header. After the load, verifyServiceManifests checks them.
  */
+import { isAbsolute, resolve } from 'node:path';
 import type { LoadConfig } from '../load/config.js';
 import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
+import { UsageError } from '../util/errors.js';
 import { PromClient } from '../verify/prom-client.js';
 import { type ServiceSnapshot, serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
-import { loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
+import { BUILT_IN_PROFILES, loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
 import { type ServiceVerifyReport, verifyService } from '../verify/service/verify-service.js';
 import type { PipelineConfig, PrometheusBackend } from './types.js';
 
@@ -28,6 +30,27 @@ export async function loadServiceProfiles(config: PipelineConfig): Promise<Pipel
     out.verify = { ...config.verify, serviceProfile: await load(config.verify.serviceProfile) };
   }
   return out;
+}
+
+/**
+ * The --service-profile given (`flag`: as given, the flag or its env var), loaded and checked now,
+ * before any work: a problem goes to `problems`. A file is read relative to `cwd`.
+ */
+export async function profileFrom(
+  ref: string | undefined,
+  flag: string | undefined,
+  cwd: string,
+  problems: string[],
+): Promise<ServiceProfile | undefined> {
+  if (ref === undefined) return undefined;
+  const asGiven = BUILT_IN_PROFILES.includes(ref) || isAbsolute(ref) || resolve(ref) === resolve(cwd, ref);
+  try {
+    return await loadServiceProfile(asGiven ? ref : resolve(cwd, ref), flag);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    problems.push(err.message);
+    return undefined;
+  }
 }
 
 /** Only after loadServiceProfiles. */

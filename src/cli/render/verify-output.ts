@@ -1,7 +1,7 @@
 import type { VerifyEvent } from '../../pipeline/verify.js';
 import type { CliContext } from '../context.js';
 import type { Follower } from '../pipeline-events.js';
-import { renderReport } from './verify-report.js';
+import { renderReport, renderServiceReports } from './verify-report.js';
 
 /** verify's events: progress (the pipeline's), "report: <file>", and the final report as a table or --json. */
 export function renderVerifyEvent(
@@ -12,10 +12,12 @@ export function renderVerifyEvent(
 ): void {
   if (e.type === 'report-written') {
     if (out.talk) ctx.info(`report: ${e.shown}`);
-  } else if (e.type === 'verify-report') {
-    ctx.runtime.stdout.write(
-      out.json ? `${JSON.stringify(e.report, null, 2)}\n` : renderReport(e.report, ctx.outColor),
-    );
+  } else if (e.type === 'verify-report' || e.type === 'service-report') {
+    const [doc, text] =
+      e.type === 'verify-report'
+        ? [e.report, renderReport(e.report, ctx.outColor)]
+        : [e.reports, renderServiceReports(e.reports, ctx.outColor)];
+    ctx.runtime.stdout.write(out.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
   } else {
     follow.onEvent(e);
   }
