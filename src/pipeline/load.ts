@@ -69,7 +69,7 @@ export const LOAD_COMMAND_OPTIONS = {
   tenantHeader: option<string | false>({
     flags: TENANT_EXPORT_OPTIONS.tenantHeader.flags,
     parse: parseHeaderName,
-    help: `${TENANT_EXPORT_OPTIONS.tenantHeader.help}; with --service-profile, also the header that names the tenant on each query (default ${TENANT_HEADER})`,
+    help: `${TENANT_EXPORT_OPTIONS.tenantHeader.help}; with --service-profile, also the header that names the tenant on each query (${TENANT_HEADER} if not given)`,
     negate: {
       flags: '--no-tenant-header',
       help: 'with --service-profile: send no tenant header on the queries (a single-tenant backend)',

@@ -4,14 +4,13 @@
  * manifest with the profile; the load then sends no warm-up requests (the service would count them)
  * and names the tenant in the profile's header. After the load, verifyServiceManifests checks them.
  */
-import { isAbsolute, resolve } from 'node:path';
 import type { LoadConfig } from '../load/config.js';
 import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { UsageError } from '../util/errors.js';
 import { PromClient } from '../verify/prom-client.js';
 import { type ServiceSnapshot, serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
-import { BUILT_IN_PROFILES, loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
+import { loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
 import { type ServiceVerifyReport, verifyService } from '../verify/service/verify-service.js';
 import type { PipelineConfig, PrometheusBackend } from './types.js';
 
@@ -43,9 +42,8 @@ export async function profileFrom(
   problems: string[],
 ): Promise<ServiceProfile | undefined> {
   if (ref === undefined) return undefined;
-  const asGiven = BUILT_IN_PROFILES.includes(ref) || isAbsolute(ref) || resolve(ref) === resolve(cwd, ref);
   try {
-    return await loadServiceProfile(asGiven ? ref : resolve(cwd, ref), flag);
+    return await loadServiceProfile(ref, flag, cwd);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     problems.push(err.message);
