@@ -108,6 +108,21 @@ describe('--service-profile refusals: one line each, exit 2, no request sent', (
     expect(r.code).toBe(2);
   });
 
+  it.each([
+    [
+      ['--target', 'http://127.0.0.1:1'],
+      '--target: give --service-profile too: the canary counts a service of yours by its profile',
+    ],
+    [
+      ['--service-profile', 'otelpoc'],
+      '--service-profile: only with --target (the service it describes); add --target, or drop it',
+    ],
+  ])('canary %j: one line', async (args, line) => {
+    const r = await mainInProcess(['canary', '--once', ...args], { cwd });
+    expect(lines(r.stderr)).toEqual([`otelpoc: ${line}`]);
+    expect(r.code).toBe(2);
+  });
+
   it('run --service-profile needs a backend: refused with --embedded', async () => {
     const r = await mainInProcess(['run', '--service-profile', 'otelpoc', '--embedded'], { cwd });
     expect(lines(r.stderr)).toEqual([
