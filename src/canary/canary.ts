@@ -63,8 +63,8 @@ export type CanaryClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'
 
 export interface IntervalReport {
   atMs: number;
-  /** How tenants reach the backend, as this canary proves it. */
-  topology: Topology;
+  /** How tenants reach the backend, as this canary proves it; 'service': a service of the user's. */
+  topology: Topology | 'service';
   /** red: a tenant is red; pending: none red, one not proven yet; green: every tenant proven. */
   status: TenantStatus;
   /** status === 'green'. */
@@ -95,7 +95,7 @@ export type CanaryEvent =
       serverUrl: string;
       metricsUrl: string | null;
       windowMs: number;
-      topology: Topology;
+      topology: Topology | 'service';
     }
   | { type: 'interval'; report: IntervalReport }
   | { type: 'transition'; transition: Transition }

@@ -3,6 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
 import { formatSeconds as seconds } from '../../util/duration.js';
 import type { PollEvent } from '../../verify/poll.js';
+import type { ServiceVerifyReport } from '../../verify/service/verify-service.js';
 import type { CheckStatus } from '../../verify/status.js';
 import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
@@ -191,4 +192,20 @@ export function renderProgress(event: PollEvent): string {
   return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
     event.greenTenants.length ? ` (${event.greenTenants.join(', ')})` : ''
   }${firstProblem ? ` · waiting: ${failing[0]!.tenant}: ${firstProblem}` : ''}`;
+}
+
+/** verify by a service profile: per manifest, tenant × status sent and counted, then what is wrong. */
+export function renderServiceReports(reports: readonly ServiceVerifyReport[], c: ChalkInstance): string {
+  const lines = reports.flatMap((r) => [
+    `${c.bold('otelpoc verify')} · service profile ${r.profile} · ${r.ok ? c.green('exact') : c.red('failed')}`,
+    ...renderTable(
+      [
+        ['tenant', 'status', 'answered', 'found', 'counter'],
+        ...r.cells.map((x) => [x.tenant, x.status, `${x.expected}`, `${x.found}`, `${x.counter ?? ''}`]),
+      ],
+      { header: c.dim },
+    ),
+    ...r.problems.map((p) => `  ${c.red('✗')} ${p}`),
+  ]);
+  return `${lines.join('\n')}\n`;
 }

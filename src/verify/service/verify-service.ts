@@ -98,7 +98,7 @@ function sameProfile(a: ServiceProfile, b: ServiceProfile): boolean {
 }
 
 export async function verifyService(opts: ServiceVerifyOptions): Promise<ServiceVerifyReport> {
-  const { client, profile, manifest, snapshot } = opts;
+  const { profile, manifest, snapshot } = opts;
   if (!snapshot) {
     throw new UsageError(
       `--service-profile ${profile.name}: the manifest of run ${manifest.runId} has no snapshot of the service's counts; run load with --service-profile and the backend's --url, so it takes one before its first request`,
@@ -110,11 +110,24 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
       `--service-profile ${profile.name}: the manifest of run ${manifest.runId} took its snapshot with the profile ${taken.name ?? '(unnamed)'}, which selects other series; verify with that profile`,
     );
   }
+  return verifyServiceCells({ ...opts, snapshot, expected: expectedCells(profile, manifest) });
+}
+
+/**
+ * The poll of verifyService, for any expectation per tenant × status (a manifest's, or a canary
+ * window's): the counts since `snapshot` until exact for the settle window, red, or the deadline.
+ */
+export async function verifyServiceCells(
+  opts: Omit<ServiceVerifyOptions, 'manifest' | 'snapshot'> & {
+    snapshot: ServiceSnapshot;
+    expected: ServiceCell[];
+  },
+): Promise<ServiceVerifyReport> {
+  const { client, profile, snapshot, expected } = opts;
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms, signal) => realClock.sleep(ms, signal));
   const clock = { now, sleep };
   const metrics = countedMetrics(profile);
-  const expected = expectedCells(profile, manifest);
   const tenants = [...new Set(expected.map((c) => c.tenant))];
   const deadline = now() + opts.timeoutMs;
   let exactSince: number | undefined;
