@@ -90,7 +90,7 @@ describe('scale flags: one line, exit 2, before any request', () => {
     const env = { OTELPOC_WORKERS: 'auto' };
     expect((await resolveLoad({ target: server.url }, env, dir)).load.part.workers).toBe(cores);
     expect((await resolveLoad({ serve: true }, env, dir)).load.part.workers).toBe(Math.max(1, cores - 1));
-    expect((await resolveRun({}, env, dir)).config.load.workers).toBe(Math.max(1, cores - 1));
+    expect((await resolveRun({}, env, dir)).config.load?.workers).toBe(Math.max(1, cores - 1));
     expect((await resolveLoad({ target: server.url }, {}, dir)).load.part.workers).toBe(1);
   });
 
