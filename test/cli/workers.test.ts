@@ -20,7 +20,12 @@ const readManifest = async (path: string) => JSON.parse(await readFile(path, 'ut
 
 /** The pids of a process's children (the load workers). */
 function childrenOf(pid: number): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when there are none (yet)
+  }
   return out
     .split('\n')
     .map((l) => Number(l.trim()))
@@ -151,5 +156,49 @@ describe('load --workers 2: real worker processes', () => {
     // The survivor sent about half of the 500 planned, all counted; the dead one's are not in it.
     expect(m.totals.sent).toBeGreaterThan(150);
     expect(m.totals.sent).toBeLessThan(server.requests);
+  });
+
+  it("run --workers 2: the workers load run's own server, verified exact in process; a killed worker → exit 1 naming it, nothing verified", async () => {
+    const ok = await runCli([
+      'run',
+      '--embedded',
+      '--workers',
+      '2',
+      '--requests',
+      '120',
+      '--rps',
+      '60',
+      '--out',
+      join(dir, 'run-ok.json'),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/PASS run /);
+    expect((await readManifest(join(dir, 'run-ok.json'))).workers).toBe(2);
+
+    proc = spawnCli([
+      'run',
+      '--embedded',
+      '--workers',
+      '2',
+      '--rps',
+      '50',
+      '--duration',
+      '5s',
+      '--quiet',
+      '--out',
+      join(dir, 'run-killed.json'),
+    ]);
+    const pid = proc.child.pid!;
+    await until('both workers', () => childrenOf(pid).length === 2);
+    await sleep(1000);
+    process.kill(childrenOf(pid)[1]!, 'SIGKILL');
+    const r = await proc.exited;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /otelpoc: 1 of 2 load workers failed; the manifest \(.*run-killed\.json\) holds the others' parts:/,
+    );
+    expect(r.stderr).toMatch(/worker [12] of 2 \(shard [01]\/2\) died \(signal SIGKILL\)/);
+    expect(r.stdout).not.toMatch(/PASS|FAIL/);
+    expect((await readManifest(join(dir, 'run-killed.json'))).workerFailures).toHaveLength(1);
   });
 });
