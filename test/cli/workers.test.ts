@@ -57,7 +57,7 @@ describe('load --workers 2: real worker processes', () => {
   let proc: CliProcess | undefined;
   beforeAll(async () => {
     server = await startCountingServer();
-    slow = await startCountingServer({ delayMs: 1000 });
+    slow = await startCountingServer({ delayMs: 2000 });
     dir = await mkdtemp(join(tmpdir(), 'otelpoc-workers-'));
   });
   beforeEach(() => {
@@ -113,12 +113,9 @@ describe('load --workers 2: real worker processes', () => {
     'SIGINT to the parent %s reaches every worker: every part in the manifest, exit 130',
     async (_, times) => {
       const runId = `workers-sigint-${times}`;
-      proc = spawnCli(loadArgs(runId, ['--rps', '100', '--duration', '60s', '--workers', '2']));
+      proc = spawnCli(loadArgs(runId, ['--rps', '100', '--duration', '60s', '--workers', '2'], slow));
       const pid = proc.child.pid!;
-      await until(
-        'both workers and 20 requests',
-        () => server.requests >= 20 && childrenOf(pid).length === 2,
-      );
+      await until('both workers and 20 requests', () => slow.requests >= 20 && childrenOf(pid).length === 2);
       for (let i = 0; i < times; i++) {
         if (i > 0) await sleep(300);
         proc.kill('SIGINT');
@@ -133,7 +130,9 @@ describe('load --workers 2: real worker processes', () => {
       expect(m.workers).toBe(2);
       expect(m.workerFailures).toBeUndefined();
       // Every request that reached the server is in the manifest: both workers' parts.
-      expect(m.totals.sent).toBe(server.requests);
+      expect(m.totals.sent).toBe(slow.requests);
+      // The graceful stop waited for the slow answers: every request sent was answered.
+      expect(m.totals.unanswered).toBe(0);
       expect(m.totals.sent).toBeGreaterThanOrEqual(20);
     },
   );
