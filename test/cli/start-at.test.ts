@@ -48,10 +48,17 @@ describe('load --start-at: real processes', () => {
       { env: { NO_COLOR: '1', PATH: process.env.PATH ?? '', ...env }, timeoutMs: 30_000 },
     );
 
-  it('two shards started a second apart start at the one instant and send everything', async () => {
+  it('two shards started a second apart (one of them on 2 workers) start at the one instant and send everything', async () => {
     const at = new Date(Date.now() + 5000);
     const iso = at.toISOString();
-    const first = load('start-at-shards', join(dir, 's0.json'), ['--shard', '0/2', '--start-at', iso]);
+    const first = load('start-at-shards', join(dir, 's0.json'), [
+      '--shard',
+      '0/2',
+      '--start-at',
+      iso,
+      '--workers',
+      '2',
+    ]);
     await sleep(1000);
     // The second from the environment, as the Kubernetes Job and the workflow give it.
     const second = load('start-at-shards', join(dir, 's1.json'), ['--shard', '1/2'], {
@@ -69,6 +76,8 @@ describe('load --start-at: real processes', () => {
       expect(m.totals.sent).toBe(30);
     }
     expect(server.requests).toBe(60);
+    // Shard 0 ran on two workers: they started at the same instant, merged as one shard.
+    expect(ms[0]!.workers).toBe(2);
   });
 
   it('a process started after the instant counts what was due as dropped and sends only the rest', async () => {
