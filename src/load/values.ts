@@ -3,7 +3,9 @@
  * shares. Each returns the parsed value or throws a Problem naming what is allowed; the caller adds
  * where the value came from (a flag name, or a file and path).
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { UsageError } from '../util/errors.js';
 import { isValidRunId, RUN_ID_RULE, TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { ValueProblem } from '../util/value-problem.js';
 
@@ -138,6 +140,32 @@ export function parseClientIds(text: string): string[] {
 export function parseRunId(text: string): string {
   if (!isValidRunId(text)) throw new ValueProblem(RUN_ID_RULE);
   return text;
+}
+
+/** The most workers one process runs. */
+export const MAX_WORKERS = 256;
+
+export const WORKERS_EXPECTED = `an integer from 1 to ${MAX_WORKERS}, or "auto" (the cores, minus one when the server runs in this process)`;
+
+/**
+ * `--workers` → a count: "auto" is every core (os.availableParallelism), minus one for the server
+ * when it runs on this machine too (--serve, run), at least 1. Anything else: a UsageError naming `what`.
+ */
+export function parseWorkers(
+  text: string,
+  opts: { serveInProcess: boolean; cores?: number },
+  what = '--workers',
+): number {
+  const t = text.trim();
+  if (t === 'auto') {
+    const cores = opts.cores ?? availableParallelism();
+    return Math.max(1, Math.min(MAX_WORKERS, cores - (opts.serveInProcess ? 1 : 0)));
+  }
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(`${what}: expected ${WORKERS_EXPECTED}, got ${JSON.stringify(text)}`);
+  }
+  return n;
 }
 
 export const SEND_BATCH_EXPECTED =

@@ -21,7 +21,6 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors.js';
 import type { LoadConfig } from './config.js';
@@ -29,10 +28,11 @@ import { mergeResults, type ResultPart } from './merge.js';
 import type { LoadResult } from './result.js';
 import { type LoadDeps, type LoadProgress, runLoad, stopBoundMs } from './runner.js';
 import { checkShardFits, type Shard } from './shard.js';
+import { MAX_WORKERS, parseWorkers, WORKERS_EXPECTED } from './values.js';
 import { FromWorkerSchema, type ToWorker } from './worker-protocol.js';
 
-/** The most workers one process runs. */
-export const MAX_WORKERS = 256;
+// Declared with the other values (the option table parses --workers without loading this module).
+export { MAX_WORKERS, parseWorkers, WORKERS_EXPECTED };
 
 /** After the last worker is ready, the start is this far ahead: time for the start message to arrive. */
 const START_AHEAD_MS = 200;
@@ -61,34 +61,15 @@ export interface WorkersResult {
   failures: string[];
 }
 
-export const WORKERS_EXPECTED = `an integer from 1 to ${MAX_WORKERS}, or "auto" (the cores, minus one when the server runs in this process)`;
-
-/**
- * `--workers` → a count: "auto" is every core (os.availableParallelism), minus one for the server
- * when it runs on this machine too (--serve, run), at least 1. Anything else: a UsageError naming `what`.
- */
-export function parseWorkers(
-  text: string,
-  opts: { serveInProcess: boolean; cores?: number },
-  what = '--workers',
-): number {
-  const t = text.trim();
-  if (t === 'auto') {
-    const cores = opts.cores ?? availableParallelism();
-    return Math.max(1, Math.min(MAX_WORKERS, cores - (opts.serveInProcess ? 1 : 0)));
-  }
-  const n = Number(t);
-  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) {
-    throw new UsageError(`${what}: expected ${WORKERS_EXPECTED}, got ${JSON.stringify(text)}`);
-  }
-  return n;
-}
-
 /**
  * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
  * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
  */
-export function checkWorkersFit(config: LoadConfig, shard: Shard | undefined, workers: number): void {
+export function checkWorkersFit(
+  config: Omit<LoadConfig, 'target'>,
+  shard: Shard | undefined,
+  workers: number,
+): void {
   if (workers <= 1) return;
   try {
     checkShardFits(config, workerShard(shard, workers - 1, workers), '--workers split');

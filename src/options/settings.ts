@@ -12,9 +12,12 @@ import {
   parsePositiveInt,
   parseRate,
   parseRunId,
+  parseSendBatch,
+  parseStartAt,
   parseStatusMix,
   parseTarget,
   parseWeights,
+  parseWorkers,
 } from '../load/values.js';
 import {
   DEFAULT_EXPORT_INTERVAL_MS,
@@ -364,6 +367,36 @@ export const SHARD_OPTIONS = {
     flags: '--shards <n>',
     help: `split over n processes; this one is shard $${SHARD_INDEX_ENV} (set by Kubernetes Indexed Jobs)`,
     parse: integerIn(1, MAX_SHARDS),
+  }),
+};
+
+/**
+ * How a load (load, run) scales: an aligned start shared by every shard, worker processes on this
+ * machine, batched sends. `--workers auto` is resolved by the core (src/pipeline/load.ts), which
+ * knows whether the server runs here too.
+ */
+export const SCALE_OPTIONS = {
+  startAt: option({
+    flags: '--start-at <time>',
+    help: 'start sending at this instant (RFC 3339 with a zone, like 2026-12-03T10:00:00Z): shards given the same time start together; a process started late skips what was already due and counts it as dropped',
+    parse: parseStartAt,
+    shown: 'when ready',
+    env: 'OTELPOC_START_AT',
+  }),
+  workers: option<number | 'auto'>({
+    flags: '--workers <n|auto>',
+    help: 'worker processes on this machine sending the run (or this shard), merged into one manifest and one summary; auto: the cores, minus one when the server runs in this process',
+    parse: (text: string, name: string) =>
+      text.trim() === 'auto' ? 'auto' : parseWorkers(text, { serveInProcess: false }, name),
+    default: 1,
+    env: 'OTELPOC_WORKERS',
+  }),
+  sendBatch: option({
+    flags: '--send-batch <ms>',
+    help: 'open model: send the requests due within this window together (0 to 100 ms; 0: each at its own due time)',
+    parse: parseSendBatch,
+    default: 0,
+    env: 'OTELPOC_SEND_BATCH',
   }),
 };
 

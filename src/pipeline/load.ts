@@ -18,6 +18,7 @@ import { checkManifestOut, manifestOutputs, manifestPath } from '../manifest/wri
 import {
   LOAD_OPTIONS,
   OUTPUT_OPTIONS,
+  SCALE_OPTIONS,
   SERVER_OPTIONS,
   SERVICE_PROFILE,
   SHARD_INDEX_ENV,
@@ -80,10 +81,14 @@ export const LOAD_COMMAND_OPTIONS = {
   ...SHARD_OPTIONS,
   // Where load snapshots the service's counts, with --service-profile only.
   ...SNAPSHOT_BACKEND,
+  ...SCALE_OPTIONS,
 };
 
-/** The settings of a load part (load, run): the load's, the shard's, where the manifest goes. */
-type LoadPartTable = typeof LOAD_OPTIONS & typeof SHARD_OPTIONS & Pick<typeof OUTPUT_OPTIONS, 'out'>;
+/** The settings of a load part (load, run): the load's, the shard's, how it scales, where the manifest goes. */
+type LoadPartTable = typeof LOAD_OPTIONS &
+  typeof SHARD_OPTIONS &
+  typeof SCALE_OPTIONS &
+  Pick<typeof OUTPUT_OPTIONS, 'out'>;
 
 /** The LoadInput of the load settings given (flag or env var); defaults are left to resolveLoadConfig. */
 export function loadInputOf(g: Partial<Values<typeof LOAD_OPTIONS>>): LoadInput {
@@ -179,7 +184,13 @@ export async function resolveLoadPart(
   r: Resolved<LoadPartTable>,
   cwd: string,
   problems: string[],
-  opts: { shard: Shard | undefined; targetFrom: TargetFrom; outputs: [string, string | undefined][] },
+  opts: {
+    shard: Shard | undefined;
+    targetFrom: TargetFrom;
+    outputs: [string, string | undefined][];
+    /** The instrumented server runs in this process (--serve, run): --workers auto leaves it a core. */
+    serveInProcess: boolean;
+  },
 ): Promise<ResolvedLoad | undefined> {
   const { shard } = opts;
   const { scenario: scenarioArg, out } = r.values;
@@ -197,10 +208,26 @@ export async function resolveLoadPart(
   const { resolveLoadConfig } = await import('../load/config.js');
   const input = loadInputOf(r.given);
   const defaults = loadDefaultsOf(table);
-  const plan = collect(problems, () =>
+  const resolved = collect(problems, () =>
     resolveLoadConfig(input, scenario, shardRunId(shard), defaults, opts.targetFrom),
   );
-  if (!plan || !passes(problems, () => checkShardFits(plan, shard))) return undefined;
+  const { startAt, workers: workersGiven, sendBatch } = r.values;
+  const plan = resolved && (startAt !== undefined ? { ...resolved, startAt } : resolved);
+  if (startAt !== undefined && startAt - Date.now() > MAX_START_AHEAD_MS) {
+    problems.push(
+      `--start-at: ${new Date(startAt).toISOString()} is more than 24 h ahead; give an instant within the next 24 hours (a shard started late counts what was due as dropped)`,
+    );
+  }
+  const { parseWorkers, checkWorkersFit } = await import('../load/workers.js');
+  const workers =
+    workersGiven === 'auto' ? parseWorkers('auto', { serveInProcess: opts.serveInProcess }) : workersGiven;
+  if (
+    !plan ||
+    !passes(problems, () => checkShardFits(plan, shard)) ||
+    !passes(problems, () => checkWorkersFit(plan, shard, workers))
+  ) {
+    return undefined;
+  }
   const files: Record<string, OutputFile | undefined> = {};
   let ok = passes(problems, () => checkManifestOut(plan.runId, out, cwd, shard));
   for (const [flag, path] of opts.outputs) {
@@ -214,8 +241,15 @@ export async function resolveLoadPart(
   if (!ok || !passes(problems, () => checkDistinctFiles(outputs, scenarioInputs(scenarioArg, cwd)))) {
     return undefined;
   }
-  return { part: { config: plan, out, cwd, shard }, manifest: manifestPath(plan.runId, out, shard), files };
+  return {
+    part: { config: plan, out, cwd, shard, workers, sendBatchMs: sendBatch },
+    manifest: manifestPath(plan.runId, out, shard),
+    files,
+  };
 }
+
+/** How far ahead --start-at may be: further is a typo (a year, a zone) that would wait silently. */
+const MAX_START_AHEAD_MS = 24 * 3600_000;
 
 /** Runs a check, its UsageError added to `problems`; whether it passed. */
 function passes(problems: string[], check: () => unknown): boolean {
@@ -260,6 +294,7 @@ export async function resolveLoad(
       shard: shard.shard,
       targetFrom: serving ? 'serve-part' : 'input',
       outputs: [['--report', r.values.report]],
+      serveInProcess: serving,
     }));
   // The server's settings apply to the in-process server of --serve only.
   const tenantHeader = r.values.tenantHeader || undefined;
@@ -371,6 +406,22 @@ export async function writeHtml(
   onEvent({ type: 'report-written', shown: file.shown });
 }
 
+/**
+ * `--workers`: the workers that died, one line each after what the manifest still holds (exit 1);
+ * undefined when none did.
+ */
+export function workersFailed(report: RunReport): CheckFailedError | undefined {
+  const failures = report.workerFailures;
+  if (!failures) return undefined;
+  const where = report.manifestPaths?.[0];
+  return new CheckFailedError(
+    [
+      `${failures.length} of ${report.manifest?.workers ?? '?'} load workers failed; the manifest${where ? ` (${where})` : ''} holds the others' parts:`,
+      ...failures,
+    ].join('\n'),
+  );
+}
+
 /** Loads (with its own server on --serve), writes the manifest and the report. Exit 0, 1 or 130. */
 export async function load(
   given: Given<typeof LOAD_COMMAND_OPTIONS>,
@@ -388,6 +439,8 @@ export async function load(
     );
     return { manifest, code: 130, failure };
   }
+  const failed = workersFailed(report);
+  if (failed) return { manifest, code: 1, failure: failed };
   if (report.thresholdsExceeded.length > 0) {
     return { manifest, code: 1, failure: new CheckFailedError(report.thresholdsExceeded.join('\n')) };
   }

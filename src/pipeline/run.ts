@@ -7,6 +7,7 @@ import {
   LOAD_OPTIONS,
   OUTPUT_OPTIONS,
   PER_TENANT_EXPORT,
+  SCALE_OPTIONS,
   SERVER_OPTIONS,
   SERVICE_PROFILE,
   SHARD_OPTIONS,
@@ -25,7 +26,15 @@ import {
 import { parseDelayRange } from '../util/duration.js';
 import type { Env } from '../util/env.js';
 import { CheckFailedError, InterruptedError } from '../util/errors.js';
-import { type LoadDeps, resolveLoadPart, runOwning, shardOf, type Verdict, writeHtml } from './load.js';
+import {
+  type LoadDeps,
+  resolveLoadPart,
+  runOwning,
+  shardOf,
+  type Verdict,
+  workersFailed,
+  writeHtml,
+} from './load.js';
 import { servePartFrom } from './serve.js';
 import type { PipelineConfig, RunReport } from './types.js';
 import { backendFrom, verifyPartFrom } from './verify-backend.js';
@@ -57,6 +66,7 @@ export const RUN_OPTIONS = withDefaults(
     queryTimeout,
     ...POLL,
     ...SHARD_OPTIONS,
+    ...SCALE_OPTIONS,
   },
   {
     rps: { default: 20 },
@@ -109,6 +119,7 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
   const load = await resolveLoadPart(RUN_OPTIONS, r, cwd, problems, {
     shard,
     targetFrom: 'serve-part',
+    serveInProcess: true,
     outputs: [
       ['--junit', junit],
       ['--report', r.values.report],
@@ -146,6 +157,9 @@ export async function run(
       else if (r.manifest) await writeHtml(c.files['--report'], html, deps.onEvent);
     },
   );
+  // A worker died: the run failed (its requests are not counted), and verify was not run.
+  const failed = !report.manifest?.interrupted && workersFailed(report);
+  if (failed) return { report, code: 1, failure: failed };
   if (report.service && !report.manifest?.interrupted) {
     const failure = report.thresholdsExceeded.length
       ? new CheckFailedError(report.thresholdsExceeded.join('\n'))

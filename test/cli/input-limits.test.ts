@@ -155,6 +155,17 @@ const CASES: [string[], Record<string, string>, string][] = [
     {},
     '--connections and --rps 20: connections are for the closed model',
   ],
+  // run's rate not typed: its short run's default, said as such (not "--rps 20" as if given).
+  [
+    ['run', '--connections', '5'],
+    {},
+    '--connections and the default --rps 20: connections are for the closed model (--rps max)',
+  ],
+  [
+    ['run', '--rps', '20', '--connections', '5'],
+    {},
+    '--connections and --rps 20: connections are for the closed model',
+  ],
   [
     [...LOAD, '--rps', 'max', '--max-inflight', '5'],
     {},

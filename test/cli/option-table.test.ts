@@ -34,10 +34,13 @@ async function help(name: string): Promise<string> {
 describe('option table', () => {
   it('declares env vars on the options (at least the ones the docs promise)', () => {
     expect([...declaredEnv].sort()).toEqual([
+      'OTELPOC_SEND_BATCH',
       'OTELPOC_SERVICE_PROFILE',
+      'OTELPOC_START_AT',
       'OTELPOC_VERIFY_BASIC_AUTH',
       'OTELPOC_VERIFY_BEARER_TOKEN',
       'OTELPOC_VERIFY_URL',
+      'OTELPOC_WORKERS',
       'OTEL_EXPORTER_OTLP_ENDPOINT',
       'OTEL_METRIC_EXPORT_INTERVAL',
     ]);

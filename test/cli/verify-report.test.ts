@@ -80,6 +80,14 @@ describe('verify report renderers', () => {
     );
   });
 
+  it("a sharded verify gives the shards' real starts as one line (report.shardStarts)", () => {
+    const shardStarts =
+      "the 2 shards' real starts spread over 3 ms (first shard 0/2 at 2026-12-03T10:00:00.000Z, last shard 1/2); planned start 2026-12-03T10:00:00.000Z, the latest shard 3 ms late for it";
+    const lines = renderReport({ ...report, shardStarts }, plain).split('\n');
+    expect(lines.filter((l) => l.includes('real starts'))).toEqual([`shard starts: ${shardStarts}`]);
+    expect(renderReport(report, plain)).not.toContain('shard starts:');
+  });
+
   it('JUnit: one testcase per tenant × check, failures and skips, valid XML with escaping', () => {
     const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
       renderJunit(report),

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { parseStartAt } from '../../src/load/values.js';
 import { defaultShardManifestPath } from '../../src/manifest/write.js';
 import { toolAvailable } from '../helpers/backends.js';
 import { ROOT } from '../helpers/cli.js';
@@ -165,6 +166,30 @@ describe('deploy/kubernetes', () => {
     // The OTLP endpoint and the backend come from the ConfigMap, like the Jobs'.
     expect(c.env.get('OTEL_EXPORTER_OTLP_ENDPOINT')).toMatch(/^http/);
     expect(flag('--url')).toMatch(/^http/);
+  });
+
+  it('every shard reads one start time, computed once when the run is created (OTELPOC_START_AT)', async () => {
+    const l = otelpocContainers().find((c) => c.obj.metadata.name === 'otelpoc-load')!;
+    const ref = l.container.env.find((e: K8s) => e.name === 'OTELPOC_START_AT')?.valueFrom?.configMapKeyRef;
+    expect(ref).toEqual({ name: 'otelpoc-run', key: 'OTELPOC_START_AT' });
+    // load reads that variable as --start-at (declared on its option, like every OTELPOC_* one).
+    const load = program().commands.find((c) => c.name() === 'load')!;
+    expect(load.options.find((o) => o.envVar === 'OTELPOC_START_AT')?.long).toBe('--start-at');
+    // Empty until the run sets it: an empty variable is unset (each shard starts when ready), never
+    // a stale instant that would count the whole run as dropped.
+    expect(byKindName('ConfigMap', 'otelpoc-run').data.OTELPOC_START_AT).toBe('');
+    // The README's sequence computes it once and patches it in before the load Job is created.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = readme.slice(readme.indexOf('### On Kubernetes'), readme.indexOf('### In a CI job matrix'));
+    const patch = block.indexOf('kubectl patch configmap otelpoc-run --type merge');
+    expect(patch).toBeGreaterThan(-1);
+    expect(patch).toBeLessThan(block.indexOf('load-job.yaml | kubectl apply'));
+    expect(block).toContain('{\\"data\\":{\\"OTELPOC_START_AT\\":\\"$START\\"}}');
+    const computed = /^START=\$\((.+)\)$/m.exec(block)![1]!;
+    const { stdout } = await promisify(execFile)('bash', ['-c', computed]);
+    const at = parseStartAt(stdout.trim());
+    expect(at - Date.now()).toBeGreaterThan(30_000);
+    expect(at - Date.now()).toBeLessThan(300_000);
   });
 
   it('the load Job is an Indexed Job whose shard count, run id and manifest directory agree with verify', () => {

@@ -12,13 +12,19 @@ export interface CountingServer {
   close(): Promise<void>;
 }
 
-export async function startCountingServer(): Promise<CountingServer> {
+/** `delayMs`: each answer (the warm-up's apart) waits this long; requests are counted on arrival. */
+export async function startCountingServer(opts: { delayMs?: number } = {}): Promise<CountingServer> {
   let connections = 0;
   let requests = 0;
   const server = createServer((req, res) => {
-    if (!req.url?.startsWith('/healthz')) requests++;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end('{"status":200}');
+    const warmUp = req.url?.startsWith('/healthz') ?? false;
+    if (!warmUp) requests++;
+    const answer = () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"status":200}');
+    };
+    if (warmUp || !opts.delayMs) answer();
+    else setTimeout(answer, opts.delayMs);
   });
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,6 +11,8 @@ import { ROOT } from './cli.js';
 
 export interface WorkflowStep {
   name?: string;
+  id?: string;
+  env?: Record<string, string>;
   run?: string;
   uses?: string;
   if?: string;

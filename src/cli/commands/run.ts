@@ -12,7 +12,7 @@ export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
     'Where metrics go: with --url, to the OTLP endpoint (--otlp-endpoint) and verified at --url. Without --url, the same when something listens at the OTLP endpoint (verified at the default --url); otherwise, or with --embedded, the metrics are captured in process and checked with the same checks: no pipeline is involved then, and the verdict says so.',
     'The defaults below make a short run of a few seconds; a --scenario overrides them, and flags given override the scenario.',
     "With --shard i/n (or --shards n), run sends its shard of the run (as `otelpoc load --shard`) and checks that shard in process (embedded): a backend holds every shard's metrics, so a sharded run is verified at a backend by one `otelpoc verify` over all the shards' manifests.",
-    'Exit 0 all checks pass, 1 a check failed (or a load threshold was exceeded), 2 bad flags or unreachable backend, 130 interrupted.',
+    'Exit 0 all checks pass, 1 a check failed (or a load threshold was exceeded, or a --workers worker died), 2 bad flags or unreachable backend, 130 interrupted.',
   ],
   table: RUN_OPTIONS,
   examples: [

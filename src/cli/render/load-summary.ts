@@ -12,7 +12,7 @@ export function renderLoadSummary(m: RunManifest, c: ChalkInstance): string {
   const t = m.totals;
   const elapsedS = (Date.parse(m.endedAt) - Date.parse(m.startedAt)) / 1000;
   out.push(
-    `${c.bold('otelpoc load')} ${m.interrupted ? c.yellow('(interrupted) ') : ''}run ${c.bold(m.runId)} → ${m.target} · ${elapsedS.toFixed(1)}s · ${m.config.model} model`,
+    `${c.bold('otelpoc load')} ${m.interrupted ? c.yellow('(interrupted) ') : ''}run ${c.bold(m.runId)} → ${m.target} · ${elapsedS.toFixed(1)}s · ${m.config.model} model${m.workers ? ` · ${m.workers} workers` : ''}`,
   );
   out.push('');
 

@@ -63,6 +63,7 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
     lines.push(c.bold('Cannot pass (from the manifests):'));
     for (const b of blockers) lines.push(`  ${c.red('✗')} ${b}`);
   }
+  if (report.shardStarts) lines.push('', `${c.dim('shard starts:')} ${report.shardStarts}`);
   if (report.runInterrupted) {
     lines.push('');
     lines.push(`${c.yellow('!')} ${report.runInterrupted}`);
