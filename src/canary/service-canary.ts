@@ -11,12 +11,12 @@
  */
 import type { Outcome } from '../load/client.js';
 import type { StatusWeight } from '../load/values.js';
+import type { ServiceProfile } from '../manifest/service.js';
 import type { PrometheusBackend } from '../pipeline/types.js';
 import { type Clock, realClock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { promClientFor } from '../verify/prom-client.js';
 import { serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
-import type { ServiceProfile } from '../verify/service/profile.js';
 import { type ServiceCell, verifyServiceCells } from '../verify/service/verify-service.js';
 import { type CanaryEvent, type IntervalReport, transitionOf, type Verdict } from './canary.js';
 import { startTraffic } from './traffic.js';

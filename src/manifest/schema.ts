@@ -4,8 +4,7 @@ import { LoadResultSchema } from '../load/result.js';
 import { HISTOGRAM_AGGREGATIONS, OTLP_PROTOCOLS, TEMPORALITIES } from '../telemetry/config.js';
 import { DURATION_BUCKETS_S } from '../telemetry/names.js';
 import { TOPOLOGIES } from '../telemetry/topology.js';
-import { ServiceSnapshotSchema } from '../verify/service/counts.js';
-import { ServiceProfileSchema } from '../verify/service/profile.js';
+import { ServiceProfileSchema, ServiceSnapshotSchema } from './service.js';
 
 /**
  * The run manifest: what `otelpoc load` sent, exactly, and what `otelpoc verify` checks the backend

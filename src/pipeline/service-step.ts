@@ -7,10 +7,11 @@
 import type { LoadConfig } from '../load/config.js';
 import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
+import type { ServiceProfile, ServiceSnapshot } from '../manifest/service.js';
 import { UsageError } from '../util/errors.js';
 import { PromClient } from '../verify/prom-client.js';
-import { type ServiceSnapshot, serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
-import { loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
+import { serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
+import { loadServiceProfile } from '../verify/service/profile.js';
 import { type ServiceVerifyReport, verifyService } from '../verify/service/verify-service.js';
 import type { PipelineConfig, PrometheusBackend } from './types.js';
 

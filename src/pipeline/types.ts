@@ -32,7 +32,7 @@ import type { PrometheusBackend } from '../verify/prom-client.js';
 
 export type { PrometheusBackend };
 
-import type { ServiceProfile } from '../verify/service/profile.js';
+import type { ServiceProfile } from '../manifest/service.js';
 import type { ServiceVerifyReport } from '../verify/service/verify-service.js';
 import type { VerifyReport } from '../verify/types.js';
 

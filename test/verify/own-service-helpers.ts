@@ -1,7 +1,8 @@
 /** What the "prove your own service" tests share: one load + verify by a profile, through runPipeline. */
+
+import type { ServiceProfile } from '../../src/manifest/service.js';
 import { runPipeline } from '../../src/pipeline/index.js';
 import type { PrometheusBackend, RunReport } from '../../src/pipeline/types.js';
-import type { ServiceProfile } from '../../src/verify/service/profile.js';
 import { testPlan } from '../load/plan-fixture.js';
 
 export const TENANTS = ['tenant-a', 'tenant-b', 'tenant-c'];

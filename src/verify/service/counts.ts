@@ -7,29 +7,11 @@
  * that did not exist at the snapshot starts from 0 (a new label set or a new process).
  */
 import { z } from 'zod';
+import type { SeriesBaseline, ServiceProfile, ServiceSnapshot } from '../../manifest/service.js';
 import type { PromClient, SeriesPoints } from '../prom-client.js';
-import type { ServiceProfile } from './profile.js';
 
 /** How far back the snapshot looks for each series' last sample (Prometheus' default lookback). */
 export const SNAPSHOT_LOOKBACK_MS = 5 * 60_000;
-
-export const SeriesBaselineSchema = z.object({
-  /** The stored series name (NAME_count, or the request counter's). */
-  name: z.string(),
-  labels: z.record(z.string(), z.string()),
-  /** The last sample at or before the snapshot: its time (epoch ms) and cumulative value. */
-  atMs: z.number(),
-  value: z.number(),
-});
-
-/** What the manifest stores: when the snapshot was taken and every series' last value, per tenant. */
-export const ServiceSnapshotSchema = z.object({
-  atMs: z.number(),
-  tenants: z.array(z.object({ tenant: z.string(), series: z.array(SeriesBaselineSchema) })),
-});
-
-export type SeriesBaseline = z.infer<typeof SeriesBaselineSchema>;
-export type ServiceSnapshot = z.infer<typeof ServiceSnapshotSchema>;
 
 /** A tenant as the manifest names it (null = sent without a tenant header) → as the profile tells it. */
 export function serviceTenant(profile: ServiceProfile, clientId: string | null): string {

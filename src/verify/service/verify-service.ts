@@ -5,11 +5,11 @@
  * Where the profile names a request counter too (otelpoc's serve), both counts must agree.
  */
 import type { RunManifest } from '../../manifest/schema.js';
+import type { ServiceProfile, ServiceSnapshot } from '../../manifest/service.js';
 import { realClock, waitForNextAttempt } from '../../util/clock.js';
 import { UsageError } from '../../util/errors.js';
 import type { PromClient } from '../prom-client.js';
-import { countedMetrics, countsSince, type ServiceSnapshot, serviceTenant } from './counts.js';
-import type { ServiceProfile } from './profile.js';
+import { countedMetrics, countsSince, serviceTenant } from './counts.js';
 
 export interface ServiceCell {
   tenant: string;
