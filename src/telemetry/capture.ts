@@ -47,7 +47,8 @@ interface Held {
 
 /** The spec's temporality preferences (OTLP exporter spec): delta and lowmemory keep up-down counters cumulative. */
 function temporalityOf(kind: OtlpKind['temporality'], type: InstrumentType): AggregationTemporality {
-  const upDown = type === InstrumentType.UP_DOWN_COUNTER || type === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER;
+  const upDown =
+    type === InstrumentType.UP_DOWN_COUNTER || type === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER;
   if (kind === 'delta' && !upDown) return AggregationTemporality.DELTA;
   if (kind === 'lowmemory' && (type === InstrumentType.COUNTER || type === InstrumentType.HISTOGRAM))
     return AggregationTemporality.DELTA;
