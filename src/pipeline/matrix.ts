@@ -21,6 +21,7 @@ import { isListening } from '../util/net.js';
 import { writeFileAtomic } from '../util/output-file.js';
 import { renderMatrixJunit } from '../verify/junit.js';
 import { defaultBackendMetricsUrl } from '../verify/kinds/backend-drops.js';
+import type { KindVerdict } from '../verify/kinds/verdict.js';
 import { chooseDestination } from './destination.js';
 import { runPipeline } from './index.js';
 import type { LoadDeps } from './load.js';
@@ -40,6 +41,8 @@ export interface MatrixCell {
   outcome: 'exact' | 'changed' | 'missing';
   change?: string;
   accepted?: boolean;
+  /** The verdict in a few words, for the table (`how` says it in full). */
+  short: string;
   how: string;
   hop?: string;
   fixes?: string[];
@@ -192,6 +195,29 @@ export function allCells(report: MatrixReport): MatrixCell[] {
   return report.kinds.flatMap((k) => k.cells);
 }
 
+/** " (Bad Request)": what refused an export, from its warning line. */
+function refusal(warning: string | undefined): string {
+  const why = warning && /failed: ([^(;]+)/.exec(warning)?.[1]?.trim();
+  return why ? ` (${why})` : '';
+}
+
+const FORM: Record<string, string> = {
+  classic: 'le buckets',
+  native: 'native histogram',
+  vmrange: 'vmrange buckets',
+  none: 'no histogram',
+};
+
+/** A kind verdict in a few words: the form it arrived in, the change, or what is missing and the backend's counter. */
+function shortOf(v: KindVerdict, kind: MatrixKind): string {
+  const deltas = kind.temporality === 'cumulative' ? '' : ', deltas summed';
+  if (v.outcome === 'exact') return `as sent: ${FORM[v.arrived]}${deltas}`;
+  if (v.outcome === 'changed') return `${FORM[v.arrived]}, counts exact${deltas}`;
+  const counters = [...v.how.matchAll(/(\w+\{reason="[^"]+"(?:,user="[^"]*")?\} = \d+)/g)].map((m) => m[1]);
+  const what = v.how.split(/[;:]/)[0]!;
+  return counters.length > 0 ? `${what}; ${counters.join(', ')}` : what;
+}
+
 /** One kind's verdict per tenant, from its run's report. */
 function kindResult(
   kind: MatrixKind,
@@ -214,7 +240,7 @@ function kindResult(
     const why = r.interrupted
       ? 'interrupted'
       : `not verified${r.workerFailures ? `: ${r.workerFailures.join('; ')}` : ''}`;
-    cells = [{ ...base, tenant: '*', outcome: 'missing', how: why, ok: false }];
+    cells = [{ ...base, tenant: '*', outcome: 'missing', short: why, how: why, ok: false }];
   } else {
     const failing = r.verify.results.filter((x) => !x.ok && x.check !== 'kind');
     cells = (r.verify.kinds?.tenants ?? []).map((v): MatrixCell => {
@@ -224,6 +250,7 @@ function kindResult(
           ...base,
           tenant: v.tenant,
           outcome: 'missing',
+          short: `export failed: ${failedExports} of ${exports}${refusal(warnings[0])}`,
           how: `a failed export: ${exportFailure}; ${v.how}`,
           hop: `the OTLP endpoint refused ${kind.protocol} exports`,
           fixes: [
@@ -240,6 +267,10 @@ function kindResult(
         ...base,
         tenant: v.tenant,
         outcome: v.outcome === 'exact' && checksFailed.length > 0 ? 'missing' : v.outcome,
+        short:
+          v.outcome === 'exact' && checksFailed.length > 0
+            ? `checks failed: ${checksFailed.join(', ')}`
+            : shortOf(v, kind),
         ...(v.change ? { change: v.change, accepted: v.accepted ?? false } : {}),
         how:
           (v.outcome === 'exact' && checksFailed.length > 0
@@ -257,6 +288,7 @@ function kindResult(
           ...base,
           tenant: '*',
           outcome: 'missing',
+          short: `no tenant to judge${exportFailure ? `: ${failedExports} of ${exports} exports failed` : ''}`,
           how: `no tenant to judge${exportFailure ? `: ${exportFailure}` : ''}`,
           ok: false,
         },
@@ -277,13 +309,13 @@ function kindResult(
 
 /** The table the CLI prints (and the HTML report shows): kind × tenant, then the why of each non-exact kind. */
 export function matrixTable(report: MatrixReport): { rows: string[][]; notes: string[] } {
-  const rows = [['kind', 'tenant', 'verdict', 'how']];
+  const rows = [['kind', 'tenant', 'verdict', 'in short']];
   const notes: string[] = [];
   for (const k of report.kinds) {
     for (const x of k.cells) {
       const verdict =
         x.outcome === 'changed' ? `changed (${x.change}${x.accepted ? ', accepted' : ''})` : x.outcome;
-      rows.push([x.kind, x.tenant, verdict, x.how]);
+      rows.push([x.kind, x.tenant, verdict, x.short]);
     }
     const why = k.cells.find((x) => !x.ok && (x.hop || x.fixes));
     if (why) {
