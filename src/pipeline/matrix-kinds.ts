@@ -85,8 +85,7 @@ export const MATRIX_OPTIONS = {
   kinds: option<MatrixKind[]>({
     flags: '--kinds <list>',
     help: 'with --matrix: only these kinds, a comma list of slugs <temporality>-<histogram>-<proto|json|grpc> (e.g. cumulative-explicit-proto,delta-exponential-json)',
-    shown:
-      'cumulative and delta × explicit and exponential × proto and json (and grpc embedded or with --otlp-grpc-endpoint)',
+    shown: "the endpoint's kinds",
     parse: parseKinds,
   }),
   otlpGrpcEndpoint: option<string>({
