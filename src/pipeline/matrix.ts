@@ -270,7 +270,7 @@ function kindResult(
         short:
           v.outcome === 'exact' && checksFailed.length > 0
             ? `checks failed: ${checksFailed.join(', ')}`
-            : shortOf(v, kind),
+            : shortOf(v, kind) + (note ? `; ${IN_PROCESS}` : ''),
         ...(v.change ? { change: v.change, accepted: v.accepted ?? false } : {}),
         how:
           (v.outcome === 'exact' && checksFailed.length > 0

@@ -46,7 +46,7 @@ describe('run --matrix, embedded', () => {
       timeoutMs: 90_000,
     });
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/^kind +tenant +verdict +how$/m);
+    expect(r.stdout).toMatch(/^kind +tenant +verdict +in short$/m);
     expect(r.stdout).toMatch(
       /^delta-exponential-grpc +tenant-1 +exact +.*in process: protocol not exercised/m,
     );
