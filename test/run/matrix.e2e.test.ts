@@ -17,6 +17,7 @@ import { useVictoriaMetrics } from '../helpers/backend-suite.js';
 import { backendsAvailable, freePort } from '../helpers/backends.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { type Cortex, cortexAvailable, startCortex } from '../helpers/cortex.js';
+import { startGrpcRelay } from '../helpers/grpc-relay.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -131,6 +132,37 @@ describe.skipIf(!backendsAvailable('run --matrix → VictoriaMetrics'))(
         expect(by['cumulative-explicit-json']![tenant]!.how).toMatch(
           /^a failed export: \d+ of \d+ exports to http:.*failed: Bad Request/,
         );
+      }
+    }, 150_000);
+
+    it('--otlp-grpc-endpoint: the gRPC kinds exported over gRPC (through a test relay to VictoriaMetrics), cumulative explicit exact', async () => {
+      // A RELAY, not a receiver (test/helpers/grpc-relay.ts): it forwards each gRPC export unchanged as OTLP/HTTP protobuf.
+      const relay = await startGrpcRelay(`${vm.otlpEndpoint}/v1/metrics`);
+      try {
+        const args = ['--url', vm.promUrl, '--no-tenant-header', '--otlp-endpoint', vm.otlpEndpoint];
+        const r = await runCli(
+          [
+            'run',
+            '--matrix',
+            '--json',
+            '--otlp-grpc-endpoint',
+            relay.endpoint,
+            ...args,
+            ...LOAD,
+            '--verify-timeout',
+            '15s',
+          ],
+          { cwd: dir, env: cleanEnv(), timeoutMs: 120_000 },
+        );
+        const doc = JSON.parse(r.stdout) as MatrixReport;
+        // Without --kinds: the 8 HTTP kinds and the 4 gRPC ones, since the endpoint speaks gRPC.
+        expect(doc.kinds.map((k) => k.kind.slug).filter((s) => s.endsWith('-grpc'))).toHaveLength(4);
+        const grpc = doc.kinds.find((k) => k.kind.slug === 'cumulative-explicit-grpc')!;
+        expect(grpc.via).toBe(relay.endpoint);
+        expect(grpc.cells.map((c) => c.outcome)).toEqual(['exact', 'exact']);
+        expect(relay.calls.length).toBeGreaterThan(0);
+      } finally {
+        await relay.stop();
       }
     }, 150_000);
   },
