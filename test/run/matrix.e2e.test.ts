@@ -95,6 +95,19 @@ describe('run --matrix, embedded', () => {
       /^otelpoc: --kinds: "delta-nhcb-proto" is not a kind; allowed \(comma-separated\): cumulative-explicit-proto, /,
     );
     expect(r.stdout).toBe('');
+    const grpc = await runCli(
+      ['run', '--matrix', '--otlp-grpc-endpoint', 'http://127.0.0.1:4317/v1/metrics'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(grpc.code).toBe(2);
+    expect(grpc.stderr).toMatch(
+      /^otelpoc: --otlp-grpc-endpoint: expected a gRPC endpoint, a scheme, host and port only/,
+    );
+    const out = await runCli(['run', '--matrix', '--out', 'm.json'], { cwd: dir });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--out and --matrix: each kind writes its own manifest');
     const without = await runCli(['run', '--kinds', 'cumulative-explicit-proto'], { cwd: dir });
     expect(without.code).toBe(2);
     expect(without.stderr).toContain('--kinds: only used with --matrix');
