@@ -23,7 +23,8 @@ import { renderMatrixJunit } from '../verify/junit.js';
 import { defaultBackendMetricsUrl } from '../verify/kinds/backend-drops.js';
 import type { KindVerdict } from '../verify/kinds/verdict.js';
 import { chooseDestination } from './destination.js';
-import { runPipeline } from './index.js';
+import { runPipeline, stopBoundMs } from './index.js';
+import { stopLimitMs } from './lifecycle.js';
 import type { LoadDeps } from './load.js';
 import { defaultKinds, type MatrixKind } from './matrix-kinds.js';
 import { type RUN_OPTIONS, resolveRun } from './run.js';
@@ -96,6 +97,8 @@ export async function runMatrix(
   const grpcUrl = c.matrix.grpcEndpoint ?? grpcBeside(serve.otlp.metricsUrl ?? DEFAULT_OTLP_GRPC_ENDPOINT);
   const runId = load.config.runId ?? randomUUID().slice(0, 8);
   const emit = deps.onEvent ?? (() => {});
+  // The kinds run at once: a stop waits for the slowest, bounded as one run's.
+  deps.stop?.limit(stopLimitMs(await stopBoundMs(c.config)), { quiet: c.quiet });
   // Every kind's pipeline listens to the one stop signal.
   if (deps.signal) setMaxListeners(20 + kinds.length * 10, deps.signal);
   emit({
