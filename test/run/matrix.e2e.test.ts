@@ -148,6 +148,31 @@ describe.skipIf(!backendsAvailable('run --matrix → VictoriaMetrics'))(
       }
     }, 150_000);
 
+    it('--kinds naming a gRPC kind, no --otlp-grpc-endpoint: sent to the OTLP host on 4317; nothing there: a failed export, named', async () => {
+      // VictoriaMetrics serves no gRPC: nothing listens on 127.0.0.1:4317 in the suite (loopback only).
+      const args = ['--url', vm.promUrl, '--no-tenant-header', '--otlp-endpoint', vm.otlpEndpoint];
+      const r = await runCli(
+        [
+          'run',
+          '--matrix',
+          '--json',
+          '--kinds',
+          'cumulative-explicit-grpc',
+          ...args,
+          ...LOAD,
+          '--verify-timeout',
+          '5s',
+        ],
+        { cwd: dir, env: cleanEnv(), timeoutMs: 120_000 },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(1);
+      const [grpc] = (JSON.parse(r.stdout) as MatrixReport).kinds;
+      expect(grpc!.via).toBe('http://127.0.0.1:4317');
+      expect(grpc!.failedExports).toBeGreaterThan(0);
+      expect(grpc!.cells[0]).toMatchObject({ outcome: 'missing', ok: false });
+      expect(grpc!.cells[0]!.short).toMatch(/^export failed: \d+ of \d+/);
+    }, 150_000);
+
     it('--otlp-grpc-endpoint: the gRPC kinds exported over gRPC (through a test relay to VictoriaMetrics), cumulative explicit exact', async () => {
       // A RELAY, not a receiver (test/helpers/grpc-relay.ts): it forwards each gRPC export unchanged as OTLP/HTTP protobuf.
       const relay = await startGrpcRelay(`${vm.otlpEndpoint}/v1/metrics`);
