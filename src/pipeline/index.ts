@@ -257,6 +257,8 @@ async function verifyPart(
       ...(deps.signal ? { signal: deps.signal } : {}),
       onEvent: (event) => emit({ type: 'verify-poll', event }),
       explain: part.explain,
+      ...(part.acceptChanges ? { acceptChanges: part.acceptChanges } : {}),
+      ...(part.backendMetricsUrl ? { backendMetricsUrl: part.backendMetricsUrl } : {}),
       // The default tenant always: requests without Client-ID land there even when the manifest sent none.
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,

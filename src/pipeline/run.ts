@@ -35,6 +35,7 @@ import {
   workersFailed,
   writeHtml,
 } from './load.js';
+import { MATRIX_OPTIONS } from './matrix-kinds.js';
 import { servePartFrom } from './serve.js';
 import type { PipelineConfig, RunReport } from './types.js';
 import { backendFrom, verifyPartFrom } from './verify-backend.js';
@@ -54,6 +55,7 @@ export const RUN_OPTIONS = withDefaults(
     json: toggle('--json', 'print one JSON document: the manifest and the verify report'),
     quiet: toggle('-q, --quiet', 'no progress and no load summary (the verify report still prints)'),
     report: OUTPUT_OPTIONS.report,
+    ...MATRIX_OPTIONS,
     ...LOAD_OPTIONS,
     // Run loads its own in-process server: --target is refused, and --help does not offer it.
     target: { ...LOAD_OPTIONS.target, hidden: true },
@@ -89,7 +91,26 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
       '--embedded and --url: give one of them (--embedded verifies in this process, --url at a backend)',
     );
   }
+  const { matrix, kinds, otlpGrpcEndpoint } = r.values;
+  for (const [key, flag] of [
+    ['kinds', '--kinds'],
+    ['otlpGrpcEndpoint', '--otlp-grpc-endpoint'],
+  ] as const) {
+    if (!matrix && r.from[key]) problems.push(`${flag}: only used with --matrix; add it, or drop ${flag}`);
+  }
+  if (matrix && r.from.out) {
+    problems.push(
+      '--out and --matrix: each kind writes its own manifest, .otelpoc/runs/<run-id>-<kind>.json',
+    );
+  }
+  if (matrix && r.values.runId !== undefined && r.values.runId.length > 64 - 30) {
+    problems.push(
+      `--run-id: at most ${64 - 30} characters with --matrix (each kind's run id is <run-id>-<kind>)`,
+    );
+  }
   const shard = collect(problems, () => ({ shard: shardOf(r, env) }))?.shard;
+  if (matrix && shard)
+    problems.push('--matrix and --shard: a matrix runs every kind in this process; give one of them');
   const backend = backendFrom(r, problems, r);
   if (shard && backend.given) {
     problems.push(
@@ -136,7 +157,15 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
     },
   };
   const { json, quiet } = r.values;
-  return { config, manifest: load!.manifest, files: load!.files, json, quiet: quiet || json, junit };
+  return {
+    config,
+    manifest: load!.manifest,
+    files: load!.files,
+    json,
+    quiet: quiet || json,
+    junit,
+    matrix: { on: matrix, kinds, grpcEndpoint: otlpGrpcEndpoint },
+  };
 }
 
 /** Serves, loads, verifies; writes the manifest, JUnit and HTML. Exit 0, 1 (a check or threshold), 130. */

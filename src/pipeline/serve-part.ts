@@ -13,7 +13,6 @@ import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
 import { exportTotalsOf } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
-import { UsageError } from '../util/errors.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination } from './destination.js';
 import type { PipelineDeps, PrometheusBackend, ServePart, ServerExports } from './types.js';
@@ -54,7 +53,6 @@ export async function startServePart(
   const standalone = listen !== undefined;
   const emit = deps.onEvent ?? (() => {});
   const dest = await chooseDestination(serve, backend, deps.isListening ?? isListening);
-  if (dest.embedded) refuseKindTheCaptureCannotHold(serve.otlp, dest.reason);
   emit({
     type: 'destination',
     topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
@@ -67,7 +65,7 @@ export async function startServePart(
     import('../server/instrumented-server.js'),
     import('../telemetry/capture.js'),
   ]);
-  const capture = dest.embedded ? new CaptureExporter() : undefined;
+  const capture = dest.embedded ? new CaptureExporter(serve.otlp) : undefined;
   const { env, instanceId } = withInstanceId(deps.env);
   const app: InstrumentedServer = await (deps.startServer ?? startInstrumentedServer)({
     ...(listen ?? { host: '127.0.0.1', port: 0 }),
@@ -130,25 +128,6 @@ function captureExport(capture: PushMetricExporter, otlp: OtlpConfig) {
     exportIntervalMs: otlp.exportIntervalMs,
     exportTimeoutMs: otlp.exportTimeoutMs,
   };
-}
-
-/**
- * The in-process capture keeps the latest export of a cumulative reader and reads explicit buckets
- * (telemetry/capture.ts): delta counts or exponential buckets would be counted wrong, so asking for
- * them without a pipeline is an error, before the server starts.
- */
-function refuseKindTheCaptureCannotHold(otlp: OtlpConfig, why: string): void {
-  const wrong =
-    otlp.temporality !== 'cumulative'
-      ? `temporality "${otlp.temporality}"`
-      : otlp.histogram.aggregation !== 'explicit'
-        ? `"${otlp.histogram.aggregation}" histograms`
-        : undefined;
-  if (wrong) {
-    throw new UsageError(
-      `${wrong}: the in-process capture (${why}) holds cumulative explicit-bucket data only; give an OTLP endpoint to export this kind`,
-    );
-  }
 }
 
 async function stopServer(

@@ -108,6 +108,10 @@ export interface VerifyPart {
    * snapshot, instead of otelpoc's run-labelled checks.
    */
   serviceProfile?: ServiceProfileRef | undefined;
+  /** Changes of form the kind check accepts (verify's acceptChanges). */
+  acceptChanges?: readonly string[] | undefined;
+  /** The backend's own /metrics, read for its counters of dropped data (the kind check names them). */
+  backendMetricsUrl?: string | undefined;
 }
 
 export interface PipelineConfig {

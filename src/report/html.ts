@@ -34,6 +34,8 @@ export interface ReportInput {
   verify?: VerifyReport | undefined;
   /** When the report was made (ISO), shown in its footer. */
   generatedAt: string;
+  /** `run --matrix`: its table kind × tenant (header row first) and the notes below it (why, fix, source). */
+  matrix?: { rows: string[][]; notes: string[] } | undefined;
 }
 
 /** What the page's script reads: the chart columns, and the inputs in full for anyone who saves the page. */
@@ -98,7 +100,8 @@ ${
 <h2>Requests sent, tenant × status</h2>
 ${tenantTableHtml(input.manifests)}
 </section>
-${input.verify ? verifyHtml(input.verify) : '<section id="verify"><h2>Verify</h2><p class="note">verify did not run for this report.</p></section>'}
+${input.matrix ? matrixHtml(input.matrix) : ''}
+${input.verify || input.matrix ? (input.verify ? verifyHtml(input.verify) : '') : '<section id="verify"><h2>Verify</h2><p class="note">verify did not run for this report.</p></section>'}
 <footer>otelpoc ${esc(first.tool.version)} · report made ${esc(input.generatedAt)} · charts: uPlot (MIT), inlined</footer>
 <script type="application/json" id="otelpoc-data">${embedJson(data)}</script>
 <script>${assets.uplotJs}</script>
@@ -286,6 +289,19 @@ function verifyHtml(v: VerifyReport): string {
 <table class="grid" id="check-matrix">${head}\n${rows}</table>
 ${failureList}
 ${flaps}
+</section>`;
+}
+
+/** `run --matrix`'s table: one row per kind × tenant, its verdict classed for colour, then the notes. */
+function matrixHtml(m: { rows: string[][]; notes: string[] }): string {
+  const [head = [], ...body] = m.rows;
+  const row = (r: string[]) =>
+    `<tr class="${r[2] === 'exact' ? 'ok' : 'bad'}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+  return `<section id="matrix">
+<h2>Every kind: what survives the pipeline</h2>
+<table class="grid" id="kind-matrix"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>
+${body.map(row).join('\n')}</table>
+<ul>${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
 </section>`;
 }
 

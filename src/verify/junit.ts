@@ -101,3 +101,50 @@ export function renderJunit(report: VerifyReport): string {
   });
   return builder.build(doc);
 }
+
+/** A `run --matrix` verdict of one kind × tenant, as JUnit needs it (pipeline/matrix.ts MatrixCell). */
+export interface MatrixJunitCase {
+  kind: string;
+  tenant: string;
+  outcome: string;
+  how: string;
+  hop?: string;
+  fixes?: string[];
+  source?: string;
+  ok: boolean;
+}
+
+/** JUnit XML of `run --matrix`: one testsuite, one testcase per kind × tenant, failed unless exact (or accepted). */
+export function renderMatrixJunit(runId: string, cases: readonly MatrixJunitCase[]): string {
+  const failures = cases.filter((c) => !c.ok).length;
+  const testcase = cases.map((c) => {
+    const tc = element({ classname: `otelpoc.matrix.${c.kind}`, name: `${c.kind}: ${c.tenant}`, time: 0 });
+    if (!c.ok) {
+      const more = [
+        c.hop && `where: ${c.hop}`,
+        c.fixes && `fix: ${c.fixes.join('; ')}`,
+        c.source && `source: ${c.source}`,
+      ];
+      tc.failure = element(
+        { message: `${c.outcome}: ${c.how}`, type: c.outcome },
+        [c.how, ...more].filter(Boolean).join('\n'),
+      );
+    }
+    return tc;
+  });
+  const attrs = { tests: cases.length, failures, errors: 0, skipped: 0, time: 0 };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    format: true,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+  });
+  return builder.build({
+    '?xml': element({ version: '1.0', encoding: 'UTF-8' }),
+    testsuites: {
+      ...element({ name: 'otelpoc run --matrix', ...attrs }),
+      testsuite: { ...element({ name: `otelpoc run --matrix ${runId}`, ...attrs }), testcase },
+    },
+  });
+}

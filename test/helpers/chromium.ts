@@ -48,6 +48,8 @@ export interface OpenedReport {
   charts: Record<string, ChartFacts>;
   /** Per tenant row of the check matrix: how many lines its name takes. */
   matrixNameLines: Record<string, number>;
+  /** `run --matrix`'s table (#kind-matrix): per row, its class and its cells' text. */
+  kindMatrix: [string, string[]][];
 }
 
 export interface ChartFacts {
@@ -189,6 +191,12 @@ export async function openReport(
       }),
     ),
   ) as Record<string, number>;
+  const kindMatrix = (await page.$$eval('#kind-matrix tr:not(:first-child)', (rows) =>
+    rows.map((tr) => [
+      tr.getAttribute('class') ?? '',
+      [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+    ]),
+  )) as [string, string[]][];
   if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
   await page.close();
   return {
@@ -200,5 +208,6 @@ export async function openReport(
     legends,
     charts: drawn,
     matrixNameLines,
+    kindMatrix,
   };
 }

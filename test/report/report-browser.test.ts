@@ -87,6 +87,34 @@ describe.skipIf(!withBrowser)('the HTML report in headless Chromium', () => {
     expect(Object.keys(opened.charts).sort()).toEqual(Object.keys(CHARTS).sort());
   });
 
+  it('run --matrix (embedded): the kind matrix section, one green row per kind × tenant, no console error', async () => {
+    const html = await mainInProcess(
+      [
+        'run',
+        '--matrix',
+        '--embedded',
+        '--kinds',
+        'cumulative-explicit-proto,delta-exponential-json',
+        '--tenants',
+        '2',
+        '--report',
+        'matrix.html',
+        '--quiet',
+      ],
+      { cwd: dir },
+    );
+    expect(html.code, html.stderr + html.stdout).toBe(0);
+    const opened = await openReport(browser, join(dir, 'matrix.html'), CHARTS);
+    expect(opened.consoleErrors).toEqual([]);
+    expect(opened.otherRequests).toEqual([]);
+    expect(opened.kindMatrix.map(([cls, cells]) => [cls, cells[0], cells[1], cells[2]])).toEqual([
+      ['ok', 'cumulative-explicit-proto', 'tenant-1', 'exact'],
+      ['ok', 'cumulative-explicit-proto', 'tenant-2', 'exact'],
+      ['ok', 'delta-exponential-json', 'tenant-1', 'exact'],
+      ['ok', 'delta-exponential-json', 'tenant-2', 'exact'],
+    ]);
+  });
+
   const withBackend = backendsAvailable('HTML report of a red verify (VictoriaMetrics)');
 
   describe.skipIf(!withBackend)('a red verify against VictoriaMetrics', () => {

@@ -38,20 +38,40 @@ describe('otelpoc run, no backend (embedded)', () => {
   });
 
   it.each([
-    [{ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }, 'temporality "delta"'],
+    [{ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }, 'delta'],
     [
       { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' },
-      '"exponential" histograms',
+      'exponential',
     ],
   ])(
-    'refuses %o embedded (the capture holds cumulative explicit data only): exit 2, before any request',
+    'captures %o embedded exactly (deltas summed, exponential as a native histogram): exit 0',
     async (kind, what) => {
-      const r = await runCli(['run', '--embedded'], { cwd: dir, env: cleanEnv(kind), timeoutMs: 60_000 });
-      expect(r.code, r.stderr + r.stdout).toBe(2);
-      expect(r.stderr).toContain(
-        `otelpoc: ${what}: the in-process capture (--embedded given) holds cumulative explicit-bucket data only; give an OTLP endpoint to export this kind`,
-      );
-      expect(r.stdout).not.toMatch(/PASS|FAIL/);
+      // Several exports (each a delta under delta), so a capture that kept only the last would be short.
+      const args = [
+        'run',
+        '--embedded',
+        '--json',
+        '--requests',
+        '40',
+        '--rps',
+        '50',
+        '--export-interval',
+        '100ms',
+      ];
+      const r = await runCli(args, {
+        cwd: dir,
+        env: cleanEnv(kind),
+        timeoutMs: 60_000,
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const doc = JSON.parse(r.stdout) as {
+        manifest: { server: { exports: number } };
+        verify: { kinds: { sent: object; tenants: { outcome: string }[] } };
+      };
+      expect(doc.manifest.server.exports).toBeGreaterThan(2);
+      expect(JSON.stringify(doc.verify.kinds.sent)).toContain(what);
+      expect(doc.verify.kinds.tenants.length).toBeGreaterThan(0);
+      expect(doc.verify.kinds.tenants.every((t) => t.outcome === 'exact')).toBe(true);
     },
   );
 

@@ -83,6 +83,14 @@ describe('assessKind', () => {
     expect(v!.how).toMatch(/status 200: vmrange buckets hold 2, _count 3/);
   });
 
+  it('vmrange buckets holding more than _count (an earlier export at a finer scale still listed): changed, saying so', () => {
+    const v = assessKind(t1, vmrangeSamples({ 200: 3, 404: 1 }, -2), exponential);
+    expect(v).toMatchObject({ outcome: 'changed', change: 'vmrange-buckets' });
+    expect(v!.how).toMatch(
+      /earlier exports at a finer scale still listed \(status 200: 5 in vmrange buckets, _count 3/,
+    );
+  });
+
   it('explicit as le buckets: exact; exponential as le buckets: changed (classic-buckets)', () => {
     const own = samplesFor('tenant-1', { 200: 3, 404: 1 });
     expect(assessKind(t1, own, explicit)!.outcome).toBe('exact');

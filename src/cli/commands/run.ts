@@ -1,7 +1,9 @@
+import { matrixTable, runMatrix } from '../../pipeline/matrix.js';
 import { RUN_OPTIONS, run, runDocument } from '../../pipeline/run.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import type { CommandSpec } from '../program.js';
+import { renderTable } from '../render/table.js';
 import { renderReport, renderServiceReports } from '../render/verify-report.js';
 
 export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
@@ -20,12 +22,21 @@ export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
     'otelpoc run --url http://localhost:9009/prometheus --rps 50 --duration 10s',
     'otelpoc run --scenario smoke --junit verify.xml',
     'otelpoc run --otlp-endpoint http://collector:4318 --url http://mimir:9009/prometheus --verify-timeout 2m',
+    'otelpoc run --matrix                           # every kind, embedded: in process, all exact',
     'otelpoc run --per-tenant-export --otlp-endpoint http://localhost:9009/otlp --url http://localhost:9009/prometheus',
   ],
   action: async (given) => {
     const { stdout } = ctx.runtime;
     const json = given.json === true;
     const follow = followPipeline(ctx, { talk: given.quiet !== true && !json, sayDestination: true });
+    if (given.matrix === true) {
+      const m = await runMatrix(given, follow.deps).finally(() => follow.done());
+      const t = matrixTable(m.report);
+      const text = [...renderTable(t.rows, { align: ['left', 'left', 'left', 'left'] }), '', ...t.notes];
+      stdout.write(json ? `${JSON.stringify(m.report, null, 2)}\n` : `${text.join('\n')}\n`);
+      if (m.failure) throw m.failure;
+      return m.code;
+    }
     const { report: r, code, failure } = await run(given, follow.deps).finally(() => follow.done());
     if (r.verify && !json) stdout.write(renderReport(r.verify, ctx.outColor));
     if (r.service && !json) stdout.write(renderServiceReports(r.service, ctx.outColor));
