@@ -39,6 +39,7 @@ import { checkHeader, parseHeaderLine, parseHeaderName } from '../util/http-head
 import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { checkHttpUrl } from '../util/net.js';
 import { parseSeed } from '../util/random.js';
+import { KIND_CHANGES, type KindChange } from '../verify/kinds/verdict.js';
 import { list, option, type Resolved, toggle } from './table.js';
 
 /** An integer from min to max: `--port: expected an integer from 0 to 65535, got "x"`. */
@@ -298,6 +299,28 @@ export const VERIFY_POLL_OPTIONS = {
           throw new UsageError(`${name}: "${t.trim()}" ${problem}; tenant IDs are ${TENANT_ID_RULE}`);
         return t.trim();
       }),
+  }),
+  acceptChange: list({
+    flags: '--accept-change <names>',
+    help: `pass the kind check on these changes of form (counts exact): ${KIND_CHANGES.join(', ')} (comma-separated, repeatable)`,
+    each: (text: string, name: string) =>
+      text.split(',').map((c) => {
+        const change = c.trim();
+        if (!(KIND_CHANGES as readonly string[]).includes(change))
+          throw new UsageError(
+            `${name}: "${change}" is not a change verify knows; allowed: ${KIND_CHANGES.join(', ')}`,
+          );
+        return change as KindChange;
+      }),
+    env: 'OTELPOC_VERIFY_ACCEPT_CHANGES',
+    shown: 'none',
+  }),
+  backendMetricsUrl: option({
+    flags: '--backend-metrics-url <url>',
+    help: "the backend's own metrics page, read for what it says it dropped (VictoriaMetrics' rows_dropped, Cortex's discarded samples)",
+    parse: url,
+    env: 'OTELPOC_VERIFY_BACKEND_METRICS_URL',
+    shown: '--url without /prometheus + /metrics',
   }),
   explain: toggle('--explain', 'print the queries verify makes (to paste into Grafana)'),
   junit: option<string>({

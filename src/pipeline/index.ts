@@ -280,6 +280,11 @@ async function verifyPart(
       ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
       // The in-process capture is final and complete: nothing to diagnose while waiting.
       ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),
+      ...(part.acceptChanges?.length ? { acceptChanges: part.acceptChanges } : {}),
+      // The backend's drop counters: a capture has none.
+      ...(part.backendMetricsUrl && !(source instanceof CaptureSource)
+        ? { backendMetricsUrl: part.backendMetricsUrl }
+        : {}),
     });
     if (topology) report.topology = topology;
     if (undelivered.length > 0) report.undelivered = undelivered;

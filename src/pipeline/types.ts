@@ -102,6 +102,10 @@ export interface VerifyPart {
    * this process's metrics); the run's other shards are not expected.
    */
   ownShardOnly?: boolean;
+  /** Changes of form the kind check passes on (--accept-change). */
+  acceptChanges?: readonly string[];
+  /** The backend's own metrics page (--backend-metrics-url); undefined: derived from the backend's URL. */
+  backendMetricsUrl?: string | undefined;
   /**
    * Verify by this profile's counts (a service without otelpoc's run label) against each manifest's
    * snapshot, instead of otelpoc's run-labelled checks.

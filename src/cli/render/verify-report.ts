@@ -1,6 +1,7 @@
 /** Pure renderers of a VerifyReport: the terminal table and progress lines (JUnit: src/verify/junit.ts). */
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
+import { kindSummaryLines } from '../../verify/kinds/verdict.js';
 import type { PollEvent } from '../../verify/poll.js';
 import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
@@ -36,6 +37,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
       }
     }
   };
+  const kinds = kindSummaryLines(report.kinds);
+  if (kinds.length > 0) lines.push('', ...kinds);
   problemLines('Problems:', failed, c.red('✗'));
   if (noData.length > 0) {
     // Not problems found, but not passes either: say what had nothing to look at.
