@@ -269,7 +269,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         for (const [id, n] of foreignInstances(observation, known))
           foreign.set(id, Math.max(n, foreign.get(id) ?? 0));
       }
-      const all = history.record(observation);
+      // The history of a delta run is of its sums (never decreasing for either storage): a tenant read
+      // as summed on an early poll and as converted (its newest samples) later is no decrease.
+      const all = history.record(observed);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
       const results = runChecks({
         expectation,
