@@ -34,10 +34,15 @@ async function help(name: string): Promise<string> {
 describe('option table', () => {
   it('declares env vars on the options (at least the ones the docs promise)', () => {
     expect([...declaredEnv].sort()).toEqual([
+      'OTELPOC_VERIFY_ACCEPT_CHANGES',
+      'OTELPOC_VERIFY_BACKEND_METRICS_URL',
       'OTELPOC_VERIFY_BASIC_AUTH',
       'OTELPOC_VERIFY_BEARER_TOKEN',
       'OTELPOC_VERIFY_URL',
       'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
       'OTEL_METRIC_EXPORT_INTERVAL',
     ]);
   });
