@@ -28,6 +28,7 @@ import {
   HISTOGRAM_ENV,
   OTLP_PROTOCOLS,
   type OtlpFlags,
+  oneOf,
   PROTOCOL_ENV,
   TEMPORALITIES,
   TEMPORALITY_ENV,
@@ -89,6 +90,8 @@ export const OTLP_KIND_OPTIONS = {
   otlpProtocol: option({
     flags: '--otlp-protocol <protocol>',
     help: `how metrics travel: ${OTLP_PROTOCOLS.join(', ')} (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL beats the generic variable)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, OTLP_PROTOCOLS, name),
     default: DEFAULT_OTLP_KIND.protocol,
     env: PROTOCOL_ENV,
     envReadBy: 'otel',
@@ -96,6 +99,8 @@ export const OTLP_KIND_OPTIONS = {
   temporality: option({
     flags: '--temporality <t>',
     help: `temporality of sums and histograms: ${TEMPORALITIES.join(', ')} (lowmemory: delta counters and histograms, cumulative up-down counters)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, TEMPORALITIES, name),
     default: DEFAULT_OTLP_KIND.temporality,
     env: TEMPORALITY_ENV,
     envReadBy: 'otel',
@@ -103,6 +108,8 @@ export const OTLP_KIND_OPTIONS = {
   histogram: option({
     flags: '--histogram <h>',
     help: `histogram aggregation: ${HISTOGRAM_AGGREGATIONS.join(', ')} (the variable takes the spec's explicit_bucket_histogram, base2_exponential_bucket_histogram)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, HISTOGRAM_AGGREGATIONS, name),
     default: DEFAULT_OTLP_KIND.histogram.aggregation,
     env: HISTOGRAM_ENV,
     envReadBy: 'otel',

@@ -248,7 +248,7 @@ function firstGiven(
 }
 
 /** `raw` as one of `allowed`, compared case-insensitively (the spec's rule for enum values), else exit 2 naming `source`. */
-function oneOf<T extends string>(raw: string, allowed: readonly T[], source: string): T {
+export function oneOf<T extends string>(raw: string, allowed: readonly T[], source: string): T {
   const value = raw.trim().toLowerCase();
   const found = allowed.find((a) => a === value);
   if (found === undefined) {

@@ -167,6 +167,18 @@ describe('bad values: exit 2 naming the flag or the variable, before any work', 
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('every bad kind flag is reported together, one line each', async () => {
+    const r = await runCli(['serve', '--otlp-protocol', 'z', '--temporality', 'x', '--histogram', 'y'], {
+      env: cleanEnv(),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'otelpoc: --otlp-protocol: expected one of http/protobuf, http/json, grpc, got "z"',
+      'otelpoc: --temporality: expected one of cumulative, delta, lowmemory, got "x"',
+      'otelpoc: --histogram: expected one of explicit, exponential, got "y"',
+    ]);
+  });
+
   it.each([
     [
       ['serve', '--otlp-protocol', 'udp'],
