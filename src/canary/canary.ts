@@ -14,7 +14,7 @@ import type { StatusWeight } from '../load/values.js';
 
 import { type RunningServe, startServePart } from '../pipeline/serve-part.js';
 
-import type { PrometheusBackend, ServePart } from '../pipeline/types.js';
+import type { PrometheusBackend, ServePart, StopExports } from '../pipeline/types.js';
 
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../server/instrumented-server.js';
 
@@ -63,8 +63,8 @@ export type CanaryClock = Pick<Clock, 'now' | 'wallNow' | 'sleepUntil' | 'yield'
 
 export interface IntervalReport {
   atMs: number;
-  /** How tenants reach the backend, as this canary proves it. */
-  topology: Topology;
+  /** How tenants reach the backend, as this canary proves it; 'service': a service of the user's. */
+  topology: Topology | 'service';
   /** red: a tenant is red; pending: none red, one not proven yet; green: every tenant proven. */
   status: TenantStatus;
   /** status === 'green'. */
@@ -95,12 +95,12 @@ export type CanaryEvent =
       serverUrl: string;
       metricsUrl: string | null;
       windowMs: number;
-      topology: Topology;
+      topology: Topology | 'service';
     }
   | { type: 'interval'; report: IntervalReport }
   | { type: 'transition'; transition: Transition }
   | { type: 'stopping' }
-  | { type: 'stopped'; exports: number; failedExports: number }
+  | ({ type: 'stopped' } & StopExports)
   | { type: 'warning'; message: string };
 
 export interface CanaryDeps {

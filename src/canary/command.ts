@@ -11,12 +11,14 @@ import {
   parsePositiveInt,
   parseRate,
   parseStatusMix,
+  parseTarget,
 } from '../load/values.js';
 import {
   integerIn,
   listenHost,
   PER_TENANT_EXPORT,
   SERVER_OPTIONS,
+  SERVICE_PROFILE,
   VERIFY_BACKEND_OPTIONS,
   VERIFY_POLL_OPTIONS,
   verifyTimeout,
@@ -26,6 +28,7 @@ import {
   type Given,
   longFlag,
   option,
+  type Resolved,
   resolveOptions,
   throwProblems,
   toggle,
@@ -137,6 +140,12 @@ export const CANARY_OPTIONS = {
     },
     default: 'text',
   }),
+  target: option({
+    flags: '--target <url>',
+    help: "a service of yours to watch instead of the canary's own server (needs --service-profile); /api is appended when no path is given",
+    parse: parseTarget,
+  }),
+  serviceProfile: SERVICE_PROFILE,
   perTenantExport: PER_TENANT_EXPORT,
   ...withDefaults(SERVER_OPTIONS, { delay: { default: parseDelayRange('0-20ms'), shown: '0-20ms' } }),
   ...VERIFY_BACKEND_OPTIONS,
@@ -167,7 +176,14 @@ export function notCanaryOption(arg: string): string | undefined {
 }
 
 /** canary's input → its config and output settings, every problem reported together (exit 2). */
-export function resolveCanary(given: CanaryGiven, env: Env): { config: CanaryConfig; output: CanaryOutput } {
+export function resolveCanary(
+  given: CanaryGiven,
+  env: Env,
+): {
+  config: CanaryConfig;
+  output: CanaryOutput;
+  service?: { target: string; profile: string; flag: string | undefined } | undefined;
+} {
   const r = resolveOptions(CANARY_OPTIONS, given, env);
   const problems = [...r.problems];
   const v = r.values;
@@ -188,9 +204,10 @@ export function resolveCanary(given: CanaryGiven, env: Env): { config: CanaryCon
     ? { header: v.tenantHeader || TENANT_HEADER, defaultTenant: v.defaultTenant }
     : undefined;
   const serve = servePartFrom(CANARY_OPTIONS, r, env, problems, { metrics: 'otlp', tenantExport });
+  const service = serviceOf(r, problems);
   const exportIntervalMs = serve?.otlp.exportIntervalMs ?? 0;
-  const maxLagMs = v.maxLag ?? 2 * exportIntervalMs + 30_000;
-  if (serve && maxLagMs <= exportIntervalMs) {
+  const maxLagMs = v.maxLag ?? (service ? 30_000 : 2 * exportIntervalMs + 30_000);
+  if (serve && !service && maxLagMs <= exportIntervalMs) {
     problems.push(
       `--max-lag: ${formatDurationMs(maxLagMs)} is not longer than the export interval (${formatDurationMs(exportIntervalMs)}): every sample would be late`,
     );
@@ -211,7 +228,23 @@ export function resolveCanary(given: CanaryGiven, env: Env): { config: CanaryCon
     metrics: v.once ? null : { host: v.metricsHost, port: v.metricsPort },
   };
   const output = { name: v.name, intervalMs: v.interval, logFormat: v.logFormat, json: v.json, once: v.once };
-  return { config, output };
+  return { config, output, service };
+}
+
+/** --target with --service-profile: a service of the user's, watched instead of the own server. */
+function serviceOf(r: Resolved<typeof CANARY_OPTIONS>, problems: string[]) {
+  const { target, serviceProfile, perTenantExport } = r.values;
+  if ((target === undefined) !== (serviceProfile === undefined)) {
+    problems.push(
+      target === undefined
+        ? `${r.from.serviceProfile}: only with --target (the service it describes); add --target, or drop it`
+        : '--target: give --service-profile too: the canary counts a service of yours by its profile',
+    );
+    return undefined;
+  }
+  if (target === undefined || serviceProfile === undefined) return undefined;
+  if (perTenantExport) problems.push('--per-tenant-export: not with --target (no server of the canary runs)');
+  return { target, profile: serviceProfile, flag: r.from.serviceProfile };
 }
 
 export interface CanaryCommandDeps {
@@ -228,7 +261,8 @@ export interface CanaryCommandDeps {
  * else a CheckFailedError (exit 1). Bad input: a UsageError (exit 2), before any work.
  */
 export async function canary(given: CanaryGiven, deps: CanaryCommandDeps): Promise<0> {
-  const { config, output } = resolveCanary(given, deps.env);
+  const { config, output, service } = resolveCanary(given, deps.env);
+  if (service) return watchService(config, output, service, deps);
   const { runCanary, stopBoundMs } = await import('./canary.js');
   const stop = deps.stop ?? NO_STOP;
   stop.limit(stopLimitMs(stopBoundMs(config)), { quiet: output.json });
@@ -245,6 +279,31 @@ export async function canary(given: CanaryGiven, deps: CanaryCommandDeps): Promi
   } finally {
     owed();
   }
+  if (config.once && last && !last.ok) throw new CheckFailedError(`canary: ${redSummary(last)}`);
+  if (config.once && !last) throw new CheckFailedError('canary: stopped before its first interval');
+  return 0;
+}
+
+/** The canary against the user's service (src/canary/service-canary.ts); exit as the canary's. */
+async function watchService(
+  config: CanaryConfig,
+  output: CanaryOutput,
+  service: { target: string; profile: string; flag: string | undefined },
+  deps: CanaryCommandDeps,
+): Promise<0> {
+  const { loadServiceProfile } = await import('../verify/service/profile.js');
+  const profile = await loadServiceProfile(service.profile, service.flag);
+  const { runServiceCanary } = await import('./service-canary.js');
+  const stop = deps.stop ?? NO_STOP;
+  stop.limit(stopLimitMs(5_000 + 2 * config.backend.queryTimeoutMs), { quiet: output.json });
+  const last = await runServiceCanary(
+    { ...config, ...service, profile },
+    {
+      signal: deps.signal,
+      warn: (message) => deps.onEvent({ type: 'warning', message }, output),
+      onEvent: (e) => deps.onEvent(e, output),
+    },
+  );
   if (config.once && last && !last.ok) throw new CheckFailedError(`canary: ${redSummary(last)}`);
   if (config.once && !last) throw new CheckFailedError('canary: stopped before its first interval');
   return 0;

@@ -8,7 +8,7 @@
  * Bounded: one request every 1/rate seconds, at most MAX_INFLIGHT in flight (a request due beyond
  * that is skipped, not queued), each with a timeout.
  */
-import { createHttpClient, type LoadClient } from '../load/client.js';
+import { createHttpClient, type LoadClient, type Outcome } from '../load/client.js';
 import { TrafficMix } from '../load/mix.js';
 import type { StatusWeight } from '../load/values.js';
 import { type Clock, untilDue } from '../util/clock.js';
@@ -23,6 +23,10 @@ export interface TrafficOptions {
   clock: Pick<Clock, 'now' | 'sleepUntil' | 'yield'>;
   /** Called when a request was sent, with its Client-ID. */
   onSent(clientId: string): void;
+  /** Called when it ended: its Client-ID, the status asked for, and what came back. */
+  onDone?(clientId: string, asked: number, outcome: Outcome): void;
+  /** The header that names the tenant (a service's profile); default Client-ID. */
+  tenantHeader?: string | undefined;
   /** The HTTP client (tests: a fake one); default the load engine's. */
   client?: Pick<LoadClient, 'send' | 'close'>;
 }
@@ -42,6 +46,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       runId: opts.runId,
       connections: 4,
       timeoutMs: opts.timeoutMs,
+      tenantHeader: opts.tenantHeader,
     });
   const mix = new TrafficMix(
     opts.clientIds.map((clientId) => ({ clientId, weight: 1 })),
@@ -65,8 +70,9 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       const clientId = opts.clientIds[pick.tenant]!;
       inflight++;
       opts.onSent(clientId);
-      client.send({ clientId, status: pick.status }, () => {
+      client.send({ clientId, status: pick.status }, (outcome) => {
         inflight--;
+        opts.onDone?.(clientId, pick.status, outcome);
       });
     }
   })();

@@ -23,10 +23,11 @@
  * check passed or was not testable, and at least one passed on evidence.
  */
 import { PROM } from '../telemetry/names.js';
+import { formatSeconds } from '../util/duration.js';
 import { diagnoseName } from '../verify/checks/index.js';
 import { describeClientIds, fmtNumber } from '../verify/checks/samples.js';
 import type { SeriesPoints } from '../verify/prom-client.js';
-import { verdictPasses } from '../verify/status.js';
+import { okOfStatus, type CheckStatus as SharedStatus, verdictPasses } from '../verify/status.js';
 import type { Sample } from '../verify/types.js';
 import { COMPARED_NAMES, type ExportLog, type ExportRecord, seriesKey } from './export-log.js';
 import type { CanaryCheck } from './metric-names.js';
@@ -57,9 +58,18 @@ export interface TenantInput {
 
 /**
  * pass: judged on evidence and right; fail: judged and wrong; not-testable: this setup cannot judge
- * it (said why); pending: nothing to judge yet (no data).
+ * it (said why); pending: nothing to judge yet (no data). The canary's own words (its --json and
+ * log lines say `pending`), each one of the shared vocabulary's states: CANARY_STATES.
  */
 export type CheckStatus = 'pass' | 'fail' | 'not-testable' | 'pending';
+
+/** Each canary check status in the shared vocabulary (src/verify/status.ts), as doctor's DOCTOR_STATES. */
+export const CANARY_STATES: Record<CheckStatus, SharedStatus> = {
+  pass: 'pass',
+  fail: 'fail',
+  'not-testable': 'not-testable',
+  pending: 'no-data',
+};
 /** red: a check failed; pending: none failed but one is not proven yet; green: every check passed. */
 export type TenantStatus = 'green' | 'red' | 'pending';
 
@@ -211,10 +221,9 @@ export function evaluateTenant(
   );
   const status: TenantStatus = checks.some((c) => c.status === 'fail')
     ? 'red'
-    : checks.some((c) => c.status === 'pending') ||
-        !verdictPasses(checks.map((c) => (c.status === 'pending' ? 'no-data' : c.status)))
-      ? 'pending'
-      : 'green';
+    : verdictPasses(checks.map((c) => CANARY_STATES[c.status]))
+      ? 'green'
+      : 'pending';
   return {
     tenant: input.tenant,
     status,
@@ -292,23 +301,20 @@ function missingText(missing: ExportRecord[], of: number): string {
 function outcome(check: CanaryCheck, problems: string[], evidence = ''): CheckOutcome {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  if (problems.length === 0) return { check, status: 'pass', ok: true, reason: '', evidence };
+  if (problems.length === 0) return { ...checkOutcome(check, 'pass', ''), evidence };
   return failed(check, shown.join('; ') + more);
 }
 
+/** A check's outcome; its `ok` is the shared vocabulary's (okOfStatus of its CANARY_STATES state). */
+export function checkOutcome(check: CanaryCheck, status: CheckStatus, reason: string): CheckOutcome {
+  return { check, status, ok: okOfStatus(CANARY_STATES[status]), reason };
+}
+
 /** This setup cannot judge it: not held against the tenant, but not a pass either. */
-function notTestable(check: CanaryCheck, reason: string): CheckOutcome {
-  return { check, status: 'not-testable', ok: true, reason };
-}
-
-function failed(check: CanaryCheck, reason: string): CheckOutcome {
-  return { check, status: 'fail', ok: false, reason };
-}
-
+const notTestable = (check: CanaryCheck, reason: string) => checkOutcome(check, 'not-testable', reason);
+const failed = (check: CanaryCheck, reason: string) => checkOutcome(check, 'fail', reason);
 /** Nothing to judge yet: not a pass. */
-function pending(check: CanaryCheck, reason: string): CheckOutcome {
-  return { check, status: 'pending', ok: false, reason };
-}
+const pending = (check: CanaryCheck, reason: string) => checkOutcome(check, 'pending', reason);
 
 function asSample(x: SeriesPoints): Sample {
   return { name: x.name, labels: x.labels, value: x.points.at(-1)?.value ?? Number.NaN };
@@ -319,5 +325,5 @@ function iso(ms: number): string {
 }
 
 function fmtSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
+  return formatSeconds(ms, { trim: true });
 }

@@ -9,7 +9,7 @@ import { runSpec } from './commands/run.js';
 import { serveSpec } from './commands/serve.js';
 import { verifySpec } from './commands/verify.js';
 import { type CliContext, createContext } from './context.js';
-import { commandFrom } from './program.js';
+import { type CommandSpec, commandFrom } from './program.js';
 import { processRuntime, type Runtime } from './runtime.js';
 
 export { gracefulStopSettled } from './runtime.js';
@@ -47,19 +47,8 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
 }
 
 /** The six commands, in --help order. */
-function specs(ctx: CliContext): { name: string; table: Table }[] {
+function specs(ctx: CliContext): CommandSpec<Table>[] {
   return [serveSpec(ctx), loadSpec(ctx), verifySpec(ctx), runSpec(ctx), doctorSpec(ctx), canarySpec(ctx)];
-}
-
-function commands(ctx: CliContext, setExitCode: (code: ExitCode) => void): Command[] {
-  return [
-    commandFrom(serveSpec(ctx), setExitCode),
-    commandFrom(loadSpec(ctx), setExitCode),
-    commandFrom(verifySpec(ctx), setExitCode),
-    commandFrom(runSpec(ctx), setExitCode),
-    commandFrom(doctorSpec(ctx), setExitCode),
-    commandFrom(canarySpec(ctx), setExitCode),
-  ];
 }
 
 /** Each command's option table, by command name: where its defaults, env vars and parsers are declared. */
@@ -84,7 +73,7 @@ export function buildProgram(ctx: CliContext): Command {
   const setExitCode = (code: ExitCode) => {
     ctx.exitCode = code;
   };
-  for (const cmd of commands(ctx, setExitCode)) {
+  for (const cmd of specs(ctx).map((spec) => commandFrom(spec, setExitCode))) {
     // Subcommands inherit the output settings; each names itself in the usage hint.
     program.addCommand(cmd.configureOutput(program.configureOutput()).exitOverride(asUsageError(cmd)));
   }

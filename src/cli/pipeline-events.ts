@@ -1,7 +1,6 @@
 /**
- * How the commands follow runPipeline: its events become progress and summaries on the terminal.
- * What a stop still owes is the core's (src/pipeline/owed.ts); `manifest` and `report` here serve
- * the commands not converted yet (verify).
+ * How the commands follow the pipeline: its events become progress and summaries on the terminal.
+ * What a stop still owes is the core's (src/pipeline/owed.ts, pipeline/verify.ts).
  */
 import { describeLoadConfig } from '../load/config.js';
 import type { LoadDeps, LoadEvent } from '../pipeline/load.js';
@@ -17,31 +16,19 @@ export interface FollowOptions {
   talk: boolean;
   /** Say where the metrics go and why (run). */
   sayDestination?: boolean;
-  /** What the stop loses if the manifest is not written yet (a load part), e.g. its path. */
-  manifest?: string;
-  /** What the stop loses if verify's outputs are not written yet (a verify part). */
-  report?: string;
 }
 
 export interface Follower {
   onEvent(event: LoadEvent): void;
-  /** Once the command has written everything: settles what is still owed, stops the progress. */
+  /** Once the command has written everything: stops the progress. */
   done(): void;
   /** What the core needs from the CLI: the environment, cwd, the stop, warnings, and these events. */
   readonly deps: LoadDeps;
 }
 
 export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
-  const stop = stopOf(ctx.runtime);
   const loadProgress = createProgress(ctx, { enabled: opts.talk, startAtMs: 0 });
   const verifyProgress = createProgress(ctx, { enabled: opts.talk });
-  const settles = new Map<string, () => void>();
-  const owe = (what: string, lost: string) => settles.set(what, stop.owe(lost));
-  const settle = (what: string) => {
-    settles.get(what)?.();
-    settles.delete(what);
-  };
-  if (opts.manifest !== undefined) owe('manifest', `manifest not written (${opts.manifest})`);
   const say = (line: string) => {
     if (opts.talk) ctx.info(line);
   };
@@ -50,7 +37,7 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
       return {
         env: ctx.runtime.env,
         cwd: ctx.runtime.cwd,
-        stop,
+        stop: stopOf(ctx.runtime),
         signal: ctx.runtime.signal,
         warn: ctx.warn,
         onEvent: (e) => follower.onEvent(e),
@@ -85,11 +72,9 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
           if (opts.talk) ctx.runtime.stdout.write(renderLoadSummary(e.manifest, ctx.outColor));
           return;
         case 'manifest-written':
-          settle('manifest');
           say(`manifest: ${e.paths.join(', ')}`);
           return;
         case 'verify-started':
-          if (opts.report !== undefined) owe('report', opts.report);
           return;
         case 'verify-poll': {
           const p = e.event;
@@ -107,7 +92,6 @@ export function followPipeline(ctx: CliContext, opts: FollowOptions): Follower {
     done() {
       loadProgress.stop();
       verifyProgress.stop();
-      for (const what of [...settles.keys()]) settle(what);
     },
   };
   return follower;

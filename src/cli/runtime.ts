@@ -1,6 +1,9 @@
 import type { Writable } from 'node:stream';
 import { type GracefulStop, NO_STOP } from '../pipeline/lifecycle.js';
+import { formatSeconds as secondsOf } from '../util/duration.js';
 import type { Env } from '../util/env.js';
+
+const formatSeconds = (ms: number) => secondsOf(ms, { trim: true });
 
 export interface OutputStream extends Pick<Writable, 'write'> {
   isTTY?: boolean;
@@ -159,10 +162,6 @@ export function createSignalHandling(deps: SignalHandlingDeps): SignalHandling {
       return new Promise((resolve) => waiters.push(resolve));
     },
   };
-}
-
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 let processHandling: SignalHandling | undefined;

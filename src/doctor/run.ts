@@ -12,7 +12,7 @@ import { DEFAULT_OTLP_KIND } from '../telemetry/config.js';
 import { exportEmptyOverGrpc } from '../telemetry/grpc-check.js';
 import { DEFAULT_TENANT, PROM } from '../telemetry/names.js';
 
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, realClock, waitForNextAttempt } from '../util/clock.js';
 
 import { formatDurationMs } from '../util/duration.js';
 
@@ -370,8 +370,8 @@ async function runProbe(config: DoctorConfig, deps: RunDeps): Promise<Outcome> {
       };
     }
     lastProblem = q.ok ? undefined : q.problem;
-    if (deps.now() >= deadline || deps.signal?.aborted) break;
-    await deps.sleep(Math.min(1000, Math.max(0, deadline - deps.now())), deps.signal);
+    if (deps.signal?.aborted || (await waitForNextAttempt(deps, deadline, 1000, deps.signal)) === 'deadline')
+      break;
   }
   return {
     status: 'fail',

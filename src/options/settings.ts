@@ -475,3 +475,13 @@ export const OUTPUT_OPTIONS = {
     help: 'also write a one-file HTML report: rate, errors and latency second by second, tenant × status counts, and the verify check matrix (opens offline)',
   }),
 };
+
+/**
+ * A service of the user's, proved by its semantic-convention counts (load, verify, run): a built-in
+ * profile's name or a YAML file (src/verify/service/profile.ts), loaded and checked before any work.
+ */
+export const SERVICE_PROFILE = option<string>({
+  flags: '--service-profile <name|file>',
+  help: 'prove a service without otelpoc labels by its HTTP duration histogram: a built-in (otelpoc, otel-http-stable, otel-http-old, prom-client-express) or a YAML profile',
+  env: 'OTELPOC_SERVICE_PROFILE',
+});

@@ -1,3 +1,4 @@
+import type { LoadConfig } from '../load/config.js';
 import { type LoadProgress, stopBoundMs as loadStopBoundMs, type runLoad } from '../load/runner.js';
 import { checkThresholds } from '../load/thresholds.js';
 import { loadOn } from '../load/workers.js';
@@ -132,6 +133,20 @@ async function loadPart(
 ): Promise<LoadOutcome> {
   const load = config.load!;
   const onProgress = (progress: LoadProgress) => emit({ type: 'load-progress', progress });
+  /** The load itself, against `loadConfig`'s target, after the service's snapshot (if any). */
+  const loadWith = (loadConfig: LoadConfig, service: Awaited<ReturnType<typeof beforeFirstRequest>>) =>
+    loadOn(
+      loadConfig,
+      {
+        signal: deps.signal,
+        onProgress,
+        createClient: deps.loadClient,
+        shard: load.shard,
+        ...service?.loadDeps,
+        sendBatchMs: load.sendBatchMs,
+      },
+      load.workers,
+    );
   if (!config.serve) {
     const { target } = load.config;
     if (target === null) throw new Error('a load without a serve part needs its target');
@@ -139,23 +154,7 @@ async function loadPart(
     emit({ type: 'load-started', config: loadConfig });
     const service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
     const manifest = withService(
-      buildManifest(
-        loadConfig,
-        await loadOn(
-          loadConfig,
-          {
-            signal: deps.signal,
-            onProgress,
-            createClient: deps.loadClient,
-            shard: load.shard,
-            ...service?.loadDeps,
-            sendBatchMs: load.sendBatchMs,
-          },
-          load.workers,
-        ),
-        undefined,
-        load.shard,
-      ),
+      buildManifest(loadConfig, await loadWith(loadConfig, service), undefined, load.shard),
       service,
     );
     emit({ type: 'load-finished', manifest });
@@ -171,18 +170,7 @@ async function loadPart(
   try {
     emit({ type: 'load-started', config: loadConfig });
     service = await beforeFirstRequest(load.service, loadConfig, deps.signal);
-    loaded = await loadOn(
-      loadConfig,
-      {
-        signal: deps.signal,
-        onProgress,
-        createClient: deps.loadClient,
-        shard: load.shard,
-        ...service?.loadDeps,
-        sendBatchMs: load.sendBatchMs,
-      },
-      load.workers,
-    );
+    loaded = await loadWith(loadConfig, service);
   } finally {
     // Stopped before the manifest is final: the backend or the capture then has every count.
     server = await serve.stop();

@@ -19,13 +19,16 @@ import {
   LOAD_OPTIONS,
   OUTPUT_OPTIONS,
   SERVER_OPTIONS,
+  SERVICE_PROFILE,
   SHARD_INDEX_ENV,
   SHARD_OPTIONS,
   TENANT_EXPORT_OPTIONS,
+  VERIFY_BACKEND_OPTIONS,
 } from '../options/settings.js';
 import {
   collect,
   type Given,
+  option,
   type Resolved,
   resolveOptions,
   throwProblems,
@@ -33,6 +36,7 @@ import {
   type Values,
 } from '../options/table.js';
 import type { ReportCommand } from '../report/html.js';
+import { TENANT_HEADER } from '../telemetry/names.js';
 import type { Env } from '../util/env.js';
 import {
   CheckFailedError,
@@ -41,12 +45,16 @@ import {
   type OtelpocError,
   UsageError,
 } from '../util/errors.js';
+import { parseHeaderName } from '../util/http-headers.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../util/output-file.js';
 import { type GracefulStop, NO_STOP, stopLimitMs } from './lifecycle.js';
 import { type Owed, owedWhileRunning } from './owed.js';
 import { ownTenantExport, servePartFrom } from './serve.js';
 import type { LoadPart, PipelineConfig, PipelineDeps, PipelineEvent, RunReport, ServePart } from './types.js';
+import { backendFrom } from './verify-backend.js';
 import type { OutputFile, ReportWritten } from './verify-outputs.js';
+
+const { tenantHeader: _th, defaultTenant: _dt, ...SNAPSHOT_BACKEND } = VERIFY_BACKEND_OPTIONS;
 
 export const LOAD_COMMAND_OPTIONS = {
   serve: toggle('--serve', 'start the instrumented server in this process on a free port and load it'),
@@ -55,9 +63,23 @@ export const LOAD_COMMAND_OPTIONS = {
   quiet: toggle('-q, --quiet', 'no progress and no summary'),
   report: OUTPUT_OPTIONS.report,
   ...LOAD_OPTIONS,
+  serviceProfile: SERVICE_PROFILE,
   ...TENANT_EXPORT_OPTIONS,
+  // With --serve: the per-tenant export's header; with --service-profile: also the snapshot queries'.
+  tenantHeader: option<string | false>({
+    flags: TENANT_EXPORT_OPTIONS.tenantHeader.flags,
+    parse: parseHeaderName,
+    help: `${TENANT_EXPORT_OPTIONS.tenantHeader.help}; with --service-profile, also the header that names the tenant on each query (${TENANT_HEADER} if not given)`,
+    negate: {
+      flags: '--no-tenant-header',
+      help: 'with --service-profile: send no tenant header on the queries (a single-tenant backend)',
+      value: false,
+    },
+  }),
   ...SERVER_OPTIONS,
   ...SHARD_OPTIONS,
+  // Where load snapshots the service's counts, with --service-profile only.
+  ...SNAPSHOT_BACKEND,
 };
 
 /** The settings of a load part (load, run): the load's, the shard's, where the manifest goes. */
@@ -226,6 +248,12 @@ export async function resolveLoad(
     problems.push(`${r.from.target}: not allowed with --serve, which loads its own in-process server`);
   }
   const shard = collect(problems, () => ({ shard: shardOf(r, env) }));
+  const service = await snapshotPartOf(r, cwd, problems);
+  if (service && shard?.shard) {
+    problems.push(
+      `--service-profile and --shard: a snapshot is of the whole service, so each shard's manifest would expect only its part; load the service from one process`,
+    );
+  }
   const load =
     shard &&
     (await resolveLoadPart(LOAD_COMMAND_OPTIONS, r, cwd, problems, {
@@ -234,14 +262,57 @@ export async function resolveLoad(
       outputs: [['--report', r.values.report]],
     }));
   // The server's settings apply to the in-process server of --serve only.
+  const tenantHeader = r.values.tenantHeader || undefined;
   const serve = serving
     ? servePartFrom(LOAD_COMMAND_OPTIONS, r, env, problems, {
         metrics: 'otlp',
-        tenantExport: ownTenantExport(r, problems),
+        tenantExport: ownTenantExport({ ...r, given: {}, values: { ...r.values, tenantHeader } }, problems),
       })
     : undefined;
   throwProblems(problems);
-  return { load: load!, serve, quiet: r.values.quiet || r.values.json };
+  return {
+    load: { ...load!, part: { ...load!.part, service } },
+    serve,
+    quiet: r.values.quiet || r.values.json,
+  };
+}
+
+/**
+ * --service-profile: the profile, loaded now, and the backend where load snapshots the service's
+ * counts (--url needed). Without it, the backend's flags are refused (their env vars, shared with
+ * verify, are left unused).
+ */
+async function snapshotPartOf(
+  r: Resolved<typeof LOAD_COMMAND_OPTIONS>,
+  cwd: string,
+  problems: string[],
+): Promise<LoadPart['service']> {
+  if (r.values.serviceProfile === undefined) {
+    for (const key of [...Object.keys(SNAPSHOT_BACKEND), 'tenantHeader'] as const) {
+      const from = r.from[key as keyof typeof SNAPSHOT_BACKEND];
+      const negated = key === 'tenantHeader' && r.values.tenantHeader === false;
+      if (from?.startsWith('--') && (key !== 'tenantHeader' || negated)) {
+        const flag = negated ? '--no-tenant-header' : from;
+        problems.push(
+          `${flag}: only used with --service-profile (the backend where load snapshots the service's counts); add --service-profile, or drop ${flag}`,
+        );
+      }
+    }
+    return undefined;
+  }
+  const { profileFrom } = await import('./service-step.js');
+  const profile = await profileFrom(r.values.serviceProfile, r.from.serviceProfile, cwd, problems);
+  const tenantHeader = r.values.tenantHeader ?? TENANT_HEADER;
+  const backend = backendFrom(
+    { values: { ...r.values, tenantHeader }, from: r.from, given: {}, problems: [] },
+    problems,
+  );
+  if (!backend.given) {
+    problems.push(
+      `${r.from.serviceProfile}: give the backend's --url (or OTELPOC_VERIFY_URL): load snapshots the service's counts there just before its first request`,
+    );
+  }
+  return profile && { profile, backend };
 }
 
 /** The pipeline's events, and where the HTML report was written (as given). */

@@ -8,6 +8,7 @@ import {
   OUTPUT_OPTIONS,
   PER_TENANT_EXPORT,
   SERVER_OPTIONS,
+  SERVICE_PROFILE,
   SHARD_OPTIONS,
   VERIFY_BACKEND_OPTIONS,
   VERIFY_POLL_OPTIONS,
@@ -48,6 +49,7 @@ export const RUN_OPTIONS = withDefaults(
     // Run loads its own in-process server: --target is refused, and --help does not offer it.
     target: { ...LOAD_OPTIONS.target, hidden: true },
     perTenantExport: PER_TENANT_EXPORT,
+    serviceProfile: SERVICE_PROFILE,
     ...SERVER_OPTIONS,
     ...BACKEND,
     verifyTimeout: verifyTimeout('--verify-timeout <duration>'),
@@ -92,8 +94,15 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
   // The per-tenant streams send the queries' --tenant-header and --default-tenant: both sides agree.
   const tenantExport =
     perTenantExport && tenantHeader !== false ? { header: tenantHeader, defaultTenant } : undefined;
+  const { profileFrom } = await import('./service-step.js');
+  const profile = await profileFrom(r.values.serviceProfile, r.from.serviceProfile, cwd, problems);
+  if (r.values.serviceProfile !== undefined && (embedded || shard || !backend.given)) {
+    problems.push(
+      `${r.from.serviceProfile}: needs the backend's --url, without --embedded or --shard: the service's counts are read there`,
+    );
+  }
   const serve = servePartFrom(RUN_OPTIONS, r, env, problems, {
-    metrics: embedded || shard ? 'capture' : 'auto',
+    metrics: profile ? 'otlp' : embedded || shard ? 'capture' : 'auto',
     captureReason: shard ? '--shard: run checks its own shard in process' : '--embedded given',
     tenantExport,
   });
@@ -108,8 +117,12 @@ export async function resolveRun(given: Given<typeof RUN_OPTIONS>, env: Env, cwd
   throwProblems(problems);
   const config: PipelineConfig = {
     serve: serve!,
-    load: load!.part,
-    verify: { ...verifyPartFrom(r, backend, r.values.verifyTimeout), ownShardOnly: shard !== undefined },
+    load: { ...load!.part, service: profile && { profile, backend } },
+    verify: {
+      ...verifyPartFrom(r, backend, r.values.verifyTimeout),
+      ownShardOnly: shard !== undefined,
+      serviceProfile: profile,
+    },
   };
   const { json, quiet } = r.values;
   return { config, manifest: load!.manifest, files: load!.files, json, quiet: quiet || json, junit };
@@ -133,6 +146,12 @@ export async function run(
       else if (r.manifest) await writeHtml(c.files['--report'], html, deps.onEvent);
     },
   );
+  if (report.service && !report.manifest?.interrupted) {
+    const failure = report.thresholdsExceeded.length
+      ? new CheckFailedError(report.thresholdsExceeded.join('\n'))
+      : undefined;
+    return { report, code: report.ok ? 0 : 1, ...(failure ? { failure } : {}) };
+  }
   // A load cut short ends the run once its manifest is written: there is nothing complete to verify.
   if (report.manifest?.interrupted || !report.verify) {
     const failure = new InterruptedError(
@@ -163,5 +182,6 @@ export function runDocument(report: RunReport) {
     thresholdsExceeded: report.thresholdsExceeded,
     manifest: report.manifest,
     verify: report.verify,
+    ...(report.service ? { service: report.service } : {}),
   };
 }

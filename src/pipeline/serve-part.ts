@@ -11,11 +11,12 @@ import { exportedKind } from '../server/exported-kind.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
+import { exportTotalsOf } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
 import { UsageError } from '../util/errors.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination } from './destination.js';
-import type { PipelineDeps, PrometheusBackend, ServePart } from './types.js';
+import type { PipelineDeps, PrometheusBackend, ServePart, ServerExports } from './types.js';
 
 export interface RunningServe {
   /** http://127.0.0.1:PORT (no path). */
@@ -157,30 +158,28 @@ async function stopServer(
   kind: ManifestServer['kind'],
 ): Promise<ManifestServer> {
   await app.stop();
-  const { stats } = app.pipeline;
-  const streams = app.streams().map((st) => ({
-    tenant: st.tenant,
-    exports: st.exports,
-    failedExports: st.failedExports,
-    finalFlushOk: st.lastExportOk,
+  const streams = app.streams().map(({ tenant, exports, failedExports, lastExportOk }) => ({
+    tenant,
+    exports,
+    failedExports,
+    finalFlushOk: lastExportOk,
   }));
   const server: ManifestServer = {
     url: app.url,
     metricsTarget: app.metricsTarget,
-    exports: stats.exports,
-    failedExports: stats.failures,
-    finalFlushOk: stats.consecutiveFailures === 0,
+    ...exportTotalsOf(app.pipeline.stats),
     topology: app.topology,
     kind,
     ...(app.topology === 'per-tenant-export' ? { streams } : {}),
   };
-  deps.onEvent?.({
-    type: 'server-stopped',
-    exports: server.exports,
-    failedExports: server.failedExports,
-    finalFlushOk: server.finalFlushOk,
+  const { exports, failedExports, finalFlushOk } = server;
+  const exported: ServerExports = {
+    exports,
+    failedExports,
+    finalFlushOk,
     ...(server.streams ? { streams } : {}),
-  });
+  };
+  deps.onEvent?.({ type: 'server-stopped', ...exported });
   for (const line of finalExportWarnings(app, standalone)) deps.warn(line);
   return server;
 }

@@ -18,7 +18,7 @@ import type { Env } from '../util/env.js';
 import { UsageError } from '../util/errors.js';
 import { type GracefulStop, NO_STOP, stopLimitMs, untilAborted } from './lifecycle.js';
 import { startServePart } from './serve-part.js';
-import type { PipelineDeps, ServePart } from './types.js';
+import type { PipelineDeps, ServePart, StopExports } from './types.js';
 
 /** An empty --host would make Node listen on every interface: the opposite of what was typed. */
 function host(text: string, name: string): string {
@@ -109,15 +109,14 @@ export function resolveServe(given: Given<typeof SERVE_OPTIONS>, env: Env): Serv
 export type ServeEvent =
   | { type: 'listening'; url: string; config: ServeConfig }
   | { type: 'stopping'; inFlight: number }
-  | {
+  | (StopExports & {
       type: 'stopped';
-      exports: number;
-      failedExports: number;
+      /** How many tenant streams (per-tenant export), 0 otherwise. */
       streams: number;
       /** Requests cut at the drain deadline, and that deadline. */
       cutAtDrain: number;
       drainTimeoutMs: number;
-    };
+    });
 
 export interface ServeDeps extends Pick<PipelineDeps, 'env' | 'warn'> {
   signal: AbortSignal;

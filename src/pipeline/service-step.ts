@@ -7,6 +7,7 @@
 import type { LoadConfig } from '../load/config.js';
 import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
+import { UsageError } from '../util/errors.js';
 import { PromClient } from '../verify/prom-client.js';
 import { type ServiceSnapshot, serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
 import { loadServiceProfile, type ServiceProfile } from '../verify/service/profile.js';
@@ -28,6 +29,26 @@ export async function loadServiceProfiles(config: PipelineConfig): Promise<Pipel
     out.verify = { ...config.verify, serviceProfile: await load(config.verify.serviceProfile) };
   }
   return out;
+}
+
+/**
+ * The --service-profile given (`flag`: as given, the flag or its env var), loaded and checked now,
+ * before any work: a problem goes to `problems`. A file is read relative to `cwd`.
+ */
+export async function profileFrom(
+  ref: string | undefined,
+  flag: string | undefined,
+  cwd: string,
+  problems: string[],
+): Promise<ServiceProfile | undefined> {
+  if (ref === undefined) return undefined;
+  try {
+    return await loadServiceProfile(ref, flag, cwd);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    problems.push(err.message);
+    return undefined;
+  }
 }
 
 /** Only after loadServiceProfiles. */

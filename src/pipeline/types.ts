@@ -22,6 +22,7 @@ import type {
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 
 import type { OtlpConfig } from '../telemetry/config.js';
+import type { ExportTotals } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
 
 import type { DelayRange } from '../util/duration.js';
@@ -139,6 +140,11 @@ export interface PipelineDeps {
   loadClient?: ((opts: HttpClientOptions) => LoadClient) | undefined;
 }
 
+/** A stopped server's exports (the manifest's ManifestServer carries the same), per stream with per-tenant export. */
+export type ServerExports = ExportTotals & { streams?: (ExportTotals & { tenant: string })[] };
+/** What serve's and the canary's stop lines say of a server's exports. */
+export type StopExports = Pick<ServerExports, 'exports' | 'failedExports'>;
+
 export type PipelineEvent =
   /** Where the metrics go and where they are verified, and why (serve part only). */
   | {
@@ -154,14 +160,7 @@ export type PipelineEvent =
   | { type: 'load-progress'; progress: LoadProgress }
   /** The server (if any) has stopped and flushed: the manifest is final, not yet written. */
   | { type: 'load-finished'; manifest: RunManifest }
-  | {
-      type: 'server-stopped';
-      exports: number;
-      failedExports: number;
-      finalFlushOk: boolean;
-      /** Per-tenant export: each stream's record. */
-      streams?: { tenant: string; exports: number; failedExports: number; finalFlushOk: boolean }[];
-    }
+  | ({ type: 'server-stopped' } & ServerExports)
   | { type: 'manifest-written'; paths: string[] }
   | { type: 'verify-started'; source: string }
   | { type: 'verify-poll'; event: PollEvent }

@@ -7,6 +7,7 @@ import { LAST_RUN_FILE, readManifests } from '../manifest/io.js';
 import type { RunManifest } from '../manifest/schema.js';
 import {
   OUTPUT_OPTIONS,
+  SERVICE_PROFILE,
   VERIFY_BACKEND_OPTIONS,
   VERIFY_POLL_OPTIONS,
   verifyTimeout,
@@ -14,6 +15,7 @@ import {
 import { collect, type Given, list, resolveOptions, throwProblems, toggle } from '../options/table.js';
 import type { Env } from '../util/env.js';
 import { checkDistinctFiles, checkOutputPath, namedFiles } from '../util/output-file.js';
+import type { ServiceVerifyReport } from '../verify/service/verify-service.js';
 import type { VerifyReport } from '../verify/types.js';
 import { runPipeline, stopBoundMs } from './index.js';
 import { type GracefulStop, NO_STOP, stopLimitMs } from './lifecycle.js';
@@ -42,6 +44,7 @@ export const VERIFY_OPTIONS = {
   json: toggle('--json', 'print the report as one JSON document'),
   quiet: toggle('-q, --quiet', 'no progress on stderr'),
   report: OUTPUT_OPTIONS.report,
+  serviceProfile: SERVICE_PROFILE,
   ...BACKEND,
   timeout: verifyTimeout('--timeout <duration>'),
   settle,
@@ -79,6 +82,15 @@ export async function resolveVerify(
     report: outputFile(v.report, '--report', cwd, problems),
   };
   const backend = backendFrom(r, problems, r);
+  const { profileFrom } = await import('./service-step.js');
+  const serviceProfile = await profileFrom(v.serviceProfile, r.from.serviceProfile, cwd, problems);
+  for (const key of ['junit', 'report', 'explain', 'allTenants', 'alsoTenants'] as const) {
+    if (v.serviceProfile !== undefined && r.from[key]) {
+      problems.push(
+        `${r.from[key]}: not with --service-profile (it is of otelpoc's run-labelled checks); drop it`,
+      );
+    }
+  }
   // The settings first: no manifest is read for a command that cannot run.
   throwProblems(problems);
   const manifests = await readManifests(v.manifest.length ? v.manifest : [LAST_RUN_FILE], cwd);
@@ -91,7 +103,7 @@ export async function resolveVerify(
     manifests.map((m) => ({ flag: '--manifest', path: m.source, cwd })),
   );
   return {
-    pipeline: { verify: { ...verifyPartFrom(r, backend, v.timeout), manifests } },
+    pipeline: { verify: { ...verifyPartFrom(r, backend, v.timeout), manifests, serviceProfile } },
     manifests: manifests.map((m) => m.manifest),
     files,
     json: v.json,
@@ -99,7 +111,11 @@ export async function resolveVerify(
   };
 }
 
-export type VerifyEvent = PipelineEvent | ReportWritten | { type: 'verify-report'; report: VerifyReport };
+export type VerifyEvent =
+  | PipelineEvent
+  | ReportWritten
+  | { type: 'verify-report'; report: VerifyReport }
+  | { type: 'service-report'; reports: ServiceVerifyReport[] };
 
 export interface VerifyDeps extends Pick<PipelineDeps, 'env' | 'signal' | 'warn'> {
   cwd: string;
@@ -120,7 +136,7 @@ export async function verify(given: Given<typeof VERIFY_OPTIONS>, deps: VerifyDe
   const lost = verifyOutputsLost({ junit: config.files.junit?.shown, json: config.json });
   let outputsOwed: (() => void) | undefined;
   try {
-    const { verify: report } = await runPipeline(config.pipeline, {
+    const { verify: report, service } = await runPipeline(config.pipeline, {
       env: deps.env,
       signal: deps.signal,
       warn: deps.warn,
@@ -129,6 +145,10 @@ export async function verify(given: Given<typeof VERIFY_OPTIONS>, deps: VerifyDe
         deps.onEvent(e);
       },
     });
+    if (service) {
+      deps.onEvent({ type: 'service-report', reports: service });
+      return service.every((s) => s.ok) ? 0 : 1;
+    }
     const html = { command: 'verify' as const, manifests: config.manifests };
     await writeVerifyOutputs(report!, config.files, html, deps.onEvent);
     deps.onEvent({ type: 'verify-report', report: report! });

@@ -12,6 +12,7 @@
  * drawn in the page from the embedded data.
  */
 import type { RunManifest } from '../manifest/schema.js';
+import { formatSeconds as secs } from '../util/duration.js';
 import { CHECK_IDS, CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../verify/types.js';
 import { combinedTimeline, type TimelineColumns } from './timeline.js';
 
@@ -229,10 +230,6 @@ function cellOf(r: CheckResult | undefined): { cls: string; mark: string; title:
     case 'fail':
       return { cls: 'fail', mark: '✗', title: r.problems[0] ?? 'failed' };
   }
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function verifyHtml(v: VerifyReport): string {

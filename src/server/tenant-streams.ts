@@ -14,7 +14,13 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 
 import { OVERFLOW_VALUE } from '../telemetry/names.js';
 
-import { createMetricsPipeline, type ExportStats, type MetricsPipeline } from '../telemetry/provider.js';
+import {
+  createMetricsPipeline,
+  type ExportStats,
+  type ExportTotals,
+  exportTotalsOf,
+  type MetricsPipeline,
+} from '../telemetry/provider.js';
 import type { Env } from '../util/env.js';
 import { errorMessage } from '../util/errors.js';
 import {
@@ -38,11 +44,9 @@ export const DEFAULT_STREAM_IDLE_MS = 10 * 60_000;
 const RETIRED_FAILURES_KEPT = 100;
 
 /** One stream's export record, for reports: which tenant, how its exports went. */
-export interface StreamStats {
+/** One tenant stream's ExportTotals while it runs (lastExportOk: finalFlushOk once stopped), and why it fails. */
+export interface StreamStats extends Omit<ExportTotals, 'finalFlushOk'> {
   tenant: string;
-  exports: number;
-  failedExports: number;
-  /** Whether its last export (the final flush, once stopped) got through. */
   lastExportOk: boolean;
   lastError?: string | undefined;
 }
@@ -281,11 +285,12 @@ function isNamed(tenant: string, defaultTenant: string): boolean {
 }
 
 function statsOf(tenant: string, s: Readonly<ExportStats>): StreamStats {
+  const { exports, failedExports, finalFlushOk } = exportTotalsOf(s);
   return {
     tenant,
-    exports: s.exports,
-    failedExports: s.failures,
-    lastExportOk: s.consecutiveFailures === 0,
+    exports,
+    failedExports,
+    lastExportOk: finalFlushOk,
     ...(s.lastError !== undefined && s.consecutiveFailures > 0 ? { lastError: s.lastError } : {}),
   };
 }

@@ -35,6 +35,30 @@ export async function untilDue(
 }
 
 /**
+ * The wait between two attempts of a poll loop (verify's polls, the service profile's, doctor's
+ * probe wait): `stepMs`, cut at `untilMs`. 'deadline' at once when `untilMs` has come (no attempt
+ * is left); 'aborted' when `signal` aborts (a sleep's rejection on abort is that, not an error);
+ * 'next' after the wait. A schedule of due times (the load's open model, the canary's traffic and
+ * intervals) is another mechanism: untilDue.
+ */
+export async function waitForNextAttempt(
+  clock: Pick<Clock, 'now' | 'sleep'>,
+  untilMs: number,
+  stepMs: number,
+  signal?: AbortSignal,
+): Promise<'next' | 'deadline' | 'aborted'> {
+  const leftMs = untilMs - clock.now();
+  if (leftMs <= 0) return 'deadline';
+  try {
+    await clock.sleep(Math.min(stepMs, leftMs), signal);
+  } catch (err) {
+    if (signal?.aborted) return 'aborted';
+    throw err;
+  }
+  return signal?.aborted ? 'aborted' : 'next';
+}
+
+/**
  * How close to a due time `sleepUntil` stops sleeping on a timer and spins (lets I/O run and comes
  * back at once). Timers have 1 ms granularity, so anything shorter cannot be slept precisely; but a
  * spin costs a whole core for as long as it lasts (issue 21: spinning on every sub-millisecond wait

@@ -86,6 +86,12 @@ export function parseDelayRange(text: string, what = '--delay'): DelayRange {
   return { minMs, maxMs };
 }
 
+/** Milliseconds as seconds with one decimal ("2.0 s"), or with `trim` without a trailing ".0" ("2 s"). */
+export function formatSeconds(ms: number, opts: { trim?: boolean } = {}): string {
+  const s = (ms / 1000).toFixed(1);
+  return `${opts.trim ? Number(s) : s} s`;
+}
+
 export function formatDurationMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;

@@ -11,7 +11,7 @@
  * cannot turn green by waiting ends the polling at once, with why and the fix (`endedEarly`).
  */
 
-import type { Clock } from '../util/clock.js';
+import { type Clock, waitForNextAttempt } from '../util/clock.js';
 import { BackendError } from '../util/errors.js';
 
 /** The part of the clock the poller uses. */
@@ -222,13 +222,9 @@ export async function pollChecks(
     // Settling: the next poll no later than the window's end. Otherwise (or when the poll at the
     // window's end went unanswered) the deadline bounds the polling.
     const until = settleEnd !== undefined && now < settleEnd ? settleEnd : deadline;
-    if (now >= until) break;
-    try {
-      await clock.sleep(Math.min(delayMs, until - now), opts.signal);
-    } catch (err) {
-      if (opts.signal?.aborted) return interrupted();
-      throw err;
-    }
+    const waited = await waitForNextAttempt(clock, until, delayMs, opts.signal);
+    if (waited === 'deadline') break;
+    if (waited === 'aborted') return interrupted();
     delayMs = Math.min(delayMs * backoff.factor, backoff.maxMs);
   }
   const elapsedMs = clock.now() - start;

@@ -34,6 +34,7 @@ async function help(name: string): Promise<string> {
 describe('option table', () => {
   it('declares env vars on the options (at least the ones the docs promise)', () => {
     expect([...declaredEnv].sort()).toEqual([
+      'OTELPOC_SERVICE_PROFILE',
       'OTELPOC_VERIFY_ACCEPT_CHANGES',
       'OTELPOC_VERIFY_BACKEND_METRICS_URL',
       'OTELPOC_VERIFY_BASIC_AUTH',

@@ -2,7 +2,7 @@ import { RUN_OPTIONS, run, runDocument } from '../../pipeline/run.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import type { CommandSpec } from '../program.js';
-import { renderReport } from '../render/verify-report.js';
+import { renderReport, renderServiceReports } from '../render/verify-report.js';
 
 export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
   name: 'run',
@@ -28,6 +28,7 @@ export const runSpec = (ctx: CliContext): CommandSpec<typeof RUN_OPTIONS> => ({
     const follow = followPipeline(ctx, { talk: given.quiet !== true && !json, sayDestination: true });
     const { report: r, code, failure } = await run(given, follow.deps).finally(() => follow.done());
     if (r.verify && !json) stdout.write(renderReport(r.verify, ctx.outColor));
+    if (r.service && !json) stdout.write(renderServiceReports(r.service, ctx.outColor));
     // Interrupted during the load too (no verify then): the JSON of what was done, not nothing.
     if (json) stdout.write(`${JSON.stringify(runDocument(r), null, 2)}\n`);
     if (!json && r.embedded && r.verify && !r.manifest?.interrupted) {

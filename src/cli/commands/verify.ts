@@ -2,7 +2,7 @@ import { VERIFY_OPTIONS, verify } from '../../pipeline/verify.js';
 import type { CliContext } from '../context.js';
 import { followPipeline } from '../pipeline-events.js';
 import type { CommandSpec } from '../program.js';
-import { renderVerifyEvent } from '../render/verify-output.js';
+import { renderReport, renderServiceReports } from '../render/verify-report.js';
 import { stopOf } from '../runtime.js';
 
 export const verifySpec = (ctx: CliContext): CommandSpec<typeof VERIFY_OPTIONS> => ({
@@ -33,7 +33,14 @@ export const verifySpec = (ctx: CliContext): CommandSpec<typeof VERIFY_OPTIONS> 
         signal: ctx.runtime.signal,
         stop: stopOf(ctx.runtime),
         warn: ctx.warn,
-        onEvent: (e) => renderVerifyEvent(ctx, e, follow, out),
+        onEvent: (e) => {
+          const write = (doc: unknown, text: () => string) =>
+            ctx.runtime.stdout.write(out.json ? `${JSON.stringify(doc, null, 2)}\n` : text());
+          if (e.type === 'verify-report') write(e.report, () => renderReport(e.report, ctx.outColor));
+          else if (e.type === 'service-report')
+            write(e.reports, () => renderServiceReports(e.reports, ctx.outColor));
+          else follow.onEvent(e);
+        },
       });
     } finally {
       follow.done();

@@ -16,33 +16,14 @@ export function renderLoadSummary(m: RunManifest, c: ChalkInstance): string {
   );
   out.push('');
 
-  const rows: string[][] = [
-    ['tenant', 'status', 'sent', 'answered', 'mismatched', 'unanswered', 'refused', 'dropped'],
-  ];
+  const counts = ['sent', 'answered', 'mismatched', 'unanswered', 'refused', 'dropped'] as const;
+  const rows: string[][] = [['tenant', 'status', ...counts]];
   for (const tenant of m.tenants) {
     for (const s of tenant.byStatus) {
-      rows.push([
-        tenant.clientId ?? '(anonymous)',
-        String(s.status),
-        String(s.sent),
-        String(s.answered),
-        String(s.mismatched),
-        String(s.unanswered),
-        String(s.refused),
-        String(s.dropped),
-      ]);
+      rows.push([tenant.clientId ?? '(anonymous)', String(s.status), ...counts.map((k) => String(s[k]))]);
     }
   }
-  rows.push([
-    'total',
-    '',
-    String(t.sent),
-    String(t.answered),
-    String(t.mismatched),
-    String(t.unanswered),
-    String(t.refused),
-    String(t.dropped),
-  ]);
+  rows.push(['total', '', ...counts.map((k) => String(t[k]))]);
   out.push(...renderTable(rows, { header: c.dim, last: c.bold }));
   out.push('');
 

@@ -1,8 +1,11 @@
 /** Pure renderers of a VerifyReport: the terminal table and progress lines (JUnit: src/verify/junit.ts). */
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
+import { formatSeconds as seconds } from '../../util/duration.js';
 import { kindSummaryLines } from '../../verify/kinds/verdict.js';
 import type { PollEvent } from '../../verify/poll.js';
+import type { ServiceVerifyReport } from '../../verify/service/verify-service.js';
+import type { CheckStatus } from '../../verify/status.js';
 import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from '../../verify/types.js';
 import { renderTable } from './table.js';
 
@@ -101,7 +104,7 @@ export function verdictLine(report: VerifyReport, c: ChalkInstance): string {
   const failed = report.results.filter((r) => statusOf(r) === 'fail');
   const noData = report.results.filter((r) => statusOf(r) === 'no-data').length;
   const tenants = report.tenants.length;
-  const time = `${(report.elapsedMs / 1000).toFixed(1)} s, ${report.polls} poll(s)`;
+  const time = `${seconds(report.elapsedMs)}, ${report.polls} poll(s)`;
   if (report.interrupted) {
     const passed = report.results.filter((r) => r.ok).length;
     const undecided = report.results.filter((r) => r.undecided).length;
@@ -168,25 +171,15 @@ function settled(report: VerifyReport): string {
   return `green for ${seconds(report.greenForMs)} (settle window ${seconds(report.settleMs)}: ${report.settleWhy})${visible}`;
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
 /** The table's state column: ✓ only for a pass on evidence; no data is spelled out, never green. */
-function mark(r: CheckResult, c: ChalkInstance): string {
-  switch (statusOf(r)) {
-    case 'pass':
-      return c.green('✓');
-    case 'fail':
-      return c.red('✗');
-    case 'not-testable':
-      return c.dim('–');
-    case 'no-data':
-      return c.yellow('no data');
-    case 'undecided':
-      return c.yellow('?');
-  }
-}
+const MARKS: Record<CheckStatus, (c: ChalkInstance) => string> = {
+  pass: (c) => c.green('✓'),
+  fail: (c) => c.red('✗'),
+  'not-testable': (c) => c.dim('–'),
+  'no-data': (c) => c.yellow('no data'),
+  undecided: (c) => c.yellow('?'),
+};
+const mark = (r: CheckResult, c: ChalkInstance) => MARKS[statusOf(r)](c);
 
 /** One line of progress per poll: which tenants are green so far. */
 export function renderProgress(event: PollEvent): string {
@@ -202,4 +195,20 @@ export function renderProgress(event: PollEvent): string {
   return `verify: ${s}s poll ${event.attempt}: ${event.greenTenants.length}/${event.tenants.length} tenant(s) green${
     event.greenTenants.length ? ` (${event.greenTenants.join(', ')})` : ''
   }${firstProblem ? ` · waiting: ${failing[0]!.tenant}: ${firstProblem}` : ''}`;
+}
+
+/** verify by a service profile: per manifest, tenant × status sent and counted, then what is wrong. */
+export function renderServiceReports(reports: readonly ServiceVerifyReport[], c: ChalkInstance): string {
+  const lines = reports.flatMap((r) => [
+    `${c.bold('otelpoc verify')} · service profile ${r.profile} · ${r.ok ? c.green('exact') : c.red('failed')}`,
+    ...renderTable(
+      [
+        ['tenant', 'status', 'answered', 'found', 'counter'],
+        ...r.cells.map((x) => [x.tenant, x.status, `${x.expected}`, `${x.found}`, `${x.counter ?? ''}`]),
+      ],
+      { header: c.dim },
+    ),
+    ...r.problems.map((p) => `  ${c.red('✗')} ${p}`),
+  ]);
+  return `${lines.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@
  * What each built-in was checked against: docs/verify.md#prove-your-own-service.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../../util/errors.js';
@@ -129,12 +130,14 @@ export function parseServiceProfile(input: unknown, where: string): ServiceProfi
 export async function loadServiceProfile(
   nameOrFile: string,
   flag = '--service-profile',
+  /** A relative file is read from here (default: the process's working directory); named as given. */
+  cwd?: string,
 ): Promise<ServiceProfile> {
   const builtIn = BUILT_IN[nameOrFile];
   if (builtIn) return parseServiceProfile({ name: nameOrFile, ...builtIn }, `${flag} ${nameOrFile}`);
   let text: string;
   try {
-    text = await readFile(nameOrFile, 'utf8');
+    text = await readFile(cwd ? resolve(cwd, nameOrFile) : nameOrFile, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(

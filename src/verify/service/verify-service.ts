@@ -5,7 +5,7 @@
  * Where the profile names a request counter too (otelpoc's serve), both counts must agree.
  */
 import type { RunManifest } from '../../manifest/schema.js';
-import { realClock } from '../../util/clock.js';
+import { realClock, waitForNextAttempt } from '../../util/clock.js';
 import { UsageError } from '../../util/errors.js';
 import type { PromClient } from '../prom-client.js';
 import { countedMetrics, countsSince, type ServiceSnapshot, serviceTenant } from './counts.js';
@@ -98,7 +98,7 @@ function sameProfile(a: ServiceProfile, b: ServiceProfile): boolean {
 }
 
 export async function verifyService(opts: ServiceVerifyOptions): Promise<ServiceVerifyReport> {
-  const { client, profile, manifest, snapshot } = opts;
+  const { profile, manifest, snapshot } = opts;
   if (!snapshot) {
     throw new UsageError(
       `--service-profile ${profile.name}: the manifest of run ${manifest.runId} has no snapshot of the service's counts; run load with --service-profile and the backend's --url, so it takes one before its first request`,
@@ -110,10 +110,24 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
       `--service-profile ${profile.name}: the manifest of run ${manifest.runId} took its snapshot with the profile ${taken.name ?? '(unnamed)'}, which selects other series; verify with that profile`,
     );
   }
+  return verifyServiceCells({ ...opts, snapshot, expected: expectedCells(profile, manifest) });
+}
+
+/**
+ * The poll of verifyService, for any expectation per tenant × status (a manifest's, or a canary
+ * window's): the counts since `snapshot` until exact for the settle window, red, or the deadline.
+ */
+export async function verifyServiceCells(
+  opts: Omit<ServiceVerifyOptions, 'manifest' | 'snapshot'> & {
+    snapshot: ServiceSnapshot;
+    expected: ServiceCell[];
+  },
+): Promise<ServiceVerifyReport> {
+  const { client, profile, snapshot, expected } = opts;
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms, signal) => realClock.sleep(ms, signal));
+  const clock = { now, sleep };
   const metrics = countedMetrics(profile);
-  const expected = expectedCells(profile, manifest);
   const tenants = [...new Set(expected.map((c) => c.tenant))];
   const deadline = now() + opts.timeoutMs;
   let exactSince: number | undefined;
@@ -155,7 +169,7 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
       if (at - red.since >= opts.settleMs || at >= deadline || opts.signal?.aborted) {
         return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
       }
-      await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
+      await waitForNextAttempt(clock, deadline, opts.pollMs ?? 500, opts.signal);
       continue;
     }
     const exact = cells.every((c) => c.found >= c.expected && (!metrics.counter || c.counter === c.found));
@@ -168,6 +182,6 @@ export async function verifyService(opts: ServiceVerifyOptions): Promise<Service
     if (at >= deadline || opts.signal?.aborted) {
       return { ok: false, profile: profile.name ?? '', cells, problems: finalProblems(), polls };
     }
-    await sleep(Math.min(opts.pollMs ?? 500, Math.max(0, deadline - at)), opts.signal).catch(() => {});
+    await waitForNextAttempt(clock, deadline, opts.pollMs ?? 500, opts.signal);
   }
 }
