@@ -4,7 +4,13 @@
  * resolved and checked once (every problem together), the real HTTP probe and clock wired in, and
  * the exit code: 0 every check that ran passed, 1 otherwise, 130 interrupted.
  */
-import { SERVER_OPTIONS, tenantId, VERIFY_BACKEND_OPTIONS } from '../options/settings.js';
+import {
+  OTLP_KIND_OPTIONS,
+  otlpKindFlags,
+  SERVER_OPTIONS,
+  tenantId,
+  VERIFY_BACKEND_OPTIONS,
+} from '../options/settings.js';
 import {
   collect,
   type Given,
@@ -48,9 +54,10 @@ export const DOCTOR_OPTIONS = {
   }),
   otlpEndpoint: {
     ...SERVER_OPTIONS.otlpEndpoint,
-    help: "OTLP/HTTP base URL, as for serve (with --topology direct: --mimir-url's origin + /otlp unless given)",
+    help: "OTLP/HTTP base URL, as for serve (with --topology direct: --mimir-url's origin + /otlp unless given); gRPC: scheme, host and port only",
     default: STACK_URLS.otlpEndpoint,
   },
+  ...OTLP_KIND_OPTIONS,
   alloyUrl: option({
     flags: '--alloy-url <url>',
     help: "Alloy's HTTP server",
@@ -117,12 +124,21 @@ export type DoctorGiven = Given<typeof DOCTOR_OPTIONS>;
 export function resolveDoctor(given: DoctorGiven, env: Env): { config: DoctorConfig; json: boolean } {
   const r = resolveOptions(DOCTOR_OPTIONS, given, env);
   const problems = [...r.problems];
-  const { timeout, probeTimeout, json, skip, tenantHeader, ...v } = r.values;
+  const { timeout, probeTimeout, json, skip, tenantHeader, ...all } = r.values;
+  const {
+    otlpProtocol: _p,
+    temporality: _t,
+    histogram: _h,
+    exponentialMaxSize: _s,
+    exponentialMaxScale: _c,
+    ...v
+  } = all;
   const config = collect(problems, () =>
     resolveDoctorConfig(
       {
         ...v,
         otlpEndpoint: r.given.otlpEndpoint,
+        otlpKindFlags: otlpKindFlags(r),
         tenantHeader: typeof tenantHeader === 'string' ? tenantHeader : TENANT_HEADER,
         skip: [...new Set(skip)],
         timeoutMs: timeout,

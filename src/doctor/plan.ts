@@ -42,8 +42,8 @@ export const PROBE_EXPORT_INTERVAL_MS = 1000;
  * OTLP endpoint defaults to Mimir's own (the flag and the OTEL_* variables still win).
  */
 export function resolveDoctorConfig(input: DoctorInput, env: Env): DoctorConfig {
-  const { otlpEndpoint, ...rest } = input;
-  const otlp = resolveOtlpConfig({ otlpEndpoint }, env, {
+  const { otlpEndpoint, otlpKindFlags, ...rest } = input;
+  const otlp = resolveOtlpConfig({ otlpEndpoint, ...otlpKindFlags }, env, {
     otlpEndpoint: input.topology === 'direct' ? mimirOtlpEndpoint(input.mimirUrl) : STACK_URLS.otlpEndpoint,
   });
   return {

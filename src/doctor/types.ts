@@ -1,6 +1,6 @@
 /** What `otelpoc doctor` checks, and what it found. Plain, JSON-serialisable data. */
 
-import type { OtlpKind } from '../telemetry/config.js';
+import type { OtlpFlags, OtlpKind } from '../telemetry/config.js';
 import type { CheckStatus } from '../verify/status.js';
 
 /** The checks, in pipeline order. */
@@ -64,6 +64,8 @@ export type DoctorInput = Omit<
   topology: DoctorTopology;
   /** OTLP/HTTP base URL given with --otlp-endpoint; else from the OTEL_* variables or the default. */
   otlpEndpoint?: string | undefined;
+  /** --otlp-protocol, --temporality, --histogram and the exponential parameters given (not defaulted): the probe's kind. */
+  otlpKindFlags?: Omit<OtlpFlags, 'otlpEndpoint' | 'exportIntervalMs'>;
 };
 
 export type DoctorCheckStatus = 'pass' | 'fail' | 'skip';

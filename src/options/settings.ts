@@ -20,10 +20,21 @@ import {
   parseWorkers,
 } from '../load/values.js';
 import {
+  DEFAULT_EXPONENTIAL_MAX_SCALE,
+  DEFAULT_EXPONENTIAL_MAX_SIZE,
   DEFAULT_EXPORT_INTERVAL_MS,
   DEFAULT_OTLP_ENDPOINT,
+  DEFAULT_OTLP_KIND,
   ENDPOINT_ENV,
   EXPORT_INTERVAL_ENV,
+  HISTOGRAM_AGGREGATIONS,
+  HISTOGRAM_ENV,
+  OTLP_PROTOCOLS,
+  type OtlpFlags,
+  oneOf,
+  PROTOCOL_ENV,
+  TEMPORALITIES,
+  TEMPORALITY_ENV,
 } from '../telemetry/config.js';
 import { DEFAULT_TENANT, TENANT_HEADER } from '../telemetry/names.js';
 import { formatDurationMs, parseDelayRange, parseDurationMs } from '../util/duration.js';
@@ -32,7 +43,8 @@ import { checkHeader, parseHeaderLine, parseHeaderName } from '../util/http-head
 import { TENANT_ID_RULE, tenantIdProblem } from '../util/ids.js';
 import { checkHttpUrl } from '../util/net.js';
 import { parseSeed } from '../util/random.js';
-import { list, option, toggle } from './table.js';
+import { KIND_CHANGES, type KindChange } from '../verify/kinds/verdict.js';
+import { list, option, type Resolved, toggle } from './table.js';
 
 /** An integer from min to max: `--port: expected an integer from 0 to 65535, got "x"`. */
 export function integerIn(min: number, max: number) {
@@ -72,6 +84,68 @@ export function listenHost(text: string, name: string): string {
 const duration = (text: string, name: string) => parseDurationMs(text, name);
 const url = (text: string, name: string) => checkHttpUrl(text, name);
 
+/**
+ * The kind of OTLP data exported (serve, load --serve, run, canary, doctor's probe). Their texts go to
+ * telemetry/config.ts as given (flag, else its OTEL_* variables, else the default), which checks them
+ * and names the flag or the variable; the defaults here are for --help only.
+ */
+export const OTLP_KIND_OPTIONS = {
+  otlpProtocol: option({
+    flags: '--otlp-protocol <protocol>',
+    help: `how metrics travel: ${OTLP_PROTOCOLS.join(', ')} (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL beats the generic variable)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, OTLP_PROTOCOLS, name),
+    default: DEFAULT_OTLP_KIND.protocol,
+    env: PROTOCOL_ENV,
+    envReadBy: 'otel',
+  }),
+  temporality: option({
+    flags: '--temporality <t>',
+    help: `temporality of sums and histograms: ${TEMPORALITIES.join(', ')} (lowmemory: delta counters and histograms, cumulative up-down counters)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, TEMPORALITIES, name),
+    default: DEFAULT_OTLP_KIND.temporality,
+    env: TEMPORALITY_ENV,
+    envReadBy: 'otel',
+  }),
+  histogram: option({
+    flags: '--histogram <h>',
+    help: `histogram aggregation: ${HISTOGRAM_AGGREGATIONS.join(', ')} (the variable takes the spec's explicit_bucket_histogram, base2_exponential_bucket_histogram)`,
+    // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
+    parse: (text: string, name: string) => oneOf(text, HISTOGRAM_AGGREGATIONS, name),
+    default: DEFAULT_OTLP_KIND.histogram.aggregation,
+    env: HISTOGRAM_ENV,
+    envReadBy: 'otel',
+  }),
+  exponentialMaxSize: option({
+    flags: '--exponential-max-size <n>',
+    help: "with --histogram exponential: the most buckets per sign (the spec's MaxSize)",
+    parse: integerIn(2, 16_384),
+    default: DEFAULT_EXPONENTIAL_MAX_SIZE,
+  }),
+  exponentialMaxScale: option({
+    flags: '--exponential-max-scale <n>',
+    help: "with --histogram exponential: the starting scale (the spec's MaxScale); the OpenTelemetry JS SDK fixes it at 20, so no other value is accepted",
+    parse: integerIn(-10, 20),
+    default: DEFAULT_EXPONENTIAL_MAX_SCALE,
+  }),
+};
+
+/**
+ * The kind flags given (never their table defaults: those would beat the OTEL_* variables, which
+ * telemetry/config.ts reads), as resolveOtlpConfig takes them.
+ */
+export function otlpKindFlags(r: Pick<Resolved<typeof OTLP_KIND_OPTIONS>, 'given'>): OtlpFlags {
+  const g = r.given;
+  return {
+    protocol: g.otlpProtocol,
+    temporality: g.temporality,
+    histogram: g.histogram,
+    exponentialMaxSize: g.exponentialMaxSize,
+    exponentialMaxScale: g.exponentialMaxScale,
+  };
+}
+
 /** The instrumented server's settings (serve, load --serve, run, canary). */
 export const SERVER_OPTIONS = {
   delay: option({
@@ -89,7 +163,7 @@ export const SERVER_OPTIONS = {
   }),
   otlpEndpoint: option({
     flags: '--otlp-endpoint <url>',
-    help: 'OTLP/HTTP base URL, /v1/metrics is appended (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, a full URL used as is, beats the generic variable)',
+    help: 'OTLP/HTTP base URL, /v1/metrics is appended (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, a full URL used as is, beats the generic variable); gRPC: scheme, host and port only',
     // Empty would fall through to the variables and the default: not what the flag asked for.
     parse: (text: string, name: string) => {
       if (text.trim() === '') {
@@ -112,6 +186,7 @@ export const SERVER_OPTIONS = {
     env: EXPORT_INTERVAL_ENV,
     envReadBy: 'otel',
   }),
+  ...OTLP_KIND_OPTIONS,
   maxTenants: option({
     flags: '--max-tenants <n>',
     help: 'distinct Client-ID values recorded (with --tenant-header: tenant streams) before client_id="__overflow__"',
@@ -234,6 +309,28 @@ export const VERIFY_POLL_OPTIONS = {
           throw new UsageError(`${name}: "${t.trim()}" ${problem}; tenant IDs are ${TENANT_ID_RULE}`);
         return t.trim();
       }),
+  }),
+  acceptChange: list({
+    flags: '--accept-change <names>',
+    help: `pass the kind check on these changes of form (counts exact): ${KIND_CHANGES.join(', ')} (comma-separated, repeatable)`,
+    each: (text: string, name: string) =>
+      text.split(',').map((c) => {
+        const change = c.trim();
+        if (!(KIND_CHANGES as readonly string[]).includes(change))
+          throw new UsageError(
+            `${name}: "${change}" is not a change verify knows; allowed: ${KIND_CHANGES.join(', ')}`,
+          );
+        return change as KindChange;
+      }),
+    env: 'OTELPOC_VERIFY_ACCEPT_CHANGES',
+    shown: 'none',
+  }),
+  backendMetricsUrl: option({
+    flags: '--backend-metrics-url <url>',
+    help: "the backend's own metrics page, read for what it says it dropped (VictoriaMetrics' rows_dropped, Cortex's discarded samples)",
+    parse: url,
+    env: 'OTELPOC_VERIFY_BACKEND_METRICS_URL',
+    shown: '--url without /prometheus + /metrics',
   }),
   explain: toggle('--explain', 'print the queries verify makes (to paste into Grafana)'),
   junit: option<string>({

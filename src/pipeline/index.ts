@@ -257,8 +257,6 @@ async function verifyPart(
       ...(deps.signal ? { signal: deps.signal } : {}),
       onEvent: (event) => emit({ type: 'verify-poll', event }),
       explain: part.explain,
-      ...(part.acceptChanges ? { acceptChanges: part.acceptChanges } : {}),
-      ...(part.backendMetricsUrl ? { backendMetricsUrl: part.backendMetricsUrl } : {}),
       // The default tenant always: requests without Client-ID land there even when the manifest sent none.
       alsoTenants: [part.defaultTenant, ...part.alsoTenants],
       tenantHeader: source.isolated ? (part.backend?.tenantHeader ?? null) : null,
@@ -270,6 +268,11 @@ async function verifyPart(
       ...(instanceIds && !(source instanceof CaptureSource) ? { instanceIds } : {}),
       // The in-process capture is final and complete: nothing to diagnose while waiting.
       ...(source instanceof CaptureSource ? {} : { diagnosis: diagnosisSetup(manifests) }),
+      ...(part.acceptChanges?.length ? { acceptChanges: part.acceptChanges } : {}),
+      // The backend's drop counters: a capture has none.
+      ...(part.backendMetricsUrl && !(source instanceof CaptureSource)
+        ? { backendMetricsUrl: part.backendMetricsUrl }
+        : {}),
     });
     if (topology) report.topology = topology;
     if (undelivered.length > 0) report.undelivered = undelivered;

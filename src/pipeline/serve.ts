@@ -3,7 +3,7 @@
  * (listen, serve until the signal, drain, final flush, the export record) on the serve part that
  * `run`, `load --serve`, the canary and doctor's probe share. It returns plain data; the CLI renders.
  */
-import { integerIn, SERVER_OPTIONS, TENANT_EXPORT_OPTIONS } from '../options/settings.js';
+import { integerIn, otlpKindFlags, SERVER_OPTIONS, TENANT_EXPORT_OPTIONS } from '../options/settings.js';
 import {
   collect,
   type Given,
@@ -62,10 +62,11 @@ export function servePartFrom(
   rest: Pick<ServePart, 'metrics' | 'captureReason' | 'tenantExport'>,
 ): ServePart | undefined {
   const otlp = collect(problems, () =>
-    resolveOtlpConfig({ otlpEndpoint: r.given.otlpEndpoint, exportIntervalMs: r.given.exportInterval }, env, {
-      otlpEndpoint: table.otlpEndpoint.default,
-      exportIntervalMs: table.exportInterval.default,
-    }),
+    resolveOtlpConfig(
+      { otlpEndpoint: r.given.otlpEndpoint, exportIntervalMs: r.given.exportInterval, ...otlpKindFlags(r) },
+      env,
+      { otlpEndpoint: table.otlpEndpoint.default, exportIntervalMs: table.exportInterval.default },
+    ),
   );
   if (!otlp) return undefined;
   const { delay, seed, maxTenants } = r.values;

@@ -4,6 +4,7 @@
  */
 import type { VERIFY_BACKEND_OPTIONS, VERIFY_POLL_OPTIONS } from '../options/settings.js';
 import type { Resolved } from '../options/table.js';
+import { defaultBackendMetricsUrl } from '../verify/kinds/backend-drops.js';
 import type { PrometheusBackend, VerifyPart } from './types.js';
 
 type BackendTable = typeof VERIFY_BACKEND_OPTIONS;
@@ -77,17 +78,25 @@ function tenantSearchFrom(
  * command names its deadline flag), with the settle window of --settle or, without it, the manifest's.
  */
 export function verifyPartFrom(
-  r: Resolved<Pick<typeof VERIFY_POLL_OPTIONS, 'settle' | 'alsoTenants' | 'explain'> & BackendTable>,
+  r: Resolved<
+    Pick<
+      typeof VERIFY_POLL_OPTIONS,
+      'settle' | 'alsoTenants' | 'explain' | 'acceptChange' | 'backendMetricsUrl'
+    > &
+      BackendTable
+  >,
   backend: PrometheusBackend,
   timeoutMs: number,
 ): Omit<VerifyPart, 'manifests' | 'ownShardOnly'> {
-  const { defaultTenant, alsoTenants, explain, settle } = r.values;
+  const { defaultTenant, alsoTenants, explain, settle, acceptChange, backendMetricsUrl } = r.values;
   return {
     backend,
     timeoutMs,
     defaultTenant,
     alsoTenants,
     explain,
+    acceptChanges: acceptChange,
+    backendMetricsUrl: backendMetricsUrl ?? defaultBackendMetricsUrl(backend.url),
     settle: settle !== undefined ? { ms: settle, why: '--settle' } : undefined,
   };
 }

@@ -94,6 +94,10 @@ export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
 /** The variables of the two settings that have flags (src/options/settings.ts shows them in --help). */
 export const ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
 export const EXPORT_INTERVAL_ENV = 'OTEL_METRIC_EXPORT_INTERVAL';
+/** The generic variables of the kind flags (their METRICS_ variables, where the spec has one, beat them). */
+export const PROTOCOL_ENV = 'OTEL_EXPORTER_OTLP_PROTOCOL';
+export const TEMPORALITY_ENV = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
+export const HISTOGRAM_ENV = 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
 /** The spec's default OTLP/gRPC endpoint (protocol/exporter.md: "Default: http://localhost:4317"). */
 export const DEFAULT_OTLP_GRPC_ENDPOINT = 'http://localhost:4317';
 export const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
@@ -244,7 +248,7 @@ function firstGiven(
 }
 
 /** `raw` as one of `allowed`, compared case-insensitively (the spec's rule for enum values), else exit 2 naming `source`. */
-function oneOf<T extends string>(raw: string, allowed: readonly T[], source: string): T {
+export function oneOf<T extends string>(raw: string, allowed: readonly T[], source: string): T {
   const value = raw.trim().toLowerCase();
   const found = allowed.find((a) => a === value);
   if (found === undefined) {

@@ -36,6 +36,15 @@ export function runQuery(selector: string, windowMs?: number): string {
   return `last_over_time(${selector}[${Math.max(1, Math.ceil(windowMs / 1000))}s])`;
 }
 
+/** A series' labels without its name, as one key (sum_over_time drops the name, last_over_time may not). */
+function labelKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(
+    Object.entries(labels)
+      .filter(([k]) => k !== '__name__')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
 /**
  * Samples from a Prometheus-compatible API. With a tenant header, one query per tenant, each seeing
  * only what the backend shows that tenant (isolation is then testable); without, one query for all.
@@ -80,9 +89,17 @@ export class PrometheusSource implements SeriesSource {
     const read = async (selector: string, tenant: string | undefined) => {
       if (!kind || !isDelta(kind)) return this.#client.query(runQuery(selector, windowMs), tenant, queryOpts);
       const parts = await Promise.all(
-        deltaQueries(selector, windowMs).map(async ({ name, query }) =>
-          (await this.#client.query(query, tenant, queryOpts)).map((s) => ({ ...s, name })),
-        ),
+        deltaQueries(selector, windowMs).map(async ({ name, query, newest }) => {
+          const [summed, last] = await Promise.all([
+            this.#client.query(query, tenant, queryOpts),
+            newest ? this.#client.query(newest, tenant, queryOpts) : [],
+          ]);
+          const newestOf = new Map(last.map((s) => [labelKey(s.labels), s.value]));
+          return summed.map((s) => {
+            const n = newestOf.get(labelKey(s.labels));
+            return { ...s, name, ...(n !== undefined ? { newest: n } : {}) };
+          });
+        }),
       );
       return parts.flat();
     };
@@ -123,10 +140,10 @@ export class PrometheusSource implements SeriesSource {
     kind?: SentKind,
     clientIds: readonly string[] = [],
   ): string[] {
-    // The same queries observe makes: one per name for a delta run.
+    // The same queries observe makes: two per name for a delta run.
     const queries = (selector: string) =>
       kind && isDelta(kind)
-        ? deltaQueries(selector, windowMs).map((d) => d.query)
+        ? deltaQueries(selector, windowMs).flatMap((d) => (d.newest ? [d.query, d.newest] : [d.query]))
         : [runQuery(selector, windowMs)];
     const url = `${this.#client.baseUrl}/api/v1/query`;
     const lines = this.isolated

@@ -16,6 +16,11 @@ export interface Sample {
   histogram?: NativeHistogram;
   /** Set on the _count and _sum series verify derives from a native histogram (kinds/forms.ts). */
   fromNative?: boolean;
+  /**
+   * A delta run's float series: the newest sample (last_over_time) beside `value`, their sum over
+   * the window, to tell raw deltas from deltas converted to cumulative (kinds/delta-storage.ts).
+   */
+  newest?: number;
 }
 
 export interface NativeHistogram {

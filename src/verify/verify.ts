@@ -12,8 +12,9 @@ import type { RunExpectation } from './expectations.js';
 import { SeriesHistory } from './history.js';
 import { type KindVerdict, parseAcceptChanges } from './kinds/assess.js';
 import { readDropCounters } from './kinds/backend-drops.js';
+import { readDeltaStorage } from './kinds/delta-storage.js';
 import { normaliseObservation } from './kinds/forms.js';
-import { isDefaultForm } from './kinds/kind.js';
+import { isDefaultForm, isDelta } from './kinds/kind.js';
 import type { PollClock } from './poll.js';
 import { type Backoff, type PollEvent, pollChecks } from './poll.js';
 import {
@@ -245,7 +246,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         ? [...new Set([...(opts.alsoTenants ?? []), ...listed])].filter((t) => !tenants.includes(t)).sort()
         : [];
       // A native histogram becomes the _count/_sum series every check reads (kinds/forms.ts).
-      const observation = normaliseObservation(
+      const observed = normaliseObservation(
         await source.observe(tenants, expectation.runId, {
           ...signal,
           windowMs,
@@ -254,6 +255,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           ...(sentKind ? { kind: sentKind } : {}),
         }),
       );
+      // A delta run: raw deltas (summed) or converted to cumulative on the way (the newest sample).
+      const storage = sentKind && isDelta(sentKind) ? readDeltaStorage(expectation, observed) : undefined;
+      const observation = storage?.observation ?? observed;
+      if (kindContext && storage) kindContext = { ...kindContext, deltaConverted: storage.converted };
       lastObservation = observation;
       if (kindContext && opts.backendMetricsUrl) {
         const drops = await readDropCounters(opts.backendMetricsUrl, signal);
@@ -264,7 +269,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         for (const [id, n] of foreignInstances(observation, known))
           foreign.set(id, Math.max(n, foreign.get(id) ?? 0));
       }
-      const all = history.record(observation);
+      // The history of a delta run is of its sums (never decreasing for either storage): a tenant read
+      // as summed on an early poll and as converted (its newest samples) later is no decrease.
+      const all = history.record(observed);
       const decreases = new Map(tenants.map((t) => [t, SeriesHistory.forTenant(all, t)]));
       const results = runChecks({
         expectation,

@@ -164,7 +164,7 @@ describe('inputs', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
     expect((err as Error).message).toBe(
-      '--accept-change: "vmrange" is not a change verify knows; allowed: vmrange-buckets, classic-buckets, native-custom-buckets',
+      '--accept-change: "vmrange" is not a change verify knows; allowed: vmrange-buckets, classic-buckets, native-custom-buckets, delta-to-cumulative',
     );
   });
 

@@ -44,7 +44,8 @@ describe('PrometheusSource', () => {
     const source = new PrometheusSource(client, { tenantHeader: 'X-Scope-OrgID' });
     const delta = { protocol: 'http/protobuf', temporality: 'delta', histogram: 'explicit' } as const;
     await source.observe(['t1'], 'r1', { windowMs: 60_000, kind: delta });
-    expect(queries.map((q) => q.replace(/otelpoc_poll!="[^"]+"/, 'P'))).toEqual(
+    const asked = queries.map((q) => q.replace(/otelpoc_poll!="[^"]+"/, 'P'));
+    expect(asked.filter((q) => q.startsWith('sum_over_time'))).toEqual(
       [
         'http_server_request_total',
         'http_server_request_duration_seconds_bucket',
@@ -52,6 +53,15 @@ describe('PrometheusSource', () => {
         'http_server_request_duration_seconds_count',
         'http_server_request_duration_seconds',
       ].map((n) => `sum_over_time(${n}{otelpoc_run_id="r1",P}[60s])`),
+    );
+    // The newest sample of each float series too: deltas converted to cumulative on the way (kinds/delta-storage.ts).
+    expect(asked.filter((q) => !q.startsWith('sum_over_time'))).toEqual(
+      [
+        'http_server_request_total',
+        'http_server_request_duration_seconds_bucket',
+        'http_server_request_duration_seconds_sum',
+        'http_server_request_duration_seconds_count',
+      ].map((n) => `last_over_time(${n}{otelpoc_run_id="r1",P}[60s])`),
     );
     const lines = source.explain(['t1'], 'r1', 60_000, delta);
     expect(lines[0]).toBe(

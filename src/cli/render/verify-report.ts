@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeTopology } from '../../telemetry/topology.js';
 import { formatSeconds as seconds } from '../../util/duration.js';
+import { kindSummaryLines } from '../../verify/kinds/verdict.js';
 import type { PollEvent } from '../../verify/poll.js';
 import type { ServiceVerifyReport } from '../../verify/service/verify-service.js';
 import type { CheckStatus } from '../../verify/status.js';
@@ -39,6 +40,8 @@ export function renderReport(report: VerifyReport, c: ChalkInstance): string {
       }
     }
   };
+  const kinds = kindSummaryLines(report.kinds);
+  if (kinds.length > 0) lines.push('', ...kinds);
   problemLines('Problems:', failed, c.red('✗'));
   if (noData.length > 0) {
     // Not problems found, but not passes either: say what had nothing to look at.

@@ -14,6 +14,8 @@ export interface KindContext {
   kind: SentKind;
   acceptChanges?: readonly KindChange[];
   drops?: DropCounters;
+  /** A delta run's tenants whose deltas were converted to cumulative on the way (kinds/delta-storage.ts). */
+  deltaConverted?: readonly string[];
 }
 
 export function kindVerdictOf(
@@ -24,6 +26,7 @@ export function kindVerdictOf(
   return assessKind(exp, ownSamples(exp, view), k.kind, {
     ...(k.acceptChanges ? { acceptChanges: k.acceptChanges } : {}),
     ...(k.drops ? { drops: k.drops } : {}),
+    ...(k.deltaConverted?.includes(exp.tenant) ? { deltaConverted: true } : {}),
   });
 }
 
@@ -38,7 +41,7 @@ export function kindCheck(exp: TenantExpectation, view: TenantView, k: KindConte
     );
   } else if (v.outcome === 'changed' && !v.accepted) {
     problems.push(
-      `changed (${v.change}): ${v.how} — can happen at ${v.hop}; accept this change by name (acceptChanges: ${v.change}) or fix: ${(v.fixes ?? []).join('; ')}`,
+      `changed (${v.change}): ${v.how} — can happen at ${v.hop}; accept this change by name (--accept-change, acceptChanges: ${(v.changes ?? [v.change]).join(',')}) or fix: ${(v.fixes ?? []).join('; ')}`,
     );
   }
   const found =

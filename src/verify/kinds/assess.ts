@@ -65,6 +65,10 @@ const CHANGE_TEXT: Record<KindChange, { how: string; hop: string }> = {
     how: 'classic le buckets: the exponential histogram was converted to fixed buckets on the way (its resolution is gone)',
     hop: 'the OTLP → Prometheus translation of a collector or backend that does not keep native histograms',
   },
+  'delta-to-cumulative': {
+    how: 'cumulative samples: delta converted to cumulative on the way (e.g. Alloy otelcol.processor.deltatocumulative), read by their newest sample',
+    hop: 'a collector between the SDK and the backend (Alloy otelcol.processor.deltatocumulative, the OpenTelemetry Collector deltatocumulative processor)',
+  },
   'native-custom-buckets': {
     how: 'a native histogram (custom buckets): the explicit-bucket histogram was converted, no le bucket series',
     hop: "the backend's OTLP ingestion (Mimir's otel_convert_histograms_to_nhcb)",
@@ -102,7 +106,7 @@ export function assessKind(
   exp: TenantExpectation,
   own: readonly Sample[],
   kind: SentKind,
-  opts: { acceptChanges?: readonly KindChange[]; drops?: DropCounters } = {},
+  opts: { acceptChanges?: readonly KindChange[]; drops?: DropCounters; deltaConverted?: boolean } = {},
 ): KindVerdict | undefined {
   if (exp.received === 0) return undefined;
   const counter = sumByStatus(own, (s) => s.name === PROM.requestTotal);
@@ -175,21 +179,40 @@ export function assessKind(
         : {}),
     };
   }
-  const change = changeOf(kind, arrived);
-  const stored = delta ? 'raw deltas, summed over the run (sum_over_time)' : 'cumulative';
-  if (!change) {
+  const formChange = changeOf(kind, arrived);
+  const converted = delta && opts.deltaConverted === true;
+  const stored = converted
+    ? `delta arrived as ${CHANGE_TEXT['delta-to-cumulative'].how}, counts exact`
+    : delta
+      ? 'raw deltas, summed over the run (sum_over_time)'
+      : 'cumulative';
+  if (!formChange && !converted) {
     const form = arrived === 'native' ? 'a native histogram' : 'classic le buckets';
     return { ...base, outcome: 'exact', how: `arrived as sent: ${form}, ${stored}, counts exact` };
   }
-  const accepted = opts.acceptChanges?.includes(change) ?? false;
+  // Both can change (delta converted, then exponential turned into vmrange): the form's is named, both are said.
+  const changes = [
+    ...(formChange ? [formChange] : []),
+    ...(converted ? ['delta-to-cumulative' as const] : []),
+  ];
+  const change = changes[0]!;
+  const accepted = changes.every((c) => opts.acceptChanges?.includes(c) ?? false);
   return {
     ...base,
     outcome: 'changed',
     change,
+    ...(changes.length > 1 ? { changes } : {}),
     accepted,
-    how: `${kind.histogram} histogram arrived as ${CHANGE_TEXT[change].how}; ${stored}${lingering.length > 0 ? `; vmrange buckets of earlier exports at a finer scale still listed (${lingering.join('; ')})` : ''}`,
-    hop: CHANGE_TEXT[change].hop,
-    ...(change === 'vmrange-buckets' || change === 'classic-buckets' ? { fixes: NATIVE_FIXES } : {}),
+    how: formChange
+      ? `${kind.histogram} histogram arrived as ${CHANGE_TEXT[formChange].how}; ${stored}${lingering.length > 0 ? `; vmrange buckets of earlier exports at a finer scale still listed (${lingering.join('; ')})` : ''}`
+      : stored,
+    hop: changes.map((c) => CHANGE_TEXT[c].hop).join('; '),
+    ...(formChange === 'vmrange-buckets' || formChange === 'classic-buckets' ? { fixes: NATIVE_FIXES } : {}),
+    ...(converted && !formChange
+      ? {
+          fixes: ['store raw deltas (Mimir otel_native_delta_ingestion), or accept it: the counts are exact'],
+        }
+      : {}),
   };
 }
 

@@ -22,8 +22,19 @@ export const DELTA_NAMES = [
 /** Without a window: the backend's default lookback (5 minutes in Prometheus and Mimir). */
 const DEFAULT_RANGE = '5m';
 
-/** One query per name: `sum_over_time(name{selector}[window])`, and the name to give its samples. */
-export function deltaQueries(selector: string, windowMs?: number): { name: string; query: string }[] {
+/**
+ * One query per name: `sum_over_time(name{selector}[window])`, and the name to give its samples;
+ * for the float series also `last_over_time` (`newest`), which tells a pipeline that converted the
+ * deltas to cumulative (its newest sample is the total, the sum over-counts: kinds/delta-storage.ts).
+ */
+export function deltaQueries(
+  selector: string,
+  windowMs?: number,
+): { name: string; query: string; newest?: string }[] {
   const range = windowMs === undefined ? DEFAULT_RANGE : `${Math.max(1, Math.ceil(windowMs / 1000))}s`;
-  return DELTA_NAMES.map((name) => ({ name, query: `sum_over_time(${name}${selector}[${range}])` }));
+  return DELTA_NAMES.map((name) => ({
+    name,
+    query: `sum_over_time(${name}${selector}[${range}])`,
+    ...(name === PROM.durationNative ? {} : { newest: `last_over_time(${name}${selector}[${range}])` }),
+  }));
 }

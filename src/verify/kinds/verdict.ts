@@ -8,7 +8,12 @@
 export type HistogramForm = 'classic' | 'native' | 'vmrange' | 'none';
 
 /** The changes of form a user can accept (acceptChanges), each named in the verdict. */
-export const KIND_CHANGES = ['vmrange-buckets', 'classic-buckets', 'native-custom-buckets'] as const;
+export const KIND_CHANGES = [
+  'vmrange-buckets',
+  'classic-buckets',
+  'native-custom-buckets',
+  'delta-to-cumulative',
+] as const;
 export type KindChange = (typeof KIND_CHANGES)[number];
 export type KindOutcome = 'exact' | 'changed' | 'missing';
 
@@ -19,6 +24,8 @@ export interface KindVerdict {
   arrived: HistogramForm;
   /** Set when outcome is changed. */
   change?: KindChange;
+  /** Every change, when more than one (the form's first, then delta-to-cumulative): all must be accepted. */
+  changes?: KindChange[];
   /** True when the change is one the user accepted (the check then passes). */
   accepted?: boolean;
   /** One line: what arrived, how it differs from what was sent. */
@@ -29,4 +36,20 @@ export interface KindVerdict {
   fixes?: string[];
   /** Per status: what the manifest says, the counter and the histogram's count as found. */
   byStatus: { status: number; expected: string; counter: number; histogram: number }[];
+}
+
+/**
+ * The per-tenant kind verdicts as the text report shows them, compactly: one line per tenant whose
+ * data did not arrive exact, or one line "kind: exact for N tenants" (none when nothing was judged).
+ */
+export function kindSummaryLines(kinds: { tenants: readonly KindVerdict[] } | undefined): string[] {
+  const judged = kinds?.tenants ?? [];
+  const notExact = judged.filter((v) => v.outcome !== 'exact');
+  if (judged.length === 0) return [];
+  if (notExact.length === 0) return [`kind: exact for ${judged.length} tenant(s)`];
+  return notExact.map((v) => {
+    const what =
+      v.outcome === 'changed' ? `changed (${v.change}${v.accepted ? ', accepted' : ''})` : v.outcome;
+    return `kind: ${v.tenant} ${what}: ${v.how}`;
+  });
 }
