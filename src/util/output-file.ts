@@ -9,8 +9,9 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import atomicWrite from 'write-file-atomic';
 import { errorMessage, UsageError } from './errors.js';
 
 /**
@@ -135,12 +136,10 @@ function canonicalPath(file: NamedFile): string {
  * failure the temporary file is removed and a UsageError naming `flag` is thrown.
  */
 export async function writeFileAtomic(absPath: string, data: string, flag: string): Promise<void> {
-  const tmp = `${absPath}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, absPath);
+    // write-file-atomic: a unique temporary file beside it, fsync, rename; the temporary removed on failure.
+    await atomicWrite(absPath, data);
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
     throw new UsageError(`${flag}: cannot write ${absPath}: ${errorMessage(err)}`, { cause: err });
   }
 }

@@ -1,12 +1,3 @@
-/**
- * Exact request counts of a service that carries no run label: a snapshot of its cumulative counts
- * (the duration histogram's count, per series) just before the load's first request, and after the
- * load the increase since then, per tenant × status. The increase is Prometheus' `increase` without
- * its extrapolation: every raw sample after the snapshot is read, positive steps are summed, and a
- * drop counts as a counter reset (the new value is what was counted since the restart). A series
- * that did not exist at the snapshot starts from 0 (a new label set or a new process).
- */
-import { z } from 'zod';
 import type { SeriesBaseline, ServiceProfile, ServiceSnapshot } from '../../manifest/service.js';
 import type { PromClient, SeriesPoints } from '../prom-client.js';
 

@@ -9,7 +9,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import {
   type ServiceProfile,
   type ServiceProfileInput,
