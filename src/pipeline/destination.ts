@@ -1,4 +1,4 @@
-import type { PrometheusBackend, ServePart } from './types.js';
+import type { PipelineEvent, PrometheusBackend, ServePart } from './types.js';
 
 export interface Destination {
   /** The metrics are captured in this process: no pipeline is involved. */
@@ -29,5 +29,21 @@ export async function chooseDestination(
   return {
     embedded: true,
     reason: `something listens at ${otlpUrl} but nothing at ${backend.url}, and no --url`,
+  };
+}
+
+/** The `destination` event: where the metrics go and where they are verified, and why. */
+export function destinationEvent(
+  serve: ServePart,
+  dest: Destination,
+  backend: PrometheusBackend | undefined,
+): Extract<PipelineEvent, { type: 'destination' }> {
+  return {
+    type: 'destination',
+    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
+    embedded: dest.embedded,
+    reason: dest.reason,
+    metricsUrl: serve.otlp.metricsUrl,
+    ...(backend && !dest.embedded ? { verifiedAt: backend.url } : {}),
   };
 }

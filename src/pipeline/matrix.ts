@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../util/output-file.js';
 import { renderMatrixJunit } from '../verify/junit.js';
 import { defaultBackendMetricsUrl } from '../verify/kinds/backend-drops.js';
 import type { KindVerdict } from '../verify/kinds/verdict.js';
-import { chooseDestination } from './destination.js';
+import { chooseDestination, destinationEvent } from './destination.js';
 import { runPipeline, stopBoundMs } from './index.js';
 import { stopLimitMs } from './lifecycle.js';
 import type { LoadDeps } from './load.js';
@@ -101,14 +101,7 @@ export async function runMatrix(
   deps.stop?.limit(stopLimitMs(await stopBoundMs(c.config)), { quiet: c.quiet });
   // Every kind's pipeline listens to the one stop signal.
   if (deps.signal) setMaxListeners(20 + kinds.length * 10, deps.signal);
-  emit({
-    type: 'destination',
-    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
-    embedded: dest.embedded,
-    reason: dest.reason,
-    metricsUrl: serve.otlp.metricsUrl,
-    ...(verify.backend && !dest.embedded ? { verifiedAt: verify.backend.url } : {}),
-  });
+  emit(destinationEvent(serve, dest, verify.backend));
   const runs = await Promise.all(
     kinds.map(async (kind) => {
       const metricsUrl = kind.protocol === 'grpc' ? grpcUrl : serve.otlp.metricsUrl;

@@ -14,7 +14,7 @@ import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
 import { exportTotalsOf } from '../telemetry/provider.js';
 import type { Topology } from '../telemetry/topology.js';
 import { isListening } from '../util/net.js';
-import { chooseDestination } from './destination.js';
+import { chooseDestination, destinationEvent } from './destination.js';
 import type { PipelineDeps, PrometheusBackend, ServePart, ServerExports } from './types.js';
 
 export interface RunningServe {
@@ -53,14 +53,7 @@ export async function startServePart(
   const standalone = listen !== undefined;
   const emit = deps.onEvent ?? (() => {});
   const dest = await chooseDestination(serve, backend, deps.isListening ?? isListening);
-  emit({
-    type: 'destination',
-    topology: dest.embedded ? 'embedded' : serve.tenantExport ? 'per-tenant-export' : 'otlp-endpoint',
-    embedded: dest.embedded,
-    reason: dest.reason,
-    metricsUrl: serve.otlp.metricsUrl,
-    ...(backend && !dest.embedded ? { verifiedAt: backend.url } : {}),
-  });
+  emit(destinationEvent(serve, dest, backend));
   const [{ startInstrumentedServer }, { CaptureExporter }] = await Promise.all([
     import('../server/instrumented-server.js'),
     import('../telemetry/capture.js'),
