@@ -6,11 +6,11 @@
 // Prints a Markdown report and writes bench/results/load-<timestamp>.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, startNginx } from './lib/nginx.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(ROOT, '.cache/bench-peers');
@@ -41,17 +41,6 @@ function log(line) {
   process.stderr.write(`[bench] ${line}\n`);
 }
 
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
 /** Runs a command to completion; returns stdout, stderr and exit code. */
 function run(cmd, argv, { timeoutMs = 120_000, onSpawn } = {}) {
   return new Promise((res) => {
@@ -71,59 +60,6 @@ function run(cmd, argv, { timeoutMs = 120_000, onSpawn } = {}) {
       res({ code, out, err });
     });
   });
-}
-
-async function waitHttp(url, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`not reachable: ${url}`);
-}
-
-async function startNginx() {
-  const dir = await mkdtemp(join(tmpdir(), 'otelpoc-bench-nginx-'));
-  const port = await freePort();
-  const conf = `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:${port};
-    location / { default_type application/json; return 200 '{"status":200}'; }
-  }
-}
-`;
-  await writeFile(join(dir, 'nginx.conf'), conf);
-  const child = spawn(
-    join(PEERS, 'usr/sbin/nginx'),
-    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
-    {
-      env,
-      stdio: 'ignore',
-    },
-  );
-  await waitHttp(`http://127.0.0.1:${port}/api`);
-  return {
-    name: 'nginx (static, 1 worker)',
-    url: `http://127.0.0.1:${port}/api`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function startServe() {
@@ -268,11 +204,6 @@ async function openRun(url, rate, seconds, sampleRss = false) {
     rssMb: rss,
   };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main() {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('run `npm run build` first');

@@ -15,7 +15,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginx } from './lib/nginx.mjs';
+import { median, startNginx } from './lib/nginx.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(ROOT, '.cache/bench-peers');
@@ -70,11 +70,6 @@ async function loadRun(bin, url, rateSpec) {
     latenessP999Ms: m.latency.sendLateness.p999Ms,
   };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const nginx = await startNginx();
 const raw = [];

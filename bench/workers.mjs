@@ -9,7 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginx } from './lib/nginx.mjs';
+import { median, startNginx } from './lib/nginx.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { runWorkers } = await import(join(ROOT, 'dist/load/workers.js'));
@@ -43,11 +43,6 @@ const plan = (target, rate) => ({
   scenario: null,
   thresholds: {},
 });
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const nginx = await startNginx();
 const raw = [];

@@ -1,5 +1,5 @@
-// A static nginx target for the load benchmarks (bench/install-peers.sh fetches it): 1 worker,
-// loopback, every request answered 200 with a small JSON body.
+// What the benchmarks share: a static nginx target (bench/install-peers.sh fetches it: 1 worker,
+// loopback, every request answered 200 with a small JSON body), a free port, readiness, a median.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -21,6 +21,26 @@ export async function freePort() {
     });
   });
 }
+
+/** Waits until `url` answers (any status); throws naming it after `timeoutMs`. */
+export async function waitHttp(url, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`not reachable: ${url}`);
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 export async function startNginx() {
   const dir = await mkdtemp(join(tmpdir(), 'otelpoc-cpu-nginx-'));
@@ -44,18 +64,16 @@ http {
 }
 `,
   );
-  const child = spawn(join(PEERS, 'usr/sbin/nginx'), ['-p', dir, '-c', join(dir, 'nginx.conf')], {
-    env,
-    stdio: 'ignore',
-  });
+  // -e: nginx's start-up error log in the temporary directory too, not the system's default path.
+  const child = spawn(
+    join(PEERS, 'usr/sbin/nginx'),
+    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
+    { env, stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}/api`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitHttp(url);
   return {
+    name: 'nginx (static, 1 worker)',
     url,
     stop: async () => {
       child.kill('SIGTERM');
