@@ -9,7 +9,7 @@ import type { LoadDeps } from '../load/runner.js';
 import type { RunManifest } from '../manifest/schema.js';
 import type { ServiceProfile, ServiceSnapshot } from '../manifest/service.js';
 import { UsageError } from '../util/errors.js';
-import { PromClient } from '../verify/prom-client.js';
+import { promClientFor } from '../verify/prom-client.js';
 import { serviceTenant, takeServiceSnapshot } from '../verify/service/counts.js';
 import { loadServiceProfile } from '../verify/service/profile.js';
 import { type ServiceVerifyReport, verifyService } from '../verify/service/verify-service.js';
@@ -66,16 +66,6 @@ export interface ServiceBeforeLoad {
   loadDeps: Pick<LoadDeps, 'warmUp' | 'tenantHeader'>;
 }
 
-export function clientFor(backend: PrometheusBackend): PromClient {
-  return new PromClient({
-    baseUrl: backend.url,
-    tenantHeader: backend.tenantHeader,
-    headers: backend.headers,
-    timeoutMs: backend.queryTimeoutMs,
-    urlFlag: backend.urlFlag,
-  });
-}
-
 /** Takes the snapshot, now, for every tenant the load will send as. */
 export async function beforeFirstRequest(
   service: { profile: ServiceProfile | string; backend: PrometheusBackend } | undefined,
@@ -84,7 +74,7 @@ export async function beforeFirstRequest(
 ): Promise<ServiceBeforeLoad | undefined> {
   if (!service) return undefined;
   const profile = loaded(service.profile);
-  const client = clientFor(service.backend);
+  const client = promClientFor(service.backend);
   try {
     const tenants = config.tenants.map((t) => serviceTenant(profile, t.clientId));
     const snapshot = await takeServiceSnapshot(client, profile, tenants, Date.now(), signal);
@@ -111,7 +101,7 @@ export async function verifyServiceManifests(
 ): Promise<ServiceVerifyReport[]> {
   const profile = loaded(ref);
   if (!backend) throw new Error('verify --service-profile needs a backend to query');
-  const client = clientFor(backend);
+  const client = promClientFor(backend);
   try {
     const reports: ServiceVerifyReport[] = [];
     for (const { manifest } of manifests) {

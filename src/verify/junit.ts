@@ -6,6 +6,16 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import { CHECK_TITLES, type CheckResult, statusOf, type VerifyReport } from './types.js';
 
+/** One builder for both reports: attributes as `@name`, two-space indent, empty nodes self-closed. */
+const XML = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  format: true,
+  indentBy: '  ',
+  suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
+});
+
 /** XML 1.0 forbids these control characters, even escaped. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 forbids
 const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
@@ -91,15 +101,7 @@ export function renderJunit(report: VerifyReport): string {
       },
     },
   };
-  const builder = new XMLBuilder({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@',
-    format: true,
-    indentBy: '  ',
-    suppressEmptyNode: true,
-    suppressBooleanAttributes: false,
-  });
-  return builder.build(doc);
+  return XML.build(doc);
 }
 
 /** A `run --matrix` verdict of one kind × tenant, as JUnit needs it (pipeline/matrix.ts MatrixCell). */
@@ -133,14 +135,7 @@ export function renderMatrixJunit(runId: string, cases: readonly MatrixJunitCase
     return tc;
   });
   const attrs = { tests: cases.length, failures, errors: 0, skipped: 0, time: 0 };
-  const builder = new XMLBuilder({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@',
-    format: true,
-    indentBy: '  ',
-    suppressEmptyNode: true,
-  });
-  return builder.build({
+  return XML.build({
     '?xml': element({ version: '1.0', encoding: 'UTF-8' }),
     testsuites: {
       ...element({ name: 'otelpoc run --matrix', ...attrs }),
