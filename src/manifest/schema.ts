@@ -39,6 +39,12 @@ export const ManifestKindSchema = z.object({
   histogram: z.enum(HISTOGRAM_AGGREGATIONS),
   exponential: z.object({ maxSize: z.number().int().positive(), maxScale: z.number().int() }).optional(),
   boundaries: z.array(z.number()).optional(),
+  /**
+   * The request counter's instrument (http.server.request): `observable`, an ObservableCounter read
+   * at collection, which lowmemory keeps cumulative (the spec); absent: a synchronous Counter, as
+   * before otelpoc counted at collection.
+   */
+  requestCounter: z.enum(['synchronous', 'observable']).optional(),
 });
 
 /** What every server of a manifest before version 4 exported: OTLP/HTTP protobuf, cumulative, explicit buckets. */

@@ -13,6 +13,8 @@ export interface ExportedKind {
   histogram: HistogramAggregation;
   exponential?: { maxSize: number; maxScale: number };
   boundaries?: number[];
+  /** RequestMetrics counts requests with an ObservableCounter (lowmemory keeps it cumulative). */
+  requestCounter: 'observable';
 }
 
 export function exportedKind(kind: OtlpKind): ExportedKind {
@@ -23,6 +25,13 @@ export function exportedKind(kind: OtlpKind): ExportedKind {
         temporality,
         histogram: 'exponential',
         exponential: { maxSize: histogram.maxSize, maxScale: histogram.maxScale },
+        requestCounter: 'observable',
       }
-    : { protocol, temporality, histogram: 'explicit', boundaries: [...DURATION_BUCKETS_S] };
+    : {
+        protocol,
+        temporality,
+        histogram: 'explicit',
+        boundaries: [...DURATION_BUCKETS_S],
+        requestCounter: 'observable',
+      };
 }

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { ATTR, DURATION_BUCKETS_S, INSTRUMENTS, OVERFLOW_VALUE } from '../telemetry/names.js';
 import { CardinalityLimiter } from './cardinality.js';
 
@@ -31,50 +31,73 @@ export interface CardinalityLimits {
   maxRunIds: number;
   /** A run id not seen for this long stops counting against maxRunIds. */
   runIdIdleMs: number;
+  /** Attribute sets of finished requests kept at most (ATTRIBUTE_SET_LIMIT); past them, the overflow set. */
+  maxAttributeSets?: number | undefined;
 }
+
+/**
+ * Past this many attribute sets of finished requests, further ones are recorded under the SDK's own
+ * overflow set (`otel.metric.overflow: true`) by both instruments alike. Only reached when run ids
+ * come and go over a long life (the limiter forgets idle ones; a cumulative series is never
+ * forgotten, by us or by the SDK). Kept under the SDK's cardinality limit (telemetry/provider.ts), so
+ * that the SDK's overflow, which would fold the histogram and not the counter we count, never comes.
+ */
+export const ATTRIBUTE_SET_LIMIT = 99_000;
 
 export const DEFAULT_LIMITS: CardinalityLimits = {
   maxTenants: 1000,
   maxRunIds: 64,
   runIdIdleMs: 10 * 60_000,
+  maxAttributeSets: ATTRIBUTE_SET_LIMIT,
 };
 
-/**
- * Past this many cached attribute sets the cache starts over. Only reached when run ids come and go
- * over a long life (the limiter forgets idle ones, the cache does not); starting over merely rebuilds
- * the objects, and the SDK keeps far more per series than the cache does per set.
- */
-export const ATTRIBUTE_CACHE_LIMIT = 20_000;
+/** The SDK's attribute set for measurements past a cardinality limit (sdk-metrics DeltaMetricProcessor). */
+export const OVERFLOW_ATTRIBUTES: Attributes = { 'otel.metric.overflow': true };
 
 /**
- * The three HTTP server instruments of the semantic conventions, recorded with the OpenTelemetry
- * SDK's own instruments, as any instrumented service does: `Histogram.record` and `Counter.add` once
- * per request when its response is done (or the client went away), with the same attribute set, so
- * the counter and the histogram's _count always agree. The active requests are an asynchronous
- * `ObservableUpDownCounter` (the conventions allow either kind): each attribute set's in-flight
- * count is a plain number, moved by ±1 around the request and read by the SDK at collection only,
- * so a request costs two SDK calls rather than four (each SDK call hashes its attribute set).
+ * The three HTTP server instruments, recorded with the OpenTelemetry SDK's own instruments, as any
+ * instrumented service does. http.server.request.duration is a `Histogram`, and `record` is called
+ * once per request when its response is done (or the client went away). The request counter and the
+ * active requests are asynchronous instruments (`ObservableCounter`, `ObservableUpDownCounter`), read
+ * by the SDK at collection from plain numbers kept per attribute set: so a request costs one SDK call,
+ * not four (each call hashes its attribute set: sdk-metrics utils.js hashAttributes sorts and
+ * stringifies it; bench/RESULTS.md measures about 3 µs per call under load).
  *
- * The SDK finds a series by hashing the attribute set's keys and values on every call, so what is
- * left to us is not to add to that: each distinct attribute set is built once, cached under the
- * values it is made of (tenant × run id × method × status, all capped), and passed again as the
- * same object, with its keys inserted in sorted order (the SDK sorts them to hash).
+ * The counter and the histogram's _count still agree at every export: a request's count and its
+ * histogram measurement are taken together, synchronously, and the SDK runs the callbacks and then
+ * reads the synchronous storages in one chain of microtasks (MeterSharedState.collect), in which no
+ * request's handler can run. test/server/request-metrics.test.ts checks it under interleaved load.
+ *
+ * Under `lowmemory` the spec keeps an ObservableCounter cumulative (only Counter and Histogram turn
+ * delta): the counter is then cumulative while the histogram is delta. The manifest records the
+ * counter's kind (server.kind.requestCounter) and verify reads each as it was sent.
+ *
+ * Each distinct attribute set is built once, kept under the values it is made of (tenant × run id ×
+ * method × status, all capped), and passed again as the same object, with its keys inserted in
+ * sorted order (the SDK sorts them to hash).
  */
 export class RequestMetrics implements RequestRecorder {
   readonly #duration: Histogram;
-  readonly #requests: Counter;
   readonly #tenants: CardinalityLimiter;
   readonly #runIds: CardinalityLimiter;
   readonly #warn: (message: string) => void;
-  /** Attributes of finished requests: tenant → run id → method → status. */
-  readonly #recorded = new AttributeCache<Attributes>();
+  readonly #maxSets: number;
   /**
-   * Active requests by attribute set, with the function that ends one: tenant → method. Never
-   * started over (unlike #recorded): the collection reads the counts from here, and an in-flight
-   * request must end on the count that is reported. It is bounded without a limit: the tenants are
-   * capped and never forgotten, and Node's parser admits only its known methods (http.METHODS).
+   * Finished requests by attribute set, with their count: tenant → run id → method → status. Never
+   * started over: the counter reports every count it ever had (cumulative), as the SDK keeps every
+   * series of the histogram; bounded by ATTRIBUTE_SET_LIMIT.
    */
-  readonly #inFlight = new AttributeCache<InFlight>(Number.POSITIVE_INFINITY);
+  readonly #finished = new AttributeCache<Finished>();
+  /** The same sets, in the order they came, for the collection to read. */
+  readonly #finishedSets: Finished[] = [];
+  /** The set of every request past the limit of sets (limits.maxAttributeSets). */
+  readonly #overflow: Finished = { attrs: OVERFLOW_ATTRIBUTES, count: 0 };
+  /**
+   * Active requests by attribute set, with the function that ends one: tenant → method. Bounded
+   * without a limit: the tenants are capped and never forgotten, and Node's parser admits only its
+   * known methods (http.METHODS).
+   */
+  readonly #inFlight = new AttributeCache<InFlight>();
   /** The same sets, in the order they came, for the collection to read. */
   readonly #inFlightSets: InFlight[] = [];
 
@@ -84,9 +107,13 @@ export class RequestMetrics implements RequestRecorder {
       description: INSTRUMENTS.requestDuration.description,
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
-    this.#requests = meter.createCounter(INSTRUMENTS.requestCount.name, {
+    const requests = meter.createObservableCounter(INSTRUMENTS.requestCount.name, {
       unit: INSTRUMENTS.requestCount.unit,
       description: INSTRUMENTS.requestCount.description,
+    });
+    requests.addCallback((result: ObservableResult) => {
+      for (const set of this.#finishedSets) result.observe(set.count, set.attrs);
+      if (this.#overflow.count > 0) result.observe(this.#overflow.count, this.#overflow.attrs);
     });
     const active = meter.createObservableUpDownCounter(INSTRUMENTS.activeRequests.name, {
       unit: INSTRUMENTS.activeRequests.unit,
@@ -103,6 +130,7 @@ export class RequestMetrics implements RequestRecorder {
       idleMs: limits.runIdIdleMs,
     });
     this.#warn = warn;
+    this.#maxSets = limits.maxAttributeSets ?? ATTRIBUTE_SET_LIMIT;
   }
 
   /**
@@ -125,7 +153,6 @@ export class RequestMetrics implements RequestRecorder {
         },
       };
       set = created;
-      this.#inFlight.added();
       byMethod.set(method, set);
       this.#inFlightSets.push(set);
     }
@@ -134,43 +161,56 @@ export class RequestMetrics implements RequestRecorder {
   }
 
   record(durationS: number, a: RequestAttributes): void {
-    const attrs = this.#attributes(a);
-    this.#duration.record(durationS, attrs);
-    this.#requests.add(1, attrs);
+    const set = this.#finishedSet(a);
+    set.count++;
+    this.#duration.record(durationS, set.attrs);
   }
 
-  /** How many attribute sets are cached (finished requests, active requests): bounded by the caps. */
+  /** How many attribute sets are kept (finished requests, active requests): bounded by the caps. */
   get cachedAttributeSets(): { recorded: number; active: number } {
-    return { recorded: this.#recorded.size, active: this.#inFlight.size };
+    return { recorded: this.#finishedSets.length, active: this.#inFlightSets.length };
   }
 
-  #attributes(a: RequestAttributes): Attributes {
+  #finishedSet(a: RequestAttributes): Finished {
     const tenant = a.clientId === undefined ? undefined : this.#tenant(a.clientId);
     const runId = a.runId === undefined ? undefined : this.#runId(a.runId);
-    const byStatus = this.#recorded.leaf(tenant ?? '', runId ?? '', a.method);
+    const byStatus = this.#finished.leaf(tenant ?? '', runId ?? '', a.method);
     // A cut request is keyed by its error type as well (rare: the usual key stays the bare status).
     const key = a.errorType === undefined ? (a.statusCode ?? '') : `${a.statusCode ?? ''}/${a.errorType}`;
-    let attrs = byStatus.get(key);
-    // One route and one scheme in practice: a request on another rebuilds the set (correct, if
-    // slower) rather than every request paying for a wider key.
-    if (attrs === undefined || attrs[ATTR.route] !== a.route || attrs[ATTR.scheme] !== a.scheme) {
-      attrs = sorted({
-        [ATTR.method]: a.method,
-        [ATTR.scheme]: a.scheme,
-        [ATTR.route]: a.route,
-        [ATTR.statusCode]: a.statusCode,
-        // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string;
-        // a request that ended before its response was complete carries the reason it was cut instead.
-        [ATTR.errorType]:
-          a.errorType ??
-          (a.statusCode !== undefined && a.statusCode >= 400 ? String(a.statusCode) : undefined),
-        [ATTR.clientId]: tenant,
-        [ATTR.runId]: runId,
-      });
-      if (!byStatus.has(key)) this.#recorded.added();
-      byStatus.set(key, attrs);
+    const found = byStatus.get(key);
+    // One route and one scheme in practice, so the key leaves them out: a request on another looks
+    // for its set among all (rare, and slower), so that a route that comes back counts on.
+    if (found !== undefined && found.attrs[ATTR.route] === a.route && found.attrs[ATTR.scheme] === a.scheme)
+      return found;
+    const attrs = sorted({
+      [ATTR.method]: a.method,
+      [ATTR.scheme]: a.scheme,
+      [ATTR.route]: a.route,
+      [ATTR.statusCode]: a.statusCode,
+      // Semantic conventions: on 4xx/5xx server responses, error.type is the status code as a string;
+      // a request that ended before its response was complete carries the reason it was cut instead.
+      [ATTR.errorType]:
+        a.errorType ?? (a.statusCode !== undefined && a.statusCode >= 400 ? String(a.statusCode) : undefined),
+      [ATTR.clientId]: tenant,
+      [ATTR.runId]: runId,
+    });
+    const same = found && this.#finishedSets.find((f) => sameAttributes(f.attrs, attrs));
+    if (same) {
+      byStatus.set(key, same);
+      return same;
     }
-    return attrs;
+    if (this.#finishedSets.length >= this.#maxSets) {
+      if (this.#overflow.count === 0) {
+        this.#warn(
+          `more than ${this.#maxSets} attribute sets of requests: further ones are recorded as otel.metric.overflow=true (run ids come and go; restart serve to start over)`,
+        );
+      }
+      return this.#overflow;
+    }
+    const set: Finished = { attrs, count: 0 };
+    this.#finishedSets.push(set);
+    byStatus.set(key, set);
+    return set;
   }
 
   #tenant(clientId: string): string {
@@ -194,18 +234,9 @@ export class RequestMetrics implements RequestRecorder {
   }
 }
 
-/**
- * Attribute sets (or what is cached with them) under three string keys (capped values, so the maps stay small) and a last one;
- * the caller reports each set it adds, and past its limit (ATTRIBUTE_CACHE_LIMIT by default) the cache starts over.
- */
+/** What is kept per attribute set, under three string keys (capped values, so the maps stay small) and a last one. */
 class AttributeCache<T> {
   readonly #root = new Map<string, Map<string, Map<string, Map<string | number, T>>>>();
-  readonly #limit: number;
-  #size = 0;
-
-  constructor(limit = ATTRIBUTE_CACHE_LIMIT) {
-    this.#limit = limit;
-  }
 
   leaf(a: string, b: string, c: string): Map<string | number, T> {
     let byB = this.#root.get(a);
@@ -225,18 +256,18 @@ class AttributeCache<T> {
     }
     return leaf;
   }
+}
 
-  added(): void {
-    if (++this.#size > this.#limit) {
-      // The set just added goes with the rest; it is simply built again next time.
-      this.#root.clear();
-      this.#size = 0;
-    }
-  }
+/** One attribute set of finished requests, and how many there were. */
+interface Finished {
+  readonly attrs: Attributes;
+  count: number;
+}
 
-  get size(): number {
-    return this.#size;
-  }
+/** Whether two attribute sets hold the same keys and values. */
+function sameAttributes(a: Attributes, b: Attributes): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 /** One attribute set of the active requests: how many are in flight with it, and what ends one. */

@@ -256,7 +256,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         }),
       );
       // A delta run: raw deltas (summed) or converted to cumulative on the way (the newest sample).
-      const storage = sentKind && isDelta(sentKind) ? readDeltaStorage(expectation, observed) : undefined;
+      const storage =
+        sentKind && isDelta(sentKind) ? readDeltaStorage(expectation, observed, sentKind) : undefined;
       const observation = storage?.observation ?? observed;
       if (kindContext && storage) kindContext = { ...kindContext, deltaConverted: storage.converted };
       lastObservation = observation;

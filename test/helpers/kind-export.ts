@@ -45,6 +45,12 @@ export interface KindRun {
   withActiveRequests?: boolean;
 }
 
+/**
+ * The request counter is an ObservableCounter read at collection, as otelpoc serve records it,
+ * when `kind.requestCounter` says so; else a synchronous Counter (what serve used before).
+ */
+const observable = (run: KindRun) => run.kind.requestCounter === 'observable';
+
 export interface KindRunResult {
   /** Export results per tenant: how many succeeded, and the errors of the others. */
   exports: Record<string, { ok: number; errors: string[] }>;
@@ -128,10 +134,26 @@ export async function exportKindRun(run: KindRun): Promise<KindRunResult> {
       ],
     });
     const meter = provider.getMeter('otelpoc-kind-test');
-    const counter = meter.createCounter(INSTRUMENTS.requestCount.name, {
+    const counterOptions = {
       unit: INSTRUMENTS.requestCount.unit,
       description: INSTRUMENTS.requestCount.description,
-    });
+    };
+    const observed = new Map<string, { attrs: Record<string, string | number>; n: number }>();
+    const counter = observable(run)
+      ? {
+          add(n: number, attrs: Record<string, string | number>) {
+            const key = JSON.stringify(attrs);
+            const c = observed.get(key) ?? { attrs, n: 0 };
+            c.n += n;
+            observed.set(key, c);
+          },
+        }
+      : meter.createCounter(INSTRUMENTS.requestCount.name, counterOptions);
+    if (observable(run)) {
+      meter.createObservableCounter(INSTRUMENTS.requestCount.name, counterOptions).addCallback((result) => {
+        for (const c of observed.values()) result.observe(c.n, c.attrs);
+      });
+    }
     const active = run.withActiveRequests
       ? meter.createUpDownCounter(INSTRUMENTS.activeRequests.name, {
           unit: INSTRUMENTS.activeRequests.unit,

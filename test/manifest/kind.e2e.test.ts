@@ -66,6 +66,7 @@ describe.skipIf(!enabled)('server.kind in the manifest, and older manifests', ()
       temporality: 'cumulative',
       histogram: 'explicit',
       boundaries: DURATION_BUCKETS_S,
+      requestCounter: 'observable',
     });
     expect(manifest.server?.metricsTarget).toBe(relay.endpoint);
     expect(manifest.server?.failedExports).toBe(0);
@@ -85,6 +86,7 @@ describe.skipIf(!enabled)('server.kind in the manifest, and older manifests', ()
       temporality: 'delta',
       histogram: 'exponential',
       exponential: { maxSize: 160, maxScale: 20 },
+      requestCounter: 'observable',
     });
   });
 

@@ -13,9 +13,9 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import {
-  ATTRIBUTE_CACHE_LIMIT,
   type CardinalityLimits,
   DEFAULT_LIMITS,
+  OVERFLOW_ATTRIBUTES,
   RequestMetrics,
 } from '../../src/server/request-metrics.js';
 import { createMetricsPipeline } from '../../src/telemetry/provider.js';
@@ -139,12 +139,26 @@ describe('RequestMetrics', () => {
     await pipeline.shutdown();
   });
 
-  it('run ids that come and go over a long life: the cache starts over past its limit', async () => {
+  it('run ids that come and go over a long life: every set counted, then both instruments fold into the overflow set', async () => {
     // Idle after 0 ms: every new run id takes the place of the previous one in the limiter.
-    const { metrics, pipeline } = setUp({ maxRunIds: 1, runIdIdleMs: 0 });
-    for (let i = 0; i < ATTRIBUTE_CACHE_LIMIT + 500; i++) request(metrics, 't1', 200, `run-${i}`);
-    expect(metrics.cachedAttributeSets.recorded).toBeLessThanOrEqual(ATTRIBUTE_CACHE_LIMIT);
-    expect(metrics.cachedAttributeSets.active).toBe(1);
+    const { metrics, pipeline, warnings, collect } = setUp({
+      maxRunIds: 1,
+      runIdIdleMs: 0,
+      maxAttributeSets: 300,
+    });
+    for (let i = 0; i < 500; i++) request(metrics, 't1', 200, `run-${i}`);
+    request(metrics, 't1', 200, 'run-0'); // an early set still counts on
+    expect(metrics.cachedAttributeSets).toEqual({ recorded: 300, active: 1 });
+    expect(warnings).toEqual([expect.stringContaining('more than 300 attribute sets')]);
+    const byName = await collect();
+    const counts = new Map(
+      byName['http.server.request']!.dataPoints.map((p) => [key(p.attributes), p.value as number]),
+    );
+    const hist = byName['http.server.request.duration']!.dataPoints;
+    expect(counts.size).toBe(301);
+    expect(counts.get(key(OVERFLOW_ATTRIBUTES))).toBe(200);
+    expect(counts.get(key({ ...hist[0]!.attributes, otelpoc_run_id: 'run-0' }))).toBe(2);
+    for (const p of hist) expect(counts.get(key(p.attributes))).toBe((p.value as Histogram).count);
     await pipeline.shutdown();
   });
 
@@ -198,15 +212,72 @@ describe('RequestMetrics', () => {
     await pipeline.shutdown();
   });
 
-  it('costs two synchronous SDK calls per request: the active requests are observed at collection', async () => {
+  it('costs one synchronous SDK call per request: the counter and the active requests are observed at collection', async () => {
     const calls = { n: 0 };
     const { metrics, pipeline, collect } = setUp({}, calls);
     for (let i = 0; i < 100; i++) request(metrics, `t${i % 3}`, 200, 'run-a');
-    // Histogram.record + Counter.add; the in-flight counts are plain numbers the SDK reads itself.
-    expect(calls.n).toBe(2 * 100);
-    const m = (await collect())['http.server.active_requests']!;
+    // Histogram.record; the counts are plain numbers the SDK reads itself.
+    expect(calls.n).toBe(100);
+    const byName = await collect();
     // The SDK hands the instrument's kind on at run time; its public MetricDescriptor type omits it.
-    expect((m.descriptor as { type?: unknown }).type).toBe(InstrumentType.OBSERVABLE_UP_DOWN_COUNTER);
+    const type = (name: string) => (byName[name]!.descriptor as { type?: unknown }).type;
+    expect(type('http.server.active_requests')).toBe(InstrumentType.OBSERVABLE_UP_DOWN_COUNTER);
+    expect(type('http.server.request')).toBe(InstrumentType.OBSERVABLE_COUNTER);
+    const counter = byName['http.server.request']!;
+    expect(counter.dataPointType === DataPointType.SUM && counter.isMonotonic).toBe(true);
     await pipeline.shutdown();
   });
+
+  for (const temporality of [AggregationTemporality.CUMULATIVE, AggregationTemporality.DELTA]) {
+    it(`counter == histogram count in every export while requests are recorded between exports (${AggregationTemporality[temporality]})`, async () => {
+      const exporter = new InMemoryMetricExporter(temporality);
+      const pipeline = createMetricsPipeline({ exporter, exportIntervalMs: 2, exportTimeoutMs: 2, env: {} });
+      const metrics = new RequestMetrics(pipeline.meter, DEFAULT_LIMITS, () => {});
+      // Requests end from every kind of callback: I/O-less macrotasks, ticks and microtasks, as
+      // responses close in serve; the periodic reader collects meanwhile, every 2 ms.
+      let recorded = 0;
+      const until = performance.now() + 300;
+      await new Promise<void>((resolve) => {
+        const burst = () => {
+          for (let i = 0; i < 20; i++) {
+            const status = [200, 404, 503][i % 3]!;
+            const run = () => {
+              request(metrics, `t${i % 4}`, status, 'run-a');
+              recorded++;
+            };
+            if (i % 3 === 0) process.nextTick(run);
+            else if (i % 3 === 1) queueMicrotask(run);
+            else run();
+          }
+          if (performance.now() < until) setImmediate(burst);
+          else setTimeout(resolve, 5);
+        };
+        burst();
+      });
+      await pipeline.shutdown();
+      const exports = exporter.getMetrics();
+      expect(exports.length).toBeGreaterThan(10);
+      let total = 0;
+      for (const [n, rm] of exports.entries()) {
+        const byName = Object.fromEntries(
+          rm.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]),
+        );
+        const counter = byName['http.server.request'];
+        const hist = byName['http.server.request.duration'];
+        const counts = new Map(
+          (counter?.dataPoints ?? []).map((p) => [key(p.attributes), p.value as number]),
+        );
+        const histCounts = new Map(
+          (hist?.dataPoints ?? []).map((p) => [key(p.attributes), (p.value as Histogram).count]),
+        );
+        // A delta export leaves out a set with nothing new in the histogram, and reports it 0 in the counter.
+        for (const [k, v] of counts) expect(histCounts.get(k) ?? 0, `export ${n}: ${k}`).toBe(v);
+        for (const [k, v] of histCounts) expect(counts.get(k) ?? 0, `export ${n}: ${k}`).toBe(v);
+        if (temporality === AggregationTemporality.DELTA)
+          total += [...counts.values()].reduce((a, b) => a + b, 0);
+        else total = [...counts.values()].reduce((a, b) => a + b, 0);
+      }
+      expect(total).toBe(recorded);
+    });
+  }
 });

@@ -223,6 +223,17 @@ describe.skipIf(!withCortex)(
         ['exponential (as a native histogram)', kind('cumulative', 'exponential'), 'native'],
         ['delta explicit (raw deltas, summed)', kind('delta', 'explicit'), 'classic'],
         ['delta exponential (raw native deltas, summed)', kind('delta', 'exponential'), 'native'],
+        // serve's ObservableCounter: lowmemory keeps it cumulative (the spec), the histogram delta.
+        [
+          'lowmemory explicit (observable counter cumulative, histogram raw deltas)',
+          { ...kind('lowmemory', 'explicit'), requestCounter: 'observable' },
+          'classic',
+        ],
+        [
+          'delta explicit with the observable counter',
+          { ...kind('delta', 'explicit'), requestCounter: 'observable' },
+          'classic',
+        ],
       ] as const) {
         it(`${what} → exact per tenant × status`, async () => {
           const run = await send(what.split(' ')[0]!, k);
@@ -236,6 +247,24 @@ describe.skipIf(!withCortex)(
           expectExactCounts(report);
         });
       }
+
+      it('lowmemory read as if its counter were delta (a synchronous Counter) → red: the counter over-counted', async () => {
+        const sent = { ...kind('lowmemory', 'explicit'), requestCounter: 'observable' } as const;
+        const run = await exportKindRun({
+          runId: runId('cx-lowmem-misread'),
+          counts: COUNTS,
+          kind: sent,
+          endpoint: cortex.otlpEndpoint,
+          tenantHeader: true,
+          batches: 3,
+        });
+        const { requestCounter: _, ...asSynchronous } = sent;
+        const misread = { ...run, expectation: { ...run.expectation, kind: asSynchronous } };
+        const report = await verifyIn(cortex, misread, { isolated: true, timeoutMs: 3_000 });
+        expect(report.ok).toBe(false);
+        const right = await verifyIn(cortex, run, { isolated: true, timeoutMs: 20_000 });
+        expect(right.ok).toBe(true);
+      });
 
       it("exponential with one tenant's export left out → red naming that tenant", async () => {
         const run = await send('ex-lost', kind('cumulative', 'exponential'), ['tenant-1']);

@@ -14,6 +14,7 @@ import { PROM } from '../../telemetry/names.js';
 import { clientIdOf } from '../checks/samples.js';
 import type { RunExpectation, TenantExpectation } from '../expectations.js';
 import type { Observation, Sample } from '../types.js';
+import { isCounterDelta, type SentKind } from './kind.js';
 
 export type DeltaStorage = 'raw' | 'cumulative';
 
@@ -50,14 +51,28 @@ export function deltaStorageOf(exp: TenantExpectation, own: readonly Sample[]): 
   return undefined;
 }
 
+/** The observation with every request counter sample read as its newest value. */
+function counterAsCumulative(observation: Observation): Observation {
+  const read = (samples: Sample[]) =>
+    samples.map((s) =>
+      s.name === PROM.requestTotal && s.newest !== undefined ? { ...s, value: s.newest } : s,
+    );
+  return observation.isolated
+    ? { isolated: true, views: observation.views.map((v) => ({ ...v, samples: read(v.samples) })) }
+    : { isolated: false, all: read(observation.all) };
+}
+
 /**
  * The observation of a delta run with each converted tenant's samples read as cumulative (their
  * newest value), and the tenants found converted.
  */
 export function readDeltaStorage(
   expectation: RunExpectation,
-  observation: Observation,
+  sent: Observation,
+  kind?: SentKind,
 ): { observation: Observation; converted: string[] } {
+  // A counter sent cumulative in a delta run (lowmemory's ObservableCounter): its newest is its total.
+  const observation = kind && !isCounterDelta(kind) ? counterAsCumulative(sent) : sent;
   const all = observation.isolated ? observation.views.flatMap((v) => v.samples) : observation.all;
   const own = (exp: TenantExpectation, samples: readonly Sample[]) =>
     samples.filter((s) => exp.clientIds.includes(clientIdOf(s)));

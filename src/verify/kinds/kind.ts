@@ -13,6 +13,8 @@ export const SentKindSchema = z.object({
   histogram: z.enum(['explicit', 'exponential']),
   exponential: z.object({ maxSize: z.number().int().positive(), maxScale: z.number().int() }).optional(),
   boundaries: z.array(z.number()).optional(),
+  /** The request counter's instrument: absent in manifests before it was observable (synchronous). */
+  requestCounter: z.enum(['synchronous', 'observable']).optional(),
 });
 export type SentKind = z.infer<typeof SentKindSchema>;
 
@@ -48,6 +50,16 @@ export function isDefaultForm(kind: SentKind): boolean {
 /** Sums and histograms are exported as deltas (lowmemory: counters and histograms delta, up-down counters cumulative). */
 export function isDelta(kind: SentKind): boolean {
   return kind.temporality === 'delta' || kind.temporality === 'lowmemory';
+}
+
+/**
+ * The request counter was exported as deltas. Under lowmemory the spec turns only Counter and
+ * Histogram to delta, and keeps an ObservableCounter (otelpoc's since it counts at collection)
+ * cumulative: then the counter is cumulative while the histogram is delta.
+ */
+export function isCounterDelta(kind: SentKind): boolean {
+  if (kind.temporality === 'lowmemory') return kind.requestCounter !== 'observable';
+  return kind.temporality === 'delta';
 }
 
 /** "exponential histogram, delta, http/protobuf": how a kind is named in messages. */
