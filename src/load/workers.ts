@@ -68,19 +68,21 @@ export interface WorkersResult {
 /**
  * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
  * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
+ * `what`: where the count came from (the flag, or a scenario's field), for the message.
  */
 export function checkWorkersFit(
   config: Omit<LoadConfig, 'target'>,
   shard: Shard | undefined,
   workers: number,
+  what = '--workers',
 ): void {
   if (workers <= 1) return;
   try {
-    checkShardFits(config, workerShard(shard, workers - 1, workers), '--workers split');
+    checkShardFits(config, workerShard(shard, workers - 1, workers), `${what} split`);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     throw new UsageError(
-      `--workers ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
+      `${what} ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
     );
   }
 }
