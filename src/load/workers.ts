@@ -7,11 +7,13 @@
  * and worker j of N sends shard (i + n·j)/(n·N) — the requests k ≡ i (mod n) with (k − i)/n ≡ j
  * (mod N) — so the workers' union is exactly this process's part, request for request.
  *
- * Why processes, not worker_threads: an open-model sender is a timer-driven event loop; each needs
- * a core of its own, which both give, but a process's failure (an out-of-memory abort, a native
- * crash, process.exit in a dependency) ends only that worker, whose siblings' parts survive; and a
- * terminal's Ctrl-C reaches every worker directly (one process group). The cost, one Node start-up
- * per worker (~50 ms, ~40 MB), is paid before the clock starts.
+ * Why processes, not worker_threads (measured: bench/RESULTS.md, "workers: processes vs threads"):
+ * an open-model sender is a timer-driven event loop; each needs a core of its own, which both give,
+ * at the same CPU per request. But a process's failure (a native crash, an abort, the kernel's OOM
+ * killer) ends only that worker, whose siblings' parts survive, while in a thread it takes the
+ * parent and every part with it; and a terminal's Ctrl-C reaches every worker directly (one process
+ * group; a thread cannot handle signals). The cost, about 185 ms and 77 MB per worker (a thread:
+ * 130 ms, 24 MB), is paid before the clock starts.
  *
  * Start: every worker warms up, says so, and all then start at one instant (config.startAt if
  * planned, else a moment after the last is ready), so their schedules are one schedule.
