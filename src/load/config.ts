@@ -110,6 +110,12 @@ export interface ScenarioInput {
   spec: LoadInput;
   /** The file's description: what the scenario is for (not part of the configuration). */
   description?: string | undefined;
+  /**
+   * The file's `startAt` and `workers` (--start-at's and --workers' values): how the load is sent,
+   * not what; src/pipeline/load.ts resolves them, a flag (or its env var) over the file.
+   */
+  startAt?: number | undefined;
+  workers?: number | 'auto' | undefined;
 }
 
 /** What a knob not set by the flags nor the scenario gets. The option table shows these in --help. */

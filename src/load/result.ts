@@ -100,6 +100,22 @@ export const TimelineSchema = z.object({
   entries: z.array(TimelineEntrySchema),
 });
 
+const LostWorkerSchema = z.object({
+  worker: z.string(),
+  why: z.string(),
+  lastKnown: z
+    .object({
+      elapsedMs: z.number().nonnegative(),
+      scheduled: z.number().int().nonnegative(),
+      sent: z.number().int().nonnegative(),
+      completed: z.number().int().nonnegative(),
+      dropped: z.number().int().nonnegative(),
+      errors: z.number().int().nonnegative(),
+    })
+    .nullable(),
+});
+export type LostWorker = z.infer<typeof LostWorkerSchema>;
+
 export const LoadResultSchema = z.object({
   /** When sending began: the planned start (config.startAt) or, if this process was late for it, later. */
   startedAt: z.iso.datetime(),
@@ -115,6 +131,11 @@ export const LoadResultSchema = z.object({
    * may have reached the server) are not in the counts, so the run cannot be verified complete.
    */
   workerFailures: z.array(z.string()).min(1).optional(),
+  /**
+   * `load --workers`: each worker that died, with its last progress report if one reached the
+   * parent (`lastKnown`, counts as of `elapsedMs`; not in the totals), or null: its part is lost.
+   */
+  lostWorkers: z.array(LostWorkerSchema).min(1).optional(),
   /** `load --workers N`: how many worker processes sent the run (absent: this process alone). */
   workers: z.number().int().positive().optional(),
   /** True when the signal stopped the run early: counts are exact for what was done. */

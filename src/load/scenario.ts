@@ -27,11 +27,15 @@ import {
   parsePercent,
   parseRate,
   parseRunId,
+  parseStartAt,
   parseStatusMix,
   parseTarget,
   parseWeights,
+  parseWorkersValue,
   RATE_EXPECTED,
+  START_AT_EXPECTED,
   STATUS_MIX_EXPECTED,
+  WORKERS_EXPECTED,
 } from './values.js';
 
 const DURATION_EXPECTED = 'a duration like 500ms, 30s or 2m';
@@ -156,6 +160,12 @@ const ScenarioSchema = strict(
     ).optional(),
     anonymous: percent({ share: true }).optional(),
     statusMix: statusMix.optional(),
+    /** --start-at's: an RFC 3339 instant with its zone (YAML 1.2 keeps an unquoted one a string). */
+    startAt: through(z.string(expected(START_AT_EXPECTED)), parseStartAt).optional(),
+    /** --workers': a count or "auto" (resolved where it is known whether the server runs here). */
+    workers: through(z.union([z.number(), z.string()], expected(WORKERS_EXPECTED)), (v) =>
+      parseWorkersValue(plain(v)),
+    ).optional(),
     thresholds: strict(
       {
         maxErrorRate: percent()
@@ -182,8 +192,11 @@ export function parseScenario(data: unknown, source: string): LoadInput {
   return parseScenarioFile(data, source).spec;
 }
 
-/** parseScenario, and the file's description. */
-function parseScenarioFile(data: unknown, source: string): { spec: LoadInput; description?: string } {
+/** A scenario file's contents: its LoadInput, its description and its scale settings (ScenarioInput's). */
+type ScenarioContents = Omit<ScenarioInput, 'name'>;
+
+/** parseScenario, and the file's description and scale settings. */
+function parseScenarioFile(data: unknown, source: string): ScenarioContents {
   const result = ScenarioSchema.safeParse(data ?? {}, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -245,7 +258,12 @@ function parseScenarioFile(data: unknown, source: string): { spec: LoadInput; de
     statusMix: s.statusMix,
     thresholds: s.thresholds,
   };
-  return { spec, description: s.description };
+  return {
+    spec,
+    description: s.description,
+    ...(s.startAt !== undefined ? { startAt: s.startAt } : {}),
+    ...(s.workers !== undefined ? { workers: s.workers } : {}),
+  };
 }
 
 /** Parses YAML text, reporting syntax errors with their line. */
@@ -253,7 +271,10 @@ export function parseScenarioText(yamlText: string, source: string): LoadInput {
   return parseScenarioYaml(yamlText, source).spec;
 }
 
-function parseScenarioYaml(yamlText: string, source: string): { spec: LoadInput; description?: string } {
+/** The top-level fields a scenario file may have (the docs' list must name each: test/docs). */
+export const SCENARIO_FIELDS: readonly string[] = Object.keys(ScenarioSchema.shape);
+
+function parseScenarioYaml(yamlText: string, source: string): ScenarioContents {
   const doc = parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new UsageError(
@@ -365,8 +386,7 @@ export async function loadScenario(nameOrPath: string, cwd: string): Promise<Sce
     throw new UsageError(`--scenario: cannot read ${nameOrPath}: ${(err as Error).message}`);
   }
   const source = looksLikePath ? nameOrPath : `scenarios/${nameOrPath}.yaml`;
-  const { spec, description } = parseScenarioYaml(content, source);
-  return { name: nameOrPath, spec, description };
+  return { name: nameOrPath, ...parseScenarioYaml(content, source) };
 }
 
 /** The file a load reads, to be kept apart from its outputs: the --scenario file, if any. */

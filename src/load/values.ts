@@ -161,10 +161,23 @@ export function parseWorkers(
     const cores = opts.cores ?? availableParallelism();
     return Math.max(1, Math.min(MAX_WORKERS, cores - (opts.serveInProcess ? 1 : 0)));
   }
-  const n = Number(t);
-  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) {
-    throw new UsageError(`${what}: expected ${WORKERS_EXPECTED}, got ${JSON.stringify(text)}`);
+  try {
+    return workersCount(t);
+  } catch (err) {
+    if (!(err instanceof ValueProblem)) throw err;
+    throw new UsageError(`${what}: ${err.message}, got ${JSON.stringify(text)}`);
   }
+}
+
+/** `--workers` or a scenario's `workers` as given → the count, or "auto" (resolved by parseWorkers). */
+export function parseWorkersValue(text: string): number | 'auto' {
+  const t = text.trim();
+  return t === 'auto' ? 'auto' : workersCount(t);
+}
+
+function workersCount(t: string): number {
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || n < 1 || n > MAX_WORKERS) throw new ValueProblem(WORKERS_EXPECTED);
   return n;
 }
 

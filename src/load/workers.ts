@@ -7,25 +7,31 @@
  * and worker j of N sends shard (i + n·j)/(n·N) — the requests k ≡ i (mod n) with (k − i)/n ≡ j
  * (mod N) — so the workers' union is exactly this process's part, request for request.
  *
- * Why processes, not worker_threads: an open-model sender is a timer-driven event loop; each needs
- * a core of its own, which both give, but a process's failure (an out-of-memory abort, a native
- * crash, process.exit in a dependency) ends only that worker, whose siblings' parts survive; and a
- * terminal's Ctrl-C reaches every worker directly (one process group). The cost, one Node start-up
- * per worker (~50 ms, ~40 MB), is paid before the clock starts.
+ * Why processes, not worker_threads (measured: bench/RESULTS.md, "workers: processes vs threads"):
+ * an open-model sender is a timer-driven event loop; each needs a core of its own, which both give,
+ * at the same CPU per request. But a process's failure (a native crash, an abort, the kernel's OOM
+ * killer) ends only that worker, whose siblings' parts survive, while in a thread it takes the
+ * parent and every part with it; and a terminal's Ctrl-C reaches every worker directly (one process
+ * group; a thread cannot handle signals). The cost, about 185 ms and 77 MB per worker (a thread:
+ * 130 ms, 24 MB), is paid before the clock starts.
  *
  * Start: every worker warms up, says so, and all then start at one instant (config.startAt if
  * planned, else a moment after the last is ready), so their schedules are one schedule.
  * Stop: the signal sends every worker a stop (and a Ctrl-C reaches them itself); each ends as an
- * interrupted run and its part is merged. A worker that dies fails the run (`failures`), and the
- * result holds every other worker's part, with the failures (LoadResult.workerFailures).
+ * interrupted run and its part is merged. A worker that dies (crash, kill, non-zero exit, a message
+ * not of the protocol, a `failed` report) sends the others the same stop at once, since the combined
+ * rate is no longer the target; the run fails (`failures`, not interrupted unless the signal also
+ * came), and the result holds every other worker's part, with the failures
+ * (LoadResult.workerFailures) and the dead one's last progress counts (LoadResult.lostWorkers).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { formatSeconds } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
 import type { LoadConfig } from './config.js';
 import { mergeResults, type ResultPart } from './merge.js';
-import type { LoadResult } from './result.js';
+import type { LoadResult, LostWorker } from './result.js';
 import { type LoadDeps, type LoadProgress, runLoad, stopBoundMs } from './runner.js';
 import { checkShardFits, type Shard } from './shard.js';
 import { MAX_WORKERS, parseWorkers, WORKERS_EXPECTED } from './values.js';
@@ -64,19 +70,21 @@ export interface WorkersResult {
 /**
  * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
  * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
+ * `what`: where the count came from (the flag, or a scenario's field), for the message.
  */
 export function checkWorkersFit(
   config: Omit<LoadConfig, 'target'>,
   shard: Shard | undefined,
   workers: number,
+  what = '--workers',
 ): void {
   if (workers <= 1) return;
   try {
-    checkShardFits(config, workerShard(shard, workers - 1, workers), '--workers split');
+    checkShardFits(config, workerShard(shard, workers - 1, workers), `${what} split`);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     throw new UsageError(
-      `--workers ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
+      `${what} ${workers}: each worker sends one shard of ${shard ? `shard ${shard.index}/${shard.count}` : 'the run'}, and one would get nothing — ${err.message}`,
     );
   }
 }
@@ -103,11 +111,16 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
   const n = opts.workers;
   const parts: (ResultPart | undefined)[] = new Array(n).fill(undefined);
   const failures: string[] = [];
+  const lost: LostWorker[] = [];
   const ready = new Set<number>();
   const latest = new Map<number, LoadProgress>();
+  /** Each worker's last progress, kept: a worker that dies is reported with it. */
+  const lastKnown = new Map<number, LoadProgress>();
   const alive = new Set<number>();
   let started = false;
   const children: ChildProcess[] = [];
+  /** Why the workers were told to stop: the user's signal, or a worker's death (the first). */
+  let stoppedBy: 'signal' | 'failure' | undefined;
 
   const post = (j: number, msg: ToWorker) => {
     const c = children[j]!;
@@ -125,6 +138,17 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
     latest.clear();
   };
 
+  let killTimer: NodeJS.Timeout | undefined;
+  /** The graceful stop of every live worker (as a first Ctrl-C), bounded: one still running is killed. */
+  const stopAll = (by: 'signal' | 'failure') => {
+    if (by === 'signal' || stoppedBy === undefined) stoppedBy = by;
+    for (const j of alive) post(j, { type: 'stop' });
+    if (killTimer) return;
+    killTimer = setTimeout(() => {
+      for (const j of alive) children[j]!.kill('SIGKILL');
+    }, stopBoundMs(config) + KILL_GRACE_MS);
+  };
+
   const done = Array.from({ length: n }, (_, j) => {
     const shard = workerShard(opts.shard, j, n);
     const name = `worker ${j + 1} of ${n} (shard ${shard.index}/${shard.count})`;
@@ -132,10 +156,17 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
     children.push(child);
     alive.add(j);
     let failed: string | undefined;
+    /** This worker failed: its siblings stop, as on a first Ctrl-C (the combined rate is no longer the target). */
+    const fail = (why: string) => {
+      failed ??= why;
+      stopAll('failure');
+    };
     child.on('message', (raw) => {
+      if (failed) return; // a worker that broke the protocol or failed: nothing more of it is taken
       const parsed = FromWorkerSchema.safeParse(raw);
       if (!parsed.success) {
-        failed = `${name} sent a message that is not of the protocol: ${parsed.error.issues[0]?.message}`;
+        fail(`${name} sent a message that is not of the protocol: ${parsed.error.issues[0]?.message}`);
+        child.kill('SIGKILL'); // it cannot be told to stop and trusted to report: it sends no more
         return;
       }
       const msg = parsed.data;
@@ -144,10 +175,11 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
         startIfAllReady();
       } else if (msg.type === 'progress') {
         latest.set(j, msg.progress);
+        lastKnown.set(j, msg.progress);
         emitProgress();
       } else if (msg.type === 'done') {
         parts[j] = { result: msg.result, histograms: msg.histograms };
-      } else failed = `${name} failed: ${msg.message}`;
+      } else fail(`${name} failed: ${msg.message}`);
     });
     post(j, {
       type: 'run',
@@ -160,11 +192,13 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
       child.on('exit', (code, signal) => {
         alive.delete(j);
         latest.delete(j);
-        if (!parts[j]) {
-          failures.push(
-            failed ??
-              `${name} died (${signal ? `signal ${signal}` : `exit code ${code}`}) before reporting: its requests are not in the result`,
-          );
+        if (!parts[j] || failed) {
+          parts[j] = undefined;
+          const why = failed ?? `${name} died (${signal ? `signal ${signal}` : `exit code ${code}`})`;
+          const last = lastKnown.get(j);
+          lost.push({ worker: name, why, lastKnown: last ? lastKnownOf(last) : null });
+          failures.push(`${why}${failed ? ';' : ' before reporting:'} ${lostPart(last)}`);
+          stopAll('failure');
         }
         // The others may have been waiting for this one to be ready, or to report progress.
         startIfAllReady();
@@ -174,13 +208,7 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
     });
   });
 
-  let killTimer: NodeJS.Timeout | undefined;
-  const onAbort = () => {
-    for (const j of alive) post(j, { type: 'stop' });
-    killTimer = setTimeout(() => {
-      for (const j of alive) children[j]!.kill('SIGKILL');
-    }, stopBoundMs(config) + KILL_GRACE_MS);
-  };
+  const onAbort = () => stopAll('signal');
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -191,9 +219,28 @@ export async function runWorkers(config: LoadConfig, opts: WorkersOptions): Prom
   }
   const finished = parts.filter((p): p is ResultPart => p !== undefined);
   if (finished.length === 0) return { result: undefined, failures };
-  const result = { ...mergeResults(finished, config.model), workers: n };
+  const merged = { ...mergeResults(finished, config.model), workers: n };
+  // Stopped because a worker died, not by the user: a failed run (exit 1), not an interrupted one
+  // (exit 130); the failures say why it ended early.
+  const result = stoppedBy === 'failure' ? { ...merged, interrupted: false } : merged;
   // A worker's part is missing: the result says so (and the manifest, for verify).
-  return { result: failures.length > 0 ? { ...result, workerFailures: failures } : result, failures };
+  return {
+    result: failures.length > 0 ? { ...result, workerFailures: failures, lostWorkers: lost } : result,
+    failures,
+  };
+}
+
+/** The counts of a dead worker's last progress report, as the result keeps them (LostWorker.lastKnown). */
+function lastKnownOf(p: LoadProgress): NonNullable<LostWorker['lastKnown']> {
+  const { elapsedMs, scheduled, sent, completed, dropped, errors } = p;
+  return { elapsedMs, scheduled, sent, completed, dropped, errors };
+}
+
+/** What is known of a dead worker's part: its last progress report, or nothing (lost). */
+function lostPart(p: LoadProgress | undefined): string {
+  if (!p)
+    return 'its requests are not in the result, and no progress of it reached this process: its part is lost';
+  return `its requests are not in the result; last known (its progress at ${formatSeconds(p.elapsedMs)}, not in the totals): ${p.scheduled} scheduled, ${p.sent} sent, ${p.completed} completed, ${p.dropped} dropped, ${p.errors} errors`;
 }
 
 /** The workers' latest progress as one process's: counts and rates summed, the worst p99, the longest elapsed. */

@@ -31,6 +31,7 @@ export function buildManifest(
     interrupted: result.interrupted,
     ...(result.workers !== undefined ? { workers: result.workers } : {}),
     ...(result.workerFailures ? { workerFailures: result.workerFailures } : {}),
+    ...(result.lostWorkers ? { lostWorkers: result.lostWorkers } : {}),
     tenants: result.tenants,
     totals: result.totals,
     errors: result.errors,

@@ -211,11 +211,18 @@ export async function resolveLoadPart(
   const resolved = collect(problems, () =>
     resolveLoadConfig(input, scenario, shardRunId(shard), defaults, opts.targetFrom),
   );
-  const { startAt, workers: workersGiven, sendBatch } = r.values;
+  const { sendBatch } = r.values;
+  // The scenario's startAt and workers, unless the flag (or its env var) gives them; then the default.
+  const fromFile = (field: string) => `${scenario?.name}: ${field}`;
+  const startAt = r.given.startAt ?? scenario?.startAt;
+  const startAtName = r.given.startAt === undefined ? fromFile('startAt') : '--start-at';
+  const workersGiven = r.given.workers ?? scenario?.workers ?? r.values.workers;
+  const workersName =
+    r.given.workers === undefined && scenario?.workers !== undefined ? fromFile('workers') : '--workers';
   const plan = resolved && (startAt !== undefined ? { ...resolved, startAt } : resolved);
   if (startAt !== undefined && startAt - Date.now() > MAX_START_AHEAD_MS) {
     problems.push(
-      `--start-at: ${new Date(startAt).toISOString()} is more than 24 h ahead; give an instant within the next 24 hours (a shard started late counts what was due as dropped)`,
+      `${startAtName}: ${new Date(startAt).toISOString()} is more than 24 h ahead; give an instant within the next 24 hours (a shard started late counts what was due as dropped)`,
     );
   }
   const { parseWorkers, checkWorkersFit } = await import('../load/workers.js');
@@ -224,7 +231,7 @@ export async function resolveLoadPart(
   if (
     !plan ||
     !passes(problems, () => checkShardFits(plan, shard)) ||
-    !passes(problems, () => checkWorkersFit(plan, shard, workers))
+    !passes(problems, () => checkWorkersFit(plan, shard, workers, workersName))
   ) {
     return undefined;
   }

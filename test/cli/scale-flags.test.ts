@@ -1,9 +1,11 @@
 /**
  * --start-at, --workers and --send-batch on load and run, in process: a bad value (flag or env var)
  * is one line naming it and what is allowed, exit 2, before any request; `auto` and a split that
- * leaves a worker nothing are decided by the core before anything starts.
+ * leaves a worker nothing are decided by the core before anything starts. A scenario file's
+ * startAt and workers take the same values, a flag or env var over them, and a bad one names the
+ * file and field.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,5 +108,62 @@ describe('scale flags: one line, exit 2, before any request', () => {
     const plain = await resolveLoad({ target: server.url }, {}, dir);
     expect(plain.load.part.config.startAt).toBeUndefined();
     expect(plain.load.part.sendBatchMs).toBe(0);
+  });
+
+  describe('startAt and workers in a scenario file', () => {
+    /** An instant within the next 24 hours, as RFC 3339 (whole seconds). */
+    const soon = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000).toISOString();
+    beforeAll(async () => {
+      await writeFile(join(dir, 'scaled.yaml'), `rate: 20\nduration: 1s\nstartAt: ${soon}\nworkers: 2\n`);
+      await writeFile(join(dir, 'auto.yaml'), 'rate: 20\nduration: 1s\nworkers: auto\n');
+      await writeFile(join(dir, 'far.yaml'), 'rate: 20\nstartAt: 2099-01-01T00:00:00Z\n');
+      await writeFile(join(dir, 'split.yaml'), 'rate: 20\nmaxInflight: 2\nworkers: 3\n');
+      await writeFile(join(dir, 'bad.yaml'), 'rate: 20\nworkers: all\n');
+    });
+
+    it('the file gives them; the flag, then its env var, overrides the file; the default otherwise', async () => {
+      const target = server.url;
+      const file = await resolveLoad({ target, scenario: './scaled.yaml' }, {}, dir);
+      expect(file.load.part.config.startAt).toBe(Date.parse(soon));
+      expect(file.load.part.workers).toBe(2);
+      const flags = await resolveLoad(
+        { target, scenario: './scaled.yaml', startAt: '2026-12-03T10:00:00Z', workers: '1' },
+        {},
+        dir,
+      );
+      expect(flags.load.part.config.startAt).toBe(Date.parse('2026-12-03T10:00:00Z'));
+      expect(flags.load.part.workers).toBe(1);
+      const env = await resolveLoad(
+        { target, scenario: './scaled.yaml' },
+        { OTELPOC_WORKERS: '3', OTELPOC_START_AT: '2026-12-03T10:00:00Z' },
+        dir,
+      );
+      expect(env.load.part.workers).toBe(3);
+      expect(env.load.part.config.startAt).toBe(Date.parse('2026-12-03T10:00:00Z'));
+      const { availableParallelism } = await import('node:os');
+      const auto = await resolveLoad({ serve: true, scenario: './auto.yaml' }, {}, dir);
+      expect(auto.load.part.workers).toBe(Math.max(1, availableParallelism() - 1));
+      expect((await resolveRun({ scenario: './scaled.yaml' }, {}, dir)).config.load?.workers).toBe(2);
+    });
+
+    it.each([
+      ['./bad.yaml', `./bad.yaml: workers: ${WORKERS}, got "all"`],
+      [
+        './far.yaml',
+        './far.yaml: startAt: 2099-01-01T00:00:00.000Z is more than 24 h ahead; give an instant within the next 24 hours (a shard started late counts what was due as dropped)',
+      ],
+      [
+        './split.yaml',
+        './split.yaml: workers 3: each worker sends one shard of the run, and one would get nothing — ./split.yaml: workers split 2/3: --max-inflight 2 is split between 3 shards, so shard 2/3 gets none; give at least 3',
+      ],
+    ])('%s: one line naming the file and field, exit 2, before any request', async (file, message) => {
+      const r = await mainInProcess(['load', '--target', server.url, '--quiet', '--scenario', file], {
+        cwd: dir,
+        env: { NO_COLOR: '1' },
+      });
+      expect(r.stderr).toBe(`otelpoc: ${message}\n`);
+      expect(r.code).toBe(2);
+      expect(server.connections).toBe(0);
+    });
   });
 });

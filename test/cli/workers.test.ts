@@ -3,8 +3,9 @@
  * loading a counting server on loopback (every request counted where it arrives). The workers'
  * parts merge into one manifest and one summary as if one process had sent everything; a SIGINT to
  * the parent alone (twice, too) stops every worker gracefully with every part in the manifest,
- * exit 130; a worker killed with SIGKILL fails the run (exit 1 naming it) and the manifest keeps
- * the other's part. Every load is bounded in count or time.
+ * exit 130; a worker killed with SIGKILL stops the others at once (as a first Ctrl-C) and fails the
+ * run (exit 1 naming it), and the manifest keeps the others' parts and the dead one's last
+ * counts. Every load is bounded in count or time.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -137,24 +138,60 @@ describe('load --workers 2: real worker processes', () => {
     },
   );
 
-  it("a worker killed (SIGKILL): exit 1 naming it, the manifest keeps the other worker's part", async () => {
+  it("a worker killed (SIGKILL) stops its sibling: the run ends long before its 60 s, exit 1 naming it, the sibling's part and the dead one's last counts in the manifest", async () => {
     const runId = 'workers-killed';
-    proc = spawnCli(loadArgs(runId, ['--rps', '100', '--duration', '5s', '--workers', '2', '--quiet']));
+    proc = spawnCli(loadArgs(runId, ['--rps', '100', '--duration', '60s', '--workers', '2', '--quiet']));
     const pid = proc.child.pid!;
-    await until('both workers and 20 requests', () => server.requests >= 20 && childrenOf(pid).length === 2);
+    // 1.5 s in: each worker has reported its progress (every second) at least once.
+    await until(
+      'both workers and 150 requests',
+      () => server.requests >= 150 && childrenOf(pid).length === 2,
+    );
+    const killedAt = Date.now();
     process.kill(childrenOf(pid)[0]!, 'SIGKILL');
     const r = await proc.exited;
+    // The sibling's graceful stop (drain bounded by the request timeout), not the 58 s left.
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(
       /otelpoc: 1 of 2 load workers failed; the manifest \(.*workers-killed\.json\) holds the others' parts:/,
     );
-    expect(r.stderr).toMatch(/worker [12] of 2 \(shard [01]\/2\) died \(signal SIGKILL\) before reporting/);
+    expect(r.stderr).toMatch(
+      /worker [12] of 2 \(shard [01]\/2\) died \(signal SIGKILL\) before reporting: its requests are not in the result; last known \(its progress at /,
+    );
+    expect(r.stderr).not.toMatch(/interrupted/);
     const m = await readManifest(join(dir, `${runId}.json`));
+    expect(m.interrupted).toBe(false);
     expect(m.workerFailures).toHaveLength(1);
     expect(m.workers).toBe(2);
-    // The survivor sent about half of the 500 planned, all counted; the dead one's are not in it.
-    expect(m.totals.sent).toBeGreaterThan(150);
+    expect(m.lostWorkers).toHaveLength(1);
+    expect(m.lostWorkers![0]!.why).toMatch(/died \(signal SIGKILL\)/);
+    expect(m.lostWorkers![0]!.lastKnown!.sent).toBeGreaterThan(0);
+    // The survivor's part, all counted, about half of what reached the server; the dead one's are not in it.
+    expect(m.totals.sent).toBeGreaterThan(50);
     expect(m.totals.sent).toBeLessThan(server.requests);
+    expect(m.totals.sent).toBeLessThan(3000);
+  });
+
+  it('SIGINT twice during the stop a dead worker started: the signals work as ever (exit 130, the death still named in the manifest)', async () => {
+    const runId = 'workers-killed-then-sigint';
+    proc = spawnCli(loadArgs(runId, ['--rps', '100', '--duration', '60s', '--workers', '2'], slow));
+    const pid = proc.child.pid!;
+    await until('both workers and 20 requests', () => slow.requests >= 20 && childrenOf(pid).length === 2);
+    process.kill(childrenOf(pid)[0]!, 'SIGKILL');
+    // The sibling drains answers that take 2 s: the signals arrive during its stop.
+    await sleep(300);
+    proc.kill('SIGINT');
+    await sleep(300);
+    proc.kill('SIGINT');
+    const r = await proc.exited;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT again within 2 s: taken as the same request/);
+    expect(r.stderr).toMatch(/otelpoc: interrupted; partial manifest written to /);
+    const m = await readManifest(join(dir, `${runId}.json`));
+    expect(m.interrupted).toBe(true);
+    expect(m.workerFailures).toHaveLength(1);
+    expect(m.totals.unanswered).toBe(0);
   });
 
   it("run --workers 2: the workers load run's own server, verified exact in process; a killed worker → exit 1 naming it, nothing verified", async () => {

@@ -120,6 +120,30 @@ describe('scenario validation', () => {
       'statusMix: expected status:weight pairs like 200:85,404:10,500:5 (status 200-599, weight > 0), got {"200":"x"}',
     ],
     ['description: [1]', 'description: expected text, got [1]'],
+    [
+      'startAt: tomorrow',
+      'startAt: expected an RFC 3339 time with a zone, like 2026-12-03T10:00:00Z or 2026-12-03T11:00:00.250+01:00, got "tomorrow"',
+    ],
+    [
+      'startAt: 2026-12-03T10:00:00',
+      'startAt: expected an RFC 3339 time with a zone, like 2026-12-03T10:00:00Z or 2026-12-03T11:00:00.250+01:00, got "2026-12-03T10:00:00"',
+    ],
+    [
+      'startAt: 1764756000',
+      'startAt: expected an RFC 3339 time with a zone, like 2026-12-03T10:00:00Z or 2026-12-03T11:00:00.250+01:00, got 1764756000',
+    ],
+    [
+      'workers: 0',
+      'workers: expected an integer from 1 to 256, or "auto" (the cores, minus one when the server runs in this process), got 0',
+    ],
+    [
+      'workers: many',
+      'workers: expected an integer from 1 to 256, or "auto" (the cores, minus one when the server runs in this process), got "many"',
+    ],
+    [
+      'workers: 2.5',
+      'workers: expected an integer from 1 to 256, or "auto" (the cores, minus one when the server runs in this process), got 2.5',
+    ],
   ])('%j: names the field, what is allowed and the input', (yaml, message) => {
     expect(problems(yaml)).toEqual([`scenarios/x.yaml: ${message}`]);
   });
@@ -186,6 +210,21 @@ describe('scenario files from a path', () => {
     await writeFile(join(dir, 'mine.yaml'), 'rate: 20\nduration: 1s\n');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('startAt and workers: the same values as --start-at and --workers, kept beside the spec', async () => {
+    await writeFile(
+      join(dir, 'scaled.yaml'),
+      'rate: 20\nduration: 1s\nstartAt: 2026-12-03T11:00:00.250+01:00\nworkers: 2\n',
+    );
+    await writeFile(join(dir, 'auto.yaml'), 'rate: 20\nworkers: auto\n');
+    const s = await loadScenario('./scaled.yaml', dir);
+    expect(s.startAt).toBe(Date.parse('2026-12-03T10:00:00.250Z'));
+    expect(s.workers).toBe(2);
+    expect((await loadScenario('./auto.yaml', dir)).workers).toBe('auto');
+    const plain = await loadScenario('./mine.yaml', dir);
+    expect(plain.startAt).toBeUndefined();
+    expect(plain.workers).toBeUndefined();
+  });
 
   it('resolves relative to the working directory; unknown names list the shipped ones', async () => {
     const s = await loadScenario('./mine.yaml', dir);

@@ -158,29 +158,84 @@ describe('load --workers: real worker processes, merged as one', () => {
     expect(result!.totals.answered + result!.totals.mismatched).toBe(server.requests);
   });
 
-  it('a dying worker fails the run; the other worker part is kept', async () => {
+  it.each([
+    ['exits (code 7)', 'exit', /^worker 2 of 2 \(shard 1\/2\) died \(exit code 7\) before reporting: /],
+    [
+      'breaks the protocol',
+      'garbage',
+      /^worker 2 of 2 \(shard 1\/2\) sent a message that is not of the protocol: .*; its requests are not in the result/,
+    ],
+  ])(
+    'a worker that %s stops its sibling at once: exit-1 failure, the sibling part kept, the dead one last known',
+    async (_, how, named) => {
+      server.reset();
+      process.env.OTELPOC_TEST_DIE_SHARDS = '1';
+      process.env.OTELPOC_TEST_DIE_AFTER_MS = '600';
+      process.env.OTELPOC_TEST_DIE_HOW = how;
+      try {
+        // 20 s planned: the run must end within a few seconds of the death, not at the schedule's end.
+        const config = plan({
+          stages: [{ durationMs: 20_000, fromPerSec: 200, toPerSec: 200 }],
+          durationMs: 20_000,
+        });
+        const t0 = Date.now();
+        const { result, failures } = await runWorkers(config, {
+          workers: 2,
+          entry: DYING,
+          progressIntervalMs: 100,
+        });
+        expect(Date.now() - t0).toBeLessThan(8000);
+        expect(failures).toHaveLength(1);
+        expect(failures[0]).toMatch(named);
+        expect(failures[0]).toMatch(
+          /last known \(its progress at \d+\.\d s, not in the totals\): \d+ scheduled, \d+ sent/,
+        );
+        // Worker 1's part up to its stop: sent and answered, far short of its 2000 (the server
+        // answers 200 to everything: 404/500 asked for come back mismatched).
+        expect(result!.totals.sent).toBeGreaterThan(20);
+        expect(result!.totals.sent).toBeLessThan(1000);
+        expect(result!.totals.answered + result!.totals.mismatched).toBe(result!.totals.sent);
+        // What the dead worker sent reached the server too, but is not in the result.
+        expect(server.requests).toBeGreaterThan(result!.totals.sent);
+        // Not an interruption (exit 130) but a failure the result and its manifest name.
+        expect(result!.interrupted).toBe(false);
+        expect(result!.workerFailures).toEqual(failures);
+        const lost = result!.lostWorkers!;
+        expect(lost).toHaveLength(1);
+        expect(lost[0]!.worker).toBe('worker 2 of 2 (shard 1/2)');
+        expect(lost[0]!.lastKnown!.sent).toBeGreaterThan(0);
+        const manifest = buildManifest(plan(), result!);
+        expect(manifest.workerFailures).toEqual(failures);
+        expect(manifest.lostWorkers).toEqual(lost);
+      } finally {
+        delete process.env.OTELPOC_TEST_DIE_SHARDS;
+        delete process.env.OTELPOC_TEST_DIE_AFTER_MS;
+        delete process.env.OTELPOC_TEST_DIE_HOW;
+      }
+    },
+  );
+
+  it('a worker that dies before any progress reached the parent: named as lost', async () => {
     server.reset();
-    process.env.OTELPOC_TEST_DIE_SHARDS = '1';
-    process.env.OTELPOC_TEST_DIE_AFTER_MS = '300';
+    process.env.OTELPOC_TEST_DIE_SHARDS = '0';
+    process.env.OTELPOC_TEST_DIE_AFTER_MS = '50';
     try {
       const config = plan({
-        stages: [{ durationMs: 1500, fromPerSec: 200, toPerSec: 200 }],
-        durationMs: 1500,
+        stages: [{ durationMs: 20_000, fromPerSec: 200, toPerSec: 200 }],
+        durationMs: 20_000,
       });
       const { result, failures } = await runWorkers(config, { workers: 2, entry: DYING });
-      expect(failures).toHaveLength(1);
-      expect(failures[0]).toMatch(/^worker 2 of 2 \(shard 1\/2\) died \(exit code 7\) before reporting/);
-      // Worker 1's part, whole: its 150 of the 300 requests, all sent and answered (the server
-      // answers 200 to everything: 404/500 asked for come back mismatched).
-      expect(result!.totals.scheduled).toBe(150);
-      expect(result!.totals.sent).toBe(150);
-      expect(result!.totals.answered + result!.totals.mismatched).toBe(150);
-      // What the dead worker sent reached the server too, but is not in the result.
-      expect(server.requests).toBeGreaterThan(150);
-      // Not an interruption (exit 130) but a failure the result and its manifest name.
-      expect(result!.interrupted).toBe(false);
-      expect(result!.workerFailures).toEqual(failures);
-      expect(buildManifest(plan(), result!).workerFailures).toEqual(failures);
+      expect(failures).toEqual([
+        'worker 1 of 2 (shard 0/2) died (exit code 7) before reporting: its requests are not in the result, and no progress of it reached this process: its part is lost',
+      ]);
+      expect(result!.lostWorkers).toEqual([
+        {
+          worker: 'worker 1 of 2 (shard 0/2)',
+          why: 'worker 1 of 2 (shard 0/2) died (exit code 7)',
+          lastKnown: null,
+        },
+      ]);
+      expect(result!.totals.sent).toBeLessThan(1000);
     } finally {
       delete process.env.OTELPOC_TEST_DIE_SHARDS;
       delete process.env.OTELPOC_TEST_DIE_AFTER_MS;
