@@ -11,7 +11,7 @@ import { exportedKind } from '../server/exported-kind.js';
 import type { InstrumentedServer } from '../server/instrumented-server.js';
 import type { CaptureExporter } from '../telemetry/capture.js';
 import { type OtlpConfig, parseKeyValueList } from '../telemetry/config.js';
-import { exportTotalsOf } from '../telemetry/provider.js';
+import { exportTotalsOf } from '../telemetry/export-totals.js';
 import type { Topology } from '../telemetry/topology.js';
 import { isListening } from '../util/net.js';
 import { chooseDestination, destinationEvent } from './destination.js';

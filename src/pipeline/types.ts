@@ -22,7 +22,7 @@ import type {
 import type { TenantExportOptions } from '../server/tenant-streams.js';
 
 import type { OtlpConfig } from '../telemetry/config.js';
-import type { ExportTotals } from '../telemetry/provider.js';
+import type { ExportTotals } from '../telemetry/export-totals.js';
 import type { Topology } from '../telemetry/topology.js';
 
 import type { DelayRange } from '../util/duration.js';

@@ -1,6 +1,7 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { checkGrpcMetadataKey, type OtlpConfig } from '../telemetry/config.js';
-import { createMetricsPipeline, createOtlpExporter, type ExportStats } from '../telemetry/provider.js';
+import type { ExportStats } from '../telemetry/export-totals.js';
+import { createMetricsPipeline, createOtlpExporter } from '../telemetry/provider.js';
 
 import type { Topology } from '../telemetry/topology.js';
 

@@ -11,16 +11,9 @@
  * frees its place; a tenant that comes back gets a new stream.
  */
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-
+import { type ExportStats, type ExportTotals, exportTotalsOf } from '../telemetry/export-totals.js';
 import { OVERFLOW_VALUE } from '../telemetry/names.js';
-
-import {
-  createMetricsPipeline,
-  type ExportStats,
-  type ExportTotals,
-  exportTotalsOf,
-  type MetricsPipeline,
-} from '../telemetry/provider.js';
+import { createMetricsPipeline, type MetricsPipeline } from '../telemetry/provider.js';
 import type { Env } from '../util/env.js';
 import { errorMessage } from '../util/errors.js';
 import {

@@ -25,30 +25,7 @@ import type { Env } from '../util/env.js';
 import { errorMessage } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { type HistogramConfig, type OtlpConfig, parseKeyValueList, type Temporality } from './config.js';
-
-/** What the exporter has done so far; surfaced by serve, load and doctor (the SDK itself stays silent). */
-/** An export stream's counters as they run (one pipeline's, or summed over a server's streams). */
-export interface ExportStats {
-  exports: number;
-  failures: number;
-  consecutiveFailures: number;
-  lastError: string | undefined;
-}
-
-/**
- * A stopped stream's record, as the manifest (ManifestServer, each of its `streams`), the
- * `server-stopped` event and serve's and the canary's stop lines carry it: its exports, the failed
- * ones, and whether its last export (the final flush, once stopped) got through.
- */
-export interface ExportTotals {
-  exports: number;
-  failedExports: number;
-  finalFlushOk: boolean;
-}
-
-export function exportTotalsOf(s: Readonly<ExportStats>): ExportTotals {
-  return { exports: s.exports, failedExports: s.failures, finalFlushOk: s.consecutiveFailures === 0 };
-}
+import type { ExportStats } from './export-totals.js';
 
 export interface MetricsPipeline {
   meter: Meter;

@@ -1,6 +1,6 @@
 /** One server-stats shape: a stream's running ExportStats become the ExportTotals the manifest and events carry. */
 import { describe, expect, it } from 'vitest';
-import { exportTotalsOf } from '../../src/telemetry/provider.js';
+import { exportTotalsOf } from '../../src/telemetry/export-totals.js';
 
 describe('exportTotalsOf', () => {
   it('counts exports and failures, and the final flush is ok only without a failure streak', () => {
