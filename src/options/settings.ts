@@ -101,7 +101,7 @@ export const OTLP_KIND_OPTIONS = {
   }),
   temporality: option({
     flags: '--temporality <t>',
-    help: `temporality of sums and histograms: ${TEMPORALITIES.join(', ')} (lowmemory: delta counters and histograms, cumulative up-down counters)`,
+    help: `temporality of sums and histograms: ${TEMPORALITIES.join(', ')} (lowmemory: delta histograms and synchronous counters; otelpoc's counters are observable, so stay cumulative)`,
     // Checked here too, so that every bad kind flag is reported together (the variables: config.ts).
     parse: (text: string, name: string) => oneOf(text, TEMPORALITIES, name),
     default: DEFAULT_OTLP_KIND.temporality,

@@ -41,8 +41,8 @@ export const ALL_KINDS: readonly MatrixKind[] = TEMPORALITIES.flatMap((temporali
 );
 
 /**
- * The kinds a matrix sends without --kinds: cumulative and delta (lowmemory is delta for every
- * instrument otelpoc records but its up-down counter: ask for it with --kinds) × explicit and
+ * The kinds a matrix sends without --kinds: cumulative and delta (lowmemory is delta for the
+ * histogram only, its observable counters stay cumulative: ask for it with --kinds) × explicit and
  * exponential × OTLP/HTTP protobuf and JSON, and gRPC when `grpc` (the endpoint speaks it: a
  * --otlp-grpc-endpoint was given, or the kinds are captured in process).
  */

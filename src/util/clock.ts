@@ -62,15 +62,15 @@ export async function waitForNextAttempt(
  * How close to a due time `sleepUntil` stops sleeping on a timer and spins (lets I/O run and comes
  * back at once). Timers have 1 ms granularity, so anything shorter cannot be slept precisely; but a
  * spin costs a whole core for as long as it lasts (issue 21: spinning on every sub-millisecond wait
- * cost 430 µs of CPU per request at 2k req/s). So only the last 0.02 ms is spun; a longer wait, even
+ * cost 430 µs of CPU per request at 2k req/s). So only the last 0.05 ms is spun; a longer wait, even
  * under 1 ms, takes a timer, and whatever fell due meanwhile is sent together in that one wake-up.
  * The window only saves a wake-up that lands a few µs early from a timer's millisecond of overshoot.
- * It also sets the rate above which the sender spins from send to send: requests closer together
- * than the window. At 0.05 ms that was every rate from 20k req/s, which then cost 47–58 µs of CPU
- * per request against 21–23 at 0.02 ms, for a p99 send lateness of 0.7–1.7 ms against 1.9 ms
- * (bench/RESULTS.md, "the spin window"); 0.02 ms keeps the p99 within 2 ms at 25k req/s.
+ * Requests closer together than the window (from 20k req/s) are spun to one after the other: that
+ * is what keeps the p99 send lateness within 2 ms at 25k req/s, for 47–59 µs of CPU per request.
+ * A narrower window (0.02 ms, measured) or `--send-batch 1` halves that CPU and lets the p99 go
+ * to 1.9–2.7 ms (bench/RESULTS.md, "the spin window"): the trade is the user's, with --send-batch.
  */
-export const SPIN_MS = 0.02;
+export const SPIN_MS = 0.05;
 
 /** What `sleepUntil` is built on, injectable so that its waiting strategy is tested (test/util/clock.test.ts). */
 export interface TimerSource {
