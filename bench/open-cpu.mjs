@@ -124,5 +124,8 @@ for (const rate of RATES) {
 }
 console.log(lines.join('\n'));
 const file = join(ROOT, 'bench/results', `open-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, `${JSON.stringify({ seconds: SECONDS, long: LONG, rounds: ROUNDS, builds, raw }, null, 2)}\n`);
+await writeFile(
+  file,
+  `${JSON.stringify({ seconds: SECONDS, long: LONG, rounds: ROUNDS, builds, raw }, null, 2)}\n`,
+);
 console.log(`\nRaw figures: ${file.slice(ROOT.length + 1)}`);
