@@ -4,6 +4,7 @@
  * neither when no reading is. The real conversion, end to end: delta-to-cumulative.e2e.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { PROM } from '../../src/telemetry/names.js';
 import { assessKind } from '../../src/verify/kinds/assess.js';
 import { deltaStorageOf, readDeltaStorage } from '../../src/verify/kinds/delta-storage.js';
 import type { SentKind } from '../../src/verify/kinds/kind.js';
@@ -48,5 +49,24 @@ describe('delta storage', () => {
     ).toBe(true);
     // Not converted: the same samples read as summed are wrong counts, not a change.
     expect(assessKind(t1, samples, delta)?.outcome).toBe('missing');
+  });
+
+  it('lowmemory with the observable counter: the counter read by its newest sample, the histogram by its sums', () => {
+    const lowmemory: SentKind = { ...delta, temporality: 'lowmemory', requestCounter: 'observable' };
+    // Three exports of a cumulative counter (1, 2, 3 → summed 6) beside the histogram's raw deltas (1, 1, 1 → 3).
+    const samples = read({ 200: 3, 404: 1 }, { 200: 1, 404: 1 }).map((s) =>
+      s.name === PROM.requestTotal ? { ...s, value: s.value * 2, newest: s.value } : s,
+    );
+    const { observation, converted } = readDeltaStorage(
+      runExp([t1]),
+      { isolated: false, all: samples },
+      lowmemory,
+    );
+    expect(converted).toEqual([]);
+    expect(deltaStorageOf(t1, observation.isolated ? [] : observation.all)).toBe('raw');
+    // Read as a synchronous (delta) counter, the same samples are wrong counts.
+    const { requestCounter: _, ...synchronous } = lowmemory;
+    const misread = readDeltaStorage(runExp([t1]), { isolated: false, all: samples }, synchronous);
+    expect(deltaStorageOf(t1, misread.observation.isolated ? [] : misread.observation.all)).toBeUndefined();
   });
 });

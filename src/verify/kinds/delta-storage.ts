@@ -51,12 +51,10 @@ export function deltaStorageOf(exp: TenantExpectation, own: readonly Sample[]): 
   return undefined;
 }
 
-/** The observation with every request counter sample read as its newest value. */
-function counterAsCumulative(observation: Observation): Observation {
+/** The observation with each sample `s` for which `pick(s)` holds read as its newest value. */
+function readNewest(observation: Observation, pick: (s: Sample) => boolean): Observation {
   const read = (samples: Sample[]) =>
-    samples.map((s) =>
-      s.name === PROM.requestTotal && s.newest !== undefined ? { ...s, value: s.newest } : s,
-    );
+    samples.map((s) => (s.newest !== undefined && pick(s) ? { ...s, value: s.newest } : s));
   return observation.isolated
     ? { isolated: true, views: observation.views.map((v) => ({ ...v, samples: read(v.samples) })) }
     : { isolated: false, all: read(observation.all) };
@@ -72,7 +70,8 @@ export function readDeltaStorage(
   kind?: SentKind,
 ): { observation: Observation; converted: string[] } {
   // A counter sent cumulative in a delta run (lowmemory's ObservableCounter): its newest is its total.
-  const observation = kind && !isCounterDelta(kind) ? counterAsCumulative(sent) : sent;
+  const observation =
+    kind && !isCounterDelta(kind) ? readNewest(sent, (s) => s.name === PROM.requestTotal) : sent;
   const all = observation.isolated ? observation.views.flatMap((v) => v.samples) : observation.all;
   const own = (exp: TenantExpectation, samples: readonly Sample[]) =>
     samples.filter((s) => exp.clientIds.includes(clientIdOf(s)));
@@ -84,12 +83,8 @@ export function readDeltaStorage(
   });
   if (converted.length === 0) return { observation, converted: [] };
   const ids = new Set(converted.flatMap((e) => e.clientIds));
-  const asCumulative = (samples: Sample[]) =>
-    samples.map((s) => (s.newest !== undefined && ids.has(clientIdOf(s)) ? { ...s, value: s.newest } : s));
   return {
-    observation: observation.isolated
-      ? { isolated: true, views: observation.views.map((v) => ({ ...v, samples: asCumulative(v.samples) })) }
-      : { isolated: false, all: asCumulative(observation.all) },
+    observation: readNewest(observation, (s) => ids.has(clientIdOf(s))),
     converted: converted.map((e) => e.tenant),
   };
 }
