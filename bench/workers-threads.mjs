@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { median, startNginx } from './lib/nginx.mjs';
+import { arg, openPlan } from './lib/open-plan.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = join(ROOT, 'dist/load/worker-entry.js');
@@ -32,11 +33,6 @@ const PROBE = join(ROOT, 'bench/lib/probe-process.mjs');
 const { mergeResults } = await import(join(ROOT, 'dist/load/merge.js'));
 const { workerShard } = await import(join(ROOT, 'dist/load/workers.js'));
 
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const ROUNDS = Number(arg('rounds', '2'));
 const SECONDS = Math.min(30, Number(arg('seconds', '5')));
 const RATES = arg('rates', '10000,20000').split(',').map(Number);
@@ -46,26 +42,7 @@ const KINDS = ['process', 'thread'];
 const START_AHEAD_MS = 200;
 const CLK_TCK = 100; // USER_HZ: /proc/<pid>/stat's unit on Linux
 
-const plan = (target, rate) => ({
-  runId: `bench-workers-threads-${process.pid}`,
-  target,
-  model: 'open',
-  stages: [{ durationMs: SECONDS * 1000, fromPerSec: rate, toPerSec: rate }],
-  durationMs: SECONDS * 1000,
-  requests: null,
-  connections: null,
-  maxInflight: 1000,
-  timeoutMs: 5000,
-  tenants: [
-    { clientId: 'tenant-1', weight: 1 },
-    { clientId: 'tenant-2', weight: 1 },
-    { clientId: 'tenant-3', weight: 1 },
-  ],
-  statusMix: [{ status: 200, weight: 1 }],
-  anonymousPercent: 0,
-  scenario: null,
-  thresholds: {},
-});
+const plan = (target, rate) => openPlan(`bench-workers-threads-${process.pid}`, target, rate, SECONDS);
 
 /** CPU ms of a live process (user + system), from /proc. */
 function procCpuMs(pid) {

@@ -10,39 +10,16 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, startNginx } from './lib/nginx.mjs';
+import { arg, openPlan } from './lib/open-plan.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { runWorkers } = await import(join(ROOT, 'dist/load/workers.js'));
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '5'));
 const RATES = arg('rates', '20000,30000,40000').split(',').map(Number);
 const WORKERS = arg('workers', '1,2').split(',').map(Number);
 
-const plan = (target, rate) => ({
-  runId: `bench-workers-${process.pid}`,
-  target,
-  model: 'open',
-  stages: [{ durationMs: SECONDS * 1000, fromPerSec: rate, toPerSec: rate }],
-  durationMs: SECONDS * 1000,
-  requests: null,
-  connections: null,
-  maxInflight: 1000,
-  timeoutMs: 5000,
-  tenants: [
-    { clientId: 'tenant-1', weight: 1 },
-    { clientId: 'tenant-2', weight: 1 },
-    { clientId: 'tenant-3', weight: 1 },
-  ],
-  statusMix: [{ status: 200, weight: 1 }],
-  anonymousPercent: 0,
-  scenario: null,
-  thresholds: {},
-});
+const plan = (target, rate) => openPlan(`bench-workers-${process.pid}`, target, rate, SECONDS);
 
 const nginx = await startNginx();
 const raw = [];
