@@ -68,10 +68,27 @@ export function describeShard(shard: Shard): string {
  * everything, whatever `shard.index` is: a run with an empty shard can never be verified complete,
  * so every shard must refuse it before sending anything, not only the empty one.
  */
+/**
+ * Where the shared limits came from, for the messages: a flag (the default), or a scenario file's
+ * field (`"smoke.yaml: maxInflight"`).
+ */
+export interface LimitNames {
+  connections: string;
+  maxInflight: string;
+  requests: string;
+}
+
+const FLAG_NAMES: LimitNames = {
+  connections: '--connections',
+  maxInflight: '--max-inflight',
+  requests: '--requests',
+};
+
 export function checkShardFits(
   config: Omit<LoadConfig, 'target'>,
   shard: Shard | undefined,
   what = '--shard',
+  names: LimitNames = FLAG_NAMES,
 ): void {
   if (!shard || shard.count === 1) return;
   const name = `${what} ${shard.index}/${shard.count}`;
@@ -80,17 +97,17 @@ export function checkShardFits(
   const limits = localLimits(config, last);
   if (config.model === 'closed' && limits.connections! < 1) {
     throw new UsageError(
-      `${name}: --connections ${config.connections} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
+      `${name}: ${names.connections} ${config.connections} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
     );
   }
   if (config.model === 'open' && limits.maxInflight < 1) {
     throw new UsageError(
-      `${name}: --max-inflight ${config.maxInflight} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
+      `${name}: ${names.maxInflight} ${config.maxInflight} is split between ${shard.count} shards, so ${emptyShard} gets none; give at least ${shard.count}`,
     );
   }
   if (config.requests !== null && shareOf(config.requests, last) < 1) {
     throw new UsageError(
-      `${name}: --requests ${config.requests} over ${shard.count} shards leaves none for ${emptyShard} (shard i sends requests i, i+n, …); lower the shard count`,
+      `${name}: ${names.requests} ${config.requests} over ${shard.count} shards leaves none for ${emptyShard} (shard i sends requests i, i+n, …); lower the shard count`,
     );
   }
   if (config.model === 'open' && !hasArrival(config, last.index)) {

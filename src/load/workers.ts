@@ -33,7 +33,7 @@ import type { LoadConfig } from './config.js';
 import { mergeResults, type ResultPart } from './merge.js';
 import type { LoadResult, LostWorker } from './result.js';
 import { type LoadDeps, type LoadProgress, runLoad, stopBoundMs } from './runner.js';
-import { checkShardFits, type Shard } from './shard.js';
+import { checkShardFits, type LimitNames, type Shard } from './shard.js';
 import { MAX_WORKERS, parseWorkers, WORKERS_EXPECTED } from './values.js';
 import { FromWorkerSchema, type ToWorker } from './worker-protocol.js';
 
@@ -70,17 +70,19 @@ export interface WorkersResult {
 /**
  * Refuses, before anything is sent, a run whose smallest worker would do nothing (no request, no
  * connection, no in-flight room): the shard checks (checkShardFits) on the workers' composed shards.
- * `what`: where the count came from (the flag, or a scenario's field), for the message.
+ * `what`: where the count came from (the flag, or a scenario's field), for the message; `names`:
+ * where the shared limits came from (checkShardFits).
  */
 export function checkWorkersFit(
   config: Omit<LoadConfig, 'target'>,
   shard: Shard | undefined,
   workers: number,
   what = '--workers',
+  names?: LimitNames,
 ): void {
   if (workers <= 1) return;
   try {
-    checkShardFits(config, workerShard(shard, workers - 1, workers), `${what} split`);
+    checkShardFits(config, workerShard(shard, workers - 1, workers), `${what} split`, names);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     throw new UsageError(

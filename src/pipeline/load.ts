@@ -12,7 +12,7 @@ import {
   type TargetFrom,
 } from '../load/config.js';
 import { scenarioInputs } from '../load/scenario.js';
-import { checkShardFits, type Shard } from '../load/shard.js';
+import { checkShardFits, type LimitNames, type Shard } from '../load/shard.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { checkManifestOut, manifestOutputs, manifestPath } from '../manifest/write.js';
 import {
@@ -220,6 +220,14 @@ export async function resolveLoadPart(
   const workersName =
     r.given.workers === undefined && scenario?.workers !== undefined ? fromFile('workers') : '--workers';
   const plan = resolved && (startAt !== undefined ? { ...resolved, startAt } : resolved);
+  // A shared limit the flag did not give but the file did is named by the file's field.
+  const limitName = (field: keyof LimitNames) =>
+    input[field] === undefined && scenario?.spec[field] !== undefined ? fromFile(field) : undefined;
+  const limitNames: LimitNames = {
+    connections: limitName('connections') ?? '--connections',
+    maxInflight: limitName('maxInflight') ?? '--max-inflight',
+    requests: limitName('requests') ?? '--requests',
+  };
   if (startAt !== undefined && startAt - Date.now() > MAX_START_AHEAD_MS) {
     problems.push(
       `${startAtName}: ${new Date(startAt).toISOString()} is more than 24 h ahead; give an instant within the next 24 hours (a shard started late counts what was due as dropped)`,
@@ -230,8 +238,8 @@ export async function resolveLoadPart(
     workersGiven === 'auto' ? parseWorkers('auto', { serveInProcess: opts.serveInProcess }) : workersGiven;
   if (
     !plan ||
-    !passes(problems, () => checkShardFits(plan, shard)) ||
-    !passes(problems, () => checkWorkersFit(plan, shard, workers, workersName))
+    !passes(problems, () => checkShardFits(plan, shard, '--shard', limitNames)) ||
+    !passes(problems, () => checkWorkersFit(plan, shard, workers, workersName, limitNames))
   ) {
     return undefined;
   }

@@ -119,6 +119,7 @@ describe('scale flags: one line, exit 2, before any request', () => {
       await writeFile(join(dir, 'far.yaml'), 'rate: 20\nstartAt: 2099-01-01T00:00:00Z\n');
       await writeFile(join(dir, 'split.yaml'), 'rate: 20\nmaxInflight: 2\nworkers: 3\n');
       await writeFile(join(dir, 'bad.yaml'), 'rate: 20\nworkers: all\n');
+      await writeFile(join(dir, 'workers3.yaml'), 'rate: 20\nworkers: 3\n');
     });
 
     it('the file gives them; the flag, then its env var, overrides the file; the default otherwise', async () => {
@@ -154,7 +155,7 @@ describe('scale flags: one line, exit 2, before any request', () => {
       ],
       [
         './split.yaml',
-        './split.yaml: workers 3: each worker sends one shard of the run, and one would get nothing — ./split.yaml: workers split 2/3: --max-inflight 2 is split between 3 shards, so shard 2/3 gets none; give at least 3',
+        './split.yaml: workers 3: each worker sends one shard of the run, and one would get nothing — ./split.yaml: workers split 2/3: ./split.yaml: maxInflight 2 is split between 3 shards, so shard 2/3 gets none; give at least 3',
       ],
     ])('%s: one line naming the file and field, exit 2, before any request', async (file, message) => {
       const r = await mainInProcess(['load', '--target', server.url, '--quiet', '--scenario', file], {
@@ -164,6 +165,17 @@ describe('scale flags: one line, exit 2, before any request', () => {
       expect(r.stderr).toBe(`otelpoc: ${message}\n`);
       expect(r.code).toBe(2);
       expect(server.connections).toBe(0);
+    });
+
+    it('a limit the flag gives is named by the flag, though the file gives the workers', async () => {
+      const r = await mainInProcess(
+        ['load', '--target', server.url, '--quiet', '--scenario', './workers3.yaml', '--max-inflight', '2'],
+        { cwd: dir, env: { NO_COLOR: '1' } },
+      );
+      expect(r.stderr).toBe(
+        'otelpoc: ./workers3.yaml: workers 3: each worker sends one shard of the run, and one would get nothing — ./workers3.yaml: workers split 2/3: --max-inflight 2 is split between 3 shards, so shard 2/3 gets none; give at least 3\n',
+      );
+      expect(r.code).toBe(2);
     });
   });
 });

@@ -165,6 +165,11 @@ describe('load --workers: real worker processes, merged as one', () => {
       'garbage',
       /^worker 2 of 2 \(shard 1\/2\) sent a message that is not of the protocol: .*; its requests are not in the result/,
     ],
+    [
+      'reports that its run failed, then exits 1',
+      'failed',
+      /^worker 2 of 2 \(shard 1\/2\) failed: the run threw: on purpose; its requests are not in the result/,
+    ],
   ])(
     'a worker that %s stops its sibling at once: exit-1 failure, the sibling part kept, the dead one last known',
     async (_, how, named) => {
