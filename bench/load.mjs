@@ -11,6 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, startNginx } from './lib/nginx.mjs';
+import { runBounded } from './lib/run.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(ROOT, '.cache/bench-peers');
@@ -37,29 +38,11 @@ const SEARCH_S = opt('search-seconds', 10);
 const env = { ...process.env, NO_COLOR: '1', LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
 for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
 
+/** A command run to completion with this bench's env (lib/run.mjs). */
+const run = (cmd, argv, opts = {}) => runBounded(cmd, argv, { env, ...opts });
+
 function log(line) {
   process.stderr.write(`[bench] ${line}\n`);
-}
-
-/** Runs a command to completion; returns stdout, stderr and exit code. */
-function run(cmd, argv, { timeoutMs = 120_000, onSpawn } = {}) {
-  return new Promise((res) => {
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    onSpawn?.(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      res({ code, out, err });
-    });
-  });
 }
 
 async function startServe() {

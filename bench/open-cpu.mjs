@@ -15,12 +15,12 @@
 // each rate also runs for L seconds: the marginal cost, (CPU of the long run − CPU of the short) ÷
 // (requests of the long − of the short), is what each further request costs once the run is warm,
 // the figure that decides how much of a pod's CPU limit a long load takes.
-import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, startNginx } from './lib/nginx.mjs';
+import { runBounded } from './lib/run.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(ROOT, '.cache/bench-peers');
@@ -38,30 +38,15 @@ if (arg('base')) builds.unshift({ name: 'base', bin: join(resolve(arg('base')), 
 const env = { ...process.env, NO_COLOR: '1', LD_LIBRARY_PATH: join(PEERS, 'usr/lib/x86_64-linux-gnu') };
 for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
 
-function run(cmd, argv, timeoutMs) {
-  return new Promise((res) => {
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      res({ code, out, err });
-    });
-  });
-}
-
 async function loadRun(bin, url, rateSpec, seconds = SECONDS) {
   const out = join(tmpdir(), `otelpoc-cpu-${process.pid}.json`);
   const [rate, shard] = String(rateSpec).split('@');
-  const r = await run(
+  const r = await runBounded(
     '/usr/bin/time',
     ['-f', 'CPU %U %S', process.execPath, bin, 'load', '--target', url, '--rps', rate]
       .concat(['--duration', `${seconds}s`, '--tenants', '3', '--status-mix', '200', '--json'])
       .concat(['--out', out], shard ? ['--shard', shard, '--run-id', `cpu-${process.pid}`] : []),
-    (seconds + 60) * 1000,
+    { env, timeoutMs: (seconds + 60) * 1000 },
   );
   const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.err);
   if (!cpu) throw new Error(`no CPU figure (exit ${r.code}): ${r.err.slice(-500)}`);

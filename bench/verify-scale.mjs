@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './lib/nginx.mjs';
+import { runBounded } from './lib/run.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -35,21 +36,6 @@ const builds = [{ name: 'this', root: ROOT }];
 if (arg('base')) builds.unshift({ name: 'base', root: resolve(arg('base')) });
 const env = { ...process.env, NO_COLOR: '1' };
 for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-
-function run(cmd, argv, timeoutMs, extraEnv = {}) {
-  return new Promise((res) => {
-    const child = spawn(cmd, argv, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      res({ code, out, err });
-    });
-  });
-}
 
 async function startVm() {
   const dir = await mkdtemp(join(tmpdir(), 'otelpoc-verify-scale-vm-'));
@@ -99,7 +85,7 @@ async function verifyOnce(build, vmUrl, manifest, profDir) {
   const node = [];
   if (profDir)
     node.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, '--heap-prof', `--heap-prof-dir=${profDir}`);
-  const r = await run(
+  const r = await runBounded(
     '/usr/bin/time',
     [
       '-v',
@@ -118,7 +104,7 @@ async function verifyOnce(build, vmUrl, manifest, profDir) {
       '60s',
       '--json',
     ],
-    180_000,
+    { env, timeoutMs: 180_000 },
   );
   let report;
   try {
@@ -158,7 +144,7 @@ for (const tenants of TENANTS) {
     try {
       const manifest = join(work, 'run.json');
       const requests = tenants * 3;
-      const load = await run(
+      const load = await runBounded(
         process.execPath,
         [
           join(ROOT, 'bin/otelpoc'),
@@ -184,7 +170,7 @@ for (const tenants of TENANTS) {
           '--out',
           manifest,
         ],
-        120_000,
+        { env, timeoutMs: 120_000 },
       );
       if (load.code !== 0) throw new Error(`load exited ${load.code}: ${load.err.slice(-800)}`);
       // On a busy machine VictoriaMetrics can take longer than the exporter's timeout to ingest
