@@ -62,13 +62,6 @@ export function describeShard(shard: Shard): string {
 }
 
 /**
- * Refuses a sharded run in which some shard would do nothing: no request of the global schedule is
- * its, or it gets no connection / no in-flight room. Almost always a mistake (e.g. --requests 2 over
- * 4 shards). Judged on the last shard (index count − 1), which gets the smallest share of
- * everything, whatever `shard.index` is: a run with an empty shard can never be verified complete,
- * so every shard must refuse it before sending anything, not only the empty one.
- */
-/**
  * Where the shared limits came from, for the messages: a flag (the default), or a scenario file's
  * field (`"smoke.yaml: maxInflight"`).
  */
@@ -78,12 +71,19 @@ export interface LimitNames {
   requests: string;
 }
 
-const FLAG_NAMES: LimitNames = {
+export const FLAG_NAMES: LimitNames = {
   connections: '--connections',
   maxInflight: '--max-inflight',
   requests: '--requests',
 };
 
+/**
+ * Refuses a sharded run in which some shard would do nothing: no request of the global schedule is
+ * its, or it gets no connection / no in-flight room. Almost always a mistake (e.g. --requests 2 over
+ * 4 shards). Judged on the last shard (index count − 1), which gets the smallest share of
+ * everything, whatever `shard.index` is: a run with an empty shard can never be verified complete,
+ * so every shard must refuse it before sending anything, not only the empty one.
+ */
 export function checkShardFits(
   config: Omit<LoadConfig, 'target'>,
   shard: Shard | undefined,

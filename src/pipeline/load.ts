@@ -12,7 +12,7 @@ import {
   type TargetFrom,
 } from '../load/config.js';
 import { scenarioInputs } from '../load/scenario.js';
-import { checkShardFits, type LimitNames, type Shard } from '../load/shard.js';
+import { checkShardFits, FLAG_NAMES, type LimitNames, type Shard } from '../load/shard.js';
 import type { RunManifest } from '../manifest/schema.js';
 import { checkManifestOut, manifestOutputs, manifestPath } from '../manifest/write.js';
 import {
@@ -222,11 +222,11 @@ export async function resolveLoadPart(
   const plan = resolved && (startAt !== undefined ? { ...resolved, startAt } : resolved);
   // A shared limit the flag did not give but the file did is named by the file's field.
   const limitName = (field: keyof LimitNames) =>
-    input[field] === undefined && scenario?.spec[field] !== undefined ? fromFile(field) : undefined;
+    input[field] === undefined && scenario?.spec[field] !== undefined ? fromFile(field) : FLAG_NAMES[field];
   const limitNames: LimitNames = {
-    connections: limitName('connections') ?? '--connections',
-    maxInflight: limitName('maxInflight') ?? '--max-inflight',
-    requests: limitName('requests') ?? '--requests',
+    connections: limitName('connections'),
+    maxInflight: limitName('maxInflight'),
+    requests: limitName('requests'),
   };
   if (startAt !== undefined && startAt - Date.now() > MAX_START_AHEAD_MS) {
     problems.push(

@@ -19,19 +19,12 @@ export interface ExportedKind {
 
 export function exportedKind(kind: OtlpKind): ExportedKind {
   const { protocol, temporality, histogram } = kind;
+  const common = { protocol, temporality, requestCounter: 'observable' } as const;
   return histogram.aggregation === 'exponential'
     ? {
-        protocol,
-        temporality,
+        ...common,
         histogram: 'exponential',
         exponential: { maxSize: histogram.maxSize, maxScale: histogram.maxScale },
-        requestCounter: 'observable',
       }
-    : {
-        protocol,
-        temporality,
-        histogram: 'explicit',
-        boundaries: [...DURATION_BUCKETS_S],
-        requestCounter: 'observable',
-      };
+    : { ...common, histogram: 'explicit', boundaries: [...DURATION_BUCKETS_S] };
 }

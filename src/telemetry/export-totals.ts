@@ -3,8 +3,10 @@
  * part, the manifest) does not load the OpenTelemetry SDK for commands that export nothing.
  */
 
-/** What the exporter has done so far; surfaced by serve, load and doctor (the SDK itself stays silent). */
-/** An export stream's counters as they run (one pipeline's, or summed over a server's streams). */
+/**
+ * What the exporter has done so far, as it runs (one pipeline's, or summed over a server's streams);
+ * surfaced by serve, load and doctor (the SDK itself stays silent).
+ */
 export interface ExportStats {
   exports: number;
   failures: number;
